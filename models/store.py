@@ -1,0 +1,216 @@
+"""The RecordStore application: the one event-sourced store of captures and records."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, TypeVar
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import IntegrityError, Notification, Tracking
+from eventsourcing.utils import Environment, get_topic
+
+from models.capture import Capture
+from models.ids import capture_id
+from models.errors import NotFoundError, NotYetRecordedError
+from models.record import Record, record_id
+
+A = TypeVar("A", bound=Aggregate)
+CONFLICT_RETRIES = 8
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """What ingest knows of some bytes it has just stored."""
+
+    sha256: str
+    blob_key: str
+    size: int
+    media_type: str
+    kind: str
+    original_name: str
+    source: str
+    operator: str
+    meta: Mapping[str, Any]
+    member_count: int = 1
+
+
+@dataclass(frozen=True)
+class RecordRef:
+    """A record named by its kind and natural key (which give its deterministic id)."""
+
+    kind: str
+    key: Mapping[str, str]
+
+    @property
+    def id(self) -> UUID:
+        return record_id(self.kind, dict(self.key))
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    version: int
+    timestamp: datetime
+    event: str
+    data: dict[str, Any]
+
+
+class RecordStore(Application[UUID]):
+    """Captures and records, their history, and their state as of any time.
+
+    Configuration comes only from the `env` given (never `os.environ`): the
+    entrypoint maps `SOHOA_EVENTSTORE_URL` to the persistence settings.
+    """
+
+    name = "RecordStore"
+    is_snapshotting_enabled = False
+
+    def construct_env(self, name: str, env: Mapping[str, str] | None = None) -> Environment:
+        return Environment(name, dict(env or {}))
+
+    # -- captures ---------------------------------------------------------
+
+    def receive(self, receipt: Receipt, records: list[RecordRef] = ()) -> tuple[UUID, bool]:
+        """Record bytes as a capture; returns (capture id, whether it is new).
+
+        Identical bytes map to one capture id, so a second arrival (or a rerun
+        after a crash) is recorded as `ReceivedAgain` at most once per name.
+        """
+        cid = capture_id(receipt.sha256)
+        for _ in range(CONFLICT_RETRIES):
+            try:
+                existing = self.capture(cid)
+            except NotFoundError:
+                capture = Capture(
+                    sha256=receipt.sha256,
+                    blob_key=receipt.blob_key,
+                    size=receipt.size,
+                    media_type=receipt.media_type,
+                    kind=receipt.kind,
+                    original_name=receipt.original_name,
+                    source=receipt.source,
+                    operator=receipt.operator,
+                    meta=dict(receipt.meta),
+                    member_count=receipt.member_count,
+                    links=[r.id for r in records],
+                )
+                linked = [self._linked_record(r, cid) for r in records]
+                try:
+                    self.save(capture, *linked)
+                    return cid, True
+                except IntegrityError:
+                    continue
+            else:
+                self._receive_again(existing, receipt, records)
+                return cid, False
+        raise RuntimeError(f"could not record capture {cid} after {CONFLICT_RETRIES} conflicts")
+
+    def _receive_again(self, capture: Capture, receipt: Receipt, records: list[RecordRef]) -> None:
+        def change(c: Capture) -> list[Aggregate]:
+            if receipt.original_name not in c.original_names:
+                c.receive_again(
+                    original_name=receipt.original_name,
+                    source=receipt.source,
+                    operator=receipt.operator,
+                )
+            new = [r for r in records if r.id not in c.links]
+            for ref in new:
+                c.link_record(record_id=ref.id)
+            return [self._linked_record(r, c.id) for r in new]
+
+        self.update(capture.id, change)
+
+    def _linked_record(self, ref: RecordRef, capture_id: UUID) -> Record:
+        record = self.record_or_new(ref, source=f"capture:{capture_id}")
+        if capture_id not in record.captures:
+            record.link_capture(capture_id=capture_id)
+        return record
+
+    def capture(self, capture_id: UUID) -> Capture:
+        return self._get(capture_id, Capture)
+
+    def update(self, aggregate_id: UUID, change: Callable[[Any], list[Aggregate] | None]) -> None:
+        """Load, change, save; on a concurrent write reload and try again."""
+        for _ in range(CONFLICT_RETRIES):
+            aggregate = self._get(aggregate_id, Aggregate)
+            others = change(aggregate) or []
+            try:
+                self.save(aggregate, *others)
+                return
+            except IntegrityError:
+                continue
+        raise RuntimeError(f"{aggregate_id}: too many concurrent writers")
+
+    def capture_ids(self) -> Iterator[UUID]:
+        """Every capture, in the order they were received."""
+        topic = get_topic(Capture.Received)
+        for n in self.notifications(topics=[topic]):
+            yield n.originator_id  # type: ignore[misc]
+
+    # -- records ----------------------------------------------------------
+
+    def record(self, record_id: UUID) -> Record:
+        return self._get(record_id, Record)
+
+    def record_or_new(self, ref: RecordRef, source: str) -> Record:
+        try:
+            return self.record(ref.id)
+        except NotFoundError:
+            return Record(kind=ref.kind, key=dict(ref.key), source=source)
+
+    # -- reading ----------------------------------------------------------
+
+    def history(self, aggregate_id: UUID) -> list[HistoryEntry]:
+        entries = []
+        for e in self.events.get(aggregate_id):
+            data = {
+                k: v
+                for k, v in e.__dict__.items()
+                if k not in ("originator_id", "originator_version", "timestamp", "originator_topic")
+            }
+            entries.append(
+                HistoryEntry(e.originator_version, e.timestamp, type(e).__qualname__, data)
+            )
+        if not entries:
+            raise NotFoundError(f"no capture or record with id {aggregate_id}")
+        return entries
+
+    def as_of(self, aggregate_id: UUID, when: datetime) -> Aggregate:
+        """The aggregate as it stood at `when` (recorded time)."""
+        versions = [e.originator_version for e in self.events.get(aggregate_id) if e.timestamp <= when]
+        if not versions:
+            self._get(aggregate_id, Aggregate)  # NotFoundError if it never existed
+            raise NotYetRecordedError(f"{aggregate_id} had not been recorded by {when.isoformat()}")
+        return self.repository.get(aggregate_id, version=max(versions))
+
+    def get_any(self, aggregate_id: UUID) -> Aggregate:
+        return self._get(aggregate_id, Aggregate)
+
+    def notifications(
+        self, start: int = 1, batch: int = 1000, topics: list[str] = ()
+    ) -> Iterator[Notification]:
+        while True:
+            page = self.recorder.select_notifications(start, batch, topics=topics)
+            yield from page
+            if len(page) < batch:
+                return
+            start = page[-1].id + 1
+
+    def max_notification_id(self) -> int:
+        return self.recorder.max_notification_id() or 0
+
+    def _get(self, aggregate_id: UUID, cls: type[A]) -> A:
+        try:
+            aggregate = self.repository.get(aggregate_id)
+        except AggregateNotFoundError:
+            raise NotFoundError(f"no capture or record with id {aggregate_id}") from None
+        if not isinstance(aggregate, cls):
+            raise NotFoundError(f"{aggregate_id} is a {type(aggregate).__name__}, not a {cls.__name__}")
+        return aggregate
+
+
+def tracking(follower: str, notification_id: int) -> Tracking:
+    return Tracking(application_name=f"RecordStore/{follower}", notification_id=notification_id)

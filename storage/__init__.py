@@ -1,0 +1,8 @@
+"""Blob storage: content-addressed bytes on local disk or S3 (MinIO).
+
+Imports nothing of ours.
+"""
+
+from storage.base import BlobNotFoundError, BlobRef, BlobStore, StorageError, StorageUnavailableError
+
+__all__ = ["BlobNotFoundError", "BlobRef", "BlobStore", "StorageError", "StorageUnavailableError"]
