@@ -1,4 +1,4 @@
-"""The Record aggregate: what people search — a land parcel, a heritage site, an archive document."""
+"""The Record aggregate: what people search (a land parcel, a heritage site, a document)."""
 
 from __future__ import annotations
 
@@ -46,7 +46,7 @@ class Record(Aggregate):
 
     @event("AttributesRecorded")
     def record_attributes(self, *, attributes: dict[str, Any], source: str) -> None:
-        """Attributes from an import row or a capture; `source` says which (file:line, capture@version)."""
+        """Attributes from an import row or a capture; `source` says which one."""
         self.attributes.update(attributes)
         for name in attributes:
             self.provenance[name] = source
@@ -68,7 +68,7 @@ class Record(Aggregate):
         self.published = False
 
     def changed_attributes(self, attributes: dict[str, Any]) -> dict[str, Any]:
-        """The subset of `attributes` that differs from what is recorded (re-imports add nothing)."""
+        """What differs from the recorded attributes (so re-imports add nothing)."""
         return {k: v for k, v in attributes.items() if self.attributes.get(k, object()) != v}
 
 

@@ -14,8 +14,8 @@ from eventsourcing.persistence import IntegrityError, Notification, Tracking
 from eventsourcing.utils import Environment, get_topic
 
 from models.capture import Capture
-from models.ids import capture_id
 from models.errors import NotFoundError, NotYetRecordedError
+from models.ids import capture_id
 from models.record import Record, record_id
 
 A = TypeVar("A", bound=Aggregate)
@@ -180,7 +180,9 @@ class RecordStore(Application[UUID]):
 
     def as_of(self, aggregate_id: UUID, when: datetime) -> Aggregate:
         """The aggregate as it stood at `when` (recorded time)."""
-        versions = [e.originator_version for e in self.events.get(aggregate_id) if e.timestamp <= when]
+        versions = [
+            e.originator_version for e in self.events.get(aggregate_id) if e.timestamp <= when
+        ]
         if not versions:
             self._get(aggregate_id, Aggregate)  # NotFoundError if it never existed
             raise NotYetRecordedError(f"{aggregate_id} had not been recorded by {when.isoformat()}")
@@ -208,7 +210,9 @@ class RecordStore(Application[UUID]):
         except AggregateNotFoundError:
             raise NotFoundError(f"no capture or record with id {aggregate_id}") from None
         if not isinstance(aggregate, cls):
-            raise NotFoundError(f"{aggregate_id} is a {type(aggregate).__name__}, not a {cls.__name__}")
+            raise NotFoundError(
+                f"{aggregate_id} is a {type(aggregate).__name__}, not a {cls.__name__}"
+            )
         return aggregate
 
 

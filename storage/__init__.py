@@ -3,6 +3,12 @@
 Imports nothing of ours.
 """
 
-from storage.base import BlobNotFoundError, BlobRef, BlobStore, StorageError, StorageUnavailableError
+from storage.base import (
+    BlobNotFoundError,
+    BlobRef,
+    BlobStore,
+    StorageError,
+    StorageUnavailableError,
+)
 
 __all__ = ["BlobNotFoundError", "BlobRef", "BlobStore", "StorageError", "StorageUnavailableError"]

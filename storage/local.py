@@ -53,11 +53,10 @@ class LocalBlobStore(BlobStore):
 
     @contextmanager
     def open(self, key: str) -> Iterator[BinaryIO]:
-        try:
-            f = open(self._path(key), "rb")
-        except FileNotFoundError:
-            raise BlobNotFoundError(key) from None
-        with f:
+        path = self._path(key)
+        if not path.is_file():
+            raise BlobNotFoundError(key)
+        with open(path, "rb") as f:
             yield f
 
     @contextmanager

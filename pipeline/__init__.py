@@ -1,0 +1,1 @@
+"""Settings, wiring, ingest, followers, use-case handlers and pure stages."""

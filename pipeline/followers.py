@@ -1,0 +1,87 @@
+"""Followers: pull-based loops over the notification log with a stored position.
+
+A follower reads notifications in batches after its stored position, handles
+them, then stores the position of the batch's last notification. A crash
+between handling and storing repeats the batch (at-least-once), which is why
+handlers are idempotent. Two followers with the same name started by mistake
+collide on the tracking table's unique key; the loser reloads its position.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from eventsourcing.persistence import IntegrityError, Notification, TrackingRecorder
+from eventsourcing.utils import get_topic
+
+from models.capture import Capture
+from models.store import RecordStore, tracking
+from pipeline.jobs import Job, JobQueue
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[Sequence[Notification]], None]
+
+
+@dataclass
+class Follower:
+    name: str
+    store: RecordStore
+    positions: TrackingRecorder
+    handle: Handler
+    batch: int = 1000
+
+    def position(self) -> int:
+        return self.positions.max_tracking_id(tracking(self.name, 0).application_name) or 0
+
+    def lag(self) -> int:
+        return max(0, self.store.max_notification_id() - self.position())
+
+    def run_once(self) -> int:
+        """Handle one batch; returns how many notifications it covered."""
+        start = self.position() + 1
+        page = self.store.recorder.select_notifications(start, self.batch)
+        if not page:
+            return 0
+        self.handle(page)
+        try:
+            self.positions.insert_tracking(tracking(self.name, page[-1].id))
+        except IntegrityError:
+            log.warning("%s: another follower recorded position %d first", self.name, page[-1].id)
+        return len(page)
+
+    def catch_up(self) -> int:
+        total = 0
+        while n := self.run_once():
+            total += n
+        return total
+
+    def run(self, stop: threading.Event, idle_s: float = 0.2) -> None:
+        while not stop.is_set():
+            try:
+                if not self.run_once():
+                    stop.wait(idle_s)
+            except Exception:  # a broker or database blip: log, back off, carry on
+                log.exception("%s: batch failed; retrying", self.name)
+                stop.wait(2.0)
+
+
+RECEIVED = get_topic(Capture.Received)
+
+
+def dispatcher(store: RecordStore, positions: TrackingRecorder, queue: JobQueue) -> Follower:
+    """Enqueues the jobs each newly received capture implies."""
+    from pipeline.jobs import plan
+
+    def handle(page: Sequence[Notification]) -> None:
+        for n in page:
+            if n.topic != RECEIVED:
+                continue
+            capture = store.capture(n.originator_id)  # type: ignore[arg-type]
+            for stage in plan(capture):
+                queue.enqueue(Job(stage, capture.id, {}))
+
+    return Follower("dispatcher", store, positions, handle)

@@ -1,0 +1,180 @@
+"""What the user pointed at, turned into items to ingest: files, ZIP members and sets.
+
+Nothing here stores anything; it only decides what each input is and reads names
+safely. A name that cannot be shown or trusted is an item with an error.
+"""
+
+from __future__ import annotations
+
+import stat
+import tempfile
+import unicodedata
+import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+from pipeline.errors import InputRejectedError
+from pipeline.sidecar import CaptureMeta, read_json, sidecar_for
+
+SET_KINDS = ("photo-set", "scan-set")
+SKIPPED_NAMES = ("done", "rejected", "__MACOSX")
+
+
+@dataclass(frozen=True)
+class ZipMember:
+    archive: Path
+    name: str
+
+
+Source = Path | ZipMember
+
+
+@dataclass
+class Item:
+    """One capture to be: a file, a ZIP member, or a set of members."""
+
+    display: str
+    source: Source | None = None
+    members: list[tuple[str, Source]] = field(default_factory=list)
+    meta: CaptureMeta = field(default_factory=CaptureMeta)
+    kind: str | None = None
+    error: str | None = None
+
+    @property
+    def is_set(self) -> bool:
+        return self.kind in SET_KINDS
+
+
+def display_name(name: str) -> str:
+    """A name safe to print: control characters and undecodable bytes escaped."""
+    text = name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    return "".join(c if unicodedata.category(c) != "Cc" else f"\\x{ord(c):02x}" for c in text)
+
+
+def name_problem(name: str) -> str | None:
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return "file name is not valid UTF-8; rename the file"
+    if any(unicodedata.category(c) == "Cc" for c in name):
+        return "file name contains control characters; rename the file"
+    parts = PurePosixPath(name.replace("\\", "/")).parts
+    if name.startswith(("/", "\\")) or ".." in parts:
+        return "path escapes its folder ('..' or absolute)"
+    return None
+
+
+def collect(paths: list[Path], kind: str | None, is_zip) -> Iterator[Item]:
+    """Items for every input path; `is_zip(path)` sniffs content, not the extension."""
+    for path in paths:
+        shown = display_name(str(path))
+        if problem := name_problem(path.name):
+            yield Item(shown, error=problem)
+        elif path.is_dir():
+            yield from _folder(path, kind, is_zip)
+        elif not path.exists() and not path.is_symlink():
+            yield Item(shown, error="no such file or folder")
+        elif path.is_file() and is_zip(path):
+            yield from _zip(path, kind)
+        else:
+            yield Item(shown, source=path, kind=kind)
+
+
+def _folder(folder: Path, kind: str | None, is_zip) -> Iterator[Item]:
+    files = sorted(_walk(folder))
+    if kind in SET_KINDS:
+        item = Item(display_name(str(folder)), kind=kind)
+        for f in files:
+            if problem := name_problem(str(f.relative_to(folder))):
+                yield Item(display_name(str(f)), error=problem)
+            else:
+                item.members.append((str(f.relative_to(folder)), f))
+        yield item
+        return
+    for f in files:
+        if problem := name_problem(f.name):
+            yield Item(display_name(str(f)), error=problem)
+        elif is_zip(f):
+            yield from _zip(f, kind)
+        else:
+            yield Item(display_name(str(f)), source=f, kind=kind)
+
+
+def _walk(folder: Path) -> Iterator[Path]:
+    sidecars = set()
+    entries = []
+    for p in folder.rglob("*"):
+        rel = p.relative_to(folder).parts
+        if any(part.startswith(".") or part in SKIPPED_NAMES for part in rel):
+            continue
+        if p.is_symlink() or not p.is_file():
+            continue
+        entries.append(p)
+    for p in entries:
+        if (s := sidecar_for(p)) is not None:
+            sidecars.add(s)
+    for p in entries:
+        if p not in sidecars and p.suffix.lower() not in (".csv",):
+            yield p
+
+
+def _zip(path: Path, kind: str | None) -> Iterator[Item]:
+    shown = display_name(str(path))
+    try:
+        with zipfile.ZipFile(path) as z:
+            infos = [i for i in z.infolist() if not i.is_dir()]
+    except (zipfile.BadZipFile, OSError, ValueError) as e:
+        yield Item(shown, error=f"not a readable ZIP: {e}")
+        return
+    members: list[tuple[str, Source]] = []
+    for info in infos:
+        if problem := _member_problem(info):
+            yield Item(f"{shown}!{display_name(info.filename)}", error=f"ZIP entry {problem}")
+            continue
+        if info.filename.startswith("__MACOSX/") or PurePosixPath(info.filename).name.startswith(
+            "."
+        ):
+            continue
+        members.append((info.filename, ZipMember(path, info.filename)))
+    if kind in SET_KINDS:
+        yield Item(shown, members=members, kind=kind)
+        return
+    for name, source in members:
+        yield Item(f"{shown}!{display_name(name)}", source=source, kind=kind)
+
+
+def _member_problem(info: zipfile.ZipInfo) -> str | None:
+    if stat.S_ISLNK(info.external_attr >> 16):
+        return f"'{display_name(info.filename)}' is a symbolic link"
+    if problem := name_problem(info.filename):
+        return f"'{display_name(info.filename)}': {problem}"
+    return None
+
+
+def sidecar_meta(source: Source) -> CaptureMeta:
+    if isinstance(source, Path) and (s := sidecar_for(source)) is not None:
+        return read_json(s)
+    return CaptureMeta()
+
+
+@contextmanager
+def materialised(source: Source, tmp_dir: Path, max_bytes: int) -> Iterator[Path]:
+    """A file path holding the source's bytes (ZIP members are extracted, bounded by max_bytes)."""
+    if isinstance(source, Path):
+        yield source
+        return
+    tmp_dir.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(source.archive) as z, z.open(source.name) as src:
+        if z.getinfo(source.name).file_size > max_bytes:
+            raise InputRejectedError(f"ZIP entry is over the limit of {max_bytes} bytes")
+        with tempfile.NamedTemporaryFile(dir=tmp_dir, prefix="zip-") as out:
+            copied = 0
+            while chunk := src.read(1024 * 1024):
+                copied += len(chunk)
+                if copied > max_bytes:
+                    raise InputRejectedError(f"ZIP entry inflates past {max_bytes} bytes")
+                out.write(chunk)
+            out.flush()
+            yield Path(out.name)

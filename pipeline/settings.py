@@ -1,0 +1,136 @@
+"""Settings: environment variables with the SOHOA_ prefix, read only by entrypoints."""
+
+from __future__ import annotations
+
+import getpass
+import os
+import socket
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from pipeline.media import Limits
+
+GiB = 1024**3
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every setting, its environment variable, and its default (see README "Settings")."""
+
+    data_dir: Path
+    eventstore_url: str
+    storage_url: str
+    broker_url: str
+    search_url: str
+    operator: str
+    station: str
+    max_file_bytes: int = 8 * GiB
+    max_pixels: int = 600_000_000
+    max_pages: int = 2_000
+    max_points: int = 50_000_000
+    max_zip_members: int = 10_000
+    max_zip_ratio: int = 200
+    worker_threads: int = 2
+    job_retries: int = 3
+    stage_time_limit_s: int = 600
+    thumbnail_px: int = 256
+    watch_settle_s: float = 2.0
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if environ is None else environ
+        data_dir = Path(
+            env.get("SOHOA_DATA_DIR") or Path.home() / ".local" / "share" / "sohoa"
+        ).expanduser()
+        values: dict[str, object] = {
+            "data_dir": data_dir,
+            "eventstore_url": env.get("SOHOA_EVENTSTORE_URL")
+            or f"sqlite:///{data_dir}/events.sqlite3",
+            "storage_url": env.get("SOHOA_STORAGE_URL") or f"file://{data_dir}/blobs",
+            "broker_url": env.get("SOHOA_BROKER_URL") or "memory://",
+            "search_url": env.get("SOHOA_SEARCH_URL") or f"tantivy://{data_dir}/index",
+            "operator": env.get("SOHOA_OPERATOR") or _user(),
+            "station": env.get("SOHOA_STATION") or socket.gethostname(),
+        }
+        for f in fields(cls):
+            name = "SOHOA_" + f.name.upper()
+            if f.name not in values and env.get(name):
+                values[f.name] = _parse(name, env[name], type(f.default))
+        return cls(**values)  # type: ignore[arg-type]
+
+    @property
+    def limits(self) -> Limits:
+        return Limits(
+            max_file_bytes=self.max_file_bytes,
+            max_pixels=self.max_pixels,
+            max_pages=self.max_pages,
+            max_points=self.max_points,
+            max_zip_members=self.max_zip_members,
+            max_zip_ratio=self.max_zip_ratio,
+        )
+
+    def eventstore_env(self) -> dict[str, str]:
+        """The eventsourcing library's persistence settings for `eventstore_url`."""
+        return eventstore_env(self.eventstore_url)
+
+    def redacted(self) -> dict[str, str]:
+        """Settings for display, with passwords in URLs masked."""
+        return {f.name: _mask(str(getattr(self, f.name))) for f in fields(self)}
+
+
+def eventstore_env(url: str) -> dict[str, str]:
+    parts = urlsplit(url)
+    if parts.scheme == "sqlite":
+        path = unquote(parts.path)
+        if path not in (":memory:", "/:memory:"):
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        return {
+            "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+            "SQLITE_DBNAME": "file::memory:?mode=memory&cache=shared" if "memory" in path else path,
+            "SQLITE_LOCK_TIMEOUT": "30",
+        }
+    if parts.scheme in ("postgresql", "postgres"):
+        return {
+            "PERSISTENCE_MODULE": "eventsourcing.postgres",
+            "POSTGRES_DBNAME": parts.path.lstrip("/") or "sohoa",
+            "POSTGRES_HOST": parts.hostname or "127.0.0.1",
+            "POSTGRES_PORT": str(parts.port or 5432),
+            "POSTGRES_USER": unquote(parts.username or "postgres"),
+            "POSTGRES_PASSWORD": unquote(parts.password or ""),
+            "POSTGRES_CONNECT_TIMEOUT": "5",
+            "POSTGRES_POOL_SIZE": "4",
+            "POSTGRES_MAX_OVERFLOW": "4",
+            "POSTGRES_PRE_PING": "y",
+            **({"POSTGRES_SCHEMA": schema} if (schema := _query(parts.query, "schema")) else {}),
+        }
+    raise ValueError(f"SOHOA_EVENTSTORE_URL must be sqlite:///… or postgresql://…, got {url!r}")
+
+
+def _query(query: str, name: str) -> str | None:
+    from urllib.parse import parse_qs
+
+    values = parse_qs(query).get(name)
+    return values[0] if values else None
+
+
+def _parse(name: str, raw: str, kind: type) -> object:
+    try:
+        return kind(raw)
+    except ValueError:
+        raise ValueError(f"{name}={raw!r} is not a valid {kind.__name__}") from None
+
+
+def _mask(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.password:
+        return value.replace(f":{parts.password}@", ":***@")
+    return value
+
+
+def _user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"

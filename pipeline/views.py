@@ -1,0 +1,81 @@
+"""Plain-data views of aggregates for the CLI and the web (JSON-ready)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from models.capture import Capture
+from models.record import Record
+from models.store import HistoryEntry
+from pipeline.jobs import plan
+
+
+def jsonable(value: Any) -> Any:
+    if isinstance(value, UUID):
+        return str(value)
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [jsonable(v) for v in value]
+    return value
+
+
+def capture_view(c: Capture) -> dict[str, Any]:
+    return jsonable(
+        {
+            "id": c.id,
+            "type": "capture",
+            "version": c.version,
+            "state": c.state(plan(c)),
+            "kind": c.kind,
+            "media_type": c.media_type,
+            "sha256": c.sha256,
+            "size": c.size,
+            "blob_key": c.blob_key,
+            "names": c.original_names,
+            "source": c.source,
+            "operator": c.operator,
+            "received_at": c.created_on,
+            "meta": c.meta,
+            "members": c.member_count,
+            "links": c.links,
+            "inspection": c.inspection,
+            "thumbnail_key": c.thumbnail_key,
+            "outcomes": c.outcomes,
+            "failures": c.failures,
+        }
+    )
+
+
+def record_view(r: Record) -> dict[str, Any]:
+    return jsonable(
+        {
+            "id": r.id,
+            "type": "record",
+            "version": r.version,
+            "kind": r.kind,
+            "key": r.key,
+            "attributes": r.attributes,
+            "provenance": r.provenance,
+            "geometry": r.geometry,
+            "captures": r.captures,
+            "published": r.published,
+            "registered_at": r.created_on,
+            "modified_at": r.modified_on,
+        }
+    )
+
+
+def aggregate_view(a: Capture | Record) -> dict[str, Any]:
+    return capture_view(a) if isinstance(a, Capture) else record_view(a)
+
+
+def history_view(entries: list[HistoryEntry]) -> list[dict[str, Any]]:
+    return [
+        jsonable({"version": e.version, "timestamp": e.timestamp, "event": e.event, "data": e.data})
+        for e in entries
+    ]

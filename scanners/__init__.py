@@ -1,0 +1,1 @@
+"""Input adapters (CLI, hot folder, batch import) and the `sohoa` command line."""

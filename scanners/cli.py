@@ -1,0 +1,289 @@
+"""The `sohoa` command line: a thin edge over pipeline use cases."""
+
+from __future__ import annotations
+
+import json
+import logging
+import signal
+import sys
+import threading
+from datetime import UTC, datetime
+from pathlib import Path
+from uuid import UUID
+
+import click
+from tqdm import tqdm
+
+from models.capture import KINDS
+from models.errors import NotFoundError
+from pipeline.bootstrap import Services, bootstrap
+from pipeline.settings import Settings
+
+
+def services() -> Services:
+    return bootstrap(Settings.from_env())
+
+
+def emit(data: object, as_json: bool, text: str) -> None:
+    click.echo(
+        json.dumps(data, ensure_ascii=False, indent=None if as_json else 2) if as_json else text
+    )
+
+
+def parse_id(value: str) -> UUID:
+    try:
+        return UUID(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a capture or record id") from None
+
+
+@click.group()
+@click.option("-v", "--verbose", is_flag=True, help="Log what workers and followers do.")
+def main(verbose: bool) -> None:
+    """sohoa: digitise Hanoi's land records and heritage archives."""
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    for noisy in ("dramatiq", "pika"):
+        logging.getLogger(noisy).setLevel(logging.WARNING if verbose else logging.ERROR)
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option(
+    "--kind",
+    type=click.Choice(KINDS),
+    help="What the captures are, where content alone cannot tell.",
+)
+@click.option(
+    "--meta",
+    "meta_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A JSON object for every input, or a CSV manifest with a 'path' column.",
+)
+@click.option(
+    "--wait", is_flag=True, help="Return when every job the new captures caused has finished."
+)
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per input on stdout.")
+def ingest(
+    paths: tuple[Path, ...], kind: str | None, meta_file: Path | None, wait: bool, as_json: bool
+) -> None:
+    """Ingest files, folders and ZIPs as captures."""
+    from scanners.ingest_command import run_ingest
+
+    sys.exit(run_ingest(services(), list(paths), kind, meta_file, wait, as_json))
+
+
+@main.command()
+@click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--kind", type=click.Choice(KINDS))
+@click.option("--once", is_flag=True, help="Take what is stable now, then exit.")
+def watch(folder: Path, kind: str | None, once: bool) -> None:
+    """Hot folder: ingest stable files, move them to done/ or rejected/."""
+    from scanners.hotfolder import HotFolder
+
+    svc = services()
+    runtime = _embedded_runtime(svc)
+    stop = _stop_on_signals()
+    try:
+        HotFolder(svc, folder, kind).run(stop, once=once)
+    finally:
+        if runtime:
+            runtime.stop()
+
+
+@main.command()
+@click.option(
+    "--queue", "queues", multiple=True, help="Only these queues (default, ocr, reconstruction)."
+)
+def worker(queues: tuple[str, ...]) -> None:
+    """Run worker threads for the broker in SOHOA_BROKER_URL."""
+    from workers.runtime import Runtime
+
+    svc = services()
+    embedded = svc.settings.broker_url.startswith("memory")
+    if embedded:
+        click.echo("memory:// broker is in-process: running the dispatcher here too", err=True)
+    _run_until_stopped(Runtime(svc, workers=True, follow=embedded, queues=queues or None))
+
+
+@main.command()
+def follow() -> None:
+    """Run the followers (dispatcher) over the notification log."""
+    from workers.runtime import Runtime
+
+    svc = services()
+    embedded = svc.settings.broker_url.startswith("memory")
+    _run_until_stopped(Runtime(svc, workers=embedded, follow=True))
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option(
+    "--all",
+    "everything",
+    is_flag=True,
+    help="Also run followers and workers (default on memory://).",
+)
+def serve(host: str, port: int, everything: bool) -> None:
+    """The web app; on embedded defaults also the followers and workers, in one process."""
+    import uvicorn
+
+    from web.app import create_app
+
+    svc = services()
+    runtime = None
+    if everything or svc.settings.broker_url.startswith("memory"):
+        from workers.runtime import Runtime
+
+        runtime = Runtime(svc, workers=True, follow=True).start()
+    try:
+        uvicorn.run(create_app(svc), host=host, port=port, log_level="warning")
+    finally:
+        if runtime:
+            runtime.stop()
+
+
+@main.command()
+@click.argument("ident")
+@click.option("--json", "as_json", is_flag=True)
+def history(ident: str, as_json: bool) -> None:
+    """Every event of a capture or record, oldest first."""
+    from pipeline.views import history_view
+
+    svc = services()
+    try:
+        entries = history_view(svc.store.history(parse_id(ident)))
+    except NotFoundError as e:
+        raise click.ClickException(str(e)) from None
+    lines = [
+        f"v{e['version']:<3} {e['timestamp']}  {e['event']}  {_brief(e['data'])}" for e in entries
+    ]
+    emit(entries, as_json, "\n".join(lines))
+
+
+@main.command()
+@click.argument("ident")
+@click.option("--as-of", "as_of", help="ISO time (UTC if no offset): the state as it stood then.")
+@click.option("--json", "as_json", is_flag=True)
+def show(ident: str, as_of: str | None, as_json: bool) -> None:
+    """A capture's or record's current state, or its state as of a past time."""
+    from pipeline.views import aggregate_view
+
+    svc = services()
+    try:
+        aid = parse_id(ident)
+        aggregate = svc.store.as_of(aid, _parse_time(as_of)) if as_of else svc.store.get_any(aid)
+    except NotFoundError as e:
+        raise click.ClickException(str(e)) from None
+    view = aggregate_view(aggregate)
+    emit(view, as_json, json.dumps(view, ensure_ascii=False, indent=2))
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True)
+def status(as_json: bool) -> None:
+    """Captures by state, queue depth and follower lag."""
+    from pipeline.checks import status as read_status
+    from pipeline.followers import dispatcher
+    from workers.broker import DramatiqQueue, make_broker
+
+    svc = services()
+    depth = None
+    queue = None
+    if not svc.settings.broker_url.startswith("memory"):
+        queue = DramatiqQueue(make_broker(svc.settings.broker_url))
+        depth = queue.depth()
+    report = read_status(svc, [dispatcher(svc.store, svc.positions, queue)], depth)  # type: ignore[arg-type]
+    c = report["captures"]
+    text = (
+        f"captures: {c['total']} ({c['done']} done, {c['pending']} pending, {c['failed']} failed)\n"
+        f"events:   {report['events']}\n"
+        + "".join(
+            f"follower {n}: position {f['position']}, lag {f['lag']}\n"
+            for n, f in report["followers"].items()
+        )
+        + f"queues:   {report['queues'] if depth is not None else 'in-process (memory://)'}"
+    )
+    emit(report, as_json, text)
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True)
+def verify(as_json: bool) -> None:
+    """Fixity: re-hash every stored blob against its recorded sha256."""
+    from pipeline.checks import verify as run_verify
+
+    svc = services()
+    with tqdm(desc="verifying", unit=" blobs", disable=as_json, file=sys.stderr) as bar:
+        report = run_verify(svc, on_blob=lambda: bar.update(1))
+    data = {"checked": report.checked, "ok": report.ok, "problems": report.problems}
+    lines = [f"{report.checked} blobs checked, {report.ok} intact, {len(report.problems)} problems"]
+    lines += [
+        f"  {p['capture_id']} {p['blob']} {p['key']}: {p['problem']}" for p in report.problems
+    ]
+    emit(data, as_json, "\n".join(lines))
+    sys.exit(0 if report.passed else 1)
+
+
+@main.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per row on stdout.")
+def import_(file: Path, as_json: bool) -> None:
+    """Register parcels or heritage sites from JSON Lines, CSV or GeoJSON."""
+    from scanners.import_command import run_import
+
+    sys.exit(run_import(services(), file, as_json))
+
+
+@main.command()
+@click.option("--fresh", is_flag=True, help="Start from an empty demo data folder.")
+def demo(fresh: bool) -> None:
+    """Ingest bundled and generated samples on embedded defaults and show what happened."""
+    from scanners.demo import run_demo
+
+    sys.exit(run_demo(Settings.from_env(), fresh))
+
+
+def _brief(data: dict) -> str:
+    text = json.dumps(data, ensure_ascii=False)
+    return text if len(text) <= 160 else text[:157] + "..."
+
+
+def _parse_time(value: str) -> datetime:
+    try:
+        when = datetime.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not an ISO date or time") from None
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
+
+
+def _embedded_runtime(svc: Services):
+    if not svc.settings.broker_url.startswith("memory"):
+        return None
+    from workers.runtime import Runtime
+
+    return Runtime(svc, workers=True, follow=True).start()
+
+
+def _stop_on_signals() -> threading.Event:
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    return stop
+
+
+def _run_until_stopped(runtime) -> None:
+    stop = _stop_on_signals()
+    runtime.start()
+    try:
+        while not stop.wait(1.0):
+            pass
+    finally:
+        runtime.stop()
+
+
+if __name__ == "__main__":
+    main()

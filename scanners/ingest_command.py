@@ -1,0 +1,93 @@
+"""`sohoa ingest`: collect inputs, ingest with a progress bar, summarise, optionally wait."""
+
+from __future__ import annotations
+
+import sys
+from collections import Counter
+from pathlib import Path
+from uuid import UUID
+
+import click
+from tqdm import tqdm
+
+from pipeline.bootstrap import Services
+from pipeline.errors import InputRejectedError
+from pipeline.ingest import Ingestor, IngestResult
+from pipeline.inputs import collect
+from pipeline.media import ZIP, sniff_file
+from pipeline.sidecar import read_meta_file
+
+
+def ingestor(svc: Services) -> Ingestor:
+    s = svc.settings
+    return Ingestor(svc.store, svc.blobs, s.limits, s.data_dir / "tmp", s.operator, s.station)
+
+
+def is_zip(path: Path) -> bool:
+    try:
+        return sniff_file(path) == ZIP
+    except OSError:
+        return False
+
+
+def run_ingest(
+    svc: Services,
+    paths: list[Path],
+    kind: str | None,
+    meta_file: Path | None,
+    wait: bool,
+    as_json: bool,
+) -> int:
+    """Exit code 1 if anything was rejected (the rest still ingests), else 0."""
+    try:
+        meta = read_meta_file(meta_file) if meta_file else None
+    except InputRejectedError as e:
+        raise click.ClickException(str(e)) from None
+    results = ingest_paths(svc, paths, kind, meta, as_json)
+    if wait:
+        wait_for(svc, [UUID(r.capture_id) for r in results if r.capture_id], as_json)
+    return 1 if any(r.status == "rejected" for r in results) else 0
+
+
+def ingest_paths(
+    svc: Services, paths: list[Path], kind: str | None, meta, as_json: bool
+) -> list[IngestResult]:
+    items = list(collect(paths, kind, is_zip))
+    results: list[IngestResult] = []
+    ing = ingestor(svc)
+    with tqdm(total=len(items), desc="ingesting", unit=" files", file=sys.stderr) as bar:
+        for item in items:
+            for result in ing.ingest_item(item, meta):
+                results.append(result)
+                if as_json:
+                    click.echo(result.to_json())
+                elif result.status == "rejected":
+                    bar.write(f"rejected {result.path}: {result.error}", file=sys.stderr)
+            bar.update(1)
+    counts = Counter(r.status for r in results)
+    if not as_json:
+        click.echo(
+            f"{counts['ingested']} ingested, {counts['duplicate']} duplicate, "
+            f"{counts['rejected']} rejected"
+        )
+    return results
+
+
+def wait_for(svc: Services, capture_ids: list[UUID], as_json: bool) -> dict[UUID, str]:
+    """Until every capture's planned stages have finished or failed (runs them here on memory://)."""
+    from workers.runtime import Runtime, wait_until_settled
+
+    embedded = svc.settings.broker_url.startswith("memory")
+    runtime = Runtime(svc, workers=True, follow=True).start() if embedded else None
+    try:
+        with tqdm(
+            total=len(set(capture_ids)), desc="processing", unit=" captures", file=sys.stderr
+        ) as bar:
+            states = wait_until_settled(svc, set(capture_ids), on_progress=lambda *_: bar.update(1))
+    finally:
+        if runtime:
+            runtime.stop()
+    if not as_json:
+        done = sum(1 for s in states.values() if s == "done")
+        click.echo(f"processed: {done} done, {len(states) - done} failed")
+    return states

@@ -1,0 +1,103 @@
+"""Running the job loop: followers and worker threads, together or apart."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Iterable
+from uuid import UUID
+
+import dramatiq
+
+from pipeline.bootstrap import Services
+from pipeline.followers import Follower, dispatcher
+from pipeline.jobs import plan
+from workers.actors import declare_actors
+from workers.broker import DramatiqQueue, make_broker
+
+log = logging.getLogger(__name__)
+
+
+class Runtime:
+    """A broker with actors; optionally worker threads and the dispatcher in this process."""
+
+    def __init__(
+        self,
+        services: Services,
+        *,
+        workers: bool,
+        follow: bool,
+        queues: Iterable[str] | None = None,
+    ) -> None:
+        self.services = services
+        self.broker = make_broker(services.settings.broker_url)
+        declare_actors(self.broker, services)
+        self.queue = DramatiqQueue(self.broker)
+        self.dispatcher: Follower = dispatcher(services.store, services.positions, self.queue)
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self._worker: dramatiq.Worker | None = None
+        self._workers, self._follow, self._queues = workers, follow, queues
+
+    def start(self) -> Runtime:
+        if self._workers:
+            self._worker = dramatiq.Worker(
+                self.broker,
+                worker_threads=self.services.settings.worker_threads,
+                worker_timeout=100,
+                queues=set(self._queues) if self._queues else None,
+            )
+            self._worker.start()
+        if self._follow:
+            t = threading.Thread(
+                target=self.dispatcher.run, args=(self._stop,), name="dispatcher", daemon=True
+            )
+            t.start()
+            self._threads.append(t)
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        for t in self._threads:
+            t.join(timeout=10)
+        if self._worker is not None:
+            self._worker.stop()
+        self.broker.close()
+
+    def __enter__(self) -> Runtime:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def wait_until_settled(
+        self, capture_ids: Iterable[UUID], timeout_s: float | None = None, on_progress=None
+    ) -> dict[UUID, str]:
+        return wait_until_settled(self.services, capture_ids, timeout_s, on_progress)
+
+
+def wait_until_settled(
+    services: Services,
+    capture_ids: Iterable[UUID],
+    timeout_s: float | None = None,
+    on_progress=None,
+) -> dict[UUID, str]:
+    """Block until every capture has an outcome for every planned stage; returns their states."""
+    pending = set(capture_ids)
+    states: dict[UUID, str] = {}
+    deadline = None if timeout_s is None else time.monotonic() + timeout_s
+    while pending:
+        for cid in list(pending):
+            capture = services.store.capture(cid)
+            state = capture.state(plan(capture))
+            if state != "pending":
+                states[cid] = state
+                pending.discard(cid)
+                if on_progress:
+                    on_progress(cid, state)
+        if pending:
+            if deadline is not None and time.monotonic() > deadline:
+                raise TimeoutError(f"{len(pending)} captures still pending")
+            time.sleep(0.1)
+    return states
