@@ -104,6 +104,7 @@ class Ingestor:
                 results.append(IngestResult(shown, "rejected", error=str(e)))
         if not members:
             raise InputRejectedError(f"a {item.kind} needs at least one readable member")
+        members.sort(key=lambda m: m["name"])  # a folder and a ZIP of the same files are one set
         manifest = json.dumps({"kind": item.kind, "members": members}, sort_keys=True).encode()
         blob = self.blobs.put_bytes(manifest)
         results.insert(
@@ -129,18 +130,13 @@ class Ingestor:
         size = os.stat(path).st_size
         if size == 0:
             raise InputRejectedError("empty file")
-        if size > self.limits.max_file_bytes:
-            raise InputRejectedError(
-                f"file is {size} bytes, over the limit of "
-                f"{self.limits.max_file_bytes} (SOHOA_MAX_FILE_BYTES)"
-            )
         media_type = sniff_file(path)
         if media_type is None:
             raise InputRejectedError(
                 f"unsupported content: not an accepted image, PDF or 3D format "
                 f"(the name ends in {path.suffix or 'nothing'}, but the bytes say otherwise)"
             )
-        probe(path, media_type, self.limits)
+        probe(path, media_type, self.limits)  # also the size limit
         return media_type
 
     def _receive(

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from pipeline.errors import InputRejectedError
+from pipeline.media import ZIP, Limits, probe
 from pipeline.sidecar import CaptureMeta, read_json, sidecar_for
 
 SET_KINDS = ("photo-set", "scan-set")
@@ -66,23 +67,23 @@ def name_problem(name: str) -> str | None:
     return None
 
 
-def collect(paths: list[Path], kind: str | None, is_zip) -> Iterator[Item]:
+def collect(paths: list[Path], kind: str | None, is_zip, limits: Limits) -> Iterator[Item]:
     """Items for every input path; `is_zip(path)` sniffs content, not the extension."""
     for path in paths:
         shown = display_name(str(path))
         if problem := name_problem(path.name):
             yield Item(shown, error=problem)
         elif path.is_dir():
-            yield from _folder(path, kind, is_zip)
+            yield from _folder(path, kind, is_zip, limits)
         elif not path.exists() and not path.is_symlink():
             yield Item(shown, error="no such file or folder")
         elif path.is_file() and is_zip(path):
-            yield from _zip(path, kind)
+            yield from _zip(path, kind, limits)
         else:
             yield Item(shown, source=path, kind=kind)
 
 
-def _folder(folder: Path, kind: str | None, is_zip) -> Iterator[Item]:
+def _folder(folder: Path, kind: str | None, is_zip, limits: Limits) -> Iterator[Item]:
     files = sorted(_walk(folder))
     if kind in SET_KINDS:
         item = Item(display_name(str(folder)), kind=kind)
@@ -97,7 +98,7 @@ def _folder(folder: Path, kind: str | None, is_zip) -> Iterator[Item]:
         if problem := name_problem(f.name):
             yield Item(display_name(str(f)), error=problem)
         elif is_zip(f):
-            yield from _zip(f, kind)
+            yield from _zip(f, kind, limits)
         else:
             yield Item(display_name(str(f)), source=f, kind=kind)
 
@@ -120,19 +121,24 @@ def _walk(folder: Path) -> Iterator[Path]:
             yield p
 
 
-def _zip(path: Path, kind: str | None) -> Iterator[Item]:
+def _zip(path: Path, kind: str | None, limits: Limits) -> Iterator[Item]:
+    """A hostile ZIP (entries escaping the folder, links, bombs) is rejected as a whole."""
     shown = display_name(str(path))
     try:
+        probe(path, ZIP, limits)
         with zipfile.ZipFile(path) as z:
             infos = [i for i in z.infolist() if not i.is_dir()]
+        for info in infos:
+            if problem := _member_problem(info):
+                raise InputRejectedError(f"ZIP entry {problem}")
+    except InputRejectedError as e:
+        yield Item(shown, error=str(e))
+        return
     except (zipfile.BadZipFile, OSError, ValueError) as e:
         yield Item(shown, error=f"not a readable ZIP: {e}")
         return
     members: list[tuple[str, Source]] = []
     for info in infos:
-        if problem := _member_problem(info):
-            yield Item(f"{shown}!{display_name(info.filename)}", error=f"ZIP entry {problem}")
-            continue
         if info.filename.startswith("__MACOSX/") or PurePosixPath(info.filename).name.startswith(
             "."
         ):
@@ -169,6 +175,7 @@ def materialised(source: Source, tmp_dir: Path, max_bytes: int) -> Iterator[Path
     with zipfile.ZipFile(source.archive) as z, z.open(source.name) as src:
         if z.getinfo(source.name).file_size > max_bytes:
             raise InputRejectedError(f"ZIP entry is over the limit of {max_bytes} bytes")
+        # the declared size can lie: count what actually inflates
         with tempfile.NamedTemporaryFile(dir=tmp_dir, prefix="zip-") as out:
             copied = 0
             while chunk := src.read(1024 * 1024):

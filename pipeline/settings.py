@@ -37,6 +37,7 @@ class Settings:
     stage_time_limit_s: int = 600
     thumbnail_px: int = 256
     watch_settle_s: float = 2.0
+    redelivery_timeout_s: int = 60
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:

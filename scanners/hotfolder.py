@@ -27,6 +27,7 @@ class HotFolder:
         self.folder = folder
         self.kind = kind
         self.settle_s = services.settings.watch_settle_s
+        self.limits = services.settings.limits
         self.ingestor = ingestor(services)
         self.done = folder / "done"
         self.rejected = folder / "rejected"
@@ -75,7 +76,7 @@ class HotFolder:
         return ready
 
     def take(self, path: Path) -> list[IngestResult]:
-        items: list[Item] = list(collect([path], self.kind, is_zip))
+        items: list[Item] = list(collect([path], self.kind, is_zip, self.limits))
         results = [r for item in items for r in self.ingestor.ingest_item(item)]
         ok = all(r.status != "rejected" for r in results)
         target = self.done if ok else self.rejected

@@ -52,7 +52,7 @@ def run_ingest(
 def ingest_paths(
     svc: Services, paths: list[Path], kind: str | None, meta, as_json: bool
 ) -> list[IngestResult]:
-    items = list(collect(paths, kind, is_zip))
+    items = list(collect(paths, kind, is_zip, svc.settings.limits))
     results: list[IngestResult] = []
     ing = ingestor(svc)
     with tqdm(total=len(items), desc="ingesting", unit=" files", file=sys.stderr) as bar:

@@ -11,14 +11,19 @@ from dramatiq.middleware import CurrentMessage
 from pipeline.jobs import QUEUES, Job
 
 
-def make_broker(url: str) -> dramatiq.Broker:
+def make_broker(url: str, redelivery_timeout_s: int = 60) -> dramatiq.Broker:
+    """A broker; on Redis, a dead worker's unacknowledged jobs return after `redelivery_timeout_s`."""
     scheme = urlsplit(url).scheme
     if scheme == "memory":
         broker: dramatiq.Broker = StubBroker()
     elif scheme in ("redis", "rediss"):
         from dramatiq.brokers.redis import RedisBroker
 
-        broker = RedisBroker(url=url)
+        broker = RedisBroker(
+            url=url,
+            heartbeat_timeout=redelivery_timeout_s * 1000,
+            maintenance_chance=50_000,  # of a million commands: notice dead workers promptly
+        )
     elif scheme in ("amqp", "amqps"):
         from dramatiq.brokers.rabbitmq import RabbitmqBroker
 

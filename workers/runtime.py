@@ -31,7 +31,8 @@ class Runtime:
         queues: Iterable[str] | None = None,
     ) -> None:
         self.services = services
-        self.broker = make_broker(services.settings.broker_url)
+        s = services.settings
+        self.broker = make_broker(s.broker_url, s.redelivery_timeout_s)
         declare_actors(self.broker, services)
         self.queue = DramatiqQueue(self.broker)
         self.dispatcher: Follower = dispatcher(services.store, services.positions, self.queue)
