@@ -13,11 +13,12 @@ never tighter than SOHOA_MAX_PIXELS.
 from __future__ import annotations
 
 import json
+import os
 import re
 import struct
 import threading
-import warnings
 import zipfile
+import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -94,6 +95,9 @@ _TEXT_BYTES = bytes([9, 10, 12, 13, *range(32, 127), *range(128, 256)])
 
 _NUMBER = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
 _XYZ_LINE = re.compile(rf"\s*{_NUMBER}(?:(?:\s*,\s*|\s+){_NUMBER}){{2,6}}\s*,?\s*")
+# A column header some exporters write first: "X Y Z", "x,y,z,r,g,b", CloudCompare's "//X,Y,Z".
+_XYZ_HEADER = re.compile(r"\s*(?://)?\s*[A-Za-z_]\w*(?:(?:\s*,\s*|\s+)[A-Za-z_]\w*){2,6}\s*")
+_STL_FACET = re.compile(rb"^\s*(?:facet\s+normal|endsolid)\b", re.MULTILINE)
 _OBJ_KEYWORDS = frozenset({"v", "vn", "vt", "vp", "f", "l", "p", "o", "g", "s", "mtllib", "usemtl"})
 _PCD_KEYWORDS = frozenset(
     {"VERSION", "FIELDS", "SIZE", "TYPE", "COUNT", "WIDTH", "HEIGHT", "VIEWPOINT", "POINTS", "DATA"}
@@ -169,7 +173,7 @@ def _sniff_text(head: bytes) -> str | None:
     """STL (ASCII), OBJ or XYZ point lists; None for binary junk or other text."""
     if not _is_text(head):
         return None
-    if head.lstrip().startswith(b"solid") and (b"facet" in head or b"endsolid" in head):
+    if head.lstrip().startswith(b"solid") and _STL_FACET.search(head):
         return "model/stl"
     lines = [ln.strip() for ln in _complete_lines(head)]
     lines = [ln for ln in lines if ln and not ln.startswith("#")]
@@ -178,7 +182,9 @@ def _sniff_text(head: bytes) -> str | None:
     first_words = {ln.split()[0] for ln in lines}
     if first_words <= _OBJ_KEYWORDS and "v" in first_words:
         return "model/obj"
-    if all(_XYZ_LINE.fullmatch(ln) for ln in lines):
+    if _XYZ_HEADER.fullmatch(lines[0]):
+        lines = lines[1:]
+    if lines and all(_XYZ_LINE.fullmatch(ln) for ln in lines):
         return "text/x-xyz"
     return None
 
@@ -270,14 +276,12 @@ def open_image(path: Path | BinaryIO, kind: str) -> Iterator:
     """Pillow's lazy open (headers only), with its errors turned into InputRejectedError."""
     from PIL import Image, UnidentifiedImageError
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-        try:
-            im = Image.open(path)
-        except Image.DecompressionBombError as e:
-            raise InputRejectedError(f"{kind} is too large to open: {e} (SOHOA_MAX_PIXELS)") from e
-        except (UnidentifiedImageError, OSError, SyntaxError, ValueError, struct.error) as e:
-            raise InputRejectedError(f"not a readable {kind}: {e}") from e
+    try:
+        im = Image.open(path)
+    except Image.DecompressionBombError as e:
+        raise InputRejectedError(f"{kind} is too large to open: {e} (SOHOA_MAX_PIXELS)") from e
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, struct.error) as e:
+        raise InputRejectedError(f"not a readable {kind}: {e}") from e
     with im:
         yield im
 
@@ -289,8 +293,6 @@ _PNG_IEND = b"\x00\x00\x00\x00IEND\xaeB`\x82"
 
 
 def _probe_png(f: BinaryIO, size: int, limits: Limits, path: Path) -> dict:
-    import zlib
-
     head = _read_at(f, 0, 33)
     if len(head) < 33 or head[12:16] != b"IHDR":
         raise InputRejectedError("not a PNG: no IHDR header")
@@ -488,25 +490,36 @@ def _probe_pdf(f: BinaryIO, size: int, limits: Limits, path: Path) -> dict:
 
 @contextmanager
 def open_pdf(path: Path) -> Iterator:
-    """Open a PDF with pypdfium2 under PDFIUM_LOCK; its load errors become reasons."""
+    """Open a PDF with pypdfium2 under PDFIUM_LOCK; load failures become reasons.
+
+    Loads through the raw API: pypdfium2's own constructor reports an empty page tree with
+    whatever error a previous, unrelated load left behind.
+    """
     import pypdfium2 as pdfium
     import pypdfium2.raw as pdfium_c
 
     with PDFIUM_LOCK:
+        raw = pdfium_c.FPDF_LoadDocument(os.fsencode(path) + b"\0", None)
+        if not raw:
+            raise InputRejectedError(
+                _PDF_LOAD_ERRORS.get(pdfium_c.FPDF_GetLastError(), _UNREADABLE)
+            )
+        pdf = pdfium.PdfDocument(raw)
         try:
-            pdf = pdfium.PdfDocument(path)
-        except pdfium.PdfiumError as e:
-            if e.err_code == pdfium_c.FPDF_ERR_PASSWORD:
-                raise InputRejectedError("encrypted PDF (password protected)") from e
-            if e.err_code == pdfium_c.FPDF_ERR_SECURITY:
-                raise InputRejectedError("encrypted PDF (unsupported security handler)") from e
-            if e.err_code == pdfium_c.FPDF_ERR_SUCCESS:
-                raise InputRejectedError("PDF has no pages") from e
-            raise InputRejectedError(f"not a readable PDF: {e}") from e
-        try:
+            if len(pdf) < 1:
+                raise InputRejectedError("PDF has no pages")
             yield pdf
         finally:
             pdf.close()
+
+
+_UNREADABLE = "not a readable PDF: PDFium cannot parse it"
+_PDF_LOAD_ERRORS = {
+    4: "encrypted PDF (password protected)",  # FPDF_ERR_PASSWORD
+    5: "encrypted PDF (unsupported security handler)",  # FPDF_ERR_SECURITY
+    2: "not a readable PDF: the file cannot be opened",  # FPDF_ERR_FILE
+    3: "not a readable PDF: its structure is corrupt",  # FPDF_ERR_FORMAT
+}
 
 
 # PLY
@@ -767,7 +780,7 @@ def _probe_e57(f: BinaryIO, size: int, limits: Limits, path: Path) -> dict:
         raise InputRejectedError(
             f"truncated E57: its header declares {length:,} bytes, the file has {size:,}"
         )
-    if xml_offset >= size:
+    if xml_offset + xml_length > size:
         raise InputRejectedError("corrupt E57: its XML section lies beyond the end of the file")
     return {"version": f"{major}.{minor}"}
 

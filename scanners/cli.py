@@ -230,12 +230,25 @@ def verify(as_json: bool) -> None:
 
 @main.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--set",
+    "defaults",
+    multiple=True,
+    metavar="FIELD=VALUE",
+    help="A field for every row that lacks it (e.g. unit_code=10354).",
+)
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per row on stdout.")
-def import_(file: Path, as_json: bool) -> None:
+def import_(file: Path, defaults: tuple[str, ...], as_json: bool) -> None:
     """Register parcels or heritage sites from JSON Lines, CSV or GeoJSON."""
     from scanners.import_command import run_import
 
-    sys.exit(run_import(services(), file, as_json))
+    pairs = {}
+    for d in defaults:
+        field, sep, value = d.partition("=")
+        if not sep or not field:
+            raise click.BadParameter(f"{d!r} is not FIELD=VALUE", param_hint="--set")
+        pairs[field.strip()] = value
+    sys.exit(run_import(services(), file, as_json, defaults=pairs or None))
 
 
 @main.command()

@@ -48,7 +48,7 @@ def make_png(path: Path, w: int, h: int, mode: str = "RGB") -> Path:
     return path
 
 
-def make_jpeg(path: Path, w: int, h: int, exif: bool = False) -> Path:
+def make_jpeg(path: Path, w: int, h: int, exif: bool = False, orientation: int = 1) -> Path:
     """A JPEG; with exif=True it carries Make/Model/DateTimeOriginal/Orientation/GPS tags."""
     im = _picture(w, h)
     kwargs: dict = {"quality": 85, "dpi": (200, 200)}
@@ -57,7 +57,7 @@ def make_jpeg(path: Path, w: int, h: int, exif: bool = False) -> Path:
         tags[271] = "Canon"  # Make
         tags[272] = "Canon EOS 5D"  # Model
         tags[306] = "2024:05:06 07:08:09"  # DateTime
-        tags[274] = 1  # Orientation
+        tags[274] = orientation  # 6: the camera was turned; show rotated 90° clockwise
         tags.get_ifd(0x8769)[36867] = "2024:05:06 07:08:09"  # DateTimeOriginal
         gps = tags.get_ifd(0x8825)
         gps[1] = "N"
@@ -70,10 +70,19 @@ def make_jpeg(path: Path, w: int, h: int, exif: bool = False) -> Path:
 
 
 def make_tiff(
-    path: Path, pages: int, w: int = 200, h: int = 150, compression: str = "tiff_lzw"
+    path: Path,
+    pages: int,
+    w: int = 160,
+    h: int = 120,
+    compression: str = "tiff_lzw",
+    mode: str = "RGB",
 ) -> Path:
-    """A multi-page TIFF; pages differ so their strips differ."""
-    frames = [_picture(w, h, "RGB", seed=i + 1) for i in range(pages)]
+    """A multi-page TIFF; pages differ so their strips differ.
+
+    compression="raw" puts each page's directory before its data (Pillow's own writer), so a
+    truncated copy loses data rather than a directory; use mode="1" with "group4".
+    """
+    frames = [_picture(w, h, mode, seed=i + 1) for i in range(pages)]
     frames[0].save(
         path,
         "TIFF",
@@ -95,6 +104,18 @@ def make_pdf(path: Path, pages: int, w: int = 300, h: int = 400) -> Path:
     """A PDF of `pages` image pages (Pillow's PDF writer)."""
     frames = [_picture(w, h, "RGB", seed=i + 1) for i in range(pages)]
     frames[0].save(path, "PDF", save_all=True, append_images=frames[1:], resolution=72.0)
+    return path
+
+
+def make_pdf_without_pages(path: Path) -> Path:
+    """A well-formed PDF whose page tree is empty (pypdfium2)."""
+    import pypdfium2 as pdfium
+
+    pdf = pdfium.PdfDocument.new()
+    try:
+        pdf.save(path)
+    finally:
+        pdf.close()
     return path
 
 
@@ -142,9 +163,7 @@ def _points(n: int, seed: int = 0) -> np.ndarray:
     return np.column_stack([xy, z]).astype(np.float64)
 
 
-def make_ply(
-    path: Path, n_points: int, extra_element: bool = False, binary: bool = True
-) -> Path:
+def make_ply(path: Path, n_points: int, extra_element: bool = False, binary: bool = True) -> Path:
     """A PLY with n_points vertices (x, y, z float + red/green/blue uchar) and a few faces.
 
     extra_element=True adds an element after the faces, as real Stanford range scans do.
@@ -174,7 +193,11 @@ def make_ply(
         else:
             out += f"{x} {y} {z} 200 100 50\n".encode()
     for face in faces:
-        out += struct.pack("<Biii", 3, *face) if binary else f"3 {face[0]} {face[1]} {face[2]}\n".encode()
+        out += (
+            struct.pack("<Biii", 3, *face)
+            if binary
+            else f"3 {face[0]} {face[1]} {face[2]}\n".encode()
+        )
     if extra_element:
         out += struct.pack("<ff", 1.0, 2.0) if binary else b"1.0 2.0\n"
     path.write_bytes(bytes(out))
@@ -299,11 +322,13 @@ def make_zip_symlink(path: Path) -> Path:
 
 def make_zip_bomb(path: Path, expanded_bytes: int = 20_000_000) -> Path:
     """A ZIP with a member of zeros that deflates about a thousandfold."""
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as zf:
-        with zf.open("zeros.bin", "w", force_zip64=False) as member:
-            chunk = b"\0" * 1_000_000
-            for _ in range(expanded_bytes // len(chunk)):
-                member.write(chunk)
+    chunk = b"\0" * 1_000_000
+    with (
+        zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as zf,
+        zf.open("zeros.bin", "w") as member,
+    ):
+        for _ in range(expanded_bytes // len(chunk)):
+            member.write(chunk)
     return path
 
 

@@ -1,0 +1,196 @@
+"""The job loop end to end: ingest → dispatcher → broker → worker → outcome events.
+
+Run on the embedded defaults and on real PostgreSQL, Redis and RabbitMQ.
+"""
+
+from __future__ import annotations
+
+import uuid
+from uuid import UUID
+
+import pytest
+
+from pipeline.followers import dispatcher
+from pipeline.handlers import Attempt, run_inspect
+from pipeline.jobs import Job
+from scanners.ingest_command import ingest_paths
+from tests import samples
+from tests.helpers import make_services
+from workers.broker import DramatiqQueue, make_broker
+from workers.runtime import Runtime, wait_until_settled
+
+
+def mixed_folder(tmp_path):
+    d = tmp_path / "in"
+    d.mkdir()
+    samples.make_tiff(d / "register.tif", pages=3)
+    samples.make_jpeg(d / "photo.jpg", 320, 240, exif=True)
+    samples.make_pdf(d / "letter.pdf", pages=2)
+    samples.make_ply(d / "stele.ply", 2000)
+    samples.make_png(d / "page.png", 300, 200)
+    return d
+
+
+def run_loop(svc, folder):
+    results = ingest_paths(svc, [folder], None, None, as_json=True)
+    ids = [UUID(r.capture_id) for r in results if r.capture_id]
+    with Runtime(svc, workers=True, follow=True):
+        states = wait_until_settled(svc, ids, timeout_s=120)
+    return ids, states
+
+
+def assert_inspected(svc, ids):
+    facts = {
+        svc.store.capture(i).original_names[0].rsplit("/", 1)[-1]: svc.store.capture(i) for i in ids
+    }
+    assert facts["register.tif"].inspection["pages"] == 3
+    assert facts["letter.pdf"].inspection["pages"] == 2
+    assert facts["photo.jpg"].inspection["width"] == 320
+    assert facts["photo.jpg"].inspection["tags"]["Make"]
+    assert facts["stele.ply"].inspection["points"] == 2000
+    for capture in facts.values():
+        assert capture.thumbnail_key and svc.blobs.exists(capture.thumbnail_key)
+        events = [e.event for e in svc.store.history(capture.id)]
+        assert events.count("Capture.Inspected") == 1
+
+
+def test_embedded_defaults_process_every_capture(tmp_path):
+    svc = make_services(tmp_path)
+    ids, states = run_loop(svc, mixed_folder(tmp_path))
+    assert set(states.values()) == {"done"} and len(ids) == 5
+    assert_inspected(svc, ids)
+
+
+@pytest.fixture
+def pg_url(postgres_url):
+    import psycopg
+
+    schema = "t_" + uuid.uuid4().hex[:12]
+    with psycopg.connect(postgres_url, autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA {schema}")
+    yield f"{postgres_url}?schema={schema}"
+    with psycopg.connect(postgres_url, autocommit=True) as conn:
+        conn.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+@pytest.fixture
+def clean_redis(redis_url):
+    import redis
+
+    redis.Redis.from_url(redis_url).flushdb()
+    return redis_url
+
+
+@pytest.fixture
+def clean_amqp(amqp_url):
+    broker = make_broker(amqp_url)
+    broker.flush_all()
+    broker.close()
+    return amqp_url
+
+
+def test_postgres_and_redis(tmp_path, pg_url, clean_redis):
+    svc = make_services(tmp_path, SOHOA_EVENTSTORE_URL=pg_url, SOHOA_BROKER_URL=clean_redis)
+    ids, states = run_loop(svc, mixed_folder(tmp_path))
+    assert set(states.values()) == {"done"}
+    assert_inspected(svc, ids)
+
+
+def test_rabbitmq(tmp_path, clean_amqp):
+    svc = make_services(tmp_path, SOHOA_BROKER_URL=clean_amqp)
+    ids, states = run_loop(svc, mixed_folder(tmp_path))
+    assert set(states.values()) == {"done"}
+    assert_inspected(svc, ids)
+
+
+def test_a_message_delivered_twice_has_no_second_effect(tmp_path):
+    svc = make_services(tmp_path)
+    png = samples.make_png(tmp_path / "p.png", 50, 50)
+    [result] = ingest_paths(svc, [png], None, None, as_json=True)
+    cid = UUID(result.capture_id)
+
+    assert run_inspect(svc, cid, Attempt(1, False)) == "done"
+    assert run_inspect(svc, cid, Attempt(1, False)) == "skipped"
+
+    events = [e.event for e in svc.store.history(cid)]
+    assert events == ["Capture.Received", "Capture.Inspected", "Capture.ThumbnailRendered"]
+
+
+def test_corrupt_content_found_by_the_worker_is_a_permanent_failure(tmp_path):
+    svc = make_services(tmp_path)
+    bad = samples.make_tiff_with_corrupt_page(tmp_path / "bad.tif", pages=1, bad_page=1)
+    [result] = ingest_paths(svc, [bad], None, None, as_json=True)
+    if result.status == "rejected":
+        pytest.skip("probe already rejects this file at ingest")
+    cid = UUID(result.capture_id)
+
+    assert run_inspect(svc, cid, Attempt(1, False)) == "failed"
+
+    failure = svc.store.capture(cid).failures[0]
+    assert failure["permanent"] and failure["stage"] == "inspect"
+    assert run_inspect(svc, cid, Attempt(1, False)) == "skipped"
+
+
+def test_a_missing_blob_is_retried_then_recorded_as_failed(tmp_path):
+    svc = make_services(tmp_path)
+    png = samples.make_png(tmp_path / "p.png", 50, 50)
+    [result] = ingest_paths(svc, [png], None, None, as_json=True)
+    cid = UUID(result.capture_id)
+    svc.blobs.delete(svc.store.capture(cid).blob_key)
+
+    with pytest.raises(Exception):  # noqa: B017 - not the final attempt: Dramatiq retries
+        run_inspect(svc, cid, Attempt(1, final=False))
+    assert svc.store.capture(cid).failures == []
+    assert run_inspect(svc, cid, Attempt(4, final=True)) == "failed"
+    assert svc.store.capture(cid).failures[0]["permanent"] is False
+
+
+class RecordingQueue:
+    def __init__(self):
+        self.jobs: list[Job] = []
+
+    def enqueue(self, job: Job) -> None:
+        self.jobs.append(job)
+
+    def depth(self) -> dict[str, int]:
+        return {"default": len(self.jobs)}
+
+
+def test_dispatcher_resumes_from_its_stored_position(tmp_path):
+    svc = make_services(tmp_path)
+    for i in range(3):
+        ingest_paths(svc, [samples.make_png(tmp_path / f"{i}.png", 10 + i, 10)], None, None, True)
+    queue = RecordingQueue()
+
+    first = dispatcher(svc.store, svc.positions, queue)
+    assert first.catch_up() >= 3 and len(queue.jobs) == 3
+    ingest_paths(svc, [samples.make_png(tmp_path / "4.png", 20, 20)], None, None, True)
+    # a restarted dispatcher (new object, same store) only sees what is new
+    again = dispatcher(svc.store, svc.positions, queue)
+    assert again.lag() > 0
+    again.catch_up()
+    assert len(queue.jobs) == 4 and again.lag() == 0
+
+
+def test_two_dispatchers_started_by_mistake_lose_nothing(tmp_path):
+    svc = make_services(tmp_path)
+    for i in range(5):
+        ingest_paths(svc, [samples.make_png(tmp_path / f"{i}.png", 10 + i, 10)], None, None, True)
+    queue = RecordingQueue()
+    a = dispatcher(svc.store, svc.positions, queue)
+    b = dispatcher(svc.store, svc.positions, queue)
+
+    a.run_once()
+    b.run_once()  # finds nothing new: a stored the position
+
+    assert {j.capture_id for j in queue.jobs} == set(svc.store.capture_ids())
+    assert a.lag() == b.lag() == 0
+
+
+def test_queue_depth_on_redis(tmp_path, clean_redis):
+    broker = make_broker(clean_redis)
+    queue = DramatiqQueue(broker)
+    queue.enqueue(Job("inspect", uuid.uuid4(), {}))
+    assert queue.depth()["default"] == 1
+    broker.flush_all()
+    broker.close()
