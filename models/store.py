@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,7 +21,7 @@ from models.ids import capture_id
 from models.record import Record, record_id
 
 A = TypeVar("A", bound=Aggregate)
-CONFLICT_RETRIES = 8
+CONFLICT_RETRIES = 50
 
 
 @dataclass(frozen=True)
@@ -134,13 +136,14 @@ class RecordStore(Application[UUID]):
 
     def update(self, aggregate_id: UUID, change: Callable[[Any], list[Aggregate] | None]) -> None:
         """Load, change, save; on a concurrent write reload and try again."""
-        for _ in range(CONFLICT_RETRIES):
+        for attempt in range(CONFLICT_RETRIES):
             aggregate = self._get(aggregate_id, Aggregate)
             others = change(aggregate) or []
             try:
                 self.save(aggregate, *others)
                 return
             except IntegrityError:
+                time.sleep(random.uniform(0, 0.002 * attempt))  # let the other writer finish
                 continue
         raise RuntimeError(f"{aggregate_id}: too many concurrent writers")
 

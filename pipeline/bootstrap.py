@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from eventsourcing.persistence import TrackingRecorder
 
 from models.store import RecordStore
+from pipeline.media import configure_pillow
 from pipeline.settings import Settings
 from storage.base import BlobStore
 from storage.factory import blob_store_from_url
@@ -25,6 +26,7 @@ class Services:
 
 def bootstrap(settings: Settings) -> Services:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
+    configure_pillow(settings.limits)
     store = RecordStore(env=settings.eventstore_env())
     return Services(
         settings=settings,

@@ -85,7 +85,7 @@ class Ingestor:
 
     def _ingest_file(self, item: Item) -> IngestResult:
         assert item.source is not None
-        with materialised(item.source, self.tmp_dir, self.limits.max_file_bytes) as path:
+        with materialised(item.source, self.tmp_dir, self.limits) as path:
             media_type = self._check(path)
             kind = _kind_for(item.kind or item.meta.kind, media_type)
             blob = self.blobs.put_file(path, max_bytes=self.limits.max_file_bytes)
@@ -113,7 +113,7 @@ class Ingestor:
         return results
 
     def _store_member(self, name: str, source: Source, allowed: frozenset[str]) -> dict[str, Any]:
-        with materialised(source, self.tmp_dir, self.limits.max_file_bytes) as path:
+        with materialised(source, self.tmp_dir, self.limits) as path:
             media_type = self._check(path)
             if media_type not in allowed:
                 raise InputRejectedError(f"{media_type} does not belong in this set")

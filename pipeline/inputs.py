@@ -166,22 +166,28 @@ def sidecar_meta(source: Source) -> CaptureMeta:
 
 
 @contextmanager
-def materialised(source: Source, tmp_dir: Path, max_bytes: int) -> Iterator[Path]:
-    """A file path holding the source's bytes (ZIP members are extracted, bounded by max_bytes)."""
+def materialised(source: Source, tmp_dir: Path, limits: Limits) -> Iterator[Path]:
+    """A file path holding the source's bytes.
+
+    ZIP members are extracted to a temporary file, counting what actually inflates: the
+    sizes a ZIP declares can lie, so the size and ratio limits are enforced on real bytes.
+    """
     if isinstance(source, Path):
         yield source
         return
     tmp_dir.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(source.archive) as z, z.open(source.name) as src:
-        if z.getinfo(source.name).file_size > max_bytes:
-            raise InputRejectedError(f"ZIP entry is over the limit of {max_bytes} bytes")
-        # the declared size can lie: count what actually inflates
+        info = z.getinfo(source.name)
+        cap = min(limits.max_file_bytes, max(info.compress_size, 1) * limits.max_zip_ratio)
         with tempfile.NamedTemporaryFile(dir=tmp_dir, prefix="zip-") as out:
             copied = 0
             while chunk := src.read(1024 * 1024):
                 copied += len(chunk)
-                if copied > max_bytes:
-                    raise InputRejectedError(f"ZIP entry inflates past {max_bytes} bytes")
+                if copied > cap:
+                    raise InputRejectedError(
+                        f"ZIP entry inflates past {cap} bytes (SOHOA_MAX_FILE_BYTES, "
+                        "SOHOA_MAX_ZIP_RATIO): a possible zip bomb"
+                    )
                 out.write(chunk)
             out.flush()
             yield Path(out.name)

@@ -12,7 +12,7 @@ from pipeline.jobs import QUEUES, Job
 
 
 def make_broker(url: str, redelivery_timeout_s: int = 60) -> dramatiq.Broker:
-    """A broker; on Redis, a dead worker's unacknowledged jobs return after `redelivery_timeout_s`."""
+    """A broker; on Redis a dead worker's unacknowledged jobs return after the timeout."""
     scheme = urlsplit(url).scheme
     if scheme == "memory":
         broker: dramatiq.Broker = StubBroker()

@@ -34,6 +34,7 @@ from pipeline.media import (
 
 SPLAT_POINTS = 200_000
 _CHUNK_POINTS = 1_000_000
+_CHUNK_LINES = 200_000  # text lines held as Python strings at once
 _JPEG_QUALITY = 80
 
 # Errors third-party decoders raise on corrupt content (never MemoryError or our own bugs'
@@ -460,11 +461,11 @@ def _pcd_dtype(header: PcdHeader) -> np.dtype:
 def _text_points(
     lines: Iterable[str], columns: tuple[int, int, int], points: int, px: int, fmt: str
 ) -> tuple[dict, bytes | None]:
-    """Exact bounds and a sampled splat of a text point list, parsed a million lines at a time."""
+    """Exact bounds and a sampled splat of a text point list, parsed in batches of lines."""
 
     def chunks() -> Iterator[np.ndarray]:
         rows = (ln.replace(",", " ") for ln in lines if _is_data_line(ln))
-        while batch := list(itertools.islice(rows, _CHUNK_POINTS)):
+        while batch := list(itertools.islice(rows, _CHUNK_LINES)):
             try:
                 yield np.loadtxt(batch, usecols=columns, ndmin=2, dtype=np.float64)
             except ValueError as e:

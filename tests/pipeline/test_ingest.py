@@ -153,7 +153,7 @@ def test_a_folder_of_photos_is_one_photo_set(svc, tmp_path):
 
     sets = [r for r in results if r.status == "ingested"]
     assert len(sets) == 1
-    assert [r for r in results if r.status == "rejected"][0].path.endswith("junk.jpg")
+    assert next(r for r in results if r.status == "rejected").path.endswith("junk.jpg")
     capture = svc.store.capture(UUID(sets[0].capture_id))
     assert capture.kind == "photo-set" and capture.member_count == 3
     # the same photos as a ZIP are the same set
