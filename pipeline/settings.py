@@ -42,13 +42,15 @@ class Settings:
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if environ is None else environ
-        data_dir = Path(
-            env.get("SOHOA_DATA_DIR") or Path.home() / ".local" / "share" / "sohoa"
-        ).expanduser()
+        data_dir = (
+            Path(env.get("SOHOA_DATA_DIR") or Path.home() / ".local" / "share" / "sohoa")
+            .expanduser()
+            .absolute()
+        )  # URLs below need an absolute path
         values: dict[str, object] = {
             "data_dir": data_dir,
             "eventstore_url": env.get("SOHOA_EVENTSTORE_URL")
-            or f"sqlite:///{data_dir}/events.sqlite3",
+            or f"sqlite://{data_dir}/events.sqlite3",
             "storage_url": env.get("SOHOA_STORAGE_URL") or f"file://{data_dir}/blobs",
             "broker_url": env.get("SOHOA_BROKER_URL") or "memory://",
             "search_url": env.get("SOHOA_SEARCH_URL") or f"tantivy://{data_dir}/index",

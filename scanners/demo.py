@@ -38,7 +38,7 @@ def make_inputs(folder: Path) -> Path:
         encoding="utf-8",
     )
     _stele_scan(folder / "bia-tien-si.ply")
-    _photo_set(folder / "cong-den-photos.zip")
+    _photo_set(folder.parent / "cong-den-photos.zip")
     (folder / "empty.tif").write_bytes(b"")
     (folder / "not-really.pdf").write_bytes(np.random.default_rng(7).bytes(4096))
     return folder
@@ -102,6 +102,9 @@ def run_demo(settings, fresh: bool) -> int:
     svc = bootstrap(settings)
     click.echo(f"$ sohoa ingest {inputs} --wait")
     results = ingest_paths(svc, [inputs], None, None, as_json=False)
+    photos = inputs.parent / "cong-den-photos.zip"
+    click.echo(f"$ sohoa ingest {photos} --kind photo-set --wait")
+    results += ingest_paths(svc, [photos], "photo-set", None, as_json=False)
     for r in results:
         if r.status == "rejected":
             click.echo(f"  rejected {Path(r.path).name}: {r.error}")
@@ -141,7 +144,12 @@ def show_summary(svc, results) -> None:
         )
         click.echo(f"  {view['state']:<7} {view['kind']:<12} {view['media_type']:<40} {brief}")
         click.echo(f"          {view['id']}  {r.path}")
-    first = next(r for r in results if r.capture_id)
-    click.echo(f"\nHistory of {first.capture_id} (sohoa history ID):")
-    for e in history_view(svc.store.history(UUID(first.capture_id))):
+    register = next(r for r in results if r.path.endswith(".tif") and r.capture_id)
+    capture = svc.store.capture(UUID(register.capture_id))
+    click.echo(f"\n$ sohoa history {capture.id}")
+    for e in history_view(svc.store.history(capture.id)):
         click.echo(f"  v{e['version']} {e['timestamp']} {e['event']}")
+    parcel = capture.links[0]
+    click.echo(f"\nIts sidecar linked it to parcel {parcel} (unit 00070, sheet 12, parcel 45):")
+    for e in history_view(svc.store.history(parcel)):
+        click.echo(f"  v{e['version']} {e['timestamp']} {e['event']} {e['data']}")

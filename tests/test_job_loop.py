@@ -16,6 +16,7 @@ from pipeline.jobs import Job
 from scanners.ingest_command import ingest_paths
 from tests import samples
 from tests.helpers import make_services
+from tests.storage.conftest import moto_endpoint, s3_url  # noqa: F401  (fixtures)
 from workers.broker import DramatiqQueue, make_broker
 from workers.runtime import Runtime, wait_until_settled
 
@@ -194,3 +195,33 @@ def test_queue_depth_on_redis(tmp_path, clean_redis):
     assert queue.depth()["default"] == 1
     broker.flush_all()
     broker.close()
+
+
+def test_s3_storage_end_to_end_with_fixity(tmp_path, s3_url):
+    from pipeline.checks import verify
+
+    svc = make_services(tmp_path, SOHOA_STORAGE_URL=s3_url)
+    ids, states = run_loop(svc, mixed_folder(tmp_path))
+
+    assert set(states.values()) == {"done"}
+    assert_inspected(svc, ids)
+    report = verify(svc)
+    assert report.passed and report.checked == 10  # 5 originals + 5 thumbnails
+    capture = svc.store.capture(ids[0])
+    assert svc.blobs.url(capture.blob_key).startswith("http://127.0.0.1:")
+
+
+def test_s3_unavailable_rejects_clearly_and_stores_nothing(tmp_path):
+    from tests.storage.conftest import free_port
+
+    url = f"s3://key:secret@127.0.0.1:{free_port()}/bucket?secure=false"
+    svc = make_services(tmp_path)
+    from storage.s3 import S3BlobStore
+
+    svc.blobs = S3BlobStore.from_url(url, create_bucket=False)
+    png = samples.make_png(tmp_path / "p.png", 10, 10)
+
+    [result] = ingest_paths(svc, [png], None, None, as_json=True)
+
+    assert result.status == "rejected" and "unavailable" in result.error.lower()
+    assert list(svc.store.capture_ids()) == []

@@ -1,0 +1,62 @@
+"""The SearchIndex interface: documents in, query results out; backends are interchangeable."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import Any
+
+from search.query import Query, SearchResult
+
+
+class SearchUnavailableError(Exception):
+    """The search backend could not be reached; the indexer retries later."""
+
+
+@dataclass(frozen=True)
+class Document:
+    """One searchable thing (a record or a capture), built from one aggregate version.
+
+    `public` holds what anyone may see; `restricted` what only officers may (owners, ID
+    numbers, serials). A backend must never return restricted fields to a public query,
+    nor match public queries against them.
+    """
+
+    id: str
+    version: int
+    kind: str  # parcel | site | document | capture
+    title: str
+    published: bool
+    public: dict[str, Any] = field(default_factory=dict)
+    restricted: dict[str, Any] = field(default_factory=dict)
+    text: str = ""  # searchable body: descriptions, OCR text
+    point: tuple[float, float] | None = None  # (lat, lon) WGS 84
+    shape: dict[str, Any] | None = None  # GeoJSON geometry in WGS 84
+
+
+class SearchIndex(ABC):
+    @abstractmethod
+    def upsert(self, documents: list[Document]) -> int:
+        """Store documents; a document older than the stored version is ignored. Returns stored."""
+
+    @abstractmethod
+    def delete(self, doc_id: str) -> None: ...
+
+    @abstractmethod
+    def get(self, doc_id: str) -> Document | None: ...
+
+    @abstractmethod
+    def search(self, query: Query) -> SearchResult: ...
+
+    @abstractmethod
+    def count(self) -> int: ...
+
+    @abstractmethod
+    def position(self, follower: str) -> int:
+        """The notification id the named follower has indexed up to (stored with the index)."""
+
+    @abstractmethod
+    def set_position(self, follower: str, notification_id: int) -> None: ...
+
+    def refresh(self) -> None:
+        """Make recent writes visible to search (a no-op where writes are visible at once)."""
