@@ -50,3 +50,6 @@ def redis_url() -> str:
 def amqp_url() -> str:
     need(port_open("127.0.0.1", 5672), "RabbitMQ is not listening on 127.0.0.1:5672")
     return os.environ.get("SOHOA_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/%2F")
+
+
+from tests.s3server import moto_endpoint, s3_url  # noqa: E402, F401  (fixtures for every test)

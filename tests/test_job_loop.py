@@ -16,7 +16,6 @@ from pipeline.jobs import Job
 from scanners.ingest_command import ingest_paths
 from tests import samples
 from tests.helpers import make_services
-from tests.storage.conftest import moto_endpoint, s3_url  # noqa: F401  (fixtures)
 from workers.broker import DramatiqQueue, make_broker
 from workers.runtime import Runtime, wait_until_settled
 
@@ -212,7 +211,7 @@ def test_s3_storage_end_to_end_with_fixity(tmp_path, s3_url):
 
 
 def test_s3_unavailable_rejects_clearly_and_stores_nothing(tmp_path):
-    from tests.storage.conftest import free_port
+    from tests.s3server import free_port
 
     url = f"s3://key:secret@127.0.0.1:{free_port()}/bucket?secure=false"
     svc = make_services(tmp_path)
