@@ -58,5 +58,5 @@ class SearchIndex(ABC):
     @abstractmethod
     def set_position(self, follower: str, notification_id: int) -> None: ...
 
-    def refresh(self) -> None:
+    def refresh(self) -> None:  # noqa: B027 - optional hook
         """Make recent writes visible to search (a no-op where writes are visible at once)."""
