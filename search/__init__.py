@@ -1,0 +1,1 @@
+"""Search: indexing, querying and Vietnamese text handling."""
