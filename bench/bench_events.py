@@ -170,7 +170,7 @@ def sqlite_state_size(path: Path) -> tuple[int, str]:
 
 
 def append_rows(
-    backend: str, saves: int, events: int, state_len: int, topic: str, raw: tuple, figures: tuple
+    backend: str, saves: int, events: int, state_len: int, raw: tuple, figures: tuple
 ) -> list[dict]:
     (per_save_s, batched_s, building_s), (raw_one_s, raw_many_s) = figures, raw
     driver = "sqlite3" if backend == "SQLite" else "psycopg"
@@ -213,9 +213,7 @@ def bench_sqlite(root: Path, saves: int, events: int) -> tuple[list[dict], int, 
     state_len, topic = sqlite_state_size(path)
     log(f"SQLite raw baseline ({state_len}-byte rows)")
     raw = raw_sqlite(root / "raw.sqlite3", saves, events, state_len, topic)
-    rows = append_rows(
-        "SQLite", saves, events, state_len, topic, raw, (per_save, batched, building)
-    )
+    rows = append_rows("SQLite", saves, events, state_len, raw, (per_save, batched, building))
     return rows, state_len, topic
 
 
@@ -246,9 +244,7 @@ def bench_postgres(url: str, saves: int, events: int, state_len: int, topic: str
     finally:
         with psycopg.connect(url, autocommit=True) as conn:
             conn.execute(f"DROP SCHEMA {schema} CASCADE")
-    return append_rows(
-        "PostgreSQL", saves, events, state_len, topic, raw, (per_save, batched, building)
-    )
+    return append_rows("PostgreSQL", saves, events, state_len, raw, (per_save, batched, building))
 
 
 # --- follower catch-up --------------------------------------------------------------------------

@@ -159,13 +159,19 @@ def main() -> None:
     ms = 1000.0
     raw50, raw95 = percentile(raw, 50) * ms, percentile(raw, 95) * ms
     rows = []
+    t = args.worker_timeout
+    why = {
+        "back-to-back": "the consumer has just polled: its next poll is 5–10 ms away",
+        "after idle": f"{IDLE_GAP_S[0] * 1000:.0f}–{IDLE_GAP_S[1] * 1000:.0f} ms pauses: the "
+        f"idle consumer polls every {t // 2}–{t} ms (backoff capped at worker_timeout)",
+    }
     for label, values, aim in (
         ("back-to-back", b2b, "sohoa ≤ 20"),
         ("after idle", idle, "sohoa ≤ 20"),
     ):
         note = (
-            f"{len(values)} jobs, {label}; {settings}; baseline: raw LPUSH→BRPOP between two "
-            f"threads, {size}-byte payload, back-to-back"
+            f"{len(values)} jobs, {label} ({why[label]}); {settings}; baseline: raw "
+            f"LPUSH→BRPOP between two threads, {size}-byte payload, back-to-back"
         )
         rows.append(
             row(f"job round trip p50, {label}", "ms", percentile(values, 50) * ms, raw50, aim, note)
