@@ -265,8 +265,7 @@ class CountingQueue:
 
 def bench_follower(root: Path, events: int) -> list[dict]:
     from models.store import RecordStore
-    from pipeline.followers import RECEIVED, Follower, dispatcher
-    from pipeline.jobs import INSPECT, Job, plan
+    from pipeline.followers import dispatcher
     from pipeline.settings import eventstore_env
 
     store = RecordStore(env=eventstore_env(f"sqlite:///{root / 'follow.sqlite3'}"))
@@ -290,27 +289,6 @@ def bench_follower(root: Path, events: int) -> list[dict]:
             covered = follower.catch_up()
         assert covered == events and queue.count == events, (covered, queue.count, events)
 
-        # Sketches of a cheaper handler, measured for the report; sohoa's code is unchanged.
-        def from_topic(page) -> None:
-            for n in page:
-                if n.topic == RECEIVED:
-                    sketch_queue.enqueue(Job(INSPECT.name, n.originator_id, {}))
-
-        def from_notification(page) -> None:
-            for n in page:
-                if n.topic == RECEIVED:
-                    received = store.mapper.to_domain_event(n).mutate(None)  # version 1
-                    for stage in plan(received):
-                        sketch_queue.enqueue(Job(stage, received.id, {}))
-
-        sketches = {}
-        for name, handle in (("topic", from_topic), ("decode", from_notification)):
-            sketch_queue = CountingQueue()
-            sketch = Follower(f"bench-{name}", store, positions, handle)
-            with Stopwatch() as s:
-                sketch.catch_up()
-            assert sketch_queue.count == events, (name, sketch_queue.count)
-            sketches[name] = s.s
     finally:
         store.close()
 
@@ -322,27 +300,9 @@ def bench_follower(root: Path, events: int) -> list[dict]:
             events / t.s,
             base,
             "sohoa ≥ 20000",
-            f"pipeline.followers.dispatcher(...).catch_up(), counting queue; it loads each "
-            f"Capture (store.capture) per Received notification; baseline: raw "
+            f"pipeline.followers.dispatcher(...).catch_up(), counting queue; it decodes "
+            f"each Received notification (no per-event SELECT); baseline: raw "
             f"select_notifications scan in pages of 1000 ({scan.s:.2f} s)",
-        ),
-        row(
-            "  sketch: plan from the notification's topic",
-            "events/s",
-            events / sketches["topic"],
-            base,
-            "",
-            "NOT sohoa's code: the same Follower with a handler enqueuing from n.topic and "
-            "n.originator_id alone (no aggregate load)",
-        ),
-        row(
-            "  sketch: plan from the decoded Received event",
-            "events/s",
-            events / sketches["decode"],
-            base,
-            "",
-            "NOT sohoa's code: store.mapper.to_domain_event(n).mutate(None) gives the capture "
-            "as received (version 1) without a per-event SELECT, then plan(capture)",
         ),
     ]
 

@@ -83,29 +83,29 @@ class RecordStore(Application[UUID]):
         """
         cid = capture_id(receipt.sha256)
         for _ in range(CONFLICT_RETRIES):
+            # Optimistic: most arrivals are new, so try to create first and let the event
+            # store's unique (id, version) say whether the bytes were here already.
+            capture = Capture(
+                sha256=receipt.sha256,
+                blob_key=receipt.blob_key,
+                size=receipt.size,
+                media_type=receipt.media_type,
+                kind=receipt.kind,
+                original_name=receipt.original_name,
+                source=receipt.source,
+                operator=receipt.operator,
+                meta=dict(receipt.meta),
+                member_count=receipt.member_count,
+                links=[r.id for r in records],
+            )
             try:
-                existing = self.capture(cid)
-            except NotFoundError:
-                capture = Capture(
-                    sha256=receipt.sha256,
-                    blob_key=receipt.blob_key,
-                    size=receipt.size,
-                    media_type=receipt.media_type,
-                    kind=receipt.kind,
-                    original_name=receipt.original_name,
-                    source=receipt.source,
-                    operator=receipt.operator,
-                    meta=dict(receipt.meta),
-                    member_count=receipt.member_count,
-                    links=[r.id for r in records],
-                )
-                linked = [self._linked_record(r, cid) for r in records]
+                self.save(capture, *[self._linked_record(r, cid) for r in records])
+                return cid, True
+            except IntegrityError:
                 try:
-                    self.save(capture, *linked)
-                    return cid, True
-                except IntegrityError:
-                    continue
-            else:
+                    existing = self.capture(cid)
+                except NotFoundError:
+                    continue  # a linked record changed under us: try again
                 self._receive_again(existing, receipt, records)
                 return cid, False
         raise RuntimeError(f"could not record capture {cid} after {CONFLICT_RETRIES} conflicts")

@@ -80,7 +80,8 @@ def dispatcher(store: RecordStore, positions: TrackingRecorder, queue: JobQueue)
         for n in page:
             if n.topic != RECEIVED:
                 continue
-            capture = store.capture(n.originator_id)  # type: ignore[arg-type]
+            # the capture as received, decoded from the notification: no query per event
+            capture = store.mapper.to_domain_event(n).mutate(None)
             for stage in plan(capture):
                 queue.enqueue(Job(stage, capture.id, {}))
 

@@ -60,3 +60,8 @@ class SearchIndex(ABC):
 
     def refresh(self) -> None:  # noqa: B027 - optional hook
         """Make recent writes visible to search (a no-op where writes are visible at once)."""
+
+    def versions(self, doc_ids: list[str]) -> dict[str, int]:
+        """The stored version of each of `doc_ids` that is indexed (backends may batch this)."""
+        found = {doc_id: self.get(doc_id) for doc_id in doc_ids}
+        return {doc_id: doc.version for doc_id, doc in found.items() if doc is not None}

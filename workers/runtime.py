@@ -46,7 +46,7 @@ class Runtime:
             self._worker = dramatiq.Worker(
                 self.broker,
                 worker_threads=self.services.settings.worker_threads,
-                worker_timeout=100,
+                worker_timeout=40,  # ms between idle polls: job latency vs Redis load
                 queues=set(self._queues) if self._queues else None,
             )
             self._worker.start()

@@ -1,0 +1,149 @@
+"""The indexer follows the record store's log into a search index, idempotently."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from models.store import RecordRef, RecordStore
+from pipeline.importer import import_records
+from search.indexer import Indexer, IndexProjection, rebuild
+from search.query import Query
+from search.tantivy_index import TantivyIndex
+
+ROWS = [
+    {
+        "code": "HN-VM",
+        "name": "Văn Miếu – Quốc Tử Giám",
+        "rank": "quốc gia đặc biệt",
+        "published": True,
+    },
+    {"code": "HN-HK", "name": "Hồ Hoàn Kiếm", "lat": 21.0287, "lon": 105.8523, "published": True},
+    {"code": "HN-BM", "name": "Đền Bí Mật"},
+    {
+        "unit_code": "00061",
+        "unit_era": "pre2025",
+        "sheet": "12",
+        "parcel_number": "34",
+        "area_m2": 120.5,
+        "owner": "Lê Thị Mận",
+        "published": True,
+    },
+]
+
+
+def write_jsonl(path: Path, *rows: dict) -> Path:
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), "utf-8")
+    return path
+
+
+def import_rows(store: RecordStore, tmp_path: Path, *rows: dict, name: str = "rows") -> None:
+    report = import_records(store, write_jsonl(tmp_path / f"{name}.jsonl", *rows))
+    assert not report.rejected, report.rejected
+
+
+def site_id(code: str) -> str:
+    return str(RecordRef("site", {"code": code}).id)
+
+
+@pytest.fixture
+def tantivy_index(tmp_path: Path):
+    index = TantivyIndex(tmp_path / "index")
+    yield index
+    index.close()
+
+
+@pytest.fixture
+def indexed(store, tmp_path, tantivy_index):
+    import_rows(store, tmp_path, *ROWS)
+    indexer = Indexer(store, tantivy_index, batch=2)
+    assert indexer.catch_up() == store.max_notification_id()
+    return indexer
+
+
+def titles(index, text: str = "", role: str = "public") -> set[str]:
+    return {h.title for h in index.search(Query(text=text, role=role, limit=100)).hits}
+
+
+def test_the_indexer_catches_up_with_every_record(indexed, tantivy_index):
+    assert tantivy_index.count() == len(ROWS)
+    assert indexed.lag() == 0
+    assert titles(tantivy_index) == {
+        "Văn Miếu – Quốc Tử Giám",
+        "Hồ Hoàn Kiếm",
+        "Thửa 34, tờ 12, ĐVHC 00061",
+    }
+    assert titles(tantivy_index, "le thi man") == set()
+    assert titles(tantivy_index, "le thi man", role="officer") == {"Thửa 34, tờ 12, ĐVHC 00061"}
+
+
+def test_running_again_adds_nothing(indexed, store, tantivy_index):
+    assert indexed.run_once() == 0
+    page = store.recorder.select_notifications(1, 100)
+    assert IndexProjection(store, tantivy_index).handle(page) == 0  # a repeated batch
+    assert tantivy_index.count() == len(ROWS)
+
+
+def test_a_changed_attribute_updates_the_document(indexed, store, tmp_path, tantivy_index):
+    before = tantivy_index.get(site_id("HN-VM")).version
+    import_rows(store, tmp_path, {**ROWS[0], "name": "Văn Miếu"}, name="corrected")
+    assert indexed.lag() > 0
+    indexed.catch_up()
+    doc = tantivy_index.get(site_id("HN-VM"))
+    assert doc.title == "Văn Miếu" and doc.version > before
+    assert "Văn Miếu" in titles(tantivy_index, "van mieu")
+    assert tantivy_index.count() == len(ROWS)
+
+
+def test_publishing_and_withdrawing_reach_the_public_index(indexed, store, tmp_path, tantivy_index):
+    import_rows(store, tmp_path, {**ROWS[2], "published": True}, name="publish")
+    indexed.catch_up()
+    assert titles(tantivy_index, "bi mat") == {"Đền Bí Mật"}
+    store.update(RecordRef("site", {"code": "HN-BM"}).id, lambda r: r.withdraw(reason="test"))
+    indexed.catch_up()
+    assert titles(tantivy_index, "bi mat") == set()
+    assert titles(tantivy_index, "bi mat", role="officer") == {"Đền Bí Mật"}
+
+
+def test_the_position_persists_across_indexers_and_reopened_indexes(indexed, store, tmp_path):
+    position = indexed.position()
+    indexed.index.close()
+    reopened = TantivyIndex(tmp_path / "index")
+    again = Indexer(store, reopened)
+    assert again.position() == position == store.max_notification_id()
+    assert again.lag() == 0 and again.run_once() == 0
+    assert reopened.count() == len(ROWS)
+    reopened.close()
+
+
+def test_rebuild_replays_the_log_into_a_fresh_index(indexed, store, tmp_path):
+    fresh = TantivyIndex(tmp_path / "index-2")
+    progress: list[tuple[int, int]] = []
+    covered = rebuild(store, fresh, lambda done, last: progress.append((done, last)))
+    assert covered == store.max_notification_id()
+    assert progress[-1] == (store.max_notification_id(), store.max_notification_id())
+    assert fresh.count() == len(ROWS) and fresh.position("indexer") == covered
+    for doc_id in (site_id("HN-VM"), site_id("HN-HK")):
+        assert fresh.get(doc_id) == indexed.index.get(doc_id)
+    fresh.close()
+
+
+def test_the_indexer_runs_until_stopped(store, tmp_path, tantivy_index):
+    indexer = Indexer(store, tantivy_index)
+    stop = threading.Event()
+    worker = threading.Thread(target=indexer.run, args=(stop, 0.01))
+    worker.start()
+    try:
+        import_rows(store, tmp_path, *ROWS)
+        deadline = time.monotonic() + 10
+        while indexer.lag() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert indexer.lag() == 0 and tantivy_index.count() == len(ROWS)
+    finally:
+        stop.set()
+        worker.join(timeout=10)
+    assert not worker.is_alive()
