@@ -69,8 +69,9 @@ Names from land-database exports are accepted in any letter case and mapped:
 | `loai_dat`, `id` | commune registers | `extra.loai_dat` (pre-2003 land class), `extra.id` |
 
 Any other field is an error for its row, naming the field. An empty or null value means "not
-given": an import never removes an attribute. Text is NFC-normalised; legacy TCVN3 text is kept
-as it is (converting it is a separate step).
+given": an import never removes an attribute. Text is NFC-normalised, and legacy TCVN3 or VNI
+text (8-bit Vietnamese fonts read as Latin-1, e.g. "NguyÔn V¨n A") is detected per value and
+converted to Unicode.
 
 **Unit era.** Codes were reused in the 2025 reorganisation, so a wrong era silently files a
 parcel under another commune. A plain `unit_code` therefore needs `unit_era`. A code from a
@@ -107,6 +108,7 @@ from models.ids import ERAS, InvalidKeyError, parcel_key
 from models.record import RESTRICTED_ATTRIBUTES
 from models.store import CONFLICT_RETRIES, RecordRef, RecordStore
 from pipeline.errors import InputRejectedError
+from search.legacy import is_vietnamese_legacy, to_unicode
 
 FORMATS = ("jsonl", "csv", "geojson")
 KINDS = ("parcel", "site")
@@ -818,8 +820,11 @@ PARSERS: dict[str, Callable[[Any], Any]] = {
 
 
 def _nfc(value: Any) -> Any:
+    """NFC, and legacy TCVN3/VNI text (8-bit fonts read as Latin-1) converted to Unicode."""
     if isinstance(value, str):
-        return unicodedata.normalize("NFC", value)
+        text = unicodedata.normalize("NFC", value)
+        encoding = is_vietnamese_legacy(text, min_units=1)
+        return unicodedata.normalize("NFC", to_unicode(text, encoding)) if encoding else text
     if isinstance(value, dict):
         return {_nfc(k): _nfc(v) for k, v in value.items()}
     if isinstance(value, list):

@@ -24,6 +24,7 @@ from pipeline.importer import (
 )
 from pipeline.settings import eventstore_env
 from scanners.import_command import run_import
+from search.legacy import to_unicode
 
 DANANG = "land/cadastral_danang/danang_parcels_20248.geojson"
 VANDINH = "land/cadastral_vandinh_hanoi/vandinh_sample_parcels.geojson"
@@ -391,7 +392,7 @@ def test_real_danang_export(store, shared_data):
     assert r.geometry["crs"] == "EPSG:4326" and r.geometry["geometry"]["type"] == "Polygon"
 
 
-def test_real_vandinh_register_needs_a_unit_code_and_keeps_legacy_text(store, shared_data):
+def test_real_vandinh_register_needs_a_unit_code_and_converts_legacy_text(store, shared_data):
     path = shared_data / VANDINH
     report = import_records(store, path)
     assert report.registered == 0 and len(report.rejected) == 100
@@ -403,8 +404,11 @@ def test_real_vandinh_register_needs_a_unit_code_and_keeps_legacy_text(store, sh
     assert (report.registered, report.rejected) == (100, [])
     raw = json.loads(path.read_text(encoding="utf-8"))["features"][0]["properties"]
     r = store.record(parcel("10354", "pre2025", raw["to_ban_do"], raw["so_thua"]).id)
-    assert r.attributes["address"] == raw["dia_chi"]  # TCVN3 mojibake kept for the converter
-    assert r.attributes["owner"] == raw["ten_chu"]
+    # the register was typed in a TCVN3 font: stored as Unicode
+    assert r.attributes["address"] == to_unicode(raw["dia_chi"], "tcvn3")
+    assert r.attributes["address"] != raw["dia_chi"]
+    assert r.attributes["address"].startswith(("Thôn", "Đồng", "Xóm"))
+    assert r.attributes["owner"] == to_unicode(raw["ten_chu"], "tcvn3")
     assert r.attributes["purpose"] == raw["mdsd2003"]
     assert r.attributes["extra"] == {"id": raw["id"], "loai_dat": raw["loai_dat"]}
     assert r.geometry["geometry"]["type"] == "Point"
