@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 from eventsourcing.persistence import TrackingRecorder
 
 from models.store import RecordStore
+from pipeline.gazetteer import Gazetteer
 from pipeline.media import configure_pillow
 from pipeline.settings import Settings
+from search.factory import search_index_from_url
+from search.index import SearchIndex
 from storage.base import BlobStore
 from storage.factory import blob_store_from_url
 
@@ -19,6 +23,17 @@ class Services:
     store: RecordStore
     blobs: BlobStore
     positions: TrackingRecorder
+
+    @cached_property
+    def index(self) -> SearchIndex:
+        """The search index, opened on first use (many commands never need it)."""
+        return search_index_from_url(self.settings.search_url)
+
+    @cached_property
+    def gazetteer(self) -> Gazetteer | None:
+        """Administrative units of both eras, when SOHOA_GAZETTEER_DIR names their tables."""
+        folder = self.settings.gazetteer_dir
+        return Gazetteer.load(folder) if folder else None
 
     def close(self) -> None:
         self.store.close()

@@ -6,11 +6,10 @@ import json
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from models.capture import Capture
 from pipeline.bootstrap import Services
-from pipeline.followers import Follower
 from pipeline.handlers import SET_TYPES
 from pipeline.jobs import plan
 
@@ -23,16 +22,31 @@ def capture_states(services: Services) -> dict[str, int]:
     return {state: counts.get(state, 0) for state in ("pending", "done", "failed")}
 
 
+class Positioned(Protocol):
+    name: str
+
+    def position(self) -> int: ...
+
+    def lag(self) -> int: ...
+
+
 def status(
-    services: Services, followers: list[Follower], queue_depth: dict[str, int] | None
+    services: Services, followers: list[Positioned], queue_depth: dict[str, int] | None
 ) -> dict[str, Any]:
     states = capture_states(services)
     return {
         "captures": {"total": sum(states.values()), **states},
         "events": services.store.max_notification_id(),
-        "followers": {f.name: {"position": f.position(), "lag": f.lag()} for f in followers},
+        "followers": {f.name: _position(f) for f in followers},
         "queues": queue_depth,
     }
+
+
+def _position(follower: Positioned) -> dict[str, Any]:
+    try:
+        return {"position": follower.position(), "lag": follower.lag()}
+    except Exception as e:  # a search backend that is down is a status, not a crash
+        return {"error": f"{type(e).__name__}: {e}"}
 
 
 @dataclass

@@ -38,6 +38,7 @@ class Settings:
     thumbnail_px: int = 256
     watch_settle_s: float = 2.0
     redelivery_timeout_s: int = 60
+    gazetteer_dir: str = ""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:

@@ -196,13 +196,16 @@ def status(as_json: bool) -> None:
     if not svc.settings.broker_url.startswith("memory"):
         queue = DramatiqQueue(make_broker(svc.settings.broker_url))
         depth = queue.depth()
-    report = read_status(svc, [dispatcher(svc.store, svc.positions, queue)], depth)  # type: ignore[arg-type]
+    from search.indexer import Indexer
+
+    followers = [dispatcher(svc.store, svc.positions, queue), Indexer(svc.store, svc.index)]
+    report = read_status(svc, followers, depth)  # type: ignore[arg-type]
     c = report["captures"]
     text = (
         f"captures: {c['total']} ({c['done']} done, {c['pending']} pending, {c['failed']} failed)\n"
         f"events:   {report['events']}\n"
         + "".join(
-            f"follower {n}: position {f['position']}, lag {f['lag']}\n"
+            f"follower {n}: position {f.get('position')}, lag {f.get('lag', f.get('error'))}\n"
             for n, f in report["followers"].items()
         )
         + f"queues:   {report['queues'] if depth is not None else 'in-process (memory://)'}"
@@ -258,6 +261,55 @@ def demo(fresh: bool) -> None:
     from scanners.demo import run_demo
 
     sys.exit(run_demo(Settings.from_env(), fresh))
+
+
+@main.command()
+@click.argument("text", default="")
+@click.option(
+    "--facet",
+    "facets",
+    multiple=True,
+    metavar="FIELD[=VALUE]",
+    help="FIELD=VALUE filters; FIELD alone asks for its counts.",
+)
+@click.option("--near", help="LAT,LON,KM")
+@click.option("--bbox", help="MINLON,MINLAT,MAXLON,MAXLAT (WGS 84; swapped corners are fine)")
+@click.option(
+    "--role", type=click.Choice(["public", "officer"]), default="public", show_default=True
+)
+@click.option("--page", type=click.IntRange(1), default=1, show_default=True)
+@click.option("--size", type=click.IntRange(1, 1000), default=10, show_default=True)
+@click.option("--json", "as_json", is_flag=True)
+def search(text, facets, near, bbox, role, page, size, as_json) -> None:
+    """Search records in any spelling (with or without diacritics)."""
+    from scanners.search_command import build_query, run_search
+
+    svc = services()
+    sys.exit(run_search(svc, build_query(text, role, facets, near, bbox, page, size), as_json))
+
+
+@main.command()
+@click.option("--unit", required=True, help="Ward or commune name (old or new) or 5-digit code.")
+@click.option("--sheet", required=True, help="Map sheet (tờ bản đồ số).")
+@click.option("--number", required=True, help="Parcel number (thửa đất số).")
+@click.option("--as-of", "as_of", help="ISO date or time: the record as it stood then.")
+@click.option("--json", "as_json", is_flag=True)
+def parcel(unit: str, sheet: str, number: str, as_of: str | None, as_json: bool) -> None:
+    """A land parcel by the names its papers carry, before or after the 2025 reorganisation."""
+    from scanners.search_command import run_parcel
+
+    when = _parse_time(as_of) if as_of else None
+    if when and len(as_of) <= 10:
+        when = when.replace(hour=23, minute=59, second=59)  # a date means the end of that day
+    sys.exit(run_parcel(services(), unit, sheet, number, when, as_json))
+
+
+@main.command()
+def reindex() -> None:
+    """Build a new search index from the log and switch over when it has caught up."""
+    from scanners.search_command import run_reindex
+
+    sys.exit(run_reindex(services()))
 
 
 def _brief(data: dict) -> str:

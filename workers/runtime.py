@@ -13,6 +13,7 @@ import dramatiq
 from pipeline.bootstrap import Services
 from pipeline.followers import Follower, dispatcher
 from pipeline.jobs import plan
+from search.indexer import Indexer
 from workers.actors import declare_actors
 from workers.broker import DramatiqQueue, make_broker
 
@@ -36,6 +37,7 @@ class Runtime:
         declare_actors(self.broker, services)
         self.queue = DramatiqQueue(self.broker)
         self.dispatcher: Follower = dispatcher(services.store, services.positions, self.queue)
+        self.indexer = Indexer(services.store, services.index) if follow else None
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self._worker: dramatiq.Worker | None = None
@@ -51,11 +53,10 @@ class Runtime:
             )
             self._worker.start()
         if self._follow:
-            t = threading.Thread(
-                target=self.dispatcher.run, args=(self._stop,), name="dispatcher", daemon=True
-            )
-            t.start()
-            self._threads.append(t)
+            for name, loop in (("dispatcher", self.dispatcher.run), ("indexer", self.indexer.run)):
+                t = threading.Thread(target=loop, args=(self._stop,), name=name, daemon=True)
+                t.start()
+                self._threads.append(t)
         return self
 
     def stop(self) -> None:

@@ -1,0 +1,216 @@
+"""`sohoa search`, `sohoa parcel` and `sohoa reindex`: thin edges over search and the store."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from dataclasses import asdict
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import click
+from tqdm import tqdm
+
+from models.errors import NotFoundError, NotYetRecordedError
+from models.ids import InvalidKeyError, parcel_id
+from pipeline.bootstrap import Services
+from pipeline.views import record_view
+from search.query import BBox, Near, Query, QueryError
+
+PUBLIC_FACETS = ("kind", "type", "rank", "ward", "period", "has_model", "has_documents")
+OFFICER_FACETS = ("kind", "unit_code", "purpose", "ward")
+
+
+def build_query(
+    text: str,
+    role: str,
+    facets: tuple[str, ...],
+    near: str | None,
+    bbox: str | None,
+    page: int,
+    size: int,
+) -> Query:
+    filters: dict[str, list[str]] = {}
+    counted: list[str] = []
+    for f in facets:
+        name, sep, value = f.partition("=")
+        if sep:
+            filters.setdefault(name, []).append(value)
+        else:
+            counted.append(name)
+    return Query(
+        text=text,
+        role=role,
+        filters=filters,
+        near=Near(*_floats(near, 3, "--near LAT,LON,KM")) if near else None,
+        bbox=BBox(*_floats(bbox, 4, "--bbox MINLON,MINLAT,MAXLON,MAXLAT")) if bbox else None,
+        facets=tuple(counted) or (PUBLIC_FACETS if role == "public" else OFFICER_FACETS),
+        offset=(page - 1) * size,
+        limit=size,
+    )
+
+
+def _floats(value: str, n: int, form: str) -> list[float]:
+    try:
+        numbers = [float(v) for v in value.split(",")]
+    except ValueError:
+        numbers = []
+    if len(numbers) != n:
+        raise click.BadParameter(f"{value!r} is not {form}")
+    return numbers
+
+
+def run_search(svc: Services, query: Query, as_json: bool) -> int:
+    try:
+        result = svc.index.search(query)
+    except QueryError as e:
+        raise click.ClickException(str(e)) from None
+    data = {
+        "total": result.total,
+        "hits": [
+            {**h.fields, **{k: v for k, v in asdict(h).items() if k != "fields"}}
+            for h in result.hits
+        ],
+        "facets": result.facets,
+    }
+    if as_json:
+        click.echo(json.dumps(data, ensure_ascii=False))
+        return 0
+    click.echo(f"{result.total} found")
+    for h in result.hits:
+        click.echo(f"  {h.score:6.2f}  {h.title}  [{h.kind}] {h.id}")
+        if h.highlight:
+            click.echo(f"          {h.highlight}")
+    for name, counts in result.facets.items():
+        if counts:
+            shown = ", ".join(f"{k} ({v})" for k, v in list(counts.items())[:8])
+            click.echo(f"  {name}: {shown}")
+    return 0
+
+
+def run_parcel(
+    svc: Services, unit: str, sheet: str, number: str, as_of: datetime | None, as_json: bool
+) -> int:
+    """A parcel by the unit name or code on its papers, old or new; its state as of a date."""
+    candidates = unit_keys(svc, unit)
+    found = []
+    for code, era, label in candidates:
+        try:
+            pid = parcel_id(code, era, sheet, number)
+            record = svc.store.as_of(pid, as_of) if as_of else svc.store.record(pid)
+        except InvalidKeyError as e:
+            raise click.ClickException(str(e)) from None
+        except NotYetRecordedError:
+            found.append({"unit": label, "id": str(pid), "state": "not yet recorded then"})
+            continue
+        except NotFoundError:
+            continue
+        found.append({"unit": label, **record_view(record)})
+    if as_json:
+        click.echo(
+            json.dumps(
+                {
+                    "query": {
+                        "unit": unit,
+                        "sheet": sheet,
+                        "number": number,
+                        "as_of": as_of.isoformat() if as_of else None,
+                    },
+                    "parcels": found,
+                },
+                ensure_ascii=False,
+            )
+        )
+    elif not found:
+        click.echo(f"no parcel {sheet}/{number} under {', '.join(c[2] for c in candidates)}")
+    for p in [] if as_json else found:
+        click.echo(json.dumps(p, ensure_ascii=False, indent=2))
+    return 0 if found else 1
+
+
+def unit_keys(svc: Services, unit: str) -> list[tuple[str, str, str]]:
+    """(code, era, label) of every unit the name or code may mean, in both eras."""
+    gaz = svc.gazetteer
+    if unit.strip().isdigit():
+        code = unit.strip().zfill(5)
+        units = [u for era in ("pre2025", "2025") for u in _by_code(gaz, code, era)]
+        if not units:
+            return [(code, "pre2025", f"{code} (pre2025)"), (code, "2025", f"{code} (2025)")]
+    elif gaz is None:
+        raise click.ClickException(
+            "unit names need the gazetteer: set SOHOA_GAZETTEER_DIR to the administrative-unit "
+            "tables, or give the 5-digit unit code"
+        )
+    else:
+        units = [u for u in gaz.find(unit) if u.level == "commune"]
+        if not units:
+            hint = ", ".join(gaz.suggest(unit)) or "none"
+            raise click.ClickException(
+                f"no administrative unit called {unit!r}; did you mean: {hint}"
+            )
+    keys: dict[tuple[str, str], str] = {}
+    for u in units:
+        for v in [u, *(gaz.equivalents(u) if gaz else ())]:
+            keys.setdefault((v.code, v.era), gaz.label(v) if gaz else v.name)
+    return [(code, era, label) for (code, era), label in keys.items()]
+
+
+def _by_code(gaz, code: str, era: str) -> list:
+    if gaz is None:
+        return []
+    try:
+        return [gaz.by_code(code, era)]
+    except KeyError:
+        return []
+
+
+def run_reindex(svc: Services) -> int:
+    """Build a new index from the log, catch up, then switch over to it."""
+    from search.indexer import Indexer, rebuild
+
+    url = svc.settings.search_url
+    if not url.startswith("tantivy"):
+        return _reindex_elastic(svc)
+    from search.tantivy_index import TantivyIndex
+
+    live = Path(unquote(urlsplit(url).path))
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+    target = live.with_name(f"{live.name}-{stamp}")
+    new = TantivyIndex(target)
+    total = svc.store.max_notification_id()
+    with tqdm(total=total, desc="reindexing", unit=" events", file=sys.stderr) as bar:
+        rebuild(svc.store, new, on_progress=lambda pos, _top: bar.update(pos - bar.n))
+    Indexer(svc.store, new).catch_up()  # what arrived during the rebuild
+    new.close()
+    _switch_symlink(live, target, stamp)
+    click.echo(f"reindexed {new.count()} documents into {target}; {live} now points at it")
+    return 0
+
+
+def _switch_symlink(live: Path, target: Path, stamp: str) -> None:
+    """Point `live` at `target` atomically (a running server picks it up on restart)."""
+    if live.exists() and not live.is_symlink():
+        live.rename(live.with_name(f"{live.name}-before-{stamp}"))
+    tmp = live.with_name(f".{live.name}.{stamp}")
+    os.symlink(target.name, tmp)
+    os.replace(tmp, live)
+
+
+def _reindex_elastic(svc: Services) -> int:
+    from search.elastic import ElasticIndex
+    from search.indexer import Indexer, rebuild
+
+    live = ElasticIndex.from_url(svc.settings.search_url)
+    stamp = datetime.now(UTC).strftime("%Y%m%dt%H%M%S")
+    name = live.create_index(f"{live.alias}-{stamp}")
+    new = live.writing_to(name)
+    with tqdm(
+        total=svc.store.max_notification_id(), desc="reindexing", unit=" events", file=sys.stderr
+    ) as bar:
+        rebuild(svc.store, new, on_progress=lambda pos, _top: bar.update(pos - bar.n))
+    Indexer(svc.store, new).catch_up()
+    live.switch_alias(name)
+    click.echo(f"reindexed into {name}; alias {live.alias} switched")
+    return 0
