@@ -113,6 +113,7 @@ def run_demo(settings, fresh: bool) -> int:
     click.echo("\nAgain (identical bytes are linked, never stored twice):")
     again = ingest_paths(svc, [inputs / "real_qd_729_ttg_p1.png"], None, None, as_json=False)
     click.echo(f"  {again[0].status} {again[0].capture_id}")
+    show_search(svc)
     report = verify(svc)
     click.echo(
         f"\n$ sohoa verify\n  {report.checked} blobs checked, {report.ok} intact, "
@@ -126,6 +127,23 @@ def run_demo(settings, fresh: bool) -> int:
     )
     svc.close()
     return 0
+
+
+def show_search(svc) -> None:
+    from pipeline.importer import import_records
+    from scanners.search_command import plain
+    from search.indexer import Indexer
+    from search.query import Query
+
+    sites = SAMPLES / "hanoi_sites.jsonl"
+    report = import_records(svc.store, sites)
+    click.echo(f"\n$ sohoa import {sites.name}\n  {report.summary()}")
+    Indexer(svc.store, svc.index).catch_up()
+    for text in ("dong da", "van mieu", "chua mot cot"):
+        result = svc.index.search(Query(text=text, limit=3))
+        click.echo(f"\n$ sohoa search '{text}'\n  {result.total} found")
+        for h in result.hits:
+            click.echo(f"  {h.score:6.2f}  {h.title}  — {plain(h.highlight)}")
 
 
 def show_summary(svc, results) -> None:

@@ -62,6 +62,13 @@ def _floats(value: str, n: int, form: str) -> list[float]:
     return numbers
 
 
+def plain(highlight: str) -> str:
+    """A highlight for a terminal: matches in [brackets], HTML entities decoded."""
+    import html
+
+    return html.unescape(highlight.replace("<mark>", "[").replace("</mark>", "]"))
+
+
 def run_search(svc: Services, query: Query, as_json: bool) -> int:
     try:
         result = svc.index.search(query)
@@ -82,7 +89,7 @@ def run_search(svc: Services, query: Query, as_json: bool) -> int:
     for h in result.hits:
         click.echo(f"  {h.score:6.2f}  {h.title}  [{h.kind}] {h.id}")
         if h.highlight:
-            click.echo(f"          {h.highlight}")
+            click.echo(f"          {plain(h.highlight)}")
     for name, counts in result.facets.items():
         if counts:
             shown = ", ".join(f"{k} ({v})" for k, v in list(counts.items())[:8])
