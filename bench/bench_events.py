@@ -182,7 +182,7 @@ def append_rows(
             saves / per_save_s,
             saves / raw_one_s,
             aim,
-            f"{saves:,} captures via RecordStore.receive (lookup + one transaction each); "
+            f"{saves:,} captures via RecordStore.receive (one optimistic transaction each); "
             f"baseline: raw {driver}, one {state_len}-byte row per transaction",
         ),
         row(
