@@ -175,24 +175,34 @@ def _by_code(gaz, code: str, era: str) -> list:
 
 def run_reindex(svc: Services) -> int:
     """Build a new index from the log, catch up, then switch over to it."""
+    if svc.settings.search_url.startswith("tantivy"):
+        return _reindex_tantivy(svc)
+    return _reindex_elastic(svc)
+
+
+def _rebuild_into(svc: Services, new) -> None:
+    """Replay the log into `new` with a progress bar, then take what arrived meanwhile."""
     from search.indexer import Indexer, rebuild
 
-    url = svc.settings.search_url
-    if not url.startswith("tantivy"):
-        return _reindex_elastic(svc)
+    with tqdm(
+        total=svc.store.max_notification_id(), desc="reindexing", unit=" events", file=sys.stderr
+    ) as bar:
+        rebuild(svc.store, new, on_progress=lambda pos, _top: bar.update(pos - bar.n))
+    Indexer(svc.store, new).catch_up()
+
+
+def _reindex_tantivy(svc: Services) -> int:
     from search.tantivy_index import TantivyIndex
 
-    live = Path(unquote(urlsplit(url).path))
+    live = Path(unquote(urlsplit(svc.settings.search_url).path))
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
     target = live.with_name(f"{live.name}-{stamp}")
     new = TantivyIndex(target)
-    total = svc.store.max_notification_id()
-    with tqdm(total=total, desc="reindexing", unit=" events", file=sys.stderr) as bar:
-        rebuild(svc.store, new, on_progress=lambda pos, _top: bar.update(pos - bar.n))
-    Indexer(svc.store, new).catch_up()  # what arrived during the rebuild
+    _rebuild_into(svc, new)
+    count = new.count()
     new.close()
     _switch_symlink(live, target, stamp)
-    click.echo(f"reindexed {new.count()} documents into {target}; {live} now points at it")
+    click.echo(f"reindexed {count} documents into {target}; {live} now points at it")
     return 0
 
 
@@ -207,17 +217,10 @@ def _switch_symlink(live: Path, target: Path, stamp: str) -> None:
 
 def _reindex_elastic(svc: Services) -> int:
     from search.elastic import ElasticIndex
-    from search.indexer import Indexer, rebuild
 
     live = ElasticIndex.from_url(svc.settings.search_url)
-    stamp = datetime.now(UTC).strftime("%Y%m%dt%H%M%S")
-    name = live.create_index(f"{live.alias}-{stamp}")
-    new = live.writing_to(name)
-    with tqdm(
-        total=svc.store.max_notification_id(), desc="reindexing", unit=" events", file=sys.stderr
-    ) as bar:
-        rebuild(svc.store, new, on_progress=lambda pos, _top: bar.update(pos - bar.n))
-    Indexer(svc.store, new).catch_up()
+    name = live.create_index(live.next_index_name())
+    _rebuild_into(svc, live.for_index(name))
     live.switch_alias(name)
-    click.echo(f"reindexed into {name}; alias {live.alias} switched")
+    click.echo(f"reindexed into {name}; the alias now points at it")
     return 0
