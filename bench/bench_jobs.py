@@ -1,11 +1,11 @@
 """Job round trip through Redis: enqueue → the actor has run, p50 and p95.
 
-    .venv/bin/python bench/bench_jobs.py [--jobs 500] [--worker-timeout 100] [--quick] [--json]
+    .venv/bin/python bench/bench_jobs.py [--jobs 500] [--worker-timeout 40] [--quick] [--json]
 
 A Dramatiq RedisBroker from `workers.broker.make_broker` on a database of its own (default
 redis://127.0.0.1:6379/14, flushed first), a trivial actor on the `default` queue that records
 when it ran, and an in-process `dramatiq.Worker` with the settings `sohoa worker` uses
-(`workers/runtime.py`: worker_timeout=100 ms, SOHOA_WORKER_THREADS=2 threads, Dramatiq's
+(`workers/runtime.py`: worker_timeout=WORKER_TIMEOUT_MS, SOHOA_WORKER_THREADS=2 threads, Dramatiq's
 default prefetch of 2 per thread). One message at a time, two ways:
 
 * back-to-back: the next message is sent as soon as the previous one has run;
@@ -31,7 +31,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.common import emit, load_average, log, parser, percentile, row
 
 DEFAULT_URL = "redis://127.0.0.1:6379/14"
-RUNTIME_WORKER_TIMEOUT_MS = 100  # workers/runtime.py: Runtime.start()
+from workers.runtime import WORKER_TIMEOUT_MS as RUNTIME_WORKER_TIMEOUT_MS  # noqa: E402
+
 RUNTIME_WORKER_THREADS = 2  # SOHOA_WORKER_THREADS default (pipeline/settings.py)
 IDLE_GAP_S = (0.1, 0.3)
 WAIT_S = 10.0

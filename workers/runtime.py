@@ -19,6 +19,9 @@ from workers.broker import DramatiqQueue, make_broker
 
 log = logging.getLogger(__name__)
 
+WORKER_TIMEOUT_MS = 40
+"""Longest wait between an idle consumer's polls: job latency against Redis load."""
+
 
 class Runtime:
     """A broker with actors; optionally worker threads and the dispatcher in this process."""
@@ -48,7 +51,7 @@ class Runtime:
             self._worker = dramatiq.Worker(
                 self.broker,
                 worker_threads=self.services.settings.worker_threads,
-                worker_timeout=40,  # ms between idle polls: job latency vs Redis load
+                worker_timeout=WORKER_TIMEOUT_MS,
                 queues=set(self._queues) if self._queues else None,
             )
             self._worker.start()
