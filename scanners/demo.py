@@ -131,14 +131,14 @@ def run_demo(settings, fresh: bool) -> int:
 
 def show_search(svc) -> None:
     from pipeline.importer import import_records
+    from pipeline.indexing import indexer
     from scanners.search_command import plain
-    from search.indexer import Indexer
     from search.query import Query
 
     sites = SAMPLES / "hanoi_sites.jsonl"
     report = import_records(svc.store, sites)
     click.echo(f"\n$ sohoa import {sites.name}\n  {report.summary()}")
-    Indexer(svc.store, svc.index).catch_up()
+    indexer(svc).catch_up()
     for text in ("dong da", "van mieu", "chua mot cot"):
         result = svc.index.search(Query(text=text, limit=3))
         click.echo(f"\n$ sohoa search '{text}'\n  {result.total} found")

@@ -182,13 +182,14 @@ def run_reindex(svc: Services) -> int:
 
 def _rebuild_into(svc: Services, new) -> None:
     """Replay the log into `new` with a progress bar, then take what arrived meanwhile."""
-    from search.indexer import Indexer, rebuild
+    from pipeline.indexing import indexer
 
+    follower = indexer(svc, new)
     with tqdm(
         total=svc.store.max_notification_id(), desc="reindexing", unit=" events", file=sys.stderr
     ) as bar:
-        rebuild(svc.store, new, on_progress=lambda pos, _top: bar.update(pos - bar.n))
-    Indexer(svc.store, new).catch_up()
+        follower.catch_up(on_progress=lambda pos, _top: bar.update(pos - bar.n))
+    follower.catch_up()
 
 
 def _reindex_tantivy(svc: Services) -> int:

@@ -44,9 +44,14 @@ DOCUMENT_PUBLIC = SITE_PUBLIC
 PUBLIC_ATTRIBUTES = {"site": SITE_PUBLIC, "parcel": PARCEL_PUBLIC, "document": DOCUMENT_PUBLIC}
 
 
-def record_document(record: Record) -> Document:
-    """The search document of a record at its current version."""
+def record_document(record: Record, unit_names: dict[str, Any] | None = None) -> Document:
+    """The search document of a record at its current version.
+
+    `unit_names` adds public names the record's attributes do not hold (its ward in the other
+    administrative era), which the indexer's caller knows from the gazetteer.
+    """
     public, restricted = split_attributes(record.kind, record.attributes)
+    public.update(unit_names or {})
     shape = wgs84_geometry(record.geometry)
     point = representative_point(shape)
     public.update(_record_facts(record, point, shape))

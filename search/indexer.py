@@ -35,6 +35,8 @@ log = logging.getLogger(__name__)
 INDEXED_TOPICS = (get_topic(Record) + ".", get_topic(Capture) + ".")
 TextSource = Callable[[Capture], str]
 """Recognised text of a capture (e.g. read from its text blobs), for capture documents."""
+UnitNames = Callable[[Record], dict]
+"""Extra public unit names of a record (e.g. its ward in both administrative eras)."""
 Progress = Callable[[int, int], None]
 """Called with (position, last notification id) after each batch."""
 
@@ -43,11 +45,16 @@ class IndexProjection:
     """Turns notifications into document upserts."""
 
     def __init__(
-        self, store: RecordStore, index: SearchIndex, text_for: TextSource | None = None
+        self,
+        store: RecordStore,
+        index: SearchIndex,
+        text_for: TextSource | None = None,
+        units: UnitNames | None = None,
     ) -> None:
         self.store = store
         self.index = index
         self.text_for = text_for
+        self.units = units
 
     def handle(self, notifications: Sequence[Notification]) -> int:
         """Index what the notifications changed; returns how many documents were stored."""
@@ -67,7 +74,7 @@ class IndexProjection:
             log.warning("indexer: %s is not in the record store; skipped", doc_id)
             return None
         if isinstance(aggregate, Record):
-            return record_document(aggregate)
+            return record_document(aggregate, self.units(aggregate) if self.units else None)
         if isinstance(aggregate, Capture):
             text = self.text_for(aggregate) if self.text_for else ""
             return capture_document(aggregate, text)
@@ -93,10 +100,11 @@ class Indexer:
     name: str = "indexer"
     batch: int = 1000
     text_for: TextSource | None = None
+    units: UnitNames | None = None
     projection: IndexProjection = field(init=False)
 
     def __post_init__(self) -> None:
-        self.projection = IndexProjection(self.store, self.index, self.text_for)
+        self.projection = IndexProjection(self.store, self.index, self.text_for, self.units)
 
     def position(self) -> int:
         return self.index.position(self.name)

@@ -27,6 +27,13 @@ SITES = [
         "lon": 105.8227,
         "published": True,
     },
+    {
+        "kind": "site",
+        "code": "HN-KN",
+        "name": "Đình Kim Ngân",
+        "ward": "Phường Hàng Bạc",
+        "published": True,
+    },  # filed under a pre-2025 ward, now part of Phường Hoàn Kiếm
     {"kind": "site", "code": "HN-DRAFT", "name": "Đình Đống Đa chưa công bố", "published": False},
 ]
 PARCELS = [  # filed under the pre-2025 Phường Giảng Võ (00031), later Phường Giảng Võ (00025)
@@ -106,3 +113,11 @@ def test_parcel_by_new_ward_name_finds_it_filed_under_the_old_unit(env):
 def test_unknown_unit_gets_suggestions(env):
     run = sohoa("parcel", "--unit", "Giang Voo", "--sheet", "1", "--number", "1", env=env)
     assert run.returncode == 1 and "did you mean" in run.stderr and "Giảng Võ" in run.stderr
+
+
+def test_a_site_filed_under_an_old_ward_is_found_and_faceted_by_the_new_one(env):
+    sohoa("reindex", env=env)
+    result = search(env, "phuong hoan kiem", "--facet", "ward", "--facet", "ward_old")
+    assert [h["code"] for h in result["hits"]] == ["HN-KN"]
+    assert result["facets"]["ward"].get("Phường Hoàn Kiếm") == 1
+    assert result["facets"]["ward_old"] == {"Phường Hàng Bạc": 1}

@@ -12,8 +12,8 @@ import dramatiq
 
 from pipeline.bootstrap import Services
 from pipeline.followers import Follower, dispatcher
+from pipeline.indexing import indexer
 from pipeline.jobs import plan
-from search.indexer import Indexer
 from workers.actors import declare_actors
 from workers.broker import DramatiqQueue, make_broker
 
@@ -40,7 +40,7 @@ class Runtime:
         declare_actors(self.broker, services)
         self.queue = DramatiqQueue(self.broker)
         self.dispatcher: Follower = dispatcher(services.store, services.positions, self.queue)
-        self.indexer = Indexer(services.store, services.index) if follow else None
+        self.indexer = indexer(services) if follow else None
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self._worker: dramatiq.Worker | None = None
