@@ -44,7 +44,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from itertools import islice
 from typing import Any
@@ -52,8 +52,20 @@ from urllib.parse import unquote, urlsplit
 
 from elasticsearch import ApiError, BadRequestError, Elasticsearch, NotFoundError, TransportError
 
+from search.documents import flatten_text
 from search.index import Document, SearchIndex, SearchUnavailableError
-from search.query import MAX_QUERY_CHARS, BBox, Hit, Near, Query, QueryError, SearchResult, check
+from search.query import (
+    FACETS,
+    MAX_QUERY_CHARS,
+    RANGES,
+    BBox,
+    Hit,
+    Near,
+    Query,
+    QueryError,
+    SearchResult,
+    check,
+)
 from search.text import canonical_tones, nfc
 
 log = logging.getLogger(__name__)
@@ -61,24 +73,6 @@ log = logging.getLogger(__name__)
 DEFAULT_ALIAS = "sohoa"
 DEFAULT_PORT = 9200
 TEMPLATE_VERSION = 1
-FACETS = (
-    "kind",
-    "published",
-    "type",
-    "rank",
-    "ward",
-    "ward_old",
-    "district",
-    "district_old",
-    "period",
-    "has_model",
-    "has_documents",
-    "purpose",
-    "unit_code",
-    "era",
-)
-"""Fields a query may filter and count by (the same allow-list as the tantivy backend)."""
-RANGES = ("area_m2", "lat", "lon")
 FACET_BUCKETS = 500
 MAX_FACET_CHARS = 200
 MAX_WORDS = 32
@@ -332,14 +326,14 @@ def source_of(doc: Document) -> dict[str, Any]:
     }
     original = {} if source["title"] == doc.title else {"title": doc.title}
     for name in ("name", "aliases"):
-        if names := [match_form(s) for s in _strings(doc.public.get(name))]:
+        if names := [match_form(s) for s in flatten_text(doc.public.get(name))]:
             source[name] = names
     if doc.text:
         source["text"] = match_form(doc.text)
         if source["text"] != doc.text:
             original["text"] = doc.text
     others = [v for k, v in doc.public.items() if k not in NOT_TEXT and v != doc.text]
-    if public_text := " ".join(_strings(others)):
+    if public_text := " ".join(flatten_text(others)):
         source["public_text"] = match_form(public_text)
     source.update(_facet_values(doc))
     source.update(_places(doc))
@@ -395,25 +389,9 @@ def _restricted_text(restricted: dict[str, Any]) -> dict[str, str]:
     texts: dict[str, str] = {}
     for key, value in restricted.items():
         name = re.sub(r"[^a-z0-9_]+", "_", str(key).lower()).strip("_") or "value"
-        if text := " ".join(_strings(value)):
+        if text := " ".join(flatten_text(value)):
             texts[name] = match_form(f"{texts[name]} {text}" if name in texts else text)
     return texts
-
-
-def _strings(value: Any) -> Iterable[str]:
-    if value is None or isinstance(value, bool):
-        return
-    if isinstance(value, str):
-        if value.strip():
-            yield value
-    elif isinstance(value, int | float):
-        yield str(value)
-    elif isinstance(value, dict):
-        for item in value.values():
-            yield from _strings(item)
-    elif isinstance(value, list | tuple | set):
-        for item in value:
-            yield from _strings(item)
 
 
 def stored_count(bulk_response: dict[str, Any]) -> int:

@@ -15,6 +15,26 @@ MAX_WINDOW = 10_000
 """offset + limit may not go past this (Elasticsearch's default max_result_window)."""
 
 
+FACETS = (  # fields a query may filter and count by, on every backend
+    "kind",
+    "published",
+    "type",
+    "rank",
+    "ward",
+    "ward_old",
+    "district",
+    "district_old",
+    "period",
+    "has_model",
+    "has_documents",
+    "purpose",
+    "unit_code",
+    "era",
+)
+RANGES = ("area_m2", "lat", "lon")
+"""Numeric fields a query may bound."""
+
+
 class QueryError(ValueError):
     """A query that cannot be answered as given (a message a person can act on)."""
 

@@ -44,28 +44,21 @@ from tantivy import Query as TQuery
 
 from search.documents import flatten_text
 from search.index import Document, SearchIndex, SearchUnavailableError
-from search.query import MAX_QUERY_CHARS, Hit, Near, Query, QueryError, SearchResult, check
+from search.query import (
+    FACETS,
+    MAX_QUERY_CHARS,
+    RANGES,
+    Hit,
+    Near,
+    Query,
+    QueryError,
+    SearchResult,
+    check,
+)
 from search.text import fold, normalise
 
 log = logging.getLogger(__name__)
 
-FACETS = (
-    "kind",
-    "published",
-    "type",
-    "rank",
-    "ward",
-    "ward_old",
-    "district",
-    "district_old",
-    "period",
-    "has_model",
-    "has_documents",
-    "purpose",
-    "unit_code",
-    "era",
-)
-RANGES = ("area_m2", "lat", "lon")
 GROUPS = ("names", "body", "restricted")
 NAME_KEYS = frozenset({"name", "aliases"})
 NOT_TEXT_KEYS = frozenset({"geometry", "lat", "lon"}) | NAME_KEYS
