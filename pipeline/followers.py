@@ -13,6 +13,7 @@ import logging
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from eventsourcing.persistence import IntegrityError, Notification, TrackingRecorder
 from eventsourcing.utils import get_topic
@@ -24,18 +25,47 @@ from pipeline.jobs import Job, JobQueue
 log = logging.getLogger(__name__)
 
 Handler = Callable[[Sequence[Notification]], None]
+Progress = Callable[[int, int], None]
+"""Called with (position, last notification id) after each batch."""
+
+
+class Positions(Protocol):
+    """Where a follower keeps how far it got: the event store's tracking table, or the target
+    itself (a search index keeps its own position, so it moves with the index on a rebuild)."""
+
+    def position(self, follower: str) -> int: ...
+
+    def set_position(self, follower: str, notification_id: int) -> None: ...
+
+
+class TrackingPositions:
+    """Positions in the event store's tracking table (`RecordStore/<follower>` rows)."""
+
+    def __init__(self, recorder: TrackingRecorder) -> None:
+        self.recorder = recorder
+
+    def position(self, follower: str) -> int:
+        return self.recorder.max_tracking_id(tracking(follower, 0).application_name) or 0
+
+    def set_position(self, follower: str, notification_id: int) -> None:
+        try:
+            self.recorder.insert_tracking(tracking(follower, notification_id))
+        except IntegrityError:
+            log.warning(
+                "%s: another follower recorded position %d first", follower, notification_id
+            )
 
 
 @dataclass
 class Follower:
     name: str
     store: RecordStore
-    positions: TrackingRecorder
+    positions: Positions
     handle: Handler
     batch: int = 1000
 
     def position(self) -> int:
-        return self.positions.max_tracking_id(tracking(self.name, 0).application_name) or 0
+        return self.positions.position(self.name)
 
     def lag(self) -> int:
         return max(0, self.store.max_notification_id() - self.position())
@@ -47,16 +77,15 @@ class Follower:
         if not page:
             return 0
         self.handle(page)
-        try:
-            self.positions.insert_tracking(tracking(self.name, page[-1].id))
-        except IntegrityError:
-            log.warning("%s: another follower recorded position %d first", self.name, page[-1].id)
+        self.positions.set_position(self.name, page[-1].id)
         return len(page)
 
-    def catch_up(self) -> int:
+    def catch_up(self, on_progress: Progress | None = None) -> int:
         total = 0
         while n := self.run_once():
             total += n
+            if on_progress is not None:
+                on_progress(self.position(), self.store.max_notification_id())
         return total
 
     def run(self, stop: threading.Event, idle_s: float = 0.2) -> None:
@@ -85,4 +114,4 @@ def dispatcher(store: RecordStore, positions: TrackingRecorder, queue: JobQueue)
             for stage in plan(capture):
                 queue.enqueue(Job(stage, capture.id, {}))
 
-    return Follower("dispatcher", store, positions, handle)
+    return Follower("dispatcher", store, TrackingPositions(positions), handle)

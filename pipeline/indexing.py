@@ -12,20 +12,26 @@ from typing import Any
 
 from models.record import Record
 from pipeline.bootstrap import Services
+from pipeline.followers import Follower
 from pipeline.gazetteer import Gazetteer, Unit
 from search.index import SearchIndex
-from search.indexer import Indexer
+from search.indexer import IndexProjection
 
 HANOI = "01"
 
 
-def indexer(services: Services, index: SearchIndex | None = None) -> Indexer:
-    gaz = services.gazetteer
-    return Indexer(
-        services.store,
-        index or services.index,
-        units=(lambda record: unit_names(gaz, record)) if gaz else None,
+def indexer(services: Services, index: SearchIndex | None = None) -> Follower:
+    """The follower that keeps `index` (default: the configured one) up to date; its position
+    lives in the index, so a rebuilt index carries its own."""
+    target = index or services.index
+    # the gazetteer loads on first use: `sohoa status` only asks this follower for its lag
+    units = (
+        (lambda record: unit_names(services.gazetteer, record))
+        if (services.settings.gazetteer_dir)
+        else None
     )
+    projection = IndexProjection(services.store, target, units=units)
+    return Follower("indexer", services.store, target, projection.handle)
 
 
 def unit_names(gaz: Gazetteer, record: Record) -> dict[str, Any]:

@@ -196,9 +196,9 @@ def status(as_json: bool) -> None:
     if not svc.settings.broker_url.startswith("memory"):
         queue = DramatiqQueue(make_broker(svc.settings.broker_url))
         depth = queue.depth()
-    from search.indexer import Indexer
+    from pipeline.indexing import indexer
 
-    followers = [dispatcher(svc.store, svc.positions, queue), Indexer(svc.store, svc.index)]
+    followers = [dispatcher(svc.store, svc.positions, queue), indexer(svc)]
     report = read_status(svc, followers, depth)  # type: ignore[arg-type]
     c = report["captures"]
     text = (

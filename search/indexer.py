@@ -1,4 +1,7 @@
-"""The indexer: a follower of the notification log that keeps a search index up to date.
+"""The indexer's projection: notifications in, search documents out.
+
+The follower loop that feeds it is `pipeline.followers.Follower` (wired in
+`pipeline.indexing`), with its position kept in the index itself.
 
 For every record or capture a batch of notifications mentions, the indexer loads the aggregate
 at its *current* version, builds its document and upserts it; an index never takes an older
@@ -8,16 +11,13 @@ version it already holds and skips aggregates whose notification is not newer, s
 long log loads each aggregate about once.
 
 The position is stored in the index itself (`SearchIndex.position`), so it moves with the index:
-a rebuilt index (`rebuild`) carries its own position and can be switched to once it has
-caught up.
+a rebuilt index carries its own position and can be switched to once it has caught up.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from uuid import UUID
 
 from eventsourcing.persistence import Notification
@@ -37,8 +37,6 @@ TextSource = Callable[[Capture], str]
 """Recognised text of a capture (e.g. read from its text blobs), for capture documents."""
 UnitNames = Callable[[Record], dict]
 """Extra public unit names of a record (e.g. its ward in both administrative eras)."""
-Progress = Callable[[int, int], None]
-"""Called with (position, last notification id) after each batch."""
 
 
 class IndexProjection:
@@ -89,69 +87,3 @@ def _latest_versions(notifications: Sequence[Notification]) -> dict[str, int]:
             key = str(n.originator_id)
             latest[key] = max(latest.get(key, 0), int(n.originator_version))  # type: ignore[arg-type]
     return latest
-
-
-@dataclass
-class Indexer:
-    """A pull-based follower like `pipeline.followers.Follower`, positioned in the index."""
-
-    store: RecordStore
-    index: SearchIndex
-    name: str = "indexer"
-    batch: int = 1000
-    text_for: TextSource | None = None
-    units: UnitNames | None = None
-    projection: IndexProjection = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.projection = IndexProjection(self.store, self.index, self.text_for, self.units)
-
-    def position(self) -> int:
-        return self.index.position(self.name)
-
-    def lag(self) -> int:
-        return max(0, self.store.max_notification_id() - self.position())
-
-    def run_once(self) -> int:
-        """Handle one batch; returns how many notifications it covered."""
-        page = self.store.recorder.select_notifications(self.position() + 1, self.batch)
-        if not page:
-            return 0
-        self.projection.handle(page)
-        self.index.set_position(self.name, page[-1].id)
-        return len(page)
-
-    def catch_up(self, on_progress: Progress | None = None) -> int:
-        total = 0
-        while n := self.run_once():
-            total += n
-            if on_progress is not None:
-                on_progress(self.position(), self.store.max_notification_id())
-        return total
-
-    def run(self, stop: threading.Event, idle_s: float = 0.2) -> None:
-        while not stop.is_set():
-            try:
-                if not self.run_once():
-                    stop.wait(idle_s)
-            except Exception:  # the search backend or the database blinked: back off, carry on
-                log.exception("%s: batch failed; retrying", self.name)
-                stop.wait(2.0)
-
-
-def rebuild(
-    store: RecordStore,
-    new_index: SearchIndex,
-    on_progress: Progress | None = None,
-    *,
-    name: str = "indexer",
-    text_for: TextSource | None = None,
-) -> int:
-    """Replay the whole log into a fresh index; returns the notifications covered.
-
-    The new index records its own position, so after the switch-over the same follower
-    name carries on from there (run `catch_up` once more just before switching).
-    """
-    if new_index.position(name):
-        log.info("%s: resuming a rebuild from %d", name, new_index.position(name))
-    return Indexer(store, new_index, name=name, text_for=text_for).catch_up(on_progress)

@@ -10,10 +10,21 @@ from pathlib import Path
 import pytest
 
 from models.store import RecordRef, RecordStore
+from pipeline.followers import Follower
 from pipeline.importer import import_records
-from search.indexer import Indexer, IndexProjection, rebuild
+from search.indexer import IndexProjection
 from search.query import Query
 from search.tantivy_index import TantivyIndex
+
+
+def Indexer(store, index, batch=1000):
+    """The indexer as `pipeline.indexing` wires it: a follower positioned in the index."""
+    return Follower("indexer", store, index, IndexProjection(store, index).handle, batch)
+
+
+def rebuild(store, index, on_progress):
+    return Indexer(store, index).catch_up(on_progress)
+
 
 ROWS = [
     {
@@ -111,7 +122,7 @@ def test_publishing_and_withdrawing_reach_the_public_index(indexed, store, tmp_p
 
 def test_the_position_persists_across_indexers_and_reopened_indexes(indexed, store, tmp_path):
     position = indexed.position()
-    indexed.index.close()
+    indexed.positions.close()
     reopened = TantivyIndex(tmp_path / "index")
     again = Indexer(store, reopened)
     assert again.position() == position == store.max_notification_id()
@@ -128,7 +139,7 @@ def test_rebuild_replays_the_log_into_a_fresh_index(indexed, store, tmp_path):
     assert progress[-1] == (store.max_notification_id(), store.max_notification_id())
     assert fresh.count() == len(ROWS) and fresh.position("indexer") == covered
     for doc_id in (site_id("HN-VM"), site_id("HN-HK")):
-        assert fresh.get(doc_id) == indexed.index.get(doc_id)
+        assert fresh.get(doc_id) == indexed.positions.get(doc_id)
     fresh.close()
 
 
