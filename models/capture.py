@@ -55,6 +55,12 @@ class Capture(Aggregate):
         self.inspection: dict[str, Any] = {}
         self.thumbnail_key: str | None = None
         self.failures: list[dict[str, Any]] = []
+        self.text_runs: list[dict[str, Any]] = []
+        self.text: dict[str, Any] | None = None
+        self.fields: dict[str, Any] | None = None
+        self.corrections: dict[str, dict[str, Any]] = {}
+        self.model_runs: list[dict[str, Any]] = []
+        self.model: dict[str, Any] | None = None
 
     @event("ReceivedAgain")
     def receive_again(self, *, original_name: str, source: str, operator: str) -> None:
@@ -97,14 +103,151 @@ class Capture(Aggregate):
         self.failures.append(failure)
         self.outcomes[stage] = {"status": "failed", **failure}
 
+    @event("TextRequested")
+    def request_text(self, *, run: int, params: dict[str, Any], requested_by: str) -> None:
+        """A text run (OCR or text layer, per page) with these parameters; runs never overwrite."""
+        self.text_runs.append(params)
+
+    @event("PageRecognised")
+    def record_page(
+        self,
+        *,
+        job_key: str,
+        run: int,
+        page: int,
+        text_key: str,
+        hocr_key: str | None,
+        chars: int,
+        mean_conf: float,
+        source: str,
+        engine: str,
+        lang: str,
+        params: dict[str, Any],
+    ) -> None:
+        """One page's text: `text_key` is a PageText JSON blob (words, boxes, raw and corrected
+        text), `source` says whether it came from OCR or an accepted PDF text layer."""
+        self.outcomes[page_stage(run, page)] = {
+            "status": "done",
+            "job_key": job_key,
+            "text_key": text_key,
+            "hocr_key": hocr_key,
+            "chars": chars,
+            "mean_conf": mean_conf,
+            "source": source,
+            "engine": engine,
+            "lang": lang,
+        }
+
+    @event("TextAssembled")
+    def record_text(
+        self,
+        *,
+        job_key: str,
+        run: int,
+        text_key: str,
+        pdf_key: str | None,
+        pages: int,
+        pages_failed: list[int],
+        chars: int,
+        mean_conf: float,
+    ) -> None:
+        """The capture's full text and searchable PDF for a run, once every page has an outcome."""
+        self.text = {
+            "run": run,
+            "text_key": text_key,
+            "pdf_key": pdf_key,
+            "pages": pages,
+            "pages_failed": pages_failed,
+            "chars": chars,
+            "mean_conf": mean_conf,
+        }
+        self.outcomes[f"text/{run}"] = {"status": "done", "job_key": job_key}
+
+    @event("FieldsExtracted")
+    def record_fields(
+        self, *, job_key: str, run: int, kind: str, result: dict[str, Any], record_id: UUID | None
+    ) -> None:
+        """Certificate fields (value, confidence, page and box each) as the machine read them."""
+        self.fields = {"run": run, "kind": kind, "result": result, "record_id": record_id}
+        self.outcomes[f"fields/{run}"] = {"status": "done", "job_key": job_key}
+
+    @event("FieldCorrected")
+    def correct_field(self, *, field: str, value: Any, by: str, reason: str) -> None:
+        """A person's value for a field; it wins over the machine's in every later run."""
+        self.corrections[field] = {"value": value, "by": by, "reason": reason}
+
+    @event("ReconstructionRequested")
+    def request_reconstruction(
+        self, *, run: int, params: dict[str, Any], requested_by: str
+    ) -> None:
+        self.model_runs.append(params)
+
+    @event("ModelReconstructed")
+    def record_model(
+        self,
+        *,
+        job_key: str,
+        run: int,
+        method: str,
+        glb_key: str,
+        lods: dict[str, str],
+        preview_key: str | None,
+        metrics: dict[str, Any],
+        params: dict[str, Any],
+        stages: list[dict[str, Any]],
+    ) -> None:
+        self.model = {
+            "run": run,
+            "method": method,
+            "glb_key": glb_key,
+            "lods": lods,
+            "preview_key": preview_key,
+            "metrics": metrics,
+            "params": params,
+            "stages": stages,
+        }
+        self.outcomes[f"reconstruct/{run}"] = {"status": "done", "job_key": job_key}
+
+    def page_outcomes(self, run: int) -> dict[int, dict[str, Any]]:
+        """Outcomes (done or failed) of a text run's pages, by page index."""
+        prefix = f"ocr/{run}/"
+        return {
+            int(stage[len(prefix) :]): outcome
+            for stage, outcome in self.outcomes.items()
+            if stage.startswith(prefix)
+        }
+
+    def field_values(self) -> dict[str, Any]:
+        """Extracted field values with people's corrections applied over them."""
+        values = dict((self.fields or {}).get("result", {}).get("fields", {}))
+        values.update({name: c["value"] for name, c in self.corrections.items()})
+        return values
+
     def has_outcome(self, job_key: str) -> bool:
         return any(o.get("job_key") == job_key for o in self.outcomes.values())
 
     def state(self, planned_stages: list[str]) -> str:
-        """`failed` if any planned stage failed, `done` if all succeeded, else `pending`."""
+        """`pending` while a planned stage has no outcome; then `done` if all succeeded,
+        `partial` if some pages failed but the last stage (the text, the model) was made,
+        `failed` otherwise.
+
+        A stage that fails ends its capture's processing except for pages: one unreadable
+        frame of a TIFF leaves the other pages' text in place.
+        """
         statuses = [self.outcomes.get(s, {}).get("status") for s in planned_stages]
         if "failed" in statuses:
-            return "failed"
+            if statuses[-1] == "done":
+                return "partial"
+            # a failed page still lets the later stages run; anything else ends the capture
+            failed_pages_only = all(
+                st != "failed" or s.startswith("ocr/")
+                for s, st in zip(planned_stages, statuses, strict=True)
+            )
+            return "pending" if failed_pages_only and None in statuses else "failed"
         if all(s == "done" for s in statuses):
             return "done"
         return "pending"
+
+
+def page_stage(run: int, page: int) -> str:
+    return f"ocr/{run}/{page}"

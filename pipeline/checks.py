@@ -19,7 +19,7 @@ def capture_states(services: Services) -> dict[str, int]:
     for cid in services.store.capture_ids():
         capture = services.store.capture(cid)
         counts[capture.state(plan(capture))] += 1
-    return {state: counts.get(state, 0) for state in ("pending", "done", "failed")}
+    return {state: counts.get(state, 0) for state in ("pending", "done", "partial", "failed")}
 
 
 class Positioned(Protocol):
@@ -72,6 +72,20 @@ def stored_blobs(services: Services, capture: Capture) -> Iterator[tuple[str, st
             yield f"member {m['name']}", m["key"]
     if capture.thumbnail_key:
         yield "thumbnail", capture.thumbnail_key
+    for stage, outcome in capture.outcomes.items():
+        for name in ("text_key", "hocr_key"):
+            if outcome.get(name):
+                yield f"{stage} {name[:-4]}", outcome[name]
+    if capture.text:
+        yield "full text", capture.text["text_key"]
+        if capture.text.get("pdf_key"):
+            yield "searchable pdf", capture.text["pdf_key"]
+    if capture.model:
+        yield "model", capture.model["glb_key"]
+        for lod, key in capture.model["lods"].items():
+            yield f"model lod {lod}", key
+        if capture.model.get("preview_key"):
+            yield "model preview", capture.model["preview_key"]
 
 
 def verify(services: Services, on_blob: Callable[[], None] | None = None) -> FixityReport:

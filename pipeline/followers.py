@@ -20,7 +20,7 @@ from eventsourcing.utils import get_topic
 
 from models.capture import Capture
 from models.store import RecordStore, tracking
-from pipeline.jobs import Job, JobQueue
+from pipeline.jobs import Job, JobQueue, jobs_after
 
 log = logging.getLogger(__name__)
 
@@ -98,20 +98,57 @@ class Follower:
                 stop.wait(2.0)
 
 
-RECEIVED = get_topic(Capture.Received)
+TRIGGERS = {
+    get_topic(getattr(Capture, name)): name
+    for name in (
+        "Received",
+        "TextRequested",
+        "PageRecognised",
+        "ProcessingFailed",
+        "TextAssembled",
+        "ReconstructionRequested",
+    )
+}
+"""Capture events that make jobs ready (see `pipeline.jobs.jobs_after`)."""
 
 
 def dispatcher(store: RecordStore, positions: TrackingRecorder, queue: JobQueue) -> Follower:
-    """Enqueues the jobs each newly received capture implies."""
-    from pipeline.jobs import plan
+    """Enqueues the jobs each new capture event makes ready.
+
+    A received capture is decoded from its notification (no query per event, which keeps a
+    catch-up over a large log fast); later events need the capture's current state, e.g. to
+    see whether every page of a text run has an outcome. Jobs enqueued twice (a repeated batch,
+    or two pages finishing together) are harmless: handlers skip a job whose key has an outcome.
+    """
 
     def handle(page: Sequence[Notification]) -> None:
+        ready: dict[tuple, Job] = {}
         for n in page:
-            if n.topic != RECEIVED:
+            name = TRIGGERS.get(n.topic)
+            if name is None:
                 continue
-            # the capture as received, decoded from the notification: no query per event
-            capture = store.mapper.to_domain_event(n).mutate(None)
-            for stage in plan(capture):
-                queue.enqueue(Job(stage, capture.id, {}))
+            event = store.mapper.to_domain_event(n)
+            if name == "Received":
+                capture = event.mutate(None)
+                run = None
+            else:
+                capture = store.capture(event.originator_id)
+                run = _run_of(event)
+                if run is None:
+                    continue
+            for job in jobs_after(name, capture, run):
+                ready[(job.stage, job.capture_id, *sorted(job.params.items()))] = job
+        for job in ready.values():
+            queue.enqueue(job)
 
     return Follower("dispatcher", store, TrackingPositions(positions), handle)
+
+
+def _run_of(event: object) -> int | None:
+    """The run an event belongs to; ProcessingFailed names it in its stage ("ocr/2/7")."""
+    run = getattr(event, "run", None)
+    if run is not None:
+        return int(run)
+    stage = getattr(event, "stage", "")
+    parts = stage.split("/")
+    return int(parts[1]) if len(parts) == 3 and parts[0] == "ocr" else None

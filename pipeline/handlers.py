@@ -1,24 +1,36 @@
-"""Use-case handlers the workers call: run a stage for a capture and record its outcome."""
+"""Use-case handlers the workers call: run a stage for a capture and record its outcome.
+
+Every handler has the same shape (`execute`): find the job key, skip if it has an outcome
+(a message delivered twice has no second effect), do the work outside any transaction, then
+record the result — or the failure: bad input is permanent at once, anything else is retried
+by the broker and recorded as a non-permanent failure on the last attempt.
+"""
 
 from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from uuid import UUID
 
 from models.capture import Capture
 from pipeline.bootstrap import Services
 from pipeline.errors import InputRejectedError
-from pipeline.jobs import INSPECT, job_key
+from pipeline.jobs import INSPECT, MODEL_KINDS, TEXT_KINDS, Stage, job_key
+from pipeline.media import PAGE_TYPES
 from pipeline.stages.inspect import inspect, inspect_set
 from storage import StorageUnavailableError
 
 log = logging.getLogger(__name__)
 
 SET_TYPES = ("application/vnd.sohoa.photo-set+json", "application/vnd.sohoa.scan-set+json")
+
+Apply = Callable[[Capture, str], None]
+"""Records a stage's result on the capture, given the job key (runs inside `store.update`)."""
 
 
 @dataclass(frozen=True)
@@ -27,35 +39,61 @@ class Attempt:
     final: bool
 
 
-def run_inspect(services: Services, capture_id: UUID, attempt: Attempt) -> str:
-    """Page count, image metadata and a thumbnail; returns "done", "skipped" or "failed"."""
+def execute(
+    services: Services,
+    capture_id: UUID,
+    stage: Stage,
+    outcome: str,
+    params: dict[str, Any],
+    attempt: Attempt,
+    work: Callable[[Capture], Apply],
+) -> str:
+    """Run `work` for a capture once per job key; returns "done", "skipped" or "failed"."""
     store = services.store
     capture = store.capture(capture_id)
-    key = job_key(capture, INSPECT.name, {})
+    key = job_key(capture, stage.name, params)
     if capture.has_outcome(key):
-        return "skipped"  # a message delivered twice has no second effect
+        return "skipped"
     try:
-        result = _inspect_blob(services, capture)
+        apply = work(capture)
     except InputRejectedError as e:
-        _record_failure(services, capture_id, key, e, attempt, permanent=True)
+        record_failure(services, capture_id, outcome, key, e, attempt, permanent=True)
         return "failed"
     except Exception as e:
         if not attempt.final:
             raise  # transient: Dramatiq retries with backoff
-        _record_failure(services, capture_id, key, e, attempt, permanent=False)
+        record_failure(services, capture_id, outcome, key, e, attempt, permanent=False)
         return "failed"
-    thumb = services.blobs.put_bytes(result.thumbnail) if result.thumbnail else None
 
     def change(c: Capture) -> None:
-        if c.has_outcome(key):
-            return
-        c.record_inspection(job_key=key, stage=INSPECT.name, facts=result.facts)
-        if thumb:
-            width, height = _image_size(result.thumbnail)
-            c.record_thumbnail(blob_key=thumb.key, width=width, height=height)
+        if not c.has_outcome(key):
+            apply(c, key)
 
     store.update(capture_id, change)
     return "done"
+
+
+def run_inspect(services: Services, capture_id: UUID, attempt: Attempt) -> str:
+    """Page count, image metadata and a thumbnail; then ask for the capture's text or model."""
+    settings = services.settings
+
+    def work(capture: Capture) -> Apply:
+        result = _inspect_blob(services, capture)
+        thumb = services.blobs.put_bytes(result.thumbnail) if result.thumbnail else None
+
+        def apply(c: Capture, key: str) -> None:
+            c.record_inspection(job_key=key, stage=INSPECT.name, facts=result.facts)
+            if thumb:
+                width, height = _image_size(result.thumbnail)
+                c.record_thumbnail(blob_key=thumb.key, width=width, height=height)
+            if c.kind in TEXT_KINDS and c.media_type in PAGE_TYPES and not c.text_runs:
+                c.request_text(run=1, params=settings.text_params(c.meta), requested_by="pipeline")
+            if c.kind in MODEL_KINDS and not c.model_runs:
+                c.request_reconstruction(run=1, params={}, requested_by="pipeline")
+
+        return apply
+
+    return execute(services, capture_id, INSPECT, INSPECT.name, {}, attempt, work)
 
 
 def _inspect_blob(services: Services, capture: Capture):
@@ -84,23 +122,22 @@ def _inspect_blob(services: Services, capture: Capture):
         raise InputRejectedError(f"cannot read {capture.media_type}: {e}") from e
 
 
-def _record_failure(
+def record_failure(
     services: Services,
     capture_id: UUID,
+    outcome: str,
     key: str,
     error: Exception,
     attempt: Attempt,
     permanent: bool,
 ) -> None:
-    log.warning(
-        "capture %s: %s failed (%s): %s", capture_id, INSPECT.name, type(error).__name__, error
-    )
+    log.warning("capture %s: %s failed (%s): %s", capture_id, outcome, type(error).__name__, error)
 
     def change(c: Capture) -> None:
         if not c.has_outcome(key):
             c.record_failure(
                 job_key=key,
-                stage=INSPECT.name,
+                stage=outcome,
                 error_class=type(error).__name__,
                 message=str(error)[:2000],
                 attempt=attempt.number,

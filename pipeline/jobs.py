@@ -1,7 +1,12 @@
 """What work each capture implies, and the queue the dispatcher hands it to.
 
-The plan is a pure function of the capture, so the dispatcher, `--wait` and
-`sohoa status` agree on which stages a capture needs without extra events.
+A capture goes through `inspect`; a document then gets a text run (one `ocr` job per page, fanned
+out, then one `text` job that assembles the full text and the searchable PDF when every page has
+an outcome, then `fields` for a land certificate), and a 3D capture gets a `reconstruct` run.
+
+`plan` is a pure function of the capture, so the dispatcher, `--wait` and `sohoa status` agree
+on which stages a capture needs without extra events. `jobs_after` says which jobs an event
+makes ready; the dispatcher calls it for each event it reads.
 """
 
 from __future__ import annotations
@@ -12,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 from uuid import UUID
 
-from models.capture import Capture
+from models.capture import Capture, page_stage
 
 QUEUES = ("default", "ocr", "reconstruction")
 
@@ -26,7 +31,14 @@ class Stage:
 
 
 INSPECT = Stage("inspect", "default", "1")
-STAGES = {s.name: s for s in (INSPECT,)}
+OCR = Stage("ocr", "ocr", "1")
+TEXT = Stage("text", "ocr", "1")
+FIELDS = Stage("fields", "default", "1")
+RECONSTRUCT = Stage("reconstruct", "reconstruction", "1")
+STAGES = {s.name: s for s in (INSPECT, OCR, TEXT, FIELDS, RECONSTRUCT)}
+
+TEXT_KINDS = ("document", "land-certificate")
+MODEL_KINDS = ("model", "scan-set", "photo-set")
 
 
 @dataclass(frozen=True)
@@ -49,8 +61,39 @@ class JobQueue(Protocol):
 
 
 def plan(capture: Capture) -> list[str]:
-    """The stages a capture needs before it is done."""
-    return [INSPECT.name]
+    """The stages (outcome names) a capture needs before it is done, in order."""
+    stages = [INSPECT.name]
+    if capture.text_runs:
+        run = len(capture.text_runs)
+        pages = int(capture.inspection.get("pages", 0))
+        stages += [page_stage(run, p) for p in range(pages)]
+        stages.append(f"text/{run}")
+        if capture.kind == "land-certificate":
+            stages.append(f"fields/{run}")
+    if capture.model_runs:
+        stages.append(f"reconstruct/{len(capture.model_runs)}")
+    return stages
+
+
+def jobs_after(event: str, capture: Capture, run: int | None = None) -> list[Job]:
+    """The jobs that become ready when `event` (a Capture event class name) is recorded."""
+    cid = capture.id
+    if event == "Received":
+        return [Job(INSPECT.name, cid, {})]
+    if event == "TextRequested" and run is not None:
+        pages = int(capture.inspection.get("pages", 0))
+        return [Job(OCR.name, cid, {"run": run, "page": p}) for p in range(pages)]
+    if event in ("PageRecognised", "ProcessingFailed") and run is not None:
+        pages = int(capture.inspection.get("pages", 0))
+        settled = capture.page_outcomes(run)
+        if len(settled) == pages and f"text/{run}" not in capture.outcomes:
+            return [Job(TEXT.name, cid, {"run": run})]  # it records a failure if no page was read
+        return []
+    if event == "TextAssembled" and run is not None and capture.kind == "land-certificate":
+        return [Job(FIELDS.name, cid, {"run": run})]
+    if event == "ReconstructionRequested" and run is not None:
+        return [Job(RECONSTRUCT.name, cid, {"run": run})]
+    return []
 
 
 def job_key(capture: Capture, stage: str, params: dict[str, Any]) -> str:

@@ -39,6 +39,13 @@ class Settings:
     watch_settle_s: float = 2.0
     redelivery_timeout_s: int = 60
     gazetteer_dir: str = ""
+    ocr_lang: str = "vie"
+    ocr_dpi: int = 300
+    ocr_timeout_s: int = 120
+    collection_langs: str = ""
+    """Per-collection OCR languages: "sac-phong=chi_tra,phap-thuoc=vie+fra"."""
+    reconstruct_time_limit_s: int = 1800
+    reconstruct_memory_mb: int = 6000
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -75,6 +82,19 @@ class Settings:
             max_zip_ratio=self.max_zip_ratio,
         )
 
+    def text_params(self, meta: Mapping[str, object]) -> dict[str, object]:
+        """A text run's parameters for a capture: its own language, else its collection's,
+        else the default."""
+        by_collection = dict(
+            pair.split("=", 1) for pair in self.collection_langs.split(",") if "=" in pair
+        )
+        lang = (
+            ocr_language(str(meta["language"]))
+            if meta.get("language")
+            else by_collection.get(str(meta.get("collection", "")), self.ocr_lang)
+        )
+        return {"lang": lang, "dpi": self.ocr_dpi, "timeout_s": self.ocr_timeout_s, "correct": True}
+
     def eventstore_env(self) -> dict[str, str]:
         """The eventsourcing library's persistence settings for `eventstore_url`."""
         return eventstore_env(self.eventstore_url)
@@ -82,6 +102,14 @@ class Settings:
     def redacted(self) -> dict[str, str]:
         """Settings for display, with passwords in URLs masked."""
         return {f.name: _mask(str(getattr(self, f.name))) for f in fields(self)}
+
+
+LANGUAGE_CODES = {"vi": "vie", "en": "vie+eng", "fr": "vie+fra", "han": "chi_tra", "zh": "chi_tra"}
+"""Sidecar `language` values (ISO 639-1, or "han" for Hán script) → Tesseract languages."""
+
+
+def ocr_language(value: str) -> str:
+    return LANGUAGE_CODES.get(value.lower().split("-")[0], value)
 
 
 def eventstore_env(url: str) -> dict[str, str]:

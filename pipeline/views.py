@@ -47,6 +47,12 @@ def capture_view(c: Capture) -> dict[str, Any]:
             "thumbnail_key": c.thumbnail_key,
             "outcomes": c.outcomes,
             "failures": c.failures,
+            "text_runs": c.text_runs,
+            "text": c.text,
+            "fields": c.fields and {**c.fields, "values": c.field_values()},
+            "corrections": c.corrections,
+            "model_runs": c.model_runs,
+            "model": c.model,
         }
     )
 

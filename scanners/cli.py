@@ -202,7 +202,8 @@ def status(as_json: bool) -> None:
     report = read_status(svc, followers, depth)  # type: ignore[arg-type]
     c = report["captures"]
     text = (
-        f"captures: {c['total']} ({c['done']} done, {c['pending']} pending, {c['failed']} failed)\n"
+        f"captures: {c['total']} ({c['done']} done, {c['partial']} partial, "
+        f"{c['pending']} pending, {c['failed']} failed)\n"
         f"events:   {report['events']}\n"
         + "".join(
             f"follower {n}: position {f.get('position')}, lag {f.get('lag', f.get('error'))}\n"
@@ -310,6 +311,98 @@ def reindex() -> None:
     from scanners.search_command import run_reindex
 
     sys.exit(run_reindex(services()))
+
+
+@main.command()
+@click.argument("ident")
+@click.option("--raw", is_flag=True, help="As the engine read it, before Vietnamese correction.")
+def text(ident: str, raw: bool) -> None:
+    """A document capture's full text (pages separated by form feeds)."""
+    from scanners.document_commands import run_text
+
+    svc = services()
+    try:
+        click.echo(run_text(svc, parse_id(ident), raw))
+    except NotFoundError as e:
+        raise click.ClickException(str(e)) from None
+
+
+@main.command()
+@click.argument("ident")
+@click.option("--lang", help="Tesseract language(s): vie (default), vie+eng, vie+fra, chi_tra.")
+@click.option("--rerun", is_flag=True, help="A new run even if the parameters are the same.")
+@click.option("--wait", is_flag=True, help="Wait until every page has an outcome.")
+@click.option("--json", "as_json", is_flag=True)
+def ocr(ident: str, lang: str | None, rerun: bool, wait: bool, as_json: bool) -> None:
+    """Read a document's pages again (a new version beside the old), or show its text runs."""
+    from scanners.document_commands import dumps, run_ocr
+
+    svc = services()
+    try:
+        report = run_ocr(svc, parse_id(ident), lang, rerun, wait)
+    except NotFoundError as e:
+        raise click.ClickException(str(e)) from None
+    emit(report, as_json, dumps(report))
+
+
+@main.command()
+@click.argument("ident")
+@click.option(
+    "--set", "corrections", multiple=True, metavar="FIELD=VALUE", help="A person's correction."
+)
+@click.option("--reason", default="", help="Why the correction was made (recorded).")
+@click.option("--json", "as_json", is_flag=True)
+def fields(ident: str, corrections: tuple[str, ...], reason: str, as_json: bool) -> None:
+    """A land certificate's fields; `--set` records corrections that win over the machine's."""
+    from scanners.document_commands import correct_fields, fields_text, fields_view
+    from scanners.model_commands import parse_params
+
+    svc = services()
+    try:
+        cid = parse_id(ident)
+        if corrections:
+            correct_fields(svc, cid, parse_params(corrections), reason)
+        view = fields_view(svc.store.capture(cid))
+    except NotFoundError as e:
+        raise click.ClickException(str(e)) from None
+    emit(view, as_json, fields_text(view))
+
+
+@main.command()
+@click.argument("ident")
+@click.option("--param", "params", multiple=True, metavar="KEY=VALUE", help="A stage parameter.")
+@click.option("--wait", is_flag=True, help="Wait until the run has an outcome.")
+@click.option("--json", "as_json", is_flag=True)
+def reconstruct(ident: str, params: tuple[str, ...], wait: bool, as_json: bool) -> None:
+    """A new 3D reconstruction run for a model, scan set or photo set."""
+    from scanners.model_commands import model_text, parse_params, run_reconstruct
+
+    svc = services()
+    try:
+        view = run_reconstruct(svc, parse_id(ident), parse_params(params), wait)
+    except NotFoundError as e:
+        raise click.ClickException(str(e)) from None
+    emit(view, as_json, model_text(view))
+
+
+@main.command()
+@click.argument("ident")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write the GLB here.")
+@click.option("--lod", help="A level of detail instead of the full model (e.g. 100k).")
+@click.option("--json", "as_json", is_flag=True)
+def model(ident: str, out: Path | None, lod: str | None, as_json: bool) -> None:
+    """A 3D capture's latest model: metrics, and the GLB with --out."""
+    from scanners.model_commands import model_text, model_view, write_model
+
+    svc = services()
+    try:
+        capture = svc.store.capture(parse_id(ident))
+    except NotFoundError as e:
+        raise click.ClickException(str(e)) from None
+    view = model_view(capture)
+    if out is not None:
+        view["written"] = {"path": str(out), "bytes": write_model(svc, capture, out, lod)}
+    emit(view, as_json, model_text(view))
 
 
 def _brief(data: dict) -> str:

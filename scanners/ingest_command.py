@@ -88,6 +88,9 @@ def wait_for(svc: Services, capture_ids: list[UUID], as_json: bool) -> dict[UUID
         if runtime:
             runtime.stop()
     if not as_json:
-        done = sum(1 for s in states.values() if s == "done")
-        click.echo(f"processed: {done} done, {len(states) - done} failed")
+        counts = Counter(states.values())
+        click.echo(
+            f"processed: {counts['done']} done, {counts['partial']} partial, "
+            f"{counts['failed']} failed"
+        )
     return states

@@ -1,0 +1,88 @@
+"""Run a heavy stage in a child process with a time and a memory limit.
+
+3D libraries can exhaust memory or crash on hostile input; in a child the worker lives on and
+the failure becomes a recorded outcome. The parent watches the child's resident memory (a
+rlimit on address space breaks libraries that reserve large virtual ranges) and kills it past
+the limit.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import time
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from pipeline.errors import InputRejectedError
+
+POLL_S = 0.2
+
+
+class StageLimitError(InputRejectedError):
+    """The stage went over its time or memory limit (rerun with other parameters)."""
+
+
+def run_isolated(
+    fn: Callable[..., Any], args: tuple, *, time_limit_s: float, memory_mb: int
+) -> tuple[Any, int]:
+    """`fn(*args)` in a spawned child; returns (its result, the child's peak RSS in MB).
+
+    `fn` must be importable (module level) and its arguments and result picklable. An
+    InputRejectedError in the child is raised again here with its message; other exceptions
+    come back as RuntimeError (transient, retried).
+    """
+    ctx = mp.get_context("spawn")
+    receiver, sender = ctx.Pipe(duplex=False)
+    child = ctx.Process(target=_child, args=(sender, fn, args), daemon=True)
+    child.start()
+    sender.close()
+    deadline = time.monotonic() + time_limit_s
+    peak = 0
+    try:
+        while True:
+            if receiver.poll(POLL_S):
+                kind, payload = receiver.recv()
+                break
+            if not child.is_alive():
+                raise InputRejectedError(
+                    f"the stage's process died (exit code {child.exitcode}) on this input"
+                )
+            peak = max(peak, rss_mb(child.pid))
+            if peak > memory_mb:
+                raise StageLimitError(f"over the memory limit of {memory_mb} MB ({peak} MB)")
+            if time.monotonic() > deadline:
+                raise StageLimitError(f"over the time limit of {time_limit_s:.0f} s")
+    finally:
+        if child.is_alive():
+            child.kill()
+        child.join(5)
+        receiver.close()
+    if kind == "ok":
+        return payload, peak
+    if kind == "rejected":
+        raise InputRejectedError(payload)
+    raise RuntimeError(payload)
+
+
+def _child(sender, fn: Callable[..., Any], args: tuple) -> None:
+    try:
+        sender.send(("ok", fn(*args)))
+    except InputRejectedError as e:
+        sender.send(("rejected", str(e)))
+    except Exception as e:  # reported to the parent with its traceback
+        sender.send(("error", f"{type(e).__name__}: {e}\n{traceback.format_exc(limit=5)}"))
+    finally:
+        sender.close()
+
+
+def rss_mb(pid: int) -> int:
+    """Resident memory of a process in MB (0 once it has gone)."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) // 1024
+    except OSError:
+        pass
+    return 0

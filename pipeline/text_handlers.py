@@ -1,0 +1,160 @@
+"""Handlers of a text run: one page's text (`ocr`), the capture's full text and searchable PDF
+(`text`), and a land certificate's fields (`fields`).
+
+Page results are blobs (a PageText JSON with words, boxes, raw and corrected text; the page's
+hOCR); events carry their keys and a few numbers.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from uuid import UUID
+
+from models.capture import Capture, page_stage
+from pipeline.bootstrap import Services
+from pipeline.certificate_records import link_certificate
+from pipeline.errors import InputRejectedError
+from pipeline.handlers import Apply, Attempt, execute
+from pipeline.jobs import FIELDS, OCR, TEXT
+from pipeline.stages.pagetext import PageText
+
+PAGE_SEPARATOR = "\f"
+"""Between pages in a capture's full text (form feed, as `pdftotext` writes it)."""
+
+
+def ocr_params(run_params: dict[str, Any]):
+    from pipeline.stages.ocr import OcrParams
+
+    return OcrParams(
+        lang=run_params["lang"], dpi=run_params["dpi"], timeout_s=run_params["timeout_s"]
+    )
+
+
+def run_page(services: Services, capture_id: UUID, run: int, page: int, attempt: Attempt) -> str:
+    """Read one page: its PDF text layer when good, else OCR; then Vietnamese correction."""
+    from pipeline.stages.ocr import read_page
+    from pipeline.stages.vietnamese import correct_page
+
+    def work(capture: Capture) -> Apply:
+        params = _run_params(capture, run)
+        with services.blobs.local_path(capture.blob_key) as path:
+            text = read_page(
+                path, capture.media_type, page, ocr_params(params), services.settings.limits
+            )
+        if params.get("correct", True) and text.lang.startswith("vie"):
+            text = correct_page(text)
+        text_key = services.blobs.put_bytes(_json(text.to_json())).key
+        hocr_key = services.blobs.put_bytes(text.hocr).key if text.hocr else None
+
+        def apply(c: Capture, key: str) -> None:
+            c.record_page(
+                job_key=key,
+                run=run,
+                page=page,
+                text_key=text_key,
+                hocr_key=hocr_key,
+                chars=len(text.text),
+                mean_conf=round(text.mean_conf, 2),
+                source=text.source,
+                engine=text.engine,
+                lang=text.lang,
+                params=text.params,
+            )
+
+        return apply
+
+    key_params = {"run": run, "page": page}
+    return execute(services, capture_id, OCR, page_stage(run, page), key_params, attempt, work)
+
+
+def run_text(services: Services, capture_id: UUID, run: int, attempt: Attempt) -> str:
+    """The capture's full text and a searchable PDF, from the pages that were read."""
+    from pipeline.stages.pages import load_page
+    from pipeline.stages.searchable_pdf import searchable_pdf
+
+    def work(capture: Capture) -> Apply:
+        outcomes = capture.page_outcomes(run)
+        done = sorted(p for p, o in outcomes.items() if o["status"] == "done")
+        failed = sorted(p for p, o in outcomes.items() if o["status"] != "done")
+        if not done:
+            raise InputRejectedError(f"none of the {len(outcomes)} pages could be read")
+        pages = [page_text(services, outcomes[p]) for p in done]
+        full = PAGE_SEPARATOR.join(p.text for p in pages)
+        text_key = services.blobs.put_bytes(full.encode("utf-8")).key
+        with services.blobs.local_path(capture.blob_key) as path:
+            images = [
+                (
+                    load_page(
+                        path, capture.media_type, p.page, dpi=p.dpi, limits=services.settings.limits
+                    ).image,
+                    p,
+                )
+                for p in pages
+            ]
+            pdf = searchable_pdf(images)
+        pdf_key = services.blobs.put_bytes(pdf).key
+        confs = [p.mean_conf for p in pages if p.text]
+        mean_conf = round(sum(confs) / len(confs), 2) if confs else 0.0
+
+        def apply(c: Capture, key: str) -> None:
+            c.record_text(
+                job_key=key,
+                run=run,
+                text_key=text_key,
+                pdf_key=pdf_key,
+                pages=len(outcomes),
+                pages_failed=failed,
+                chars=len(full),
+                mean_conf=mean_conf,
+            )
+
+        return apply
+
+    return execute(services, capture_id, TEXT, f"text/{run}", {"run": run}, attempt, work)
+
+
+def run_fields(services: Services, capture_id: UUID, run: int, attempt: Attempt) -> str:
+    """A land certificate's fields; the capture is linked to its parcel and the parcel gets
+    the values (people's corrections win over the machine's)."""
+    from pipeline.stages.certificate import extract_certificate
+
+    def work(capture: Capture) -> Apply:
+        outcomes = capture.page_outcomes(run)
+        pages = [
+            page_text(services, o) for _, o in sorted(outcomes.items()) if o["status"] == "done"
+        ]
+        result = extract_certificate(pages).to_json()
+        record_id = link_certificate(services, capture, result)
+
+        def apply(c: Capture, key: str) -> None:
+            c.record_fields(
+                job_key=key, run=run, kind=result["kind"], result=result, record_id=record_id
+            )
+            if record_id is not None and record_id not in c.links:
+                c.link_record(record_id=record_id)
+
+        return apply
+
+    return execute(services, capture_id, FIELDS, f"fields/{run}", {"run": run}, attempt, work)
+
+
+def page_text(services: Services, outcome: dict[str, Any]) -> PageText:
+    return PageText.from_json(json.loads(services.blobs.read_bytes(outcome["text_key"])))
+
+
+def full_text(services: Services, capture: Capture) -> str | None:
+    """The capture's latest full text, or None before its text run has finished."""
+    if not capture.text:
+        return None
+    return services.blobs.read_bytes(capture.text["text_key"]).decode("utf-8")
+
+
+def _run_params(capture: Capture, run: int) -> dict[str, Any]:
+    if not 1 <= run <= len(capture.text_runs):
+        raise InputRejectedError(f"capture {capture.id} has no text run {run}")
+    return capture.text_runs[run - 1]
+
+
+def _json(data: dict[str, Any]) -> bytes:
+    return json.dumps(data, ensure_ascii=False, sort_keys=True).encode("utf-8")

@@ -1,0 +1,137 @@
+"""`sohoa text`, `sohoa ocr`, `sohoa fields`: a capture's text runs and certificate fields."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from uuid import UUID
+
+import click
+
+from models.capture import Capture
+from pipeline.bootstrap import Services
+from pipeline.jobs import TEXT_KINDS
+from pipeline.media import PAGE_TYPES
+from pipeline.text_handlers import PAGE_SEPARATOR, full_text, page_text
+from pipeline.views import jsonable
+from scanners.ingest_command import wait_for
+
+
+def run_text(svc: Services, capture_id: UUID, raw: bool) -> str:
+    """The capture's latest full text: corrected, or as the engine read it (`raw`)."""
+    capture = svc.store.capture(capture_id)
+    if capture.text is None:
+        raise click.ClickException(f"{capture_id} has no text yet ({_text_state(capture)})")
+    if not raw:
+        return full_text(svc, capture) or ""
+    outcomes = capture.page_outcomes(capture.text["run"])
+    pages = [page_text(svc, o) for _, o in sorted(outcomes.items()) if o["status"] == "done"]
+    return PAGE_SEPARATOR.join(p.raw_text if p.raw_text is not None else p.text for p in pages)
+
+
+def run_ocr(
+    svc: Services, capture_id: UUID, lang: str | None, rerun: bool, wait: bool
+) -> dict[str, Any]:
+    """Request a new text run when asked (or when the language differs); report the latest."""
+    from pipeline.stages.ocr import LANGUAGES
+
+    capture = svc.store.capture(capture_id)
+    if capture.kind not in TEXT_KINDS or capture.media_type not in PAGE_TYPES:
+        raise click.ClickException(f"{capture_id} is a {capture.kind}, not a document with pages")
+    if lang is not None and lang not in LANGUAGES:
+        raise click.BadParameter(
+            f"{lang!r}; choose one of {', '.join(LANGUAGES)}", param_hint="--lang"
+        )
+    current = capture.text_runs[-1] if capture.text_runs else None
+    if rerun or current is None or (lang and lang != current["lang"]):
+        params = svc.settings.text_params(capture.meta)
+        if lang:
+            params["lang"] = lang
+        operator = svc.settings.operator
+
+        def change(c: Capture) -> None:
+            c.request_text(run=len(c.text_runs) + 1, params=params, requested_by=operator)
+
+        svc.store.update(capture_id, change)
+    if wait:
+        wait_for(svc, [capture_id], as_json=True)
+    return text_report(svc.store.capture(capture_id))
+
+
+def text_report(capture: Capture) -> dict[str, Any]:
+    runs = []
+    for n, params in enumerate(capture.text_runs, start=1):
+        pages = capture.page_outcomes(n)
+        runs.append(
+            {
+                "run": n,
+                "params": params,
+                "pages_done": sum(1 for o in pages.values() if o["status"] == "done"),
+                "pages_failed": {
+                    p: o.get("message") for p, o in pages.items() if o["status"] != "done"
+                },
+                "state": capture.outcomes.get(f"text/{n}", {}).get("status", "pending"),
+                "sources": sorted({o.get("source") for o in pages.values() if o.get("source")}),
+                "engines": sorted({o.get("engine") for o in pages.values() if o.get("engine")}),
+            }
+        )
+    return jsonable(
+        {"id": capture.id, "state": _text_state(capture), "text": capture.text, "runs": runs}
+    )
+
+
+def fields_view(capture: Capture) -> dict[str, Any]:
+    """`sohoa fields --json`: the machine's fields with people's corrections applied."""
+    if capture.fields is None:
+        return {"kind": None, "fields": {}, "corners": [], "owners": [], "changes": []}
+    result = capture.fields["result"]
+    view = dict(result)
+    view["fields"] = capture.field_values()
+    view["corrections"] = capture.corrections
+    view["record_id"] = capture.fields.get("record_id")
+    view["run"] = capture.fields["run"]
+    return jsonable(view)
+
+
+def correct_fields(svc: Services, capture_id: UUID, values: dict[str, str], reason: str) -> None:
+    """Record people's corrections, then carry them to the parcel record."""
+    from pipeline.certificate_records import link_certificate
+
+    operator = svc.settings.operator
+
+    def change(c: Capture) -> None:
+        for name, value in values.items():
+            if c.corrections.get(name, {}).get("value") != value:
+                c.correct_field(field=name, value=value, by=operator, reason=reason)
+
+    svc.store.update(capture_id, change)
+    capture = svc.store.capture(capture_id)
+    if capture.fields is not None:
+        link_certificate(svc, capture, capture.fields["result"])
+
+
+def fields_text(view: dict[str, Any]) -> str:
+    if view["kind"] is None:
+        return "no fields yet"
+    lines = [f"kind: {view['kind']}"]
+    lines += [f"  {k}: {v}" for k, v in view["fields"].items()]
+    if view.get("corners"):
+        lines.append(f"  corners: {len(view['corners'])} points")
+    if view.get("changes"):
+        lines.append(f"  changes: {len(view['changes'])} entries")
+    return "\n".join(lines)
+
+
+def _text_state(capture: Capture) -> str:
+    if not capture.text_runs:
+        return "no text run" if capture.outcomes.get("inspect") else "waiting for inspection"
+    n = len(capture.text_runs)
+    outcome = capture.outcomes.get(f"text/{n}")
+    if outcome is None:
+        done = len(capture.page_outcomes(n))
+        return f"run {n}: {done} of {capture.inspection.get('pages', '?')} pages read"
+    return f"run {n}: {outcome['status']}"
+
+
+def dumps(data: Any) -> str:
+    return json.dumps(data, ensure_ascii=False, indent=2)
