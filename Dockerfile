@@ -11,13 +11,18 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     OMP_THREAD_LIMIT=1 \
     SOHOA_DATA_DIR=/data
 
-# Tesseract with the Vietnamese and English models; libgl1/libglib2.0-0 for OpenCV and
+# Tesseract with the Vietnamese, English, French and Hán (chi_tra) models; DejaVu for
+# the searchable PDFs' text layer; libgomp1 for Open3D; libgl1/libglib2.0-0 for OpenCV and
 # pdfium, libusb-1.0-0 for the scanner drivers.
 RUN apt-get update \
     && apt-get install -y --no-install-recommends \
         tesseract-ocr \
         tesseract-ocr-vie \
         tesseract-ocr-eng \
+        tesseract-ocr-fra \
+        tesseract-ocr-chi-tra \
+        fonts-dejavu-core \
+        libgomp1 \
         libgl1 \
         libglib2.0-0 \
         libusb-1.0-0 \

@@ -25,7 +25,7 @@ ENV_EXAMPLE = REPO / ".env.example"
 README = REPO / "README.md"
 SCHEMA_FILE = Path(__file__).resolve().parent / "data" / "compose-spec.json"
 
-SOHOA_SERVICES = ("web", "worker", "follow")
+SOHOA_SERVICES = ("web", "worker", "reconstruction", "follow")
 ONE_SHOT_SERVICES = {"minio-init"}
 REQUIRED_SECRETS = (
     "SOHOA_POSTGRES_PASSWORD",
@@ -238,7 +238,10 @@ def test_sohoa_processes_share_one_image(services: dict[str, Any]) -> None:
     assert len(images) == 1, images
     commands = {name: services[name]["command"] for name in SOHOA_SERVICES}
     assert commands["web"][:2] == ["sohoa", "serve"]
-    assert commands["worker"] == ["sohoa", "worker"]
+    assert commands["worker"][:2] == ["sohoa", "worker"]
+    assert "ocr" in commands["worker"] and "reconstruction" not in commands["worker"]
+    assert commands["reconstruction"] == ["sohoa", "worker", "--queue", "reconstruction"]
+    assert services["reconstruction"]["deploy"]["resources"]["limits"]["memory"]
     assert commands["follow"] == ["sohoa", "follow"]
     assert services["worker"]["deploy"]["replicas"] >= 2
 
