@@ -76,6 +76,7 @@ def execute(
 def run_inspect(services: Services, capture_id: UUID, attempt: Attempt) -> str:
     """Page count, image metadata and a thumbnail; then ask for the capture's text or model."""
     settings = services.settings
+    auto = {r.strip() for r in settings.auto_runs.split(",")}
 
     def work(capture: Capture) -> Apply:
         result = _inspect_blob(services, capture)
@@ -86,9 +87,14 @@ def run_inspect(services: Services, capture_id: UUID, attempt: Attempt) -> str:
             if thumb:
                 width, height = _image_size(result.thumbnail)
                 c.record_thumbnail(blob_key=thumb.key, width=width, height=height)
-            if c.kind in TEXT_KINDS and c.media_type in PAGE_TYPES and not c.text_runs:
+            if (
+                "text" in auto
+                and c.kind in TEXT_KINDS
+                and c.media_type in PAGE_TYPES
+                and not c.text_runs
+            ):
                 c.request_text(run=1, params=settings.text_params(c.meta), requested_by="pipeline")
-            if c.kind in MODEL_KINDS and not c.model_runs:
+            if "model" in auto and c.kind in MODEL_KINDS and not c.model_runs:
                 c.request_reconstruction(run=1, params={}, requested_by="pipeline")
 
         return apply

@@ -39,6 +39,8 @@ class Settings:
     watch_settle_s: float = 2.0
     redelivery_timeout_s: int = 60
     gazetteer_dir: str = ""
+    auto_runs: str = "text,model"
+    """What inspection requests by itself: "text" (documents), "model" (3D); "" for neither."""
     ocr_lang: str = "vie"
     ocr_dpi: int = 300
     ocr_timeout_s: int = 120

@@ -33,10 +33,11 @@ def ocr_params(run_params: dict[str, Any]):
 
 def run_page(services: Services, capture_id: UUID, run: int, page: int, attempt: Attempt) -> str:
     """Read one page: its PDF text layer when good, else OCR; then Vietnamese correction."""
-    from pipeline.stages.ocr import read_page
-    from pipeline.stages.vietnamese import correct_page
 
     def work(capture: Capture) -> Apply:
+        from pipeline.stages.ocr import read_page
+        from pipeline.stages.vietnamese import correct_page
+
         params = _run_params(capture, run)
         with services.blobs.local_path(capture.blob_key) as path:
             text = read_page(
@@ -70,10 +71,11 @@ def run_page(services: Services, capture_id: UUID, run: int, page: int, attempt:
 
 def run_text(services: Services, capture_id: UUID, run: int, attempt: Attempt) -> str:
     """The capture's full text and a searchable PDF, from the pages that were read."""
-    from pipeline.stages.pages import load_page
-    from pipeline.stages.searchable_pdf import searchable_pdf
 
     def work(capture: Capture) -> Apply:
+        from pipeline.stages.pages import load_page
+        from pipeline.stages.searchable_pdf import searchable_pdf
+
         outcomes = capture.page_outcomes(run)
         done = sorted(p for p, o in outcomes.items() if o["status"] == "done")
         failed = sorted(p for p, o in outcomes.items() if o["status"] != "done")
@@ -117,9 +119,10 @@ def run_text(services: Services, capture_id: UUID, run: int, attempt: Attempt) -
 def run_fields(services: Services, capture_id: UUID, run: int, attempt: Attempt) -> str:
     """A land certificate's fields; the capture is linked to its parcel and the parcel gets
     the values (people's corrections win over the machine's)."""
-    from pipeline.stages.certificate import extract_certificate
 
     def work(capture: Capture) -> Apply:
+        from pipeline.stages.certificate import extract_certificate
+
         outcomes = capture.page_outcomes(run)
         pages = [
             page_text(services, o) for _, o in sorted(outcomes.items()) if o["status"] == "done"

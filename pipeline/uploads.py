@@ -1,0 +1,167 @@
+"""Resumable chunked uploads: bytes arrive in pieces at stated offsets, then go to ingest.
+
+An upload is a folder `<root>/<id>/` holding `data.part` and `meta.json`. A chunk at the
+current end is appended; a chunk that lies wholly inside what is already stored is a repeat
+and is checked and ignored (a client that lost the answer resends it); a chunk that starts
+past the end is refused with the expected offset. Memory is bounded by the copy buffer, not
+the chunk or file size. A lock file per upload (`fcntl.flock`) serialises writers, also across
+processes.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import re
+import secrets
+import shutil
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+BUFFER = 1024 * 1024
+_ID = re.compile(r"[0-9a-f]{32}")
+
+
+class UploadError(Exception):
+    """Base of the chunked-upload errors."""
+
+
+class UploadNotFoundError(UploadError, LookupError):
+    """No upload with that id (never created, completed or discarded)."""
+
+
+class UploadOffsetError(UploadError):
+    """A chunk does not start where the stored bytes end (or differs from them)."""
+
+    def __init__(self, message: str, expected: int) -> None:
+        super().__init__(message)
+        self.expected = expected
+
+
+class UploadTooLargeError(UploadError):
+    """The upload would pass its declared size or the file size limit."""
+
+
+@dataclass(frozen=True)
+class UploadInfo:
+    id: str
+    name: str
+    meta: dict
+    size: int | None  # declared total, if the client said
+    offset: int  # bytes stored so far
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+class Uploads:
+    """Chunked uploads under `root`, each at most `max_bytes`."""
+
+    def __init__(self, root: Path, max_bytes: int) -> None:
+        self.root = root
+        self.max_bytes = max_bytes
+
+    def create(self, name: str, size: int | None = None, meta: dict | None = None) -> UploadInfo:
+        """A new upload of `name` (`size` bytes if known; `meta` kept for when it completes)."""
+        if size is not None and not 0 < size <= self.max_bytes:
+            raise UploadTooLargeError(f"size must be 1 to {self.max_bytes} bytes, got {size}")
+        upload_id = secrets.token_hex(16)
+        folder = self.root / upload_id
+        folder.mkdir(parents=True)
+        (folder / "data.part").touch()
+        meta = {"name": name, "meta": meta or {}, "size": size}
+        (folder / "meta.json").write_text(json.dumps(meta, ensure_ascii=False))
+        return self.info(upload_id)
+
+    def info(self, upload_id: str) -> UploadInfo:
+        folder = self._folder(upload_id)
+        meta = json.loads((folder / "meta.json").read_text())
+        offset = (folder / "data.part").stat().st_size
+        return UploadInfo(upload_id, meta["name"], meta["meta"], meta["size"], offset)
+
+    def write(self, upload_id: str, offset: int, chunks: Iterable[bytes]) -> UploadInfo:
+        """Store a chunk that starts at `offset`; returns the upload with its new offset."""
+        with self.writer(upload_id, offset) as w:
+            for chunk in chunks:
+                w.put(chunk)
+        return self.info(upload_id)
+
+    @contextmanager
+    def writer(self, upload_id: str, offset: int) -> Iterator[ChunkWriter]:
+        """A writer for one chunk arriving piece by piece (e.g. from an HTTP body stream)."""
+        with self._locked(upload_id) as folder:
+            info = self.info(upload_id)
+            if offset > info.offset or offset < 0:
+                raise UploadOffsetError(f"expected a chunk at offset {info.offset}", info.offset)
+            limit = min(info.size if info.size is not None else self.max_bytes, self.max_bytes)
+            with open(folder / "data.part", "r+b") as f:
+                f.seek(offset)
+                yield ChunkWriter(f, offset, info.offset, limit)
+                f.flush()
+                os.fsync(f.fileno())
+
+    def path_when_complete(self, upload_id: str) -> Path:
+        """The assembled file, once every declared byte is there."""
+        info = self.info(upload_id)
+        if info.size is not None and info.offset != info.size:
+            raise UploadOffsetError(
+                f"{info.offset} of {info.size} bytes received; resume at {info.offset}",
+                info.offset,
+            )
+        return self._folder(upload_id) / "data.part"
+
+    def discard(self, upload_id: str) -> None:
+        shutil.rmtree(self._folder(upload_id), ignore_errors=True)
+
+    def _folder(self, upload_id: str) -> Path:
+        if not _ID.fullmatch(upload_id) or not (self.root / upload_id / "meta.json").exists():
+            raise UploadNotFoundError(f"no upload {upload_id!r}")
+        return self.root / upload_id
+
+    @contextmanager
+    def _locked(self, upload_id: str) -> Iterator[Path]:
+        folder = self._folder(upload_id)
+        with open(folder / "lock", "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                yield folder
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+class ChunkWriter:
+    """Writes one chunk: compares what overlaps the stored bytes, appends the rest."""
+
+    def __init__(self, f: BinaryIO, position: int, stored: int, limit: int) -> None:
+        self.f, self.position, self.stored, self.limit = f, position, stored, limit
+
+    def put(self, data: bytes) -> None:
+        for piece in _pieces([data]):
+            self._put(piece)
+
+    def _put(self, chunk: bytes) -> None:
+        overlap = max(0, min(len(chunk), self.stored - self.position))
+        if overlap and self.f.read(overlap) != chunk[:overlap]:
+            raise UploadOffsetError(
+                f"bytes at offset {self.position} differ from those stored; "
+                f"resume at {self.stored}",
+                self.stored,
+            )
+        rest = chunk[overlap:]
+        if rest:
+            if self.position + len(chunk) > self.limit:
+                raise UploadTooLargeError(f"the upload would pass {self.limit} bytes")
+            self.f.write(rest)
+        self.position += len(chunk)
+        self.stored = max(self.stored, self.position)
+
+
+def _pieces(chunks: Iterable[bytes]) -> Iterator[bytes]:
+    """Re-cut arbitrary chunks into pieces of at most BUFFER bytes."""
+    for chunk in chunks:
+        for start in range(0, len(chunk), BUFFER):
+            yield chunk[start : start + BUFFER]
