@@ -3,7 +3,7 @@ SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
 SOHOA := $(VENV)/bin/sohoa
-APT_PACKAGES := fonts-dejavu-core tesseract-ocr tesseract-ocr-vie tesseract-ocr-eng tesseract-ocr-fra tesseract-ocr-chi-tra libgl1 libgomp1 libglib2.0-0 libusb-1.0-0
+APT_PACKAGES := fonts-dejavu-core tesseract-ocr tesseract-ocr-vie tesseract-ocr-eng tesseract-ocr-fra tesseract-ocr-chi-tra libgl1 libgomp1 libglib2.0-0 libusb-1.0-0 chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: setup system-packages demo test lint bench clean

@@ -208,6 +208,15 @@ class Capture(Aggregate):
         }
         self.outcomes[f"reconstruct/{run}"] = {"status": "done", "job_key": job_key}
 
+    @event("RetryRequested")
+    def request_retry(self, *, stages: list[str], requested_by: str) -> None:
+        """Failed stages to run again (the failures stay in `failures` and the history)."""
+        for stage in stages:
+            self.outcomes.pop(stage, None)
+
+    def failed_stages(self) -> list[str]:
+        return [s for s, o in self.outcomes.items() if o.get("status") == "failed"]
+
     def page_outcomes(self, run: int) -> dict[int, dict[str, Any]]:
         """Outcomes (done or failed) of a text run's pages, by page index."""
         prefix = f"ocr/{run}/"

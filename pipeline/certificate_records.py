@@ -127,3 +127,20 @@ def _linked_parcel(services: Services, capture: Capture) -> RecordRef | None:
 
 def _corrections(capture: Capture) -> dict[str, Any]:
     return {name: c["value"] for name, c in capture.corrections.items()}
+
+
+def correct_fields(
+    svc: Services, capture_id: UUID, values: dict[str, Any], reason: str, by: str
+) -> None:
+    """Record people's corrections, then carry them to the parcel record."""
+    operator = by
+
+    def change(c: Capture) -> None:
+        for name, value in values.items():
+            if c.corrections.get(name, {}).get("value") != value:
+                c.correct_field(field=name, value=value, by=operator, reason=reason)
+
+    svc.store.update(capture_id, change)
+    capture = svc.store.capture(capture_id)
+    if capture.fields is not None:
+        link_certificate(svc, capture, capture.fields["result"])

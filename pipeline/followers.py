@@ -107,6 +107,7 @@ TRIGGERS = {
         "ProcessingFailed",
         "TextAssembled",
         "ReconstructionRequested",
+        "RetryRequested",
     )
 }
 """Capture events that make jobs ready (see `pipeline.jobs.jobs_after`)."""
@@ -134,9 +135,9 @@ def dispatcher(store: RecordStore, positions: TrackingRecorder, queue: JobQueue)
             else:
                 capture = store.capture(event.originator_id)
                 run = _run_of(event)
-                if run is None:
+                if run is None and name != "RetryRequested":
                     continue
-            for job in jobs_after(name, capture, run):
+            for job in jobs_after(name, capture, run, stages=getattr(event, "stages", ())):
                 ready[(job.stage, job.capture_id, *sorted(job.params.items()))] = job
         for job in ready.values():
             queue.enqueue(job)

@@ -75,9 +75,19 @@ def plan(capture: Capture) -> list[str]:
     return stages
 
 
-def jobs_after(event: str, capture: Capture, run: int | None = None) -> list[Job]:
+def jobs_after(event: str, capture: Capture, run: int | None = None, **data: Any) -> list[Job]:
     """The jobs that become ready when `event` (a Capture event class name) is recorded."""
     cid = capture.id
+    if event == "RetryRequested":
+        stages = list(data.get("stages", ()))
+        # a run whose pages are retried re-assembles its text when they have an outcome
+        reread = {s.split("/")[1] for s in stages if s.startswith("ocr/")}
+        return [
+            job
+            for stage in stages
+            if not (stage.startswith(("text/", "fields/")) and stage.split("/")[1] in reread)
+            and (job := job_for(capture, stage))
+        ]
     if event == "Received":
         return [Job(INSPECT.name, cid, {})]
     if event == "TextRequested" and run is not None:
@@ -94,6 +104,15 @@ def jobs_after(event: str, capture: Capture, run: int | None = None) -> list[Job
     if event == "ReconstructionRequested" and run is not None:
         return [Job(RECONSTRUCT.name, cid, {"run": run})]
     return []
+
+
+def job_for(capture: Capture, outcome: str) -> Job | None:
+    """The job whose outcome is named `outcome` ("inspect", "ocr/1/3", "text/1", …)."""
+    name, *numbers = outcome.split("/")
+    if name not in STAGES or not all(n.isdigit() for n in numbers):
+        return None
+    params = dict(zip(("run", "page"), map(int, numbers), strict=False))
+    return Job(name, capture.id, params)
 
 
 def job_key(capture: Capture, stage: str, params: dict[str, Any]) -> str:

@@ -76,6 +76,54 @@ def record_view(r: Record) -> dict[str, Any]:
     )
 
 
+def fields_view(capture: Capture) -> dict[str, Any]:
+    """`sohoa fields --json`: the machine's fields with people's corrections applied."""
+    if capture.fields is None:
+        return {"kind": None, "fields": {}, "corners": [], "owners": [], "changes": []}
+    result = capture.fields["result"]
+    view = dict(result)
+    view["fields"] = capture.field_values()
+    view["corrections"] = capture.corrections
+    view["record_id"] = capture.fields.get("record_id")
+    view["run"] = capture.fields["run"]
+    return jsonable(view)
+
+
+MODEL_SUMMARY = (
+    "faces",
+    "points",
+    "bbox_m",
+    "surface_area_m2",
+    "volume_m3",
+    "registered_images",
+    "images",
+    "reprojection_error_px",
+    "rmse_m",
+    "fitness",
+)
+
+
+def model_view(capture: Capture) -> dict[str, Any]:
+    """`sohoa model --json`: the latest model's metrics (flat) with its run, method and stages."""
+    n = len(capture.model_runs)
+    outcome = capture.outcomes.get(f"reconstruct/{n}", {}) if n else {}
+    view: dict[str, Any] = {"id": capture.id, "runs": n, "state": outcome.get("status", "pending")}
+    if outcome.get("status") == "failed":
+        view["error"] = outcome.get("message")
+    if capture.model:
+        m = capture.model
+        view.update({k: m["metrics"].get(k) for k in MODEL_SUMMARY if k in m["metrics"]})
+        view.update(
+            run=m["run"],
+            method=m["method"],
+            metrics=m["metrics"],
+            params=m["params"],
+            stages=m["stages"],
+            lods=sorted(m["lods"]),
+        )
+    return jsonable(view)
+
+
 def aggregate_view(a: Capture | Record) -> dict[str, Any]:
     return capture_view(a) if isinstance(a, Capture) else record_view(a)
 

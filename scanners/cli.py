@@ -132,15 +132,17 @@ def serve(host: str, port: int, everything: bool) -> None:
     import uvicorn
 
     from web.app import create_app
+    from web.config import WebConfig
 
     svc = services()
+    app = create_app(svc, WebConfig.from_env())  # SOHOA_WEB_* settings (web/config.py)
     runtime = None
     if everything or svc.settings.broker_url.startswith("memory"):
         from workers.runtime import Runtime
 
         runtime = Runtime(svc, workers=True, follow=True).start()
     try:
-        uvicorn.run(create_app(svc), host=host, port=port, log_level="warning")
+        uvicorn.run(app, host=host, port=port, log_level="warning")
     finally:
         if runtime:
             runtime.stop()
@@ -273,35 +275,74 @@ def demo(fresh: bool) -> None:
     metavar="FIELD[=VALUE]",
     help="FIELD=VALUE filters; FIELD alone asks for its counts.",
 )
+@click.option(
+    "--range",
+    "ranges",
+    multiple=True,
+    metavar="FIELD=MIN..MAX",
+    help="Numeric bounds, either may be left out: area_m2=100..250, area_m2=..80.",
+)
 @click.option("--near", help="LAT,LON,KM")
-@click.option("--bbox", help="MINLON,MINLAT,MAXLON,MAXLAT (WGS 84; swapped corners are fine)")
+@click.option("--point", help="X,Y: the parcel (or anything mapped) covering this position.")
+@click.option("--bbox", help="MINX,MINY,MAXX,MAXY: what lies in or meets this box.")
+@click.option(
+    "--crs",
+    default="wgs84",
+    show_default=True,
+    help="Of --point and --bbox: vn2000 (EPSG:5897, easting,northing in m), wgs84 (lon,lat) "
+    "or EPSG:nnnn.",
+)
+@click.option("--serial", default="", help="Certificate serial, typed any way (officers).")
+@click.option("--registry", default="", help="Certificate registry number (officers).")
 @click.option(
     "--role", type=click.Choice(["public", "officer"]), default="public", show_default=True
 )
 @click.option("--page", type=click.IntRange(1), default=1, show_default=True)
 @click.option("--size", type=click.IntRange(1, 1000), default=10, show_default=True)
 @click.option("--json", "as_json", is_flag=True)
-def search(text, facets, near, bbox, role, page, size, as_json) -> None:
-    """Search records in any spelling (with or without diacritics)."""
+def search(
+    text, facets, ranges, near, point, bbox, crs, serial, registry, role, page, size, as_json
+) -> None:
+    """Search records in any spelling (with or without diacritics), by place and by number."""
     from scanners.search_command import build_query, run_search
 
-    svc = services()
-    sys.exit(run_search(svc, build_query(text, role, facets, near, bbox, page, size), as_json))
+    query = build_query(
+        text,
+        role,
+        facets,
+        near,
+        bbox,
+        page,
+        size,
+        point=point,
+        crs=crs,
+        ranges=ranges,
+        serial=serial,
+        registry=registry,
+    )
+    sys.exit(run_search(services(), query, as_json))
 
 
 @main.command()
-@click.option("--unit", required=True, help="Ward or commune name (old or new) or 5-digit code.")
-@click.option("--sheet", required=True, help="Map sheet (tờ bản đồ số).")
-@click.option("--number", required=True, help="Parcel number (thửa đất số).")
+@click.option("--unit", help="Ward or commune name (old or new) or 5-digit code.")
+@click.option("--sheet", help="Map sheet (tờ bản đồ số).")
+@click.option("--number", help="Parcel number (thửa đất số).")
+@click.option("--serial", default="", help="Or: the certificate's serial, typed any way.")
+@click.option("--registry", default="", help="Or: the certificate's registry number.")
 @click.option("--as-of", "as_of", help="ISO date or time: the record as it stood then.")
 @click.option("--json", "as_json", is_flag=True)
-def parcel(unit: str, sheet: str, number: str, as_of: str | None, as_json: bool) -> None:
-    """A land parcel by the names its papers carry, before or after the 2025 reorganisation."""
-    from scanners.search_command import run_parcel
+def parcel(unit, sheet, number, serial, registry, as_of, as_json) -> None:
+    """A land parcel by the names its papers carry, before or after the 2025 reorganisation,
+    or by its certificate's serial or registry number."""
+    from scanners.search_command import run_parcel, run_parcel_by_certificate
 
     when = _parse_time(as_of) if as_of else None
     if when and len(as_of) <= 10:
         when = when.replace(hour=23, minute=59, second=59)  # a date means the end of that day
+    if serial.strip() or registry.strip():
+        sys.exit(run_parcel_by_certificate(services(), serial, registry, when, as_json))
+    if not (unit and sheet and number):
+        raise click.UsageError("give --unit, --sheet and --number, or --serial or --registry")
     sys.exit(run_parcel(services(), unit, sheet, number, when, as_json))
 
 
@@ -354,14 +395,16 @@ def ocr(ident: str, lang: str | None, rerun: bool, wait: bool, as_json: bool) ->
 @click.option("--json", "as_json", is_flag=True)
 def fields(ident: str, corrections: tuple[str, ...], reason: str, as_json: bool) -> None:
     """A land certificate's fields; `--set` records corrections that win over the machine's."""
-    from scanners.document_commands import correct_fields, fields_text, fields_view
+    from pipeline.certificate_records import correct_fields
+    from pipeline.views import fields_view
+    from scanners.document_commands import fields_text
     from scanners.model_commands import parse_params
 
     svc = services()
     try:
         cid = parse_id(ident)
         if corrections:
-            correct_fields(svc, cid, parse_params(corrections), reason)
+            correct_fields(svc, cid, parse_params(corrections), reason, svc.settings.operator)
         view = fields_view(svc.store.capture(cid))
     except NotFoundError as e:
         raise click.ClickException(str(e)) from None
@@ -392,7 +435,8 @@ def reconstruct(ident: str, params: tuple[str, ...], wait: bool, as_json: bool) 
 @click.option("--json", "as_json", is_flag=True)
 def model(ident: str, out: Path | None, lod: str | None, as_json: bool) -> None:
     """A 3D capture's latest model: metrics, and the GLB with --out."""
-    from scanners.model_commands import model_text, model_view, write_model
+    from pipeline.views import model_view
+    from scanners.model_commands import model_text, write_model
 
     svc = services()
     try:
@@ -403,6 +447,59 @@ def model(ident: str, out: Path | None, lod: str | None, as_json: bool) -> None:
     if out is not None:
         view["written"] = {"path": str(out), "bytes": write_model(svc, capture, out, lod)}
     emit(view, as_json, model_text(view))
+
+
+@main.command()
+@click.argument("ident")
+@click.option("--json", "as_json", is_flag=True)
+def retry(ident: str, as_json: bool) -> None:
+    """Run a capture's failed stages again (the failures stay in its history)."""
+    from pipeline.handlers import retry_failed
+
+    svc = services()
+    try:
+        stages = retry_failed(svc, parse_id(ident), svc.settings.operator)
+    except NotFoundError as e:
+        raise click.ClickException(str(e)) from None
+    emit({"id": ident, "retried": stages}, as_json, f"retrying: {', '.join(stages) or 'nothing'}")
+
+
+@main.group()
+def user() -> None:
+    """Staff accounts of the web app (archivists and land officers)."""
+
+
+@user.command("add")
+@click.argument("login")
+@click.option("--role", type=click.Choice(["archivist", "officer"]), required=True)
+@click.option("--name", "display_name", default="", help="Shown in the web app.")
+@click.password_option(envvar="SOHOA_USER_PASSWORD", help="Asked for when not given.")
+def user_add(login: str, role: str, display_name: str, password: str) -> None:
+    """Create an account."""
+    from pipeline.accounts import AccountError, add_user
+
+    try:
+        add_user(services().store, login, role, password, display_name)
+    except AccountError as e:
+        raise click.ClickException(str(e)) from None
+    click.echo(f"{login}: {role}")
+
+
+@user.command("token")
+@click.argument("login")
+@click.option("--label", default="cli", show_default=True)
+@click.option("--days", type=click.IntRange(1, 3650), default=90, show_default=True)
+def user_token(login: str, label: str, days: int) -> None:
+    """Issue an API token (printed once; only its hash is stored)."""
+    from datetime import timedelta
+
+    from pipeline.accounts import AccountError, issue_token
+
+    try:
+        _, token = issue_token(services().store, login, label, timedelta(days=days))
+    except AccountError as e:
+        raise click.ClickException(str(e)) from None
+    click.echo(token)
 
 
 def _brief(data: dict) -> str:

@@ -80,36 +80,6 @@ def text_report(capture: Capture) -> dict[str, Any]:
     )
 
 
-def fields_view(capture: Capture) -> dict[str, Any]:
-    """`sohoa fields --json`: the machine's fields with people's corrections applied."""
-    if capture.fields is None:
-        return {"kind": None, "fields": {}, "corners": [], "owners": [], "changes": []}
-    result = capture.fields["result"]
-    view = dict(result)
-    view["fields"] = capture.field_values()
-    view["corrections"] = capture.corrections
-    view["record_id"] = capture.fields.get("record_id")
-    view["run"] = capture.fields["run"]
-    return jsonable(view)
-
-
-def correct_fields(svc: Services, capture_id: UUID, values: dict[str, str], reason: str) -> None:
-    """Record people's corrections, then carry them to the parcel record."""
-    from pipeline.certificate_records import link_certificate
-
-    operator = svc.settings.operator
-
-    def change(c: Capture) -> None:
-        for name, value in values.items():
-            if c.corrections.get(name, {}).get("value") != value:
-                c.correct_field(field=name, value=value, by=operator, reason=reason)
-
-    svc.store.update(capture_id, change)
-    capture = svc.store.capture(capture_id)
-    if capture.fields is not None:
-        link_certificate(svc, capture, capture.fields["result"])
-
-
 def fields_text(view: dict[str, Any]) -> str:
     if view["kind"] is None:
         return "no fields yet"

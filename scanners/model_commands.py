@@ -12,21 +12,9 @@ from models.capture import Capture
 from pipeline.bootstrap import Services
 from pipeline.errors import InputRejectedError
 from pipeline.jobs import MODEL_KINDS
-from pipeline.views import jsonable
+from pipeline.views import MODEL_SUMMARY as SUMMARY
+from pipeline.views import model_view
 from scanners.ingest_command import wait_for
-
-SUMMARY = (
-    "faces",
-    "points",
-    "bbox_m",
-    "surface_area_m2",
-    "volume_m3",
-    "registered_images",
-    "images",
-    "reprojection_error_px",
-    "rmse_m",
-    "fitness",
-)
 
 
 def parse_params(pairs: tuple[str, ...]) -> dict[str, str]:
@@ -63,27 +51,6 @@ def run_reconstruct(
     if wait:
         wait_for(svc, [capture_id], as_json=True)
     return model_view(svc.store.capture(capture_id))
-
-
-def model_view(capture: Capture) -> dict[str, Any]:
-    """`sohoa model --json`: the latest model's metrics (flat) with its run, method and stages."""
-    n = len(capture.model_runs)
-    outcome = capture.outcomes.get(f"reconstruct/{n}", {}) if n else {}
-    view: dict[str, Any] = {"id": capture.id, "runs": n, "state": outcome.get("status", "pending")}
-    if outcome.get("status") == "failed":
-        view["error"] = outcome.get("message")
-    if capture.model:
-        m = capture.model
-        view.update({k: m["metrics"].get(k) for k in SUMMARY if k in m["metrics"]})
-        view.update(
-            run=m["run"],
-            method=m["method"],
-            metrics=m["metrics"],
-            params=m["params"],
-            stages=m["stages"],
-            lods=sorted(m["lods"]),
-        )
-    return jsonable(view)
 
 
 def write_model(svc: Services, capture: Capture, out: Path, lod: str | None) -> int:

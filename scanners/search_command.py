@@ -9,6 +9,7 @@ from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
+from uuid import UUID
 
 import click
 from tqdm import tqdm
@@ -17,7 +18,8 @@ from models.errors import NotFoundError, NotYetRecordedError
 from models.ids import InvalidKeyError, parcel_id
 from pipeline.bootstrap import Services
 from pipeline.views import record_view
-from search.query import BBox, Near, Query, QueryError
+from search.crs import box_region, to_wgs84
+from search.query import Near, Query, QueryError
 
 PUBLIC_FACETS = ("kind", "type", "rank", "ward", "period", "has_model", "has_documents")
 OFFICER_FACETS = ("kind", "unit_code", "purpose", "ward")
@@ -31,7 +33,14 @@ def build_query(
     bbox: str | None,
     page: int,
     size: int,
+    *,
+    point: str | None = None,
+    crs: str = "wgs84",
+    ranges: tuple[str, ...] = (),
+    serial: str = "",
+    registry: str = "",
 ) -> Query:
+    """The query the `search` options describe; bad values are `click.BadParameter`."""
     filters: dict[str, list[str]] = {}
     counted: list[str] = []
     for f in facets:
@@ -44,12 +53,42 @@ def build_query(
         text=text,
         role=role,
         filters=filters,
+        ranges=dict(_range(r) for r in ranges),
         near=Near(*_floats(near, 3, "--near LAT,LON,KM")) if near else None,
-        bbox=BBox(*_floats(bbox, 4, "--bbox MINLON,MINLAT,MAXLON,MAXLAT")) if bbox else None,
+        containing=_place(point, 2, "--point", crs) if point else None,
+        intersecting=_place(bbox, 4, "--bbox", crs) if bbox else None,
+        serial=serial.strip(),
+        registry_number=registry.strip(),
         facets=tuple(counted) or (PUBLIC_FACETS if role == "public" else OFFICER_FACETS),
         offset=(page - 1) * size,
         limit=size,
     )
+
+
+def _place(value: str, n: int, option: str, crs: str):
+    """`--point X,Y` or `--bbox MINX,MINY,MAXX,MAXY` in `crs`, as the query's WGS 84 place."""
+    form = "X,Y" if n == 2 else "MINX,MINY,MAXX,MAXY"
+    numbers = _floats(value, n, f"{option} {form} (easting,northing in VN-2000; lon,lat in WGS 84)")
+    try:
+        return to_wgs84(*numbers, crs) if n == 2 else box_region(*numbers, crs)
+    except QueryError as e:
+        raise click.BadParameter(str(e), param_hint=option) from None
+
+
+def _range(value: str) -> tuple[str, tuple[float | None, float | None]]:
+    """`FIELD=MIN..MAX`, either bound may be left out (`area_m2=100..`); "12,5" is 12.5."""
+    name, sep, bounds = value.partition("=")
+    low, dots, high = bounds.partition("..")
+    try:
+        if not (sep and dots and name.strip() and (low.strip() or high.strip())):
+            raise ValueError
+        numbers = tuple(float(b.replace(",", ".")) if b.strip() else None for b in (low, high))
+    except ValueError:
+        raise click.BadParameter(
+            f"{value!r} is not FIELD=MIN..MAX (e.g. area_m2=100..250, area_m2=..80)",
+            param_hint="--range",
+        ) from None
+    return name.strip(), numbers  # type: ignore[return-value]
 
 
 def _floats(value: str, n: int, form: str) -> list[float]:
@@ -106,32 +145,55 @@ def run_parcel(
     for code, era, label in candidates:
         try:
             pid = parcel_id(code, era, sheet, number)
-            record = svc.store.as_of(pid, as_of) if as_of else svc.store.record(pid)
         except InvalidKeyError as e:
             raise click.ClickException(str(e)) from None
-        except NotYetRecordedError:
-            found.append({"unit": label, "id": str(pid), "state": "not yet recorded then"})
-            continue
-        except NotFoundError:
-            continue
-        found.append({"unit": label, **record_view(record)})
+        if (view := _parcel_view(svc, pid, as_of)) is not None:
+            found.append({"unit": label, **view})
+    asked = {"unit": unit, "sheet": sheet, "number": number}
+    missing = f"no parcel {sheet}/{number} under {', '.join(c[2] for c in candidates)}"
+    return _print_parcels(asked, as_of, found, as_json, missing)
+
+
+def run_parcel_by_certificate(
+    svc: Services, serial: str, registry: str, as_of: datetime | None, as_json: bool
+) -> int:
+    """Parcels whose certificate has this serial and/or registry number (typed any way: "bv
+    999451" is "BV 999451"), found through the index, shown from the record store."""
+    query = Query(
+        role="officer",
+        filters={"kind": ["parcel"]},
+        serial=serial.strip(),
+        registry_number=registry.strip(),
+        limit=100,
+    )
+    try:
+        hits = svc.index.search(query).hits
+    except QueryError as e:
+        raise click.ClickException(str(e)) from None
+    found = [v for h in hits if (v := _parcel_view(svc, UUID(h.id), as_of)) is not None]
+    asked = {"serial": serial or None, "registry_number": registry or None}
+    missing = "no parcel with that certificate number (is the index caught up? `sohoa follow`)"
+    return _print_parcels(asked, as_of, found, as_json, missing)
+
+
+def _parcel_view(svc: Services, pid: UUID, as_of: datetime | None) -> dict | None:
+    try:
+        record = svc.store.as_of(pid, as_of) if as_of else svc.store.record(pid)
+    except NotYetRecordedError:
+        return {"id": str(pid), "state": "not yet recorded then"}
+    except NotFoundError:
+        return None
+    return record_view(record)
+
+
+def _print_parcels(
+    asked: dict, as_of: datetime | None, found: list[dict], as_json: bool, missing: str
+) -> int:
     if as_json:
-        click.echo(
-            json.dumps(
-                {
-                    "query": {
-                        "unit": unit,
-                        "sheet": sheet,
-                        "number": number,
-                        "as_of": as_of.isoformat() if as_of else None,
-                    },
-                    "parcels": found,
-                },
-                ensure_ascii=False,
-            )
-        )
+        asked = {**asked, "as_of": as_of.isoformat() if as_of else None}
+        click.echo(json.dumps({"query": asked, "parcels": found}, ensure_ascii=False))
     elif not found:
-        click.echo(f"no parcel {sheet}/{number} under {', '.join(c[2] for c in candidates)}")
+        click.echo(missing)
     for p in [] if as_json else found:
         click.echo(json.dumps(p, ensure_ascii=False, indent=2))
     return 0 if found else 1

@@ -1,43 +1,84 @@
-"""The web app. This issue's slice: health, capture and record JSON, history, thumbnails."""
+"""The web app: one wiring point for the portal (`/`), the officer console (`/land`) and the
+staff pages (`/staff`), their JSON APIs and the OpenAPI docs (`/docs`)."""
 
 from __future__ import annotations
 
-from uuid import UUID
+from pathlib import Path
 
-from fastapi import FastAPI, HTTPException, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
 
 from models.errors import NotFoundError
+from pipeline.accounts import ensure_user
 from pipeline.bootstrap import Services
-from pipeline.views import aggregate_view, history_view
+from pipeline.uploads import Uploads
 from storage import BlobNotFoundError
+from web import routes_auth, routes_land, routes_public, routes_staff
+from web.auth import LoginRequiredError, login_redirect
+from web.config import WebConfig
+from web.ratelimit import RateLimiter
+
+STATIC = Path(__file__).parent / "static"
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data: blob:; connect-src 'self' blob: data:; worker-src 'self' blob:; "
+    "object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
+)
 
 
-def create_app(services: Services) -> FastAPI:
-    app = FastAPI(title="sohoa", version="0.1.0")
+def create_app(services: Services, config: WebConfig | None = None) -> FastAPI:
+    config = config or WebConfig()
+    app = FastAPI(
+        title="sohoa",
+        version="0.1.0",
+        description="Hanoi land records and heritage archive: portal, officer console, staff.",
+    )
+    state = app.state
+    state.services = services
+    state.config = config
+    state.secret = config.secret(services.settings.data_dir)
+    state.search_limiter = RateLimiter(config.search_rate_per_min, config.search_burst)
+    state.uploads = Uploads(
+        services.settings.data_dir / "uploads", services.settings.max_file_bytes
+    )
+    if config.admin_login and config.admin_password:
+        ensure_user(services.store, config.admin_login, "archivist", config.admin_password)
 
+    _handlers(app)
+    _middleware(app, config)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    for module in (routes_public, routes_auth, routes_land, routes_staff):
+        app.include_router(module.router)
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> dict:
+        return {"ok": True, "events": services.store.max_notification_id()}
+
+    return app
+
+
+def _handlers(app: FastAPI) -> None:
     @app.exception_handler(NotFoundError)
     @app.exception_handler(BlobNotFoundError)
     def not_found(_request: Request, error: Exception) -> JSONResponse:
         return JSONResponse({"detail": str(error)}, status_code=404)
 
-    @app.get("/healthz")
-    def healthz() -> dict:
-        return {"ok": True, "events": services.store.max_notification_id()}
+    @app.exception_handler(LoginRequiredError)
+    def to_login(_request: Request, error: LoginRequiredError) -> RedirectResponse:
+        return RedirectResponse(login_redirect(error.next_url), status_code=303)
 
-    @app.get("/api/captures/{ident}")
-    def capture(ident: UUID) -> dict:
-        return aggregate_view(services.store.capture(ident))
 
-    @app.get("/api/captures/{ident}/history")
-    def capture_history(ident: UUID) -> list:
-        return history_view(services.store.history(ident))
-
-    @app.get("/api/captures/{ident}/thumbnail")
-    def thumbnail(ident: UUID) -> Response:
-        key = services.store.capture(ident).thumbnail_key
-        if key is None:
-            raise HTTPException(404, "no thumbnail yet")
-        return Response(services.blobs.read_bytes(key), media_type="image/jpeg")
-
-    return app
+def _middleware(app: FastAPI, config: WebConfig) -> None:
+    @app.middleware("http")
+    async def guard(request: Request, call_next) -> Response:
+        if len(request.scope.get("query_string", b"")) > config.max_query_bytes:
+            return JSONResponse(
+                {"detail": f"query string longer than {config.max_query_bytes} bytes"},
+                status_code=414,
+            )
+        response = await call_next(request)
+        response.headers.setdefault("Content-Security-Policy", CSP)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        return response

@@ -1,0 +1,252 @@
+"""The web edge: memory and speed of a large upload, public search latency, page weight.
+
+    .venv/bin/python bench/bench_web.py [--upload-mb 2048] [--clients 20] [--quick] [--json]
+
+1. `sohoa serve` (embedded defaults, in a subprocess on a loopback port) receives one big
+   uncompressed greyscale TIFF (default 2 GB; quick 200 MB) through the resumable upload API
+   (`POST /api/uploads`, `PUT` chunks of 8 MB, `POST …/complete`, which ingests it). The server's
+   RSS is sampled every 50 ms (psutil, the whole process tree). Throughput is upload bytes per
+   second from the first chunk to the end of ingest; baseline: `cp` of the same file plus an
+   fsync of the copy (ingest fsyncs its blob too).
+2. Public search: the bundled Hanoi heritage sites are imported, then `--clients` threads
+   (default 20) each send `GET /api/search?q=…` with a keep-alive connection for a fixed
+   time; p50 and p95 latency. Baseline: `GET /healthz` under the same load (the cost of HTTP
+   and the app without search).
+3. Transfer size of the portal's search page: the HTML of `/?q=chua` plus every stylesheet,
+   script and image it loads (no compression on the wire), measured from the server.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.bench_ingest import write_tiff_of_size
+from bench.common import (
+    MB,
+    REPO,
+    Stopwatch,
+    emit,
+    load_average,
+    log,
+    parser,
+    percentile,
+    row,
+    scratch,
+)
+
+CHUNK = 8 * 1024 * 1024
+QUERIES = ("chua", "van mieu", "hoan kiem", "den ngoc son", "thap rua", "ho tay", "dinh", "cot co")
+
+
+def _port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    """`sohoa serve` in a subprocess, with an archivist's API token."""
+
+    def __init__(self, data: Path) -> None:
+        from datetime import timedelta
+
+        from pipeline.accounts import add_user, issue_token
+        from tests.helpers import make_services
+
+        svc = make_services(data.parent, SOHOA_DATA_DIR=str(data))
+        add_user(svc.store, "bench", "archivist", "bench-password")
+        _, self.token = issue_token(svc.store, "bench", "bench", timedelta(hours=2))
+        svc.close()
+        self.port = _port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        env = {
+            **os.environ,
+            "SOHOA_DATA_DIR": str(data),
+            "SOHOA_WEB_SEARCH_RATE_PER_MIN": "100000000",
+            "SOHOA_WEB_SEARCH_BURST": "100000",
+            "TQDM_DISABLE": "1",
+        }
+        cmd = [sys.executable, "-m", "scanners.cli", "serve", "--port", str(self.port)]
+        self.proc = subprocess.Popen(cmd, cwd=REPO, env=env, stderr=subprocess.DEVNULL)
+        self._wait()
+
+    def _wait(self) -> None:
+        import httpx
+
+        for _ in range(300):
+            try:
+                httpx.get(f"{self.base}/healthz", timeout=1)
+                return
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        raise RuntimeError("server did not start")
+
+    def rss(self) -> int:
+        import psutil
+
+        p = psutil.Process(self.proc.pid)
+        return p.memory_info().rss + sum(c.memory_info().rss for c in p.children(recursive=True))
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(timeout=20)
+
+
+def bench_upload(server: Server, path: Path) -> list[dict]:
+    import httpx
+
+    auth = {"Authorization": f"Bearer {server.token}"}
+    size = path.stat().st_size
+    peak = [server.rss()]
+    idle = peak[0]
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.is_set():
+            peak[0] = max(peak[0], server.rss())
+            time.sleep(0.05)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    with httpx.Client(base_url=server.base, headers=auth, timeout=600) as c, Stopwatch() as t:
+        up = c.post("/api/uploads", json={"name": path.name, "size": size}).json()
+        with open(path, "rb") as f:
+            offset = 0
+            while chunk := f.read(CHUNK):
+                r = c.put(f"/api/uploads/{up['id']}", params={"offset": offset}, content=chunk)
+                r.raise_for_status()
+                offset = r.json()["offset"]
+        result = c.post(f"/api/uploads/{up['id']}/complete").json()
+    done.set()
+    sampler.join()
+    if result.get("status") != "ingested":
+        raise RuntimeError(f"upload not ingested: {result}")
+    with scratch("web-cp") as tmp, Stopwatch() as cp:
+        subprocess.run(["cp", str(path), str(tmp / "copy")], check=True)
+        fd = os.open(tmp / "copy", os.O_RDONLY)
+        os.fsync(fd)
+        os.close(fd)
+    rate, base = size / t.s / MB, size / cp.s / MB
+    note = f"{size / MB:,.0f} MB TIFF in 8 MB chunks over loopback, ingest included"
+    return [
+        row("web RSS peak during upload", "MB", peak[0] / MB, idle / MB, "sohoa ≤ 200",
+            note=f"baseline: the same server idle before the upload; {note}"),
+        row("upload throughput ÷ local copy", "MB/s", rate, base,
+            note=f"baseline: cp + fsync; {note}"),
+    ]  # fmt: skip
+
+
+def bench_search(server: Server, clients: int, seconds: float) -> list[dict]:
+    import httpx
+
+    sites = REPO / "scanners/samples/hanoi_sites.jsonl"
+    subprocess.run(
+        [sys.executable, "-m", "scanners.cli", "import", str(sites)],
+        cwd=REPO, env={**os.environ, "SOHOA_DATA_DIR": str(server.data)}, check=True,
+        capture_output=True,
+    )  # fmt: skip
+    time.sleep(1.0)  # the server's indexer picks the import up
+
+    def load(path_of) -> list[float]:
+        times: list[float] = []
+        lock = threading.Lock()
+        stop = time.monotonic() + seconds
+
+        def client(n: int) -> None:
+            mine = []
+            with httpx.Client(base_url=server.base, timeout=30) as c:
+                i = n
+                while time.monotonic() < stop:
+                    start = time.perf_counter()
+                    c.get(path_of(i)).raise_for_status()
+                    mine.append(time.perf_counter() - start)
+                    i += 1
+            with lock:
+                times.extend(mine)
+
+        threads = [threading.Thread(target=client, args=(n,)) for n in range(clients)]
+        for th in threads:
+            th.start()
+        for th in threads:
+            th.join()
+        return times
+
+    search = load(lambda i: f"/api/search?q={QUERIES[i % len(QUERIES)]}")
+    health = load(lambda i: "/healthz")
+    note = f"{clients} clients, keep-alive, {seconds:.0f} s each; {len(search)} searches"
+    return [
+        row("public search p95", "ms", percentile(search, 95) * 1000, percentile(health, 95) * 1000,
+            note=f"baseline: /healthz p95 under the same load; {note}"),
+        row("public search p50", "ms", percentile(search, 50) * 1000, percentile(health, 50) * 1000,
+            note="baseline: /healthz p50"),
+        row("public searches per second", "1/s", len(search) / seconds, len(health) / seconds),
+    ]  # fmt: skip
+
+
+def bench_page(server: Server) -> list[dict]:
+    import httpx
+
+    with httpx.Client(base_url=server.base, headers={"Accept-Encoding": "identity"}) as c:
+        html = c.get("/?q=chua").text
+        assets = set(re.findall(r'(?:src|href)="(/static/[^"]+)"', html))
+        sizes = {a: len(c.get(a).content) for a in assets}
+        css = "".join(c.get(a).text for a in assets if a.endswith(".css"))
+        images = set(re.findall(r"url\((images/[^)]+)\)", css))
+        for img in images:
+            sizes[img] = len(c.get(f"/static/vendor/leaflet/{img}").content)
+    total = len(html.encode()) + sum(sizes.values())
+    return [
+        row("portal search page transfer", "KB", total / 1000, None,
+            note=f"HTML {len(html.encode()) / 1000:.0f} KB + {len(sizes)} assets, uncompressed "
+            "(leaflet.js is 147 KB of it); nothing from other hosts"),
+    ]  # fmt: skip
+
+
+def run(upload_mb: int, clients: int, seconds: float) -> list[dict]:
+    rows: list[dict] = []
+    with scratch("web") as tmp:
+        data = tmp / "data"
+        server = Server(data)
+        server.data = data
+        try:
+            big = tmp / "big.tif"
+            log(f"writing a {upload_mb} MB TIFF")
+            write_tiff_of_size(big, upload_mb * MB, seed=3)
+            log("uploading")
+            rows += bench_upload(server, big)
+            big.unlink()
+            log("searching")
+            rows += bench_search(server, clients, seconds)
+            rows += bench_page(server)
+        finally:
+            server.stop()
+    return rows
+
+
+def main() -> list[dict]:
+    p = parser(__doc__.split("\n\n")[0])
+    p.add_argument(
+        "--upload-mb", type=int, help="size of the uploaded file (default 2048; quick 200)"
+    )
+    p.add_argument("--clients", type=int, default=20)
+    args = p.parse_args()
+    log(f"bench_web: {load_average()}")
+    rows = run(
+        args.upload_mb or (200 if args.quick else 2048), args.clients, 5 if args.quick else 20
+    )
+    log(f"bench_web done: {load_average()}")
+    emit(rows, args.json)
+    return rows
+
+
+if __name__ == "__main__":
+    main()

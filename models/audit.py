@@ -1,0 +1,40 @@
+"""The audit trail: every read of restricted data (owners, ID numbers) by a person.
+
+One `AuditTrail` aggregate per login per UTC day keeps aggregates short and concurrent writers
+rare (one person reads one page at a time). The event's own timestamp is the "when".
+"""
+
+from __future__ import annotations
+
+from uuid import UUID, uuid5
+
+from eventsourcing.domain import Aggregate, event
+
+from models.ids import NAMESPACE
+
+
+def audit_trail_id(login: str, day: str) -> UUID:
+    """`day` is an ISO date (UTC)."""
+    return uuid5(NAMESPACE, f"audit:{login}:{day}")
+
+
+class AuditTrail(Aggregate):
+    """What restricted data one person read on one day."""
+
+    @staticmethod
+    def create_id(login: str, day: str) -> UUID:
+        return audit_trail_id(login, day)
+
+    @event("Opened")
+    def __init__(self, *, login: str, day: str) -> None:
+        self.login = login
+        self.day = day
+        self.reads = 0
+
+    @event("RestrictedDataRead")
+    def record_read(
+        self, *, role: str, subject_id: str, attributes: list[str], action: str, client: str
+    ) -> None:
+        """Who (this trail's login and `role`) read which `attributes` of `subject_id`, how
+        (`action`: the route or query) and from where (`client`: the address)."""
+        self.reads += 1

@@ -1,0 +1,1 @@
+"""Data of the Vietnamese OCR correction model and the script that builds it (build.py)."""

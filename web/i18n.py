@@ -1,0 +1,84 @@
+"""Interface strings in Vietnamese (default) and English; `?lang=en` switches and is remembered."""
+
+from __future__ import annotations
+
+from fastapi import Request
+
+LANGS = ("vi", "en")
+LANG_COOKIE = "sohoa_lang"
+
+STRINGS: dict[str, tuple[str, str]] = {
+    # key: (vi, en)
+    "site": ("Số hóa di sản Hà Nội", "Hanoi heritage archive"),
+    "search": ("Tìm kiếm", "Search"),
+    "search_hint": (
+        "Tên di tích, địa danh, tư liệu… (gõ không dấu cũng được)",
+        "Site, place, document… (diacritics optional)",
+    ),
+    "results": ("kết quả", "results"),
+    "no_results": ("Không tìm thấy kết quả.", "Nothing found."),
+    "filters": ("Bộ lọc", "Filters"),
+    "map": ("Bản đồ", "Map"),
+    "attributes": ("Thông tin", "Details"),
+    "images": ("Hình ảnh", "Images"),
+    "text": ("Văn bản", "Text"),
+    "text_pending": ("Chưa có văn bản nhận dạng.", "No recognised text yet."),
+    "model": ("Mô hình 3D", "3D model"),
+    "history": ("Lịch sử", "History"),
+    "manifest": ("IIIF manifest", "IIIF manifest"),
+    "login": ("Đăng nhập", "Sign in"),
+    "logout": ("Đăng xuất", "Sign out"),
+    "login_name": ("Tên đăng nhập", "Login"),
+    "password": ("Mật khẩu", "Password"),
+    "login_failed": ("Sai tên đăng nhập hoặc mật khẩu.", "Wrong login or password."),
+    "land": ("Tra cứu thửa đất", "Parcel lookup"),
+    "unit": ("Đơn vị hành chính (tên cũ hoặc mới, hoặc mã)", "Unit (old or new name, or code)"),
+    "sheet": ("Tờ bản đồ số", "Map sheet"),
+    "number": ("Thửa đất số", "Parcel number"),
+    "find": ("Tra cứu", "Look up"),
+    "owner_search": ("Tìm theo tên chủ sử dụng", "Search by owner name"),
+    "as_of": ("Tình trạng tại ngày", "As it stood on"),
+    "time": ("Giờ", "Time"),
+    "show": ("Xem", "Show"),
+    "current": ("Hiện tại", "Current"),
+    "documents": ("Tài liệu liên quan", "Linked documents"),
+    "restricted_note": (
+        "Dữ liệu cá nhân: mọi lượt xem đều được ghi lại.",
+        "Personal data: every view is recorded.",
+    ),
+    "staff": ("Lưu trữ viên", "Archive staff"),
+    "upload": ("Tải lên", "Upload"),
+    "queue": ("Đang xử lý", "Queue"),
+    "failures": ("Lỗi xử lý", "Failures"),
+    "recent": ("Mới nhận", "Recently received"),
+    "records": ("Hồ sơ", "Records"),
+    "review": ("Xem xét", "Review"),
+    "publish": ("Công bố", "Publish"),
+    "withdraw": ("Thu hồi", "Withdraw"),
+    "save": ("Lưu", "Save"),
+    "status": ("Trạng thái", "Status"),
+    "retry": ("Chạy lại", "Retry"),
+    "audit": ("Nhật ký truy cập", "Access log"),
+    "tokens": ("Khóa API", "API tokens"),
+    "not_yet": ("Chưa được ghi nhận vào thời điểm đó.", "Not yet recorded at that time."),
+    "published": ("Đã công bố", "Published"),
+    "unpublished": ("Chưa công bố", "Not published"),
+}
+
+
+def lang_of(request: Request) -> str:
+    asked = request.query_params.get("lang")
+    if asked in LANGS:
+        return asked
+    stored = request.cookies.get(LANG_COOKIE)
+    return stored if stored in LANGS else "vi"
+
+
+def translator(lang: str):
+    index = LANGS.index(lang)
+
+    def t(key: str) -> str:
+        pair = STRINGS.get(key)
+        return pair[index] if pair else key
+
+    return t

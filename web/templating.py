@@ -1,0 +1,55 @@
+"""Jinja2 pages: autoescaped everywhere, with the language and the caller in every page."""
+
+from __future__ import annotations
+
+import html
+import re
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup, escape
+
+from web.auth import principal
+from web.i18n import LANG_COOKIE, lang_of, translator
+
+TEMPLATES = Path(__file__).parent / "templates"
+_MARK = re.compile(r"(</?mark>)")
+
+
+def safe_highlight(snippet: str) -> Markup:
+    """A search highlight as markup whose only tags are <mark>: every other character is
+    decoded then escaped again, so a title holding a script renders as text."""
+    parts = []
+    for piece in _MARK.split(snippet or ""):
+        parts.append(
+            Markup(piece) if piece in ("<mark>", "</mark>") else escape(html.unescape(piece))
+        )
+    return Markup("").join(parts)
+
+
+def _environment() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES),
+        autoescape=select_autoescape(["html"], default=True),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["highlight"] = safe_highlight
+    return env
+
+
+ENV = _environment()
+
+
+def render(request: Request, name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+    lang = lang_of(request)
+    page = ENV.get_template(name).render(
+        request=request, lang=lang, t=translator(lang), who=principal(request), **context
+    )
+    response = HTMLResponse(page, status_code=status_code)
+    if request.query_params.get("lang") == lang:
+        response.set_cookie(LANG_COOKIE, lang, max_age=365 * 86400, samesite="lax")
+    return response
