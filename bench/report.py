@@ -23,6 +23,10 @@ SCRIPTS = {
     "ingest": "bench_ingest.py",
     "events": "bench_events.py",
     "jobs": "bench_jobs.py",
+    "ocr": "bench_ocr.py",
+    "text": "bench_text_pipeline.py",
+    "correction": "bench_correction.py",
+    "web": "bench_web.py",
 }
 
 

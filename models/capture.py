@@ -117,6 +117,7 @@ class Capture(Aggregate):
         page: int,
         text_key: str,
         hocr_key: str | None,
+        image_key: str | None,
         chars: int,
         mean_conf: float,
         source: str,
@@ -125,12 +126,14 @@ class Capture(Aggregate):
         params: dict[str, Any],
     ) -> None:
         """One page's text: `text_key` is a PageText JSON blob (words, boxes, raw and corrected
-        text), `source` says whether it came from OCR or an accepted PDF text layer."""
+        text), `image_key` the page image its boxes refer to (upright, deskewed; JPEG), `source`
+        says whether it came from OCR or an accepted PDF text layer."""
         self.outcomes[page_stage(run, page)] = {
             "status": "done",
             "job_key": job_key,
             "text_key": text_key,
             "hocr_key": hocr_key,
+            "image_key": image_key,
             "chars": chars,
             "mean_conf": mean_conf,
             "source": source,

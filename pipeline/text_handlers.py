@@ -7,9 +7,12 @@ hOCR); events carry their keys and a few numbers.
 
 from __future__ import annotations
 
+import io
 import json
 from typing import Any
 from uuid import UUID
+
+from PIL import Image
 
 from models.capture import Capture, page_stage
 from pipeline.bootstrap import Services
@@ -35,18 +38,19 @@ def run_page(services: Services, capture_id: UUID, run: int, page: int, attempt:
     """Read one page: its PDF text layer when good, else OCR; then Vietnamese correction."""
 
     def work(capture: Capture) -> Apply:
-        from pipeline.stages.ocr import read_page
+        from pipeline.stages.ocr import read_page_image
         from pipeline.stages.vietnamese import correct_page
 
         params = _run_params(capture, run)
         with services.blobs.local_path(capture.blob_key) as path:
-            text = read_page(
+            text, image = read_page_image(
                 path, capture.media_type, page, ocr_params(params), services.settings.limits
             )
         if params.get("correct", True) and text.lang.startswith("vie"):
             text = correct_page(text)
         text_key = services.blobs.put_bytes(_json(text.to_json())).key
         hocr_key = services.blobs.put_bytes(text.hocr).key if text.hocr else None
+        image_key = services.blobs.put_bytes(page_jpeg(image)).key
 
         def apply(c: Capture, key: str) -> None:
             c.record_page(
@@ -55,6 +59,7 @@ def run_page(services: Services, capture_id: UUID, run: int, page: int, attempt:
                 page=page,
                 text_key=text_key,
                 hocr_key=hocr_key,
+                image_key=image_key,
                 chars=len(text.text),
                 mean_conf=round(text.mean_conf, 2),
                 source=text.source,
@@ -73,7 +78,6 @@ def run_text(services: Services, capture_id: UUID, run: int, attempt: Attempt) -
     """The capture's full text and a searchable PDF, from the pages that were read."""
 
     def work(capture: Capture) -> Apply:
-        from pipeline.stages.pages import load_page
         from pipeline.stages.searchable_pdf import searchable_pdf
 
         outcomes = capture.page_outcomes(run)
@@ -84,17 +88,8 @@ def run_text(services: Services, capture_id: UUID, run: int, attempt: Attempt) -
         pages = [page_text(services, outcomes[p]) for p in done]
         full = PAGE_SEPARATOR.join(p.text for p in pages)
         text_key = services.blobs.put_bytes(full.encode("utf-8")).key
-        with services.blobs.local_path(capture.blob_key) as path:
-            images = [
-                (
-                    load_page(
-                        path, capture.media_type, p.page, dpi=p.dpi, limits=services.settings.limits
-                    ).image,
-                    p,
-                )
-                for p in pages
-            ]
-            pdf = searchable_pdf(images)
+        images = [(page_image(services, outcomes[p.page]), p) for p in pages]
+        pdf = searchable_pdf(images)
         pdf_key = services.blobs.put_bytes(pdf).key
         confs = [p.mean_conf for p in pages if p.text]
         mean_conf = round(sum(confs) / len(confs), 2) if confs else 0.0
@@ -144,6 +139,21 @@ def run_fields(services: Services, capture_id: UUID, run: int, attempt: Attempt)
 
 def page_text(services: Services, outcome: dict[str, Any]) -> PageText:
     return PageText.from_json(json.loads(services.blobs.read_bytes(outcome["text_key"])))
+
+
+def page_image(services: Services, outcome: dict[str, Any]) -> Image.Image:
+    """The page image a page's word boxes refer to."""
+    with Image.open(io.BytesIO(services.blobs.read_bytes(outcome["image_key"]))) as im:
+        im.load()
+        return im
+
+
+def page_jpeg(image: Image.Image) -> bytes:
+    out = io.BytesIO()
+    image.convert("L" if image.mode in ("1", "L", "LA") else "RGB").save(
+        out, "JPEG", quality=80, dpi=image.info.get("dpi", (300, 300))
+    )
+    return out.getvalue()
 
 
 def full_text(services: Services, capture: Capture) -> str | None:
