@@ -24,6 +24,17 @@ from pipeline.media import Limits
 
 PHOTO_SET = "application/vnd.sohoa.photo-set+json"
 SCAN_SET = "application/vnd.sohoa.scan-set+json"
+EXTENSIONS = {
+    "model/ply": "ply",
+    "model/obj": "obj",
+    "model/stl": "stl",
+    "model/gltf-binary": "glb",
+    "application/x-pcd": "pcd",
+    "text/x-xyz": "xyz",
+    "application/vnd.las": "las",
+    "application/vnd.laszip": "laz",
+    "model/e57": "e57",
+}
 
 
 def check_params(kind: str, overrides: dict[str, str]) -> dict[str, Any]:
@@ -133,9 +144,16 @@ def _inputs(services: Services, capture: Capture, stack: ExitStack) -> list[tupl
         out = []
         for m in members:
             with services.blobs.local_path(m["key"]) as src:
-                dest = folder / Path(m["name"]).name
+                name = Path(m["name"]).name
+                if m["media_type"] in EXTENSIONS and "." not in name:
+                    name += "." + EXTENSIONS[m["media_type"]]
+                dest = folder / name
                 shutil.copyfile(src, dest)
             out.append((str(dest), m["media_type"]))
         return out
+    # readers (Open3D's among them) pick the format by extension; blobs have none
     path = stack.enter_context(services.blobs.local_path(capture.blob_key))
-    return [(str(path), capture.media_type)]
+    folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="sohoa-model-")))
+    named = folder / f"model.{EXTENSIONS.get(capture.media_type, 'bin')}"
+    named.symlink_to(path)
+    return [(str(named), capture.media_type)]

@@ -69,8 +69,10 @@ class Settings:
         }
         for f in fields(cls):
             name = "SOHOA_" + f.name.upper()
-            if f.name not in values and env.get(name):
-                values[f.name] = _parse(name, env[name], type(f.default))
+            raw = env.get(name)
+            # an empty value means "unset", except for text settings where "" is a choice
+            if f.name not in values and raw is not None and (raw or type(f.default) is str):
+                values[f.name] = _parse(name, raw, type(f.default))
         return cls(**values)  # type: ignore[arg-type]
 
     @property

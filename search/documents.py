@@ -9,8 +9,13 @@ lets an older build overwrite a newer one. Fields are split by who may see them:
 - **restricted**: everything else, always including `models.record.RESTRICTED_ATTRIBUTES`
   (owners, ID numbers, serials, registry numbers, changes) and `extra` (uninterpreted source
   fields). An attribute not on the allow-list is restricted until someone decides otherwise.
-- Captures are staff material (a land certificate scan shows its owner), so a capture document
-  is never public, whatever its record says.
+- A capture (a scan, a photo set) follows the records it is linked to: it is public only when
+  one of them is a published heritage site or archive document and none is a parcel (a land
+  certificate scan shows its owner). Its recognised (OCR) text is public body text only then;
+  otherwise it is restricted, searched by officers only. Who captured it, where, the file names
+  as received and the sidecar metadata are always restricted. A capture document's version
+  packs the capture's version with its records' (`capture_version`), so publishing a site
+  re-indexes its scans as public, and an older build still never overwrites a newer one.
 
 Geometry is converted to WGS 84 for the index: VN-2000 (e.g. EPSG:5897, Hà Nội cadastral) needs
 pyproj; without it a projected geometry is left out of the document (logged) rather than
@@ -20,8 +25,9 @@ indexed in the wrong place.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from functools import lru_cache
+from pathlib import PurePath
 from typing import Any
 
 from models.capture import Capture
@@ -113,33 +119,72 @@ def record_title(record: Record) -> str:
     return str(name) if name else str(record.key.get("code", record.id))
 
 
-def capture_document(capture: Capture, text: str = "") -> Document:
-    """A capture for officers' search: its names, kind, inspection and recognised `text`."""
-    title = capture.original_names[0] if capture.original_names else str(capture.id)
+CAPTURE_VERSION_SHIFT = 20
+"""A capture document's version is (capture version << 20) + the sum of its linked records'
+versions: it grows whenever either does, and the capture's own version can be read back."""
+PUBLIC_CAPTURE_KINDS = frozenset({"site", "document"})
+"""Record kinds whose captures may be public."""
+PRIVATE_CAPTURE_KINDS = frozenset({"land-certificate"})
+"""Capture kinds that are never public (a certificate shows its owner)."""
+
+
+def capture_document(capture: Capture, text: str = "", records: Sequence[Record] = ()) -> Document:
+    """A capture's search document: its kind, inspection and recognised `text` (the full OCR
+    text), visible as its linked `records` allow (the caller loads them from `capture.links`)."""
+    public = capture_is_public(records, capture.kind)
     facts = {
         "capture_kind": capture.kind,
         "media_type": capture.media_type,
+        "members": capture.member_count,
+        "pages": capture.inspection.get("pages"),
+        "links": [str(r) for r in capture.links],
+        "records": [record_title(r) for r in records if r.kind in PUBLIC_CAPTURE_KINDS],
+        "received_at": capture.created_on.isoformat(),
+    }
+    staff = {
         "names": list(capture.original_names),
         "source": capture.source,
         "operator": capture.operator,
         "size": capture.size,
         "sha256": capture.sha256,
-        "members": capture.member_count,
-        "pages": capture.inspection.get("pages"),
-        "links": [str(r) for r in capture.links],
         "failed_stages": sorted({f["stage"] for f in capture.failures}),
-        "received_at": capture.created_on.isoformat(),
+        "meta": capture.meta,
+        "text": None if public else text or None,
     }
     return Document(
         id=str(capture.id),
-        version=capture.version,
+        version=capture_version(capture.version, [r.version for r in records]),
         kind="capture",
-        title=title,
-        published=False,
-        public={k: v for k, v in facts.items() if v not in (None, [])},
-        restricted={"meta": capture.meta} if capture.meta else {},
-        text=text,
+        title=_capture_title(capture),
+        published=public,
+        public={k: v for k, v in facts.items() if v not in (None, [], {})},
+        restricted={k: v for k, v in staff.items() if v not in (None, [], {})},
+        text=text if public else "",
     )
+
+
+def capture_is_public(records: Sequence[Record], kind: str = "") -> bool:
+    """Linked to a published site or archive document, and to no parcel; never a land
+    certificate (`kind`), whatever it is linked to."""
+    if kind in PRIVATE_CAPTURE_KINDS or any(r.kind not in PUBLIC_CAPTURE_KINDS for r in records):
+        return False
+    return any(r.published for r in records)
+
+
+def capture_version(capture_version: int, record_versions: Iterable[int]) -> int:
+    return (capture_version << CAPTURE_VERSION_SHIFT) + sum(record_versions)
+
+
+def captured_version(document_version: int) -> int:
+    """The capture's own version that a capture document was built from."""
+    return document_version >> CAPTURE_VERSION_SHIFT
+
+
+def _capture_title(capture: Capture) -> str:
+    """The file's name as received, without the folders (which may name people)."""
+    if not capture.original_names:
+        return str(capture.id)
+    return PurePath(capture.original_names[0].replace("\\", "/")).name or str(capture.id)
 
 
 # -- geometry ---------------------------------------------------------------

@@ -40,7 +40,10 @@ class SearchIndex(ABC):
         """Store documents; a document older than the stored version is ignored. Returns stored."""
 
     @abstractmethod
-    def delete(self, doc_id: str) -> None: ...
+    def delete(self, doc_id: str, version: int | None = None) -> None:
+        """Remove a document. With `version` (the aggregate version that removed it), a stored
+        newer version is kept, and a late upsert of that version or an older one is refused
+        (tantivy: for good; Elasticsearch: for its `index.gc_deletes`, 60 s by default)."""
 
     @abstractmethod
     def get(self, doc_id: str) -> Document | None: ...

@@ -10,6 +10,10 @@ aggregate's older notifications later changes nothing. Before loading, it asks t
 version it already holds and skips aggregates whose notification is not newer, so replaying a
 long log loads each aggregate about once.
 
+A capture's document depends on its linked records too (a scan of a published site is public),
+so its version packs both (`documents.capture_version`): when a record is indexed, its captures
+are rebuilt as well, and stored only if that packed version is newer than the indexed one.
+
 The position is stored in the index itself (`SearchIndex.position`), so it moves with the index:
 a rebuilt index carries its own position and can be switched to once it has caught up.
 """
@@ -27,12 +31,18 @@ from models.capture import Capture
 from models.errors import NotFoundError
 from models.record import Record
 from models.store import RecordStore
-from search.documents import capture_document, record_document
+from search.documents import (
+    capture_document,
+    capture_version,
+    captured_version,
+    record_document,
+)
 from search.index import Document, SearchIndex
 
 log = logging.getLogger(__name__)
 
-INDEXED_TOPICS = (get_topic(Record) + ".", get_topic(Capture) + ".")
+CAPTURE_TOPIC = get_topic(Capture) + "."
+INDEXED_TOPICS = (get_topic(Record) + ".", CAPTURE_TOPIC)
 TextSource = Callable[[Capture], str]
 """Recognised text of a capture (e.g. read from its text blobs), for capture documents."""
 UnitNames = Callable[[Record], dict]
@@ -60,30 +70,83 @@ class IndexProjection:
         if not latest:
             return 0
         indexed = self.index.versions(list(latest))
-        stale = [i for i, v in latest.items() if indexed.get(i, 0) < v]
-        documents = [d for d in map(self.document, stale) if d is not None]
+        stale = [i for i, (v, capture) in latest.items() if _built_from(indexed, i, capture) < v]
+        loaded = {i: a for i in stale if (a := self._load(i)) is not None}
+        records = {i: a for i, a in loaded.items() if isinstance(a, Record)}
+        documents = [self._record_document(r) for r in records.values()]
+        captures: dict[str, Capture | None] = {
+            i: a for i, a in loaded.items() if isinstance(a, Capture)
+        }
+        for record in records.values():  # a record's visibility is its captures' too
+            captures.update((str(c), None) for c in record.captures if str(c) not in captures)
+        documents += self._capture_documents(captures, records)
         return self.index.upsert(documents) if documents else 0
 
     def document(self, doc_id: str) -> Document | None:
         """The document of an aggregate at its current version (None if it is not indexed)."""
+        aggregate = self._load(doc_id)
+        if isinstance(aggregate, Record):
+            return self._record_document(aggregate)
+        if isinstance(aggregate, Capture):
+            return self._capture_document(aggregate, self._linked(aggregate, {}))
+        return None
+
+    def _load(self, doc_id: str) -> Record | Capture | None:
         try:
-            aggregate = self.store.get_any(UUID(doc_id))
+            return self.store.get_any(UUID(doc_id))
         except NotFoundError:
             log.warning("indexer: %s is not in the record store; skipped", doc_id)
             return None
-        if isinstance(aggregate, Record):
-            return record_document(aggregate, self.units(aggregate) if self.units else None)
-        if isinstance(aggregate, Capture):
-            text = self.text_for(aggregate) if self.text_for else ""
-            return capture_document(aggregate, text)
-        return None
+
+    def _record_document(self, record: Record) -> Document:
+        return record_document(record, self.units(record) if self.units else None)
+
+    def _capture_documents(
+        self, captures: dict[str, Capture | None], records: dict[str, Record]
+    ) -> list[Document]:
+        """Documents of the captures whose packed version is newer than the indexed one; the
+        text (possibly a blob read) is fetched only for those."""
+        loaded = [c if c is not None else self._load(i) for i, c in captures.items()]
+        found = [c for c in loaded if isinstance(c, Capture)]
+        if not found:
+            return []
+        linked = {str(c.id): self._linked(c, records) for c in found}
+        indexed = self.index.versions(list(linked))
+        return [
+            self._capture_document(c, linked[str(c.id)])
+            for c in found
+            if capture_version(c.version, [r.version for r in linked[str(c.id)]])
+            > indexed.get(str(c.id), -1)
+        ]
+
+    def _linked(self, capture: Capture, records: dict[str, Record]) -> list[Record]:
+        """The capture's linked records, from those already loaded for this batch if there."""
+        found = []
+        for record_id in dict.fromkeys(map(str, capture.links)):
+            record = records.get(record_id) or self._load(record_id)
+            if isinstance(record, Record):
+                records[record_id] = record
+                found.append(record)
+        return found
+
+    def _capture_document(self, capture: Capture, linked: list[Record]) -> Document:
+        text = self.text_for(capture) if self.text_for else ""
+        return capture_document(capture, text, linked)
 
 
-def _latest_versions(notifications: Sequence[Notification]) -> dict[str, int]:
-    """Aggregate id -> highest version mentioned, for records and captures, in log order."""
-    latest: dict[str, int] = {}
+def _built_from(indexed: dict[str, int], doc_id: str, capture: bool) -> int:
+    """The aggregate version the indexed document was built from (0 if none is indexed)."""
+    version = indexed.get(doc_id, 0)
+    return captured_version(version) if capture else version
+
+
+def _latest_versions(notifications: Sequence[Notification]) -> dict[str, tuple[int, bool]]:
+    """Aggregate id -> (highest version mentioned, whether it is a capture), in log order."""
+    latest: dict[str, tuple[int, bool]] = {}
     for n in notifications:
         if n.topic.startswith(INDEXED_TOPICS):
             key = str(n.originator_id)
-            latest[key] = max(latest.get(key, 0), int(n.originator_version))  # type: ignore[arg-type]
+            version = int(n.originator_version)  # type: ignore[arg-type]
+            before = latest.get(key, (0, False))[0]
+            latest[key] = (max(before, version), n.topic.startswith(CAPTURE_TOPIC))
     return latest

@@ -6,6 +6,8 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+from search.geometry import is_convex, ring_area, signed_area
+
 ROLES = ("public", "officer")
 MAX_QUERY_CHARS = 1000
 """Longer query text is cut here (a 10,000-character paste is not an error)."""
@@ -33,6 +35,8 @@ FACETS = (  # fields a query may filter and count by, on every backend
 )
 RANGES = ("area_m2", "lat", "lon")
 """Numeric fields a query may bound."""
+KEYS = ("serial", "registry_number")
+"""Certificate numbers looked up exactly (`search.text.certificate_key`), by officers only."""
 
 
 class QueryError(ValueError):
@@ -48,23 +52,50 @@ class Near:
 
 @dataclass(frozen=True)
 class BBox:
-    """WGS 84 box; constructors normalise swapped corners."""
+    """A WGS 84 box that documents' points fall in. Corners given the wrong way round are a
+    `QueryError`, not silently put right: a west edge east of the east edge might mean a box
+    across the antimeridian, and guessing would answer another question."""
 
     min_lon: float
     min_lat: float
     max_lon: float
     max_lat: float
 
-    def __post_init__(self) -> None:
-        if self.min_lon > self.max_lon:
-            self._swap("min_lon", "max_lon")
-        if self.min_lat > self.max_lat:
-            self._swap("min_lat", "max_lat")
 
-    def _swap(self, a: str, b: str) -> None:
-        first, second = getattr(self, a), getattr(self, b)
-        object.__setattr__(self, a, second)
-        object.__setattr__(self, b, first)
+@dataclass(frozen=True)
+class GeoPoint:
+    """A WGS 84 position (`search.crs.to_wgs84` converts VN-2000)."""
+
+    lat: float
+    lon: float
+
+
+@dataclass(frozen=True)
+class Region:
+    """A convex polygon in WGS 84, as (lon, lat) corners in order, not repeating the first.
+
+    A box drawn in VN-2000 is no longer axis-aligned in WGS 84 (the grid turns about 0.3° from
+    true north in Hà Nội), so a box in any CRS becomes one of these (`search.crs.box_region`).
+    """
+
+    corners: tuple[tuple[float, float], ...]
+
+    @classmethod
+    def box(cls, min_lon: float, min_lat: float, max_lon: float, max_lat: float) -> Region:
+        return cls(((min_lon, min_lat), (max_lon, min_lat), (max_lon, max_lat), (min_lon, max_lat)))
+
+    def envelope(self) -> tuple[float, float, float, float]:
+        """(min_lon, min_lat, max_lon, max_lat)."""
+        lons = [c[0] for c in self.corners]
+        lats = [c[1] for c in self.corners]
+        return min(lons), min(lats), max(lons), max(lats)
+
+    def ring(self) -> list[list[float]]:
+        """The closed GeoJSON ring, counter-clockwise (RFC 7946's outer-ring order)."""
+        corners = [list(c) for c in self.corners]
+        if signed_area(self.corners) < 0:
+            corners.reverse()
+        return [*corners, corners[0]]
 
 
 @dataclass(frozen=True)
@@ -75,6 +106,12 @@ class Query:
     field values (any of the listed values matches, e.g. {"kind": ["site"], "rank": [...]});
     `ranges` are inclusive numeric bounds (e.g. {"area_m2": (100.0, 200.0)}); `facets` names
     the fields to count. Public queries only ever see published, public fields.
+
+    Places: `near` and `bbox` test a document's point (a site's location, a parcel's centre);
+    `containing` keeps documents whose geometry covers the point (the parcel at a spot) and
+    `intersecting` those whose geometry meets the region (parcels in a box); a document
+    without a geometry is tested by its point. `serial` and `registry_number` look up a
+    certificate's numbers exactly (spaces, case and dashes aside), for officers only.
     """
 
     text: str = ""
@@ -83,6 +120,10 @@ class Query:
     ranges: dict[str, tuple[float | None, float | None]] = field(default_factory=dict)
     near: Near | None = None
     bbox: BBox | None = None
+    containing: GeoPoint | None = None
+    intersecting: Region | None = None
+    serial: str = ""
+    registry_number: str = ""
     facets: tuple[str, ...] = ()
     offset: int = 0
     limit: int = 10
@@ -124,8 +165,13 @@ def check(query: Query) -> None:
         if not (_number(query.near.km) and 0 < query.near.km <= 20_000):
             raise QueryError(f"distance must be above 0 and at most 20000 km, got {query.near.km}")
     if query.bbox is not None:
-        _check_point(query.bbox.min_lat, query.bbox.min_lon)
-        _check_point(query.bbox.max_lat, query.bbox.max_lon)
+        _check_bbox(query.bbox)
+    if query.containing is not None:
+        _check_point(query.containing.lat, query.containing.lon)
+    if query.intersecting is not None:
+        _check_region(query.intersecting)
+    if (query.serial or query.registry_number) and query.role != "officer":
+        raise QueryError("certificate serials and registry numbers are for land officers only")
 
 
 def _number(value: Any) -> bool:
@@ -137,6 +183,36 @@ def _check_point(lat: float, lon: float) -> None:
         raise QueryError(f"latitude must be between -90 and 90, got {lat}")
     if not (_number(lon) and -180 <= lon <= 180):
         raise QueryError(f"longitude must be between -180 and 180, got {lon}")
+
+
+def _check_bbox(box: BBox) -> None:
+    _check_point(box.min_lat, box.min_lon)
+    _check_point(box.max_lat, box.max_lon)
+    check_corners(box.min_lon, box.min_lat, box.max_lon, box.max_lat, "MINLON,MINLAT,MAXLON,MAXLAT")
+
+
+def check_corners(
+    min_x: float, min_y: float, max_x: float, max_y: float, form: str = "MINX,MINY,MAXX,MAXY"
+) -> None:
+    """A box is given as its south-west corner, then its north-east one."""
+    swapped = [f"west {min_x} is east of {max_x}"] if min_x > max_x else []
+    swapped += [f"south {min_y} is north of {max_y}"] if min_y > max_y else []
+    if swapped:
+        raise QueryError(
+            f"box corners are swapped ({', '.join(swapped)}): give the south-west corner "
+            f"first, as {form}"
+        )
+
+
+def _check_region(region: Region) -> None:
+    if len(region.corners) < 3:
+        raise QueryError("a region needs at least three corners")
+    for lon, lat in region.corners:
+        _check_point(lat, lon)
+    if ring_area(region.corners) == 0:
+        raise QueryError("the region has no area: its corners are in a line")
+    if not is_convex(region.corners):
+        raise QueryError("a region must be convex (a box, in any CRS, is)")
 
 
 def _check_range(name: str, low: float | None, high: float | None) -> None:

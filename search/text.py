@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 __all__ = [
     "canonical_tones",
@@ -169,7 +170,9 @@ def is_vietnamese_syllable(word: str) -> bool:
     return not (final in _STOP_FINALS and (not tones or tones[0] not in (ACUTE, DOT)))
 
 
+@lru_cache(maxsize=1 << 16)
 def _canonical_word(word: str) -> str:
+    """(Cached: a language has a few thousand syllables, and indexing meets them all day.)"""
     letters = _letters(word)
     toned = [i for i, (_, t) in enumerate(letters) if t is not None]
     if len(toned) != 1:
@@ -205,11 +208,33 @@ def canonical_tones(s: str) -> str:
 
 def fold(s: str) -> str:
     """Lower-case with every diacritic removed, đ -> d included: "Đống Đa" -> "dong da"."""
-    lowered = nfc(s).lower().translate(_FOLD_EXTRA)
+    lowered = nfc(s).lower().translate(_FOLD_TABLE)
+    if unicodedata.is_normalized("NFD", lowered) and not _COMBINING.search(lowered):
+        return lowered  # the usual case, at C speed: every letter had a precomposed entry
     stripped = "".join(
         c for c in unicodedata.normalize("NFD", lowered) if not unicodedata.combining(c)
     )
     return nfc(stripped)
+
+
+def _fold_table() -> dict[int, str]:
+    """Precomposed Latin, Greek and Cyrillic letters -> their base letters, and `_FOLD_EXTRA`."""
+    table: dict[int, str] = {}
+    for code in range(0x00C0, 0x2000):
+        decomposed = unicodedata.normalize("NFD", chr(code))
+        base = "".join(c for c in decomposed if not unicodedata.combining(c))
+        if base != chr(code):
+            table[code] = base
+    table.update(_FOLD_EXTRA)
+    return table
+
+
+_FOLD_TABLE = _fold_table()
+_COMBINING = re.compile(
+    "["
+    + "".join(re.escape(chr(c)) for c in range(0x0300, 0x1F000) if unicodedata.combining(chr(c)))
+    + "]"
+)
 
 
 def normalise(s: str) -> str:
@@ -224,3 +249,21 @@ def tokens(s: str) -> list[str]:
     syllables come out as separate syllables; segmenting them is the analyser's job.
     """
     return _TOKEN.findall(nfc(s))
+
+
+def certificate_key(value: object) -> str:
+    """A certificate serial or registry number as looked up: folded, upper case, letters and
+    digits only ("bv 999451", "BV-999451" and "BV 999451" are one key; "Số" is "SO").
+
+    A slash is kept: in a registry number "12345/2015" it separates the number from the year.
+    """
+    text = fold(str(value)).upper()
+    return "".join(c for c in text if c.isalnum() or c == "/")
+
+
+def certificate_keys(value: object) -> list[str]:
+    """Keys of a value that may hold several numbers (a list, or one string)."""
+    if value is None or isinstance(value, bool | dict):
+        return []
+    values = value if isinstance(value, list | tuple | set) else [value]
+    return sorted({k for v in values if (k := certificate_key(v))})

@@ -1,6 +1,8 @@
 """The job loop end to end: ingest → dispatcher → broker → worker → outcome events.
 
-Run on the embedded defaults and on real PostgreSQL, Redis and RabbitMQ.
+Run on the embedded defaults and on real PostgreSQL, Redis and RabbitMQ. These tests are about
+the loop itself, so captures stop after inspection; text and 3D runs have their own tests
+(tests/test_text_flow.py, tests/test_model_flow.py).
 """
 
 from __future__ import annotations
@@ -18,6 +20,9 @@ from tests import samples
 from tests.helpers import make_services
 from workers.broker import DramatiqQueue, make_broker
 from workers.runtime import Runtime, wait_until_settled
+
+
+INSPECT_ONLY = {"SOHOA_AUTO_RUNS": ""}
 
 
 def mixed_folder(tmp_path):
@@ -55,7 +60,7 @@ def assert_inspected(svc, ids):
 
 
 def test_embedded_defaults_process_every_capture(tmp_path):
-    svc = make_services(tmp_path)
+    svc = make_services(tmp_path, **INSPECT_ONLY)
     ids, states = run_loop(svc, mixed_folder(tmp_path))
     assert set(states.values()) == {"done"} and len(ids) == 5
     assert_inspected(svc, ids)
@@ -90,21 +95,23 @@ def clean_amqp(amqp_url):
 
 
 def test_postgres_and_redis(tmp_path, pg_url, clean_redis):
-    svc = make_services(tmp_path, SOHOA_EVENTSTORE_URL=pg_url, SOHOA_BROKER_URL=clean_redis)
+    svc = make_services(
+        tmp_path, **INSPECT_ONLY, SOHOA_EVENTSTORE_URL=pg_url, SOHOA_BROKER_URL=clean_redis
+    )
     ids, states = run_loop(svc, mixed_folder(tmp_path))
     assert set(states.values()) == {"done"}
     assert_inspected(svc, ids)
 
 
 def test_rabbitmq(tmp_path, clean_amqp):
-    svc = make_services(tmp_path, SOHOA_BROKER_URL=clean_amqp)
+    svc = make_services(tmp_path, **INSPECT_ONLY, SOHOA_BROKER_URL=clean_amqp)
     ids, states = run_loop(svc, mixed_folder(tmp_path))
     assert set(states.values()) == {"done"}
     assert_inspected(svc, ids)
 
 
 def test_a_message_delivered_twice_has_no_second_effect(tmp_path):
-    svc = make_services(tmp_path)
+    svc = make_services(tmp_path, **INSPECT_ONLY)
     png = samples.make_png(tmp_path / "p.png", 50, 50)
     [result] = ingest_paths(svc, [png], None, None, as_json=True)
     cid = UUID(result.capture_id)
@@ -117,7 +124,7 @@ def test_a_message_delivered_twice_has_no_second_effect(tmp_path):
 
 
 def test_corrupt_content_found_by_the_worker_is_a_permanent_failure(tmp_path):
-    svc = make_services(tmp_path)
+    svc = make_services(tmp_path, **INSPECT_ONLY)
     bad = samples.make_tiff_with_corrupt_page(tmp_path / "bad.tif", pages=1, bad_page=1)
     [result] = ingest_paths(svc, [bad], None, None, as_json=True)
     if result.status == "rejected":
@@ -132,7 +139,7 @@ def test_corrupt_content_found_by_the_worker_is_a_permanent_failure(tmp_path):
 
 
 def test_a_missing_blob_is_retried_then_recorded_as_failed(tmp_path):
-    svc = make_services(tmp_path)
+    svc = make_services(tmp_path, **INSPECT_ONLY)
     png = samples.make_png(tmp_path / "p.png", 50, 50)
     [result] = ingest_paths(svc, [png], None, None, as_json=True)
     cid = UUID(result.capture_id)
@@ -157,7 +164,7 @@ class RecordingQueue:
 
 
 def test_dispatcher_resumes_from_its_stored_position(tmp_path):
-    svc = make_services(tmp_path)
+    svc = make_services(tmp_path, **INSPECT_ONLY)
     for i in range(3):
         ingest_paths(svc, [samples.make_png(tmp_path / f"{i}.png", 10 + i, 10)], None, None, True)
     queue = RecordingQueue()
@@ -173,7 +180,7 @@ def test_dispatcher_resumes_from_its_stored_position(tmp_path):
 
 
 def test_two_dispatchers_started_by_mistake_lose_nothing(tmp_path):
-    svc = make_services(tmp_path)
+    svc = make_services(tmp_path, **INSPECT_ONLY)
     for i in range(5):
         ingest_paths(svc, [samples.make_png(tmp_path / f"{i}.png", 10 + i, 10)], None, None, True)
     queue = RecordingQueue()
@@ -199,7 +206,7 @@ def test_queue_depth_on_redis(tmp_path, clean_redis):
 def test_s3_storage_end_to_end_with_fixity(tmp_path, s3_url):
     from pipeline.checks import verify
 
-    svc = make_services(tmp_path, SOHOA_STORAGE_URL=s3_url)
+    svc = make_services(tmp_path, **INSPECT_ONLY, SOHOA_STORAGE_URL=s3_url)
     ids, states = run_loop(svc, mixed_folder(tmp_path))
 
     assert set(states.values()) == {"done"}
@@ -214,7 +221,7 @@ def test_s3_unavailable_rejects_clearly_and_stores_nothing(tmp_path):
     from tests.s3server import free_port
 
     url = f"s3://key:secret@127.0.0.1:{free_port()}/bucket?secure=false"
-    svc = make_services(tmp_path)
+    svc = make_services(tmp_path, **INSPECT_ONLY)
     from storage.s3 import S3BlobStore
 
     svc.blobs = S3BlobStore.from_url(url, create_bucket=False)

@@ -121,3 +121,90 @@ def test_a_site_filed_under_an_old_ward_is_found_and_faceted_by_the_new_one(env)
     assert [h["code"] for h in result["hits"]] == ["HN-KN"]
     assert result["facets"]["ward"].get("Phường Hoàn Kiếm") == 1
     assert result["facets"]["ward_old"] == {"Phường Hàng Bạc": 1}
+
+
+# -- land queries -----------------------------------------------------------
+
+E, N = 588_405, 2_326_366  # Hoàn Kiếm Lake in VN-2000 / TM-3 105° (EPSG:5897)
+
+
+def square(x0: float, y0: float, side: float = 20) -> dict:
+    ring = [[E + x0, N + y0], [E + x0 + side, N + y0], [E + x0 + side, N + y0 + side]]
+    ring += [[E + x0, N + y0 + side], [E + x0, N + y0]]
+    return {"type": "Polygon", "coordinates": [ring]}
+
+
+def land_feature(number: str, x0: float, area: str, serial: str, registry: str) -> dict:
+    properties = {
+        "unit_code": "00070",
+        "unit_era": "2025",
+        "sheet": "3",
+        "parcel_number": number,
+        "area_m2": area,
+        "serial": serial,
+        "registry_number": registry,
+        "published": True,
+    }
+    return {"type": "Feature", "properties": properties, "geometry": square(x0, 0)}
+
+
+@pytest.fixture
+def land_env(tmp_path):
+    e = {"SOHOA_DATA_DIR": str(tmp_path / "data")}
+    collection = {
+        "type": "FeatureCollection",
+        "crs": {"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::5897"}},
+        "features": [
+            land_feature("1", 0, "400", "BV 999451", "CH 00123"),
+            land_feature("2", 20, "90,5", "BV 999452", "CH 00124"),
+        ],
+    }
+    path = tmp_path / "parcels.geojson"
+    path.write_text(json.dumps(collection), encoding="utf-8")
+    assert sohoa("import", str(path), env=e).returncode == 0
+    assert sohoa("reindex", env=e).returncode == 0
+    return e
+
+
+def numbers(result: dict) -> list[str]:
+    return sorted(h["parcel_number"] for h in result["hits"])
+
+
+def test_land_queries_by_vn2000_point_box_area_and_serial(land_env):
+    officer = ("--role", "officer", "--crs", "vn2000")
+    assert numbers(search(land_env, "--point", f"{E + 10},{N + 10}", *officer)) == ["1"]
+    assert numbers(search(land_env, "--bbox", f"{E + 15},{N},{E + 25},{N + 5}", *officer)) == [
+        "1",
+        "2",
+    ]
+    assert numbers(search(land_env, "--range", "area_m2=..100", "--role", "officer")) == ["2"]
+    assert numbers(search(land_env, "--serial", "bv 999451", "--role", "officer")) == ["1"]
+    assert numbers(search(land_env, "--registry", "ch00124", "--role", "officer")) == ["2"]
+
+    run = sohoa("parcel", "--serial", "bv-999452", "--json", env=land_env)
+    assert run.returncode == 0, run.stderr
+    [p] = json.loads(run.stdout)["parcels"]
+    assert p["key"]["number"] == "2" and p["attributes"]["serial"] == "BV 999452"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--bbox", f"{E + 25},{N},{E + 15},{N + 5}", "--crs", "vn2000"), "swapped"),
+        (("--point", f"{N},{E}", "--crs", "vn2000"), "look swapped"),
+        (("--point", "105.8,95", "--crs", "wgs84"), "not a WGS 84 position"),
+        (
+            (
+                "--point",
+                "1,2,3",
+            ),
+            "is not --point X,Y",
+        ),
+        (("--range", "area_m2=abc"), "FIELD=MIN..MAX"),
+        (("--range", "area_m2=300..100", "--role", "officer"), "above upper bound"),
+        (("--serial", "BV 999451"), "land officers only"),
+    ],
+)
+def test_bad_land_queries_are_clear_errors(tmp_path, args, message):
+    run = sohoa("search", *args, env={"SOHOA_DATA_DIR": str(tmp_path / "data")})
+    assert run.returncode != 0 and message in run.stderr, run.stderr

@@ -11,7 +11,12 @@ import pytest
 from models.record import RESTRICTED_ATTRIBUTES, Record
 from models.store import Receipt, RecordRef, RecordStore
 from pipeline.importer import import_records
-from search.documents import capture_document, record_document
+from search.documents import (
+    capture_document,
+    capture_version,
+    captured_version,
+    record_document,
+)
 
 SITE = {
     "code": "hn-0001",
@@ -151,30 +156,74 @@ def test_vn2000_geometry_is_converted_to_wgs84(store, tmp_path):
     assert doc.public["geometry"] == doc.shape
 
 
-def test_a_capture_is_never_public_and_carries_its_text(store):
-    data = b"a scanned land certificate"
+def receive(store: RecordStore, data: bytes, name: str, kind: str, *links: RecordRef):
     sha = hashlib.sha256(data).hexdigest()
     receipt = Receipt(
-        sha,
-        f"sha256/{sha}",
-        len(data),
-        "image/png",
-        "land-certificate",
-        "gcn.png",
-        "station-1",
-        "lan",
-        {"dpi": 300},
+        sha, f"sha256/{sha}", len(data), "image/png", kind, name, "station-1", "lan", {"dpi": 300}
     )
-    capture_id, _ = store.receive(receipt)
-    capture = store.capture(capture_id)
-    doc = capture_document(capture, text="GIẤY CHỨNG NHẬN QUYỀN SỬ DỤNG ĐẤT")
-    assert (doc.id, doc.version, doc.kind, doc.published) == (
-        str(capture_id),
-        capture.version,
+    capture_id, _ = store.receive(receipt, list(links))
+    return store.capture(capture_id)
+
+
+CERTIFICATE_TEXT = "GIẤY CHỨNG NHẬN QUYỀN SỬ DỤNG ĐẤT. Người sử dụng đất: bà Lê Thị Mận"
+
+
+def test_an_unlinked_capture_is_staff_material_with_its_text_restricted(store):
+    capture = receive(store, b"a certificate", "/srv/inbox/Lê Thị Mận/gcn.png", "land-certificate")
+
+    doc = capture_document(capture, text=CERTIFICATE_TEXT)
+
+    assert (doc.id, doc.kind, doc.published, doc.title) == (
+        str(capture.id),
         "capture",
         False,
+        "gcn.png",  # the folders, which may name people, are left out
     )
-    assert doc.title == "gcn.png" and doc.text.startswith("GIẤY CHỨNG NHẬN")
+    assert captured_version(doc.version) == capture.version
+    assert doc.text == "" and doc.restricted["text"] == CERTIFICATE_TEXT
     assert (
         doc.public["capture_kind"] == "land-certificate" and doc.public["media_type"] == "image/png"
     )
+    assert {"names", "operator", "source", "sha256", "meta"} <= set(doc.restricted)
+    assert "Mận" not in json.dumps(doc.public, ensure_ascii=False)
+
+
+def test_a_scan_of_a_published_site_is_public_with_its_text(store, tmp_path):
+    site = imported(store, tmp_path, SITE)
+    capture = receive(store, b"a stele", "bia-1442.png", "document", _ref("site", SITE))
+    site = store.record(site.id)
+
+    doc = capture_document(capture, "Đại Bảo tam niên Nhâm Tuất khoa", [site])
+
+    assert doc.published and doc.text.startswith("Đại Bảo")
+    assert doc.public["records"] == ["Văn Miếu – Quốc Tử Giám"]
+    assert "text" not in doc.restricted and "operator" in doc.restricted
+    assert doc.version == capture_version(capture.version, [site.version])
+
+
+def test_a_capture_of_a_parcel_is_never_public(store, tmp_path):
+    parcel = imported(store, tmp_path, PARCEL)
+    site = imported(store, tmp_path, SITE)
+    refs = (_ref("parcel", PARCEL), _ref("site", SITE))
+    capture = receive(store, b"both", "gcn.png", "land-certificate", *refs)
+    linked = [store.record(parcel.id), store.record(site.id)]
+
+    doc = capture_document(capture, CERTIFICATE_TEXT, linked)
+
+    assert not doc.published and doc.text == "" and doc.restricted["text"] == CERTIFICATE_TEXT
+
+
+def test_a_capture_version_grows_with_the_capture_and_with_its_records():
+    assert capture_version(2, [5]) > capture_version(1, [5, 900])
+    assert capture_version(2, [6]) > capture_version(2, [5])
+    assert capture_version(2, [5, 1]) > capture_version(2, [5])  # a new link
+    assert captured_version(capture_version(7, [3, 4])) == 7
+
+
+def test_a_land_certificate_scan_is_never_public_even_of_a_site(store, tmp_path):
+    site = imported(store, tmp_path, SITE)
+    capture = receive(store, b"odd", "gcn.png", "land-certificate", _ref("site", SITE))
+
+    doc = capture_document(capture, CERTIFICATE_TEXT, [store.record(site.id)])
+
+    assert not doc.published and doc.restricted["text"] == CERTIFICATE_TEXT

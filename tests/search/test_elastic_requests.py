@@ -21,6 +21,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from elasticsearch import Elasticsearch
 
+from search.crs import box_region, to_wgs84
 from search.elastic import ElasticIndex
 from search.index import Document, SearchUnavailableError
 from search.query import MAX_QUERY_CHARS, BBox, Hit, Near, Query, QueryError, SearchResult
@@ -131,7 +132,7 @@ KEYWORD = {"type": "keyword"}
 SEARCH_TEMPLATE = {
     "index_patterns": ["sohoa-*"],
     "priority": 105,
-    "version": 1,
+    "version": 2,
     "_meta": {"managed_by": "sohoa", "description": "search documents"},
     "template": {
         "settings": {
@@ -194,6 +195,7 @@ SEARCH_TEMPLATE = {
                 "original": {"type": "object", "enabled": False},
                 "restricted_original": {"type": "object", "enabled": False},
                 "restricted": {"type": "object", "dynamic": True},
+                "restricted_keys": {"properties": {"serial": KEYWORD, "registry_number": KEYWORD}},
                 "search_all": TEXT,
                 "restricted_all": TEXT,
             },
@@ -203,7 +205,7 @@ SEARCH_TEMPLATE = {
 POSITIONS_TEMPLATE = {
     "index_patterns": ["sohoa-*-positions"],
     "priority": 1005,
-    "version": 1,
+    "version": 2,
     "_meta": {"managed_by": "sohoa", "description": "follower positions"},
     "template": {
         "settings": {"number_of_shards": 1, "auto_expand_replicas": "0-1"},
@@ -576,6 +578,19 @@ def test_get_of_a_missing_document_is_none_and_delete_of_one_is_quiet(
     assert requested(es) == [("GET", "/sohoa/_doc/x"), ("DELETE", "/sohoa/_doc/x")]
 
 
+def test_a_versioned_delete_leaves_a_versioned_tombstone(es: Recorder, index: ElasticIndex):
+    deleted = {"_index": "sohoa-1", "_id": "x", "result": "deleted", "_version": 7}
+    es.reply(deleted)
+    newer = {"type": "version_conflict_engine_exception", "reason": "current version [9]"}
+    es.reply({"error": newer, "status": 409}, status=409)
+
+    index.delete("x", version=7)
+    index.delete("x", version=8)  # a newer version is indexed: left alone, quietly
+
+    assert requested(es) == [("DELETE", "/sohoa/_doc/x"), ("DELETE", "/sohoa/_doc/x")]
+    assert es.requests[0].params == {"version": ["7"], "version_type": ["external_gte"]}
+
+
 def test_count_and_refresh_go_through_the_alias(es: Recorder, index: ElasticIndex):
     es.reply({"count": 42, "_shards": {"total": 1, "successful": 1, "skipped": 0, "failed": 0}})
     es.reply({"_shards": {"total": 1, "successful": 1, "failed": 0}})
@@ -632,7 +647,9 @@ HIGHLIGHT = {
     },
 }
 PUBLIC_SOURCE = {"excludes": ["restricted*", "text", "public_text", "original.text", "shape"]}
-OFFICER_SOURCE = {"excludes": ["restricted", "text", "public_text", "original.text", "shape"]}
+OFFICER_SOURCE = {
+    "excludes": ["restricted", "restricted_keys", "text", "public_text", "original.text", "shape"]
+}
 PUBLISHED = {"term": {"published": True}}
 
 
@@ -855,10 +872,10 @@ def test_a_near_query_is_a_geo_distance_filter(es: Recorder, index: ElasticIndex
     ]
 
 
-def test_a_bbox_with_swapped_corners_is_put_right(es: Recorder, index: ElasticIndex):
-    swapped = BBox(min_lon=105.9, min_lat=21.1, max_lon=105.7, max_lat=20.9)
+def test_a_bbox_is_a_geo_bounding_box_filter_on_points(es: Recorder, index: ElasticIndex):
+    box = BBox(min_lon=105.7, min_lat=20.9, max_lon=105.9, max_lat=21.1)
 
-    body = search_request(es, index, Query(bbox=swapped)).json()
+    body = search_request(es, index, Query(bbox=box)).json()
 
     corners = {"top_left": {"lat": 21.1, "lon": 105.7}, "bottom_right": {"lat": 20.9, "lon": 105.9}}
     assert body["query"]["bool"]["filter"] == [PUBLISHED, {"geo_bounding_box": {"point": corners}}]
@@ -867,6 +884,7 @@ def test_a_bbox_with_swapped_corners_is_put_right(es: Recorder, index: ElasticIn
 @pytest.mark.parametrize(
     "build",
     [
+        lambda: Query(bbox=BBox(min_lon=105.9, min_lat=21.1, max_lon=105.7, max_lat=20.9)),
         lambda: Query(bbox=BBox(min_lon=105.7, min_lat=20.9, max_lon=185.0, max_lat=21.1)),
         lambda: Query(bbox=BBox(min_lon=105.7, min_lat=-91.0, max_lon=105.9, max_lat=21.1)),
         lambda: Query(near=Near(lat=float("nan"), lon=105.8, km=1.0)),
@@ -881,6 +899,92 @@ def test_a_query_that_cannot_run_is_refused_before_any_request(
     with pytest.raises(QueryError):
         index.search(build())
     assert es.requests == []
+
+
+def test_the_parcel_at_a_point_is_a_geo_shape_contains_filter(es: Recorder, index: ElasticIndex):
+    point = to_wgs84(588_405.0, 2_326_366.0, "vn2000")
+
+    body = search_request(es, index, Query(role="officer", containing=point)).json()
+
+    assert body["query"] == {
+        "bool": {
+            "filter": [
+                {
+                    "geo_shape": {
+                        "shape": {
+                            "shape": {"type": "point", "coordinates": [point.lon, point.lat]},
+                            "relation": "contains",
+                        }
+                    }
+                }
+            ]
+        }
+    }
+
+
+def test_parcels_in_a_vn2000_box_are_a_geo_shape_intersects_polygon(
+    es: Recorder, index: ElasticIndex
+):
+    region = box_region(588_000, 2_326_000, 589_000, 2_327_000, "vn2000")
+    sw, se, ne, nw = ([lon, lat] for lon, lat in region.corners)
+
+    body = search_request(es, index, Query(intersecting=region)).json()
+
+    polygon = {"type": "polygon", "coordinates": [[sw, se, ne, nw, sw]]}  # counter-clockwise
+    assert body["query"]["bool"]["filter"] == [
+        PUBLISHED,
+        {"geo_shape": {"shape": {"shape": polygon, "relation": "intersects"}}},
+    ]
+
+
+def test_certificate_numbers_are_exact_keyword_filters_for_officers(
+    es: Recorder, index: ElasticIndex
+):
+    query = Query(role="officer", serial="bv 999451", registry_number="ch-00123")
+
+    body = search_request(es, index, query).json()
+
+    assert body["query"] == {
+        "bool": {
+            "filter": [
+                {"term": {"restricted_keys.serial": "BV999451"}},
+                {"term": {"restricted_keys.registry_number": "CH00123"}},
+            ]
+        }
+    }
+    assert "restricted_keys" in body["_source"]["excludes"]
+
+
+def test_a_public_certificate_lookup_is_refused_before_any_request(
+    es: Recorder, index: ElasticIndex
+):
+    with pytest.raises(QueryError, match="officers"):
+        index.search(Query(serial="BV 999451"))
+    assert es.requests == []
+
+
+def test_certificate_numbers_are_stored_as_keys_and_a_lone_point_as_a_shape(
+    es: Recorder, index: ElasticIndex
+):
+    parcel = Document(
+        id="p2",
+        version=1,
+        kind="parcel",
+        title="Thửa 3",
+        published=True,
+        restricted={"serial": "BV 999451", "registry_number": ["CH 00123", "ch00123"]},
+        point=(21.03, 105.85),
+    )
+    es.reply({"took": 1, "errors": False, "items": [created("p2")]})
+
+    index.upsert([parcel])
+
+    source = only(es).ndjson()[1]
+    assert source["restricted_keys"] == {"serial": ["BV999451"], "registry_number": ["CH00123"]}
+    assert source["shape"] == {"type": "Point", "coordinates": [105.85, 21.03]}
+    assert source["original"] == {"shape": None}  # given without a shape: read back without one
+    es.reply({"_index": "sohoa-1", "_id": "p2", "found": True, "_source": source})
+    assert index.get("p2") == parcel
 
 
 def test_facets_are_terms_aggregations(es: Recorder, index: ElasticIndex):

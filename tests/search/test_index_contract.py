@@ -185,10 +185,15 @@ def test_near_counts_facets_of_the_nearby_documents(corpus):
     assert result.facets["rank"].get("quốc gia đặc biệt") == 2
 
 
-def test_a_bbox_with_swapped_corners_is_normalised(corpus):
-    box = BBox(min_lon=105.84, min_lat=21.04, max_lon=105.83, max_lat=21.02)
-    assert (box.min_lon, box.min_lat, box.max_lon, box.max_lat) == (105.83, 21.02, 105.84, 21.04)
+def test_a_bbox_finds_the_points_inside_it(corpus):
+    box = BBox(min_lon=105.83, min_lat=21.02, max_lon=105.84, max_lat=21.04)
     assert set(ids(corpus, bbox=box)) == {"vm"}
+
+
+def test_a_bbox_with_swapped_corners_is_a_clear_error(corpus):
+    swapped = BBox(min_lon=105.84, min_lat=21.04, max_lon=105.83, max_lat=21.02)
+    with pytest.raises(QueryError, match=r"swapped.*south-west corner first"):
+        corpus.search(Query(bbox=swapped))
 
 
 @pytest.mark.parametrize(
@@ -288,6 +293,19 @@ def test_get_returns_the_whole_document_and_delete_removes_it(corpus):
     corpus.refresh()
     assert corpus.get("p1") is None and "p1" not in ids(corpus)
     assert corpus.get("no-such-id") is None
+
+
+def test_a_late_upsert_cannot_bring_back_a_deleted_document(index):
+    assert index.upsert([site("s", "Đã xoá", version=4)]) == 1
+    index.delete("s", version=5)
+    assert index.upsert([site("s", "Đã xoá", version=4)]) == 0
+    assert index.upsert([site("s", "Đã xoá", version=5)]) == 0
+    index.refresh()
+    assert index.get("s") is None
+    assert index.upsert([site("s", "Trở lại", version=6)]) == 1  # a later version may
+    index.delete("s", version=5)  # an older deletion, delivered late, keeps the newer one
+    index.refresh()
+    assert index.get("s").title == "Trở lại"
 
 
 def test_positions_are_stored_with_the_index(index):

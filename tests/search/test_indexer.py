@@ -158,3 +158,39 @@ def test_the_indexer_runs_until_stopped(store, tmp_path, tantivy_index):
         stop.set()
         worker.join(timeout=10)
     assert not worker.is_alive()
+
+
+# -- captures with OCR text -------------------------------------------------
+
+STELE_TEXT = "Bia đá khắc năm Cảnh Hưng thứ ba"
+
+
+def test_a_scan_follows_its_site_into_and_out_of_the_public_index(store, tmp_path, tantivy_index):
+    import hashlib
+
+    from models.store import Receipt
+
+    import_rows(store, tmp_path, ROWS[2])  # Đền Bí Mật, not published
+    data = b"a stele rubbing"
+    sha = hashlib.sha256(data).hexdigest()
+    receipt = Receipt(
+        sha, f"sha256/{sha}", len(data), "image/png", "document", "bia.png", "s", "o", {}
+    )
+    store.receive(receipt, [RecordRef("site", {"code": "HN-BM"})])
+    texts = {sha: STELE_TEXT}
+    projection = IndexProjection(store, tantivy_index, text_for=lambda c: texts[c.sha256])
+    indexer = Follower("indexer", store, tantivy_index, projection.handle, batch=1)
+
+    indexer.catch_up()
+    assert titles(tantivy_index, "canh hung") == set()
+    assert titles(tantivy_index, "canh hung", role="officer") == {"bia.png"}
+
+    import_rows(store, tmp_path, {**ROWS[2], "published": True}, name="publish")
+    indexer.catch_up()
+    assert titles(tantivy_index, "canh hung") == {"bia.png"}  # re-indexed with its site
+
+    store.update(RecordRef("site", {"code": "HN-BM"}).id, lambda r: r.withdraw(reason="test"))
+    indexer.catch_up()
+    assert titles(tantivy_index, "canh hung") == set()
+    assert Follower("again", store, tantivy_index, projection.handle).catch_up() > 0
+    assert titles(tantivy_index, "canh hung") == set()  # a replay changes nothing
