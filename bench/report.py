@@ -27,6 +27,7 @@ SCRIPTS = {
     "text": "bench_text_pipeline.py",
     "correction": "bench_correction.py",
     "web": "bench_web.py",
+    "search": "bench_search.py",
 }
 
 

@@ -14,6 +14,7 @@ from models.record import Record
 from pipeline.bootstrap import Services
 from pipeline.followers import Follower
 from pipeline.gazetteer import Gazetteer, Unit
+from pipeline.text_handlers import full_text
 from search.index import SearchIndex
 from search.indexer import IndexProjection
 
@@ -30,7 +31,9 @@ def indexer(services: Services, index: SearchIndex | None = None) -> Follower:
         if (services.settings.gazetteer_dir)
         else None
     )
-    projection = IndexProjection(services.store, target, units=units)
+    projection = IndexProjection(
+        services.store, target, text_for=lambda c: full_text(services, c) or "", units=units
+    )
     return Follower("indexer", services.store, target, projection.handle)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import socket
+import uuid
 from pathlib import Path
 
 import pytest
@@ -53,3 +54,23 @@ def amqp_url() -> str:
 
 
 from tests.s3server import moto_endpoint, s3_url  # noqa: E402, F401  (fixtures for every test)
+
+
+@pytest.fixture
+def pg_url(postgres_url):
+    import psycopg
+
+    schema = "t_" + uuid.uuid4().hex[:12]
+    with psycopg.connect(postgres_url, autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA {schema}")
+    yield f"{postgres_url}?schema={schema}"
+    with psycopg.connect(postgres_url, autocommit=True) as conn:
+        conn.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+@pytest.fixture
+def clean_redis(redis_url):
+    import redis
+
+    redis.Redis.from_url(redis_url).flushdb()
+    return redis_url

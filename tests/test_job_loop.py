@@ -21,7 +21,6 @@ from tests.helpers import make_services
 from workers.broker import DramatiqQueue, make_broker
 from workers.runtime import Runtime, wait_until_settled
 
-
 INSPECT_ONLY = {"SOHOA_AUTO_RUNS": ""}
 
 
@@ -64,26 +63,6 @@ def test_embedded_defaults_process_every_capture(tmp_path):
     ids, states = run_loop(svc, mixed_folder(tmp_path))
     assert set(states.values()) == {"done"} and len(ids) == 5
     assert_inspected(svc, ids)
-
-
-@pytest.fixture
-def pg_url(postgres_url):
-    import psycopg
-
-    schema = "t_" + uuid.uuid4().hex[:12]
-    with psycopg.connect(postgres_url, autocommit=True) as conn:
-        conn.execute(f"CREATE SCHEMA {schema}")
-    yield f"{postgres_url}?schema={schema}"
-    with psycopg.connect(postgres_url, autocommit=True) as conn:
-        conn.execute(f"DROP SCHEMA {schema} CASCADE")
-
-
-@pytest.fixture
-def clean_redis(redis_url):
-    import redis
-
-    redis.Redis.from_url(redis_url).flushdb()
-    return redis_url
 
 
 @pytest.fixture

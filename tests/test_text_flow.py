@@ -104,7 +104,7 @@ def test_a_message_delivered_twice_has_no_second_effect(read_document):
 
 
 def test_cli_text_and_a_rerun_with_another_language(read_document):
-    svc, cid, _, tmp = read_document
+    svc, cid, _, _ = read_document
     env = {"SOHOA_DATA_DIR": str(svc.settings.data_dir)}
     shown = sohoa("text", str(cid), env=env)
     assert shown.returncode == 0, shown.stderr
@@ -160,3 +160,27 @@ def _corrupt_second_frame(data: bytes) -> bytes:
     start = offset + length // 4
     buf[start : start + length // 2] = bytes((i * 37) % 251 for i in range(length // 2))
     return bytes(buf)
+
+
+def test_the_text_is_searchable_through_the_indexer(read_document):
+    from pipeline.indexing import indexer
+    from search.query import Query
+
+    svc, cid, _, _ = read_document
+    indexer(svc).catch_up()
+    officer = svc.index.search(Query(text="dong ngac", role="officer"))
+    assert str(cid) in [h.id for h in officer.hits]
+    public = svc.index.search(Query(text="dong ngac"))
+    assert str(cid) not in [h.id for h in public.hits]  # linked to no published record
+
+
+@pytest.mark.services
+def test_pages_fan_out_to_workers_on_postgres_and_redis(tmp_path, pg_url, clean_redis):
+    svc = make_services(
+        tmp_path, SOHOA_EVENTSTORE_URL=pg_url, SOHOA_BROKER_URL=clean_redis, SOHOA_AUTO_RUNS="text"
+    )
+    path = write_tiff(tmp_path / "so-muc-ke.tif", PAGES)
+    ids, states = ingest_and_wait(svc, [path])
+    capture = svc.store.capture(ids[0])
+    assert states[ids[0]] == "done" and capture.text["pages"] == 2
+    assert {"dong", "ngac"} <= words(svc.blobs.read_bytes(capture.text["text_key"]).decode())

@@ -27,7 +27,6 @@ from search.documents import (
 )
 from web import hooks
 
-PRIVATE_CAPTURE_KINDS = frozenset({"land-certificate"})
 IMAGE_TYPES = frozenset({"image/png", "image/jpeg", "image/tiff", "image/jp2"})
 
 
@@ -54,7 +53,7 @@ def public_capture(services: Services, ident: UUID) -> tuple[Capture, list[Recor
             records.append(services.store.record(rid))
         except NotFoundError:
             continue
-    if not capture_is_public(records) or capture.kind in PRIVATE_CAPTURE_KINDS:
+    if not capture_is_public(records, capture.kind):
         raise HTTPException(404, "no public capture with that id")
     return capture, [r for r in records if r.published]
 
