@@ -28,6 +28,9 @@ SCRIPTS = {
     "correction": "bench_correction.py",
     "web": "bench_web.py",
     "search": "bench_search.py",
+    "certificates": "bench_certificates.py",
+    "photogrammetry": "bench_photogrammetry.py",
+    "3d": "bench_3d.py",
 }
 
 

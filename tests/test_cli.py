@@ -13,7 +13,8 @@ from tests.helpers import sohoa
 
 @pytest.fixture
 def env(tmp_path):
-    return {"SOHOA_DATA_DIR": str(tmp_path / "data")}
+    # these generated images hold no text: stop after inspection (text: tests/test_text_flow.py)
+    return {"SOHOA_DATA_DIR": str(tmp_path / "data"), "SOHOA_AUTO_RUNS": ""}
 
 
 def test_ingest_wait_history_show_status_verify(tmp_path, env):
@@ -47,7 +48,7 @@ def test_ingest_wait_history_show_status_verify(tmp_path, env):
     assert then.returncode == 1 and "not been recorded" in then.stderr
 
     status = json.loads(sohoa("status", "--json", env=env).stdout)
-    assert status["captures"] == {"total": 2, "pending": 0, "done": 2, "failed": 0}
+    assert status["captures"] == {"total": 2, "pending": 0, "done": 2, "partial": 0, "failed": 0}
 
     ok = sohoa("verify", "--json", env=env)
     assert ok.returncode == 0 and json.loads(ok.stdout)["problems"] == []
