@@ -41,7 +41,7 @@ def start(args, env):
 def test_ingest_killed_mid_batch_then_rerun_records_every_file_once(tmp_path):
     folder = tmp_path / "batch"
     noisy_pngs(folder, 60)
-    env = {"SOHOA_DATA_DIR": str(tmp_path / "data")}
+    env = {"SOHOA_DATA_DIR": str(tmp_path / "data"), "SOHOA_AUTO_RUNS": ""}  # ingest only
 
     proc = start(["ingest", str(folder), "--json"], env)
     for _ in range(15):  # let it get well into the batch
@@ -78,6 +78,7 @@ def test_worker_killed_mid_batch_loses_no_job_and_does_none_twice(tmp_path, redi
         "SOHOA_BROKER_URL": redis_url,
         "SOHOA_REDELIVERY_TIMEOUT_S": "3",
         "SOHOA_WORKER_THREADS": "1",
+        "SOHOA_AUTO_RUNS": "",
     }
     assert sohoa("ingest", str(folder), "--json", env=env).returncode == 0
     svc = make_services(tmp_path)
@@ -103,3 +104,53 @@ def test_worker_killed_mid_batch_loses_no_job_and_does_none_twice(tmp_path, redi
     for i in ids:
         events = [e.event for e in svc.store.history(i)]
         assert events.count("Capture.Inspected") == 1, events
+
+
+def test_worker_killed_mid_ocr_reads_every_page_exactly_once(tmp_path, redis_url):
+    """One document of 8 text pages, one `ocr` job per page; the only worker is killed after
+    a few pages: a new worker reads the rest, no page is read twice, the text is assembled."""
+    import redis
+
+    from tests.degrade import render_page
+
+    redis.Redis.from_url(redis_url).flushdb()
+    pages = [render_page(seed=i, size="A5", dpi=200) for i in range(8)]
+    tiff = tmp_path / "register.tif"
+    pages[0].save(tiff, save_all=True, append_images=pages[1:], dpi=(200, 200))
+    env = {
+        "SOHOA_DATA_DIR": str(tmp_path / "data"),
+        "SOHOA_BROKER_URL": redis_url,
+        "SOHOA_REDELIVERY_TIMEOUT_S": "3",
+        "SOHOA_WORKER_THREADS": "1",
+        "SOHOA_AUTO_RUNS": "text",
+    }
+    assert sohoa("ingest", str(tiff), "--json", env=env).returncode == 0
+    svc = make_services(tmp_path)
+    (cid,) = list(svc.store.capture_ids())
+
+    def pages_read() -> int:
+        return len(svc.store.capture(cid).page_outcomes(1))
+
+    follow = start(["follow"], env)
+    worker = start(["worker"], env)
+    try:
+        deadline = time.monotonic() + 240
+        while pages_read() < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        os.kill(worker.pid, signal.SIGKILL)
+        worker.wait()
+        assert pages_read() < 8, "every page was read before the kill; make it bigger"
+        worker = start(["worker"], env)
+        states = wait_until_settled(svc, [cid], timeout_s=300)
+    finally:
+        for p in (worker, follow):
+            p.send_signal(signal.SIGTERM)
+            p.wait(timeout=30)
+
+    assert states[cid] == "done"
+    events = [e.event for e in svc.store.history(cid)]
+    assert events.count("Capture.PageRecognised") == 8
+    assert events.count("Capture.TextAssembled") == 1
+    text = svc.blobs.read_bytes(svc.store.capture(cid).text["text_key"]).decode()
+    assert len(text.split("\f")) == 8
+    assert "CỘNG" in text and "Độc lập - Tự do - Hạnh phúc" in text
