@@ -1,0 +1,201 @@
+"""3D scanner path: per-stage seconds and peak RSS, registration error, real scans.
+
+    .venv/bin/python bench/bench_3d.py [--quick] [--json] [--skip-real]
+
+- A cloud of 100k and of 1M points (noise 0.1 mm) sampled on the generated stele (0.2 m tall),
+  through `reconstruct_scans`: clean, normals, Poisson depth 9, decimation to 100k faces.
+  Aim: 1M points in ≤ 30 s and ≤ 1.5 GB (clean → decimate; load and export shown apart).
+- Partial scans of the stele cast from known poses, registered: worst scan's error against its
+  true pose (max over its points). Aim ≤ 1 mm. Two set-ups: 4 views along a 140° arc of the
+  front, and 8 views all round (front and back meet only across the narrow sides).
+- A 10-million-point PLY read with the default working budget (3M), in a child process: its
+  peak RSS (ru_maxrss) shows the cloud is averaged while streaming, not held.
+- The real files of ../shared/data/scans3d through `reconstruct_scans`.
+
+Preview PNGs of every result go to var/bench/3d/. `--quick`: 20k and 100k points at depth 8,
+4 views only, 1M points for the streaming case; a minute or two.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.common import REPO, Stopwatch, emit, load_average, log, parser, row, scratch
+from pipeline.errors import InputRejectedError
+from pipeline.media import Limits, sniff_file
+from pipeline.stages.scan3d.params import ScanParams
+from pipeline.stages.scan3d.reconstruct import reconstruct_scans
+from tests import scans
+
+OUT = REPO / "var" / "bench" / "3d"
+LIMITS = Limits(8 << 30, 600_000_000, 2000, 50_000_000, 10_000, 200)
+REAL = REPO.parent / "shared" / "data" / "scans3d"
+_CORE = ("clean", "downsample", "normals", "surface", "decimate")
+
+
+def _save_preview(name: str, png: bytes) -> Path:
+    OUT.mkdir(parents=True, exist_ok=True)
+    path = OUT / f"{name}.png"
+    path.write_bytes(png)
+    return path
+
+
+def _stage_note(stages: list[dict]) -> str:
+    return "; ".join(
+        f"{s['stage']} {s['seconds']:.2f} s / {s['peak_rss_mb']:.0f} MB" for s in stages
+    )
+
+
+def bench_cloud(points: int, depth: int, folder: Path) -> list[dict]:
+    log(f"cloud of {points:,} points on the stele; Poisson depth {depth}")
+    mesh = scans.stele_mesh()
+    xyz, colours = scans.surface_cloud(mesh, points, seed=3)
+    xyz = xyz + np.random.default_rng(3).normal(0, 0.0001, xyz.shape)
+    path = scans.write_ply(folder / f"cloud{points}.ply", xyz, colours)
+    params = ScanParams(
+        target_points=max(points, 1000), poisson_depth=depth, max_faces=100_000,
+        lods=(100_000, 20_000),
+    )  # fmt: skip
+    r = reconstruct_scans([(path, "model/ply")], params, LIMITS)
+    core = [s for s in r.stages if s["stage"] in _CORE]
+    seconds = sum(s["seconds"] for s in core)
+    peak = max(s["peak_rss_mb"] for s in core)
+    preview = _save_preview(f"cloud-{points}", r.preview_png)
+    label = f"{points / 1e6:g}M" if points >= 1_000_000 else f"{points // 1000}k"
+    big = points >= 1_000_000
+    note = (
+        f"stages: {_stage_note(r.stages)}. {r.metrics['faces']:,} faces, "
+        f"volume {r.metrics['volume_m3']} m³ (truth {mesh.volume:.6f}); preview {preview}"
+    )
+    return [
+        row(f"{label} points clean → Poisson {depth} → 100k faces", "s", seconds, None,
+            "sohoa ≤ 30" if big else "", note),
+        row(f"{label} points peak RSS (clean → decimate)", "MB", peak, None,
+            "sohoa ≤ 1500" if big else "", "per-stage high-water mark (VmHWM reset per stage)"),
+    ]  # fmt: skip
+
+
+def bench_registration(count: int, arc: float, folder: Path) -> list[dict]:
+    log(f"registration of {count} partial scans along {arc:g}°")
+    _, parts = scans.partial_scans(count, arc_deg=arc)
+    inputs = [
+        (scans.write_ply(folder / f"scan{count}-{k}.ply", s.points, s.colours), "model/ply")
+        for k, s in enumerate(parts)
+    ]
+    params = ScanParams(poisson_depth=8, max_faces=100_000, lods=(20_000,))
+    try:
+        with Stopwatch() as t:
+            r = reconstruct_scans(inputs, params, LIMITS)
+    except InputRejectedError as e:
+        return [row(f"registration, {count} views over {arc:g}°", "mm", float("nan"), None,
+                    "sohoa ≤ 1", f"rejected: {e}")]  # fmt: skip
+    first = np.linalg.inv(parts[0].pose)
+    errors, rms = [], []
+    for scan, found in zip(parts, r.metrics["poses"], strict=True):
+        truth, found = first @ scan.pose, np.asarray(found)
+        a = scan.points @ truth[:3, :3].T + truth[:3, 3]
+        b = scan.points @ found[:3, :3].T + found[:3, 3]
+        distance = np.linalg.norm(a - b, axis=1)
+        errors.append(float(distance.max()) * 1000)
+        rms.append(float(np.sqrt(np.mean(distance**2))) * 1000)
+    preview = _save_preview(f"registration-{count}-views", r.preview_png)
+    reg = next(s for s in r.stages if s["stage"] == "register")
+    note = (
+        f"per-scan max error mm: {', '.join(f'{e:.2f}' for e in errors)} "
+        f"(rms {', '.join(f'{e:.2f}' for e in rms)}); "
+        f"rmse {r.metrics['rmse_m'] * 1000:.2f} mm, fitness {r.metrics['fitness']:.2f}; "
+        f"register {reg['seconds']:.1f} s, whole path {t.s:.1f} s; 0.1 mm range noise, "
+        f"{sum(len(s.points) for s in parts):,} points; preview {preview}"
+    )
+    return [row(f"registration, {count} views over {arc:g}°", "mm", max(errors), None,
+                "sohoa ≤ 1", note)]  # fmt: skip
+
+
+_STREAM_CHILD = """
+import sys
+from pathlib import Path
+from pipeline.media import Limits
+from pipeline.stages.scan3d.io import load
+limits = Limits(8 << 30, 600_000_000, 2000, 50_000_000, 10_000, 200)
+g = load(Path(sys.argv[1]), "model/ply", limits)
+print(len(g.points), g.facts.get("streamed_voxel_m", 0.0))
+"""
+
+
+def bench_streaming(points: int, folder: Path) -> list[dict]:
+    log(f"writing a {points:,}-point PLY and reading it in a child process")
+    path = scans.write_big_ply(folder / "huge.ply", points)
+    size = path.stat().st_size
+    launcher = "import os,sys,resource,subprocess;p=subprocess.run(sys.argv[1:]);print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss,file=sys.stderr);sys.exit(p.returncode)"  # noqa: E501
+    with Stopwatch() as t:
+        done = subprocess.run(
+            [sys.executable, "-c", launcher, sys.executable, "-c", _STREAM_CHILD, str(path)],
+            cwd=REPO, capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(REPO)},
+        )  # fmt: skip
+    if done.returncode != 0:
+        raise SystemExit(f"streaming child failed:\n{done.stderr[-2000:]}")
+    kept, voxel = done.stdout.split()
+    rss_mb = int(done.stderr.strip().splitlines()[-1]) / 1024
+    note = (
+        f"{size / 1e6:.0f} MB binary PLY; kept {int(kept):,} points "
+        f"(voxel {float(voxel) * 1000:.1f} mm) under the 3M budget in {t.s:.1f} s "
+        "including interpreter start and imports"
+    )
+    return [row(f"peak RSS reading a {points / 1e6:g}M-point cloud", "MB", rss_mb, size / 1e6,
+                "", note)]  # fmt: skip
+
+
+def bench_real() -> list[dict]:
+    rows = []
+    files = sorted(p for p in REAL.rglob("*") if p.suffix.lower() in (".obj", ".las", ".laz"))
+    for path in files:
+        media_type = sniff_file(path) or "?"
+        log(f"real file {path.name} ({media_type})")
+        params = ScanParams(poisson_depth=9, max_faces=100_000, lods=(20_000,))
+        try:
+            with Stopwatch() as t:
+                r = reconstruct_scans([(path, media_type)], params, LIMITS)
+        except InputRejectedError as e:
+            rows.append(row(f"real: {path.name}", "s", float("nan"), None, "", f"rejected: {e}"))
+            continue
+        preview = _save_preview(f"real-{path.stem}", r.preview_png)
+        m = r.metrics
+        note = (
+            f"{m['input_points']:,} points in, {m['faces']:,} faces, bbox {m['bbox_m']} m, "
+            f"crs {m['crs']}, units {m['units']}, area {m['surface_area_m2']:.4g} m², "
+            f"volume {m['volume_m3']}; {_stage_note(r.stages)}; preview {preview}"
+        )
+        rows.append(row(f"real: {path.name}", "s", t.s, None, "", note))
+    return rows
+
+
+def main() -> list[dict]:
+    p = parser(__doc__.split("\n\n")[0])
+    p.add_argument("--skip-real", action="store_true", help="skip ../shared/data/scans3d")
+    args = p.parse_args()
+    log(f"bench_3d: {load_average()}")
+    rows: list[dict] = []
+    with scratch("3d") as folder:
+        sizes, depth = ((20_000, 100_000), 8) if args.quick else ((100_000, 1_000_000), 9)
+        for n in sizes:
+            rows += bench_cloud(n, depth, folder)
+        rows += bench_registration(4, 140, folder)
+        if not args.quick:
+            rows += bench_registration(8, 360, folder)
+        rows += bench_streaming(1_000_000 if args.quick else 10_000_000, folder)
+    if not args.skip_real and REAL.is_dir():
+        rows += bench_real()
+    log(f"bench_3d done: {load_average()}")
+    emit(rows, args.json)
+    return rows
+
+
+if __name__ == "__main__":
+    main()
