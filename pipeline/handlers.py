@@ -124,8 +124,16 @@ def _inspect_blob(services: Services, capture: Capture):
         raise
     except (InputRejectedError, MemoryError):
         raise
-    except (OSError, ValueError, SyntaxError) as e:  # decoders report corrupt data like this
+    except (OSError, ValueError, SyntaxError, *_decoder_errors()) as e:  # corrupt data
         raise InputRejectedError(f"cannot read {capture.media_type}: {e}") from e
+
+
+def _decoder_errors() -> tuple[type[Exception], ...]:
+    """How PDFium and the LAZ decoder report a corrupt file (not a transient failure)."""
+    import lazrs
+    import pypdfium2
+
+    return (pypdfium2.PdfiumError, lazrs.LazrsError)
 
 
 def record_failure(

@@ -10,6 +10,7 @@ import stat
 import tempfile
 import unicodedata
 import zipfile
+import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -54,6 +55,10 @@ def display_name(name: str) -> str:
     return "".join(c if unicodedata.category(c) != "Cc" else f"\\x{ord(c):02x}" for c in text)
 
 
+BIDI_CONTROLS = frozenset("\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+"""Characters that reorder how a name displays ("invoice\u202egnp.exe" shows as …exe.png)."""
+
+
 def name_problem(name: str) -> str | None:
     try:
         name.encode("utf-8")
@@ -61,6 +66,8 @@ def name_problem(name: str) -> str | None:
         return "file name is not valid UTF-8; rename the file"
     if any(unicodedata.category(c) == "Cc" for c in name):
         return "file name contains control characters; rename the file"
+    if any(c in BIDI_CONTROLS for c in name):
+        return "file name contains bidirectional control characters (it displays as another name)"
     parts = PurePosixPath(name.replace("\\", "/")).parts
     if name.startswith(("/", "\\")) or ".." in parts:
         return "path escapes its folder ('..' or absolute)"
@@ -88,19 +95,23 @@ def _folder(folder: Path, kind: str | None, is_zip, limits: Limits) -> Iterator[
     if kind in SET_KINDS:
         item = Item(display_name(str(folder)), kind=kind)
         for f in files:
-            if problem := name_problem(str(f.relative_to(folder))):
+            if problem := name_problem(str(f.relative_to(folder))) or _link_problem(f):
                 yield Item(display_name(str(f)), error=problem)
             else:
                 item.members.append((str(f.relative_to(folder)), f))
         yield item
         return
     for f in files:
-        if problem := name_problem(f.name):
+        if problem := name_problem(f.name) or _link_problem(f):
             yield Item(display_name(str(f)), error=problem)
         elif is_zip(f):
             yield from _zip(f, kind, limits)
         else:
             yield Item(display_name(str(f)), source=f, kind=kind)
+
+
+def _link_problem(path: Path) -> str | None:
+    return "symbolic link; not followed" if path.is_symlink() else None
 
 
 def _walk(folder: Path) -> Iterator[Path]:
@@ -110,11 +121,10 @@ def _walk(folder: Path) -> Iterator[Path]:
         rel = p.relative_to(folder).parts
         if any(part.startswith(".") or part in SKIPPED_NAMES for part in rel):
             continue
-        if p.is_symlink() or not p.is_file():
-            continue
-        entries.append(p)
+        if p.is_symlink() or p.is_file():
+            entries.append(p)
     for p in entries:
-        if (s := sidecar_for(p)) is not None:
+        if not p.is_symlink() and (s := sidecar_for(p)) is not None:
             sidecars.add(s)
     for p in entries:
         if p not in sidecars and p.suffix.lower() not in (".csv",):
@@ -176,6 +186,15 @@ def materialised(source: Source, tmp_dir: Path, limits: Limits) -> Iterator[Path
         yield source
         return
     tmp_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        with _extracted(source, tmp_dir, limits) as path:
+            yield path
+    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError) as e:
+        raise InputRejectedError(f"corrupt ZIP entry {source.name}: {e}") from None
+
+
+@contextmanager
+def _extracted(source: ZipMember, tmp_dir: Path, limits: Limits) -> Iterator[Path]:
     with zipfile.ZipFile(source.archive) as z, z.open(source.name) as src:
         info = z.getinfo(source.name)
         cap = min(limits.max_file_bytes, max(info.compress_size, 1) * limits.max_zip_ratio)

@@ -12,6 +12,7 @@ never tighter than SOHOA_MAX_PIXELS.
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import re
@@ -800,8 +801,11 @@ def _probe_zip(f: BinaryIO, size: int, limits: Limits, path: Path) -> dict:
     _reject_zip_members(len(infos), limits)
     for info in infos:
         _check_zip_entry(info)
+    _reject_overlaps(infos)
     expanded = sum(i.file_size for i in infos)
-    packed = max(1, sum(i.compress_size for i in infos))
+    # the file's own size, not the sum the entries declare: overlapping entries that share
+    # one compressed member would otherwise each count its bytes again
+    packed = max(1, min(size, sum(i.compress_size for i in infos)))
     if expanded > packed * limits.max_zip_ratio:
         raise InputRejectedError(
             f"ZIP expands {expanded // packed:,}× ({expanded:,} bytes from {packed:,}), over the "
@@ -809,6 +813,23 @@ def _probe_zip(f: BinaryIO, size: int, limits: Limits, path: Path) -> dict:
         )
     files = [i for i in infos if not i.is_dir()]
     return {"members": len(files), "expanded_bytes": expanded}
+
+
+def _reject_overlaps(infos: list[zipfile.ZipInfo]) -> None:
+    """Duplicate names, or entries whose data overlaps another's (a bomb built from one
+    compressed member referenced many times)."""
+    names: set[str] = set()
+    spans = []
+    for info in infos:
+        if info.filename in names:
+            raise InputRejectedError(f"ZIP names {info.filename!r} twice: a possible zip bomb")
+        names.add(info.filename)
+        if not info.is_dir():
+            spans.append((info.header_offset, info.header_offset + 30 + info.compress_size))
+    spans.sort()
+    for (_, end), (start, _) in itertools.pairwise(spans):
+        if start < end:
+            raise InputRejectedError("ZIP entries overlap one another: a possible zip bomb")
 
 
 def _zip_declared_entries(f: BinaryIO, size: int) -> int:

@@ -123,6 +123,8 @@ def read_json(path: Path) -> CaptureMeta:
         values = json.loads(path.read_text(encoding="utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as e:
         raise InputRejectedError(f"sidecar {path.name} is not valid JSON: {e}") from None
+    except RecursionError:
+        raise InputRejectedError(f"sidecar {path.name} is nested too deeply") from None
     if not isinstance(values, dict):
         raise InputRejectedError(f"sidecar {path.name} must hold a JSON object")
     return validate(values, f"sidecar {path.name}")
@@ -131,8 +133,11 @@ def read_json(path: Path) -> CaptureMeta:
 def sidecar_for(path: Path) -> Path | None:
     """`scan.tif.json` or `scan.json` beside `scan.tif`."""
     for candidate in (path.with_name(path.name + ".json"), path.with_suffix(".json")):
-        if candidate != path and candidate.is_file():
-            return candidate
+        try:
+            if candidate != path and candidate.is_file():
+                return candidate
+        except OSError:  # e.g. a 255-byte name plus ".json" is too long for the file system
+            continue
     return None
 
 
