@@ -56,6 +56,7 @@ def link_certificate(services: Services, capture: Capture, result: dict[str, Any
     ref = _linked_parcel(services, capture) or parcel_ref(services, fields)
     if ref is None:
         return None
+    corrected = _corrections(capture)
     attributes = {k: fields[k] for k in RECORD_FIELDS if fields.get(k) not in (None, "")}
     if result.get("owners"):
         attributes["owners"] = result["owners"]
@@ -66,8 +67,13 @@ def link_certificate(services: Services, capture: Capture, result: dict[str, Any
 
     def change(record: Record) -> None:
         new = record.changed_attributes(attributes)
-        if new:
-            record.record_attributes(attributes=new, source=source)
+        machine = {k: v for k, v in new.items() if k not in corrected}
+        if machine:
+            record.record_attributes(attributes=machine, source=source)
+        for name, value in new.items():  # a person's value carries that person as its source
+            if name in corrected:
+                by = capture.corrections[name]["by"]
+                record.record_attributes(attributes={name: value}, source=f"{by} via {source}")
         if len(corners) >= 3:
             ring = [list(map(float, p)) for p in corners]
             geometry = {"type": "Polygon", "coordinates": [[*ring, ring[0]]]}
