@@ -69,6 +69,7 @@ def _stele_scan(path: Path) -> None:
 
 
 def _photo_set(path: Path) -> None:
+    """Four photos of noise: nothing to match, so photogrammetry records a clear failure."""
     rng = np.random.default_rng(3)
     with zipfile.ZipFile(path, "w") as z:
         for i in range(4):
@@ -139,14 +140,21 @@ def show_search(svc) -> None:
     report = import_records(svc.store, sites)
     click.echo(f"\n$ sohoa import {sites.name}\n  {report.summary()}")
     indexer(svc).catch_up()
-    for text in ("dong da", "van mieu", "chua mot cot"):
-        result = svc.index.search(Query(text=text, limit=3))
-        click.echo(f"\n$ sohoa search '{text}'\n  {result.total} found")
+    for text, role in (
+        ("dong da", "public"),
+        ("van mieu", "public"),
+        ("chua mot cot", "public"),
+        ("metro ben thanh", "officer"),  # words OCR read on a scanned government letter
+    ):
+        result = svc.index.search(Query(text=text, role=role, limit=3))
+        flag = " --role officer" if role == "officer" else ""
+        click.echo(f"\n$ sohoa search '{text}'{flag}\n  {result.total} found")
         for h in result.hits:
-            click.echo(f"  {h.score:6.2f}  {h.title}  — {plain(h.highlight)}")
+            click.echo(f"  {h.score:6.2f}  {h.title}  — {plain(h.highlight)[:120]}")
 
 
 def show_summary(svc, results) -> None:
+    from pipeline.text_handlers import full_text
     from pipeline.views import capture_view, history_view
 
     click.echo("\nCaptures:")
@@ -162,6 +170,21 @@ def show_summary(svc, results) -> None:
         )
         click.echo(f"  {view['state']:<7} {view['kind']:<12} {view['media_type']:<40} {brief}")
         click.echo(f"          {view['id']}  {r.path}")
+        capture = svc.store.capture(UUID(r.capture_id))
+        if capture.text:
+            text = full_text(svc, capture) or ""
+            first = " / ".join(line for line in text.splitlines() if line.strip())[:110]
+            click.echo(
+                f"          text: {capture.text['chars']} characters on {capture.text['pages']} "
+                f"page(s), mean confidence {capture.text['mean_conf']:.0f} — {first}…"
+            )
+        if capture.model:
+            m = capture.model["metrics"]
+            bbox = " × ".join(f"{v:.2f}" for v in m.get("bbox_m", []))
+            click.echo(f"          model: {m.get('faces')} faces, {bbox} m, GLB + preview")
+        for failure in capture.failures[-1:]:
+            if view["state"] in ("failed", "partial"):
+                click.echo(f"          {failure['stage']}: {failure['message'][:110]}")
     register = next(r for r in results if r.path.endswith(".tif") and r.capture_id)
     capture = svc.store.capture(UUID(register.capture_id))
     click.echo(f"\n$ sohoa history {capture.id}")
