@@ -486,7 +486,52 @@ def _probe_pdf(f: BinaryIO, size: int, limits: Limits, path: Path) -> dict:
     with open_pdf(path) as pdf:
         pages = len(pdf)
     _reject_pages("PDF", pages, limits)
+    _reject_flate_bombs(path, limits)
     return {"pages": pages}
+
+
+_STREAM = re.compile(rb"stream\r?\n")
+_PDF_BOMB_FLOOR = 16 * 1024 * 1024
+"""A non-image stream may inflate this much whatever its ratio (real content streams do)."""
+
+
+def _reject_flate_bombs(path: Path, limits: Limits) -> None:
+    """Inflate each Flate-compressed non-image stream, bounded: one that would expand past
+    SOHOA_MAX_ZIP_RATIO × its compressed size (and past 16 MB) is a bomb. Page content and
+    fonts compress a few times; a bomb a thousand times. Image streams are bounded by the
+    pixel limit when pages are rendered, and a blank scan legitimately compresses 1000×."""
+    import mmap
+
+    if path.stat().st_size == 0:
+        return
+    with path.open("rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as data:
+        for m in _STREAM.finditer(data):
+            start = m.end()
+            header = data[max(0, m.start() - 2048) : m.start()]
+            if (
+                b"FlateDecode" not in header[header.rfind(b"<<") :]
+                or b"/Image" in header[header.rfind(b"<<") :]
+            ):
+                continue
+            end = data.find(b"endstream", start)
+            if end < 0:
+                return  # PDFium has judged the structure; nothing more to inflate here
+            cap = max(_PDF_BOMB_FLOOR, (end - start) * limits.max_zip_ratio)
+            inflater = zlib.decompressobj()
+            out = 0
+            for pos in range(start, end, 1 << 16):
+                try:
+                    chunk = data[pos : min(end, pos + (1 << 16))]
+                    out += len(inflater.decompress(chunk, 1 << 20))
+                    while inflater.unconsumed_tail and out <= cap:
+                        out += len(inflater.decompress(inflater.unconsumed_tail, 1 << 20))
+                except zlib.error:
+                    break  # not our business: a broken stream fails where it is read
+                if out > cap:
+                    raise InputRejectedError(
+                        f"a PDF stream inflates past {cap:,} bytes from {end - start:,} "
+                        f"(SOHOA_MAX_ZIP_RATIO): a possible decompression bomb"
+                    )
 
 
 @contextmanager

@@ -48,10 +48,7 @@ CRASHERS: dict[str, str] = {}
 """Inputs that abort the whole batch with an exception (none now; add one here with the reason
 to keep the rest of the batch testable while it is fixed)."""
 
-GAPS = {
-    "pdf-flate-bomb.pdf": "content streams are not bounded at ingest; the worker inflates them "
-    "in-process (1 GB stream: 2.3 GB RSS, 32 s)",
-}
+GAPS = {}
 """Cases the pipeline does not handle yet (strict xfails), and why."""
 
 
