@@ -153,3 +153,25 @@ def _run_of(event: object) -> int | None:
     stage = getattr(event, "stage", "")
     parts = stage.split("/")
     return int(parts[1]) if len(parts) == 3 and parts[0] == "ocr" else None
+
+
+def sweep(store: RecordStore, queue: JobQueue, quiet_s: float) -> int:
+    """Enqueue again the ready jobs of captures that are pending and have recorded nothing for
+    `quiet_s`: the jobs a broker lost (a restart without persistence, a purged queue).
+    Returns how many jobs were enqueued. Reads every capture: run it every few minutes."""
+    from datetime import UTC, datetime, timedelta
+
+    from pipeline.jobs import plan, ready_jobs
+
+    cutoff = datetime.now(UTC) - timedelta(seconds=quiet_s)
+    enqueued = 0
+    for cid in store.capture_ids():
+        capture = store.capture(cid)
+        if capture.modified_on > cutoff or capture.state(plan(capture)) != "pending":
+            continue
+        for job in ready_jobs(capture):
+            queue.enqueue(job)
+            enqueued += 1
+    if enqueued:
+        log.warning("sweep: enqueued %d jobs of stalled captures again", enqueued)
+    return enqueued

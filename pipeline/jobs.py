@@ -106,6 +106,36 @@ def jobs_after(event: str, capture: Capture, run: int | None = None, **data: Any
     return []
 
 
+def ready_jobs(capture: Capture) -> list[Job]:
+    """Every job the capture's state says could run now and has no outcome: what a lost
+    message (a broker restarted without persistence) leaves undone. Enqueueing one that is
+    merely slow is harmless: its key makes the second run a no-op."""
+    outcomes = capture.outcomes
+    if INSPECT.name not in outcomes:
+        return [Job(INSPECT.name, capture.id, {})]
+    jobs = []
+    if capture.text_runs:
+        run = len(capture.text_runs)
+        pages = int(capture.inspection.get("pages", 0))
+        settled = capture.page_outcomes(run)
+        jobs += [
+            Job(OCR.name, capture.id, {"run": run, "page": p})
+            for p in range(pages)
+            if p not in settled
+        ]
+        if len(settled) == pages and f"text/{run}" not in outcomes:
+            jobs.append(Job(TEXT.name, capture.id, {"run": run}))
+        if (
+            capture.kind == "land-certificate"
+            and outcomes.get(f"text/{run}", {}).get("status") == "done"
+            and f"fields/{run}" not in outcomes
+        ):
+            jobs.append(Job(FIELDS.name, capture.id, {"run": run}))
+    if capture.model_runs and f"reconstruct/{len(capture.model_runs)}" not in outcomes:
+        jobs.append(Job(RECONSTRUCT.name, capture.id, {"run": len(capture.model_runs)}))
+    return jobs
+
+
 def job_for(capture: Capture, outcome: str) -> Job | None:
     """The job whose outcome is named `outcome` ("inspect", "ocr/1/3", "text/1", …)."""
     name, *numbers = outcome.split("/")

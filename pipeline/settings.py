@@ -38,6 +38,8 @@ class Settings:
     thumbnail_px: int = 256
     watch_settle_s: float = 2.0
     redelivery_timeout_s: int = 60
+    sweep_s: int = 300
+    """A pending capture quiet this long gets its ready jobs enqueued again (lost messages)."""
     gazetteer_dir: str = ""
     auto_runs: str = "text,model"
     """What inspection requests by itself: "text" (documents), "model" (3D); "" for neither."""

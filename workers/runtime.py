@@ -11,7 +11,7 @@ from uuid import UUID
 import dramatiq
 
 from pipeline.bootstrap import Services
-from pipeline.followers import Follower, dispatcher
+from pipeline.followers import Follower, dispatcher, sweep
 from pipeline.indexing import indexer
 from pipeline.jobs import plan
 from workers.actors import declare_actors
@@ -56,11 +56,25 @@ class Runtime:
             )
             self._worker.start()
         if self._follow:
-            for name, loop in (("dispatcher", self.dispatcher.run), ("indexer", self.indexer.run)):
+            loops = (
+                ("dispatcher", self.dispatcher.run),
+                ("indexer", self.indexer.run),
+                ("sweeper", self._sweep),
+            )
+            for name, loop in loops:
                 t = threading.Thread(target=loop, args=(self._stop,), name=name, daemon=True)
                 t.start()
                 self._threads.append(t)
         return self
+
+    def _sweep(self, stop: threading.Event) -> None:
+        """Now and then, enqueue again what a broker lost (see `pipeline.followers.sweep`)."""
+        every = self.services.settings.sweep_s
+        while not stop.wait(every):
+            try:
+                sweep(self.services.store, self.queue, quiet_s=every)
+            except Exception:  # a database blip: try again next time
+                log.exception("sweep failed")
 
     def stop(self) -> None:
         self._stop.set()
