@@ -67,6 +67,7 @@ def run_isolated(
 
 
 def _child(sender, fn: Callable[..., Any], args: tuple) -> None:
+    _die_with_parent()
     try:
         sender.send(("ok", fn(*args)))
     except InputRejectedError as e:
@@ -75,6 +76,21 @@ def _child(sender, fn: Callable[..., Any], args: tuple) -> None:
         sender.send(("error", f"{type(e).__name__}: {e}\n{traceback.format_exc(limit=5)}"))
     finally:
         sender.close()
+
+
+def _die_with_parent() -> None:
+    """A worker killed mid-stage takes its child along (Linux), instead of leaving it to burn
+    CPU on work that will be redone."""
+    import contextlib
+    import ctypes
+    import os
+    import signal
+
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    parent = mp.parent_process()
+    if parent is not None and os.getppid() != parent.pid:
+        os._exit(1)  # the parent died while this child was starting
 
 
 def rss_mb(pid: int) -> int:

@@ -147,7 +147,7 @@ def test_worker_killed_mid_reconstruction_then_the_model_is_made_once(tmp_path, 
 
     redis.Redis.from_url(redis_url).flushdb()
     mesh = scans.stele_mesh(step_m=0.004)
-    points, colours = scans.surface_cloud(mesh, 60_000)
+    points, colours = scans.surface_cloud(mesh, 30_000)
     cloud = scans.write_ply(tmp_path / "stele.ply", points, colours)
     env = {
         "SOHOA_DATA_DIR": str(tmp_path / "data"),
@@ -165,11 +165,12 @@ def test_worker_killed_mid_reconstruction_then_the_model_is_made_once(tmp_path, 
         child = None
         while child is None and time.monotonic() < deadline:  # the isolated stage has started
             kids = psutil.Process(worker.pid).children(recursive=True)
-            child = next((k for k in kids if "multiprocessing" in " ".join(k.cmdline())), None)
+            child = next((k for k in kids if "spawn_main" in " ".join(k.cmdline())), None)
             time.sleep(0.05)
         assert child is not None, "the reconstruction never started"
         os.kill(worker.pid, signal.SIGKILL)
         worker.wait()
+        child.wait(timeout=10)  # the stage's child dies with its worker
         assert svc.store.capture(cid).model is None
         worker = start(["worker", "--queue", "default", "--queue", "reconstruction"], env)
         states = wait_until_settled(svc, [cid], timeout_s=300)
