@@ -7,7 +7,9 @@ stored; a rejected item costs nothing else and the batch goes on.
 from __future__ import annotations
 
 import json
+import logging
 import os
+import time
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -18,7 +20,12 @@ from pipeline.errors import InputRejectedError
 from pipeline.inputs import SET_KINDS, Item, Source, materialised, sidecar_meta
 from pipeline.media import MODEL_TYPES, PAGE_TYPES, PHOTO_TYPES, Limits, probe, sniff_file
 from pipeline.sidecar import CaptureMeta
-from storage.base import BlobRef, BlobStore, StorageError
+from storage.base import BlobRef, BlobStore, StorageError, StorageUnavailableError
+
+log = logging.getLogger(__name__)
+
+STORAGE_BACKOFF_S = (0.5, 1.0, 2.0)
+"""Pauses between attempts to store a file while storage is unavailable."""
 
 SET_MEDIA_TYPES = {
     "photo-set": "application/vnd.sohoa.photo-set+json",
@@ -30,7 +37,7 @@ MEMBER_TYPES = {"photo-set": PHOTO_TYPES, "scan-set": MODEL_TYPES}
 @dataclass(frozen=True)
 class IngestResult:
     path: str
-    status: str  # ingested | duplicate | rejected
+    status: str  # ingested | duplicate | rejected (bad input) | failed (storage down; retry)
     capture_id: str | None = None
     sha256: str | None = None
     error: str | None = None
@@ -70,6 +77,8 @@ class Ingestor:
                     item.display, "rejected", error="cannot read the file: permission denied"
                 )
             ]
+        except StorageUnavailableError as e:  # not the input's fault: try it again later
+            return [IngestResult(item.display, "failed", error=str(e))]
         except (OSError, StorageError) as e:
             return [IngestResult(item.display, "rejected", error=f"{type(e).__name__}: {e}")]
 
@@ -88,7 +97,7 @@ class Ingestor:
         with materialised(item.source, self.tmp_dir, self.limits) as path:
             media_type = self._check(path)
             kind = _kind_for(item.kind or item.meta.kind, media_type)
-            blob = self.blobs.put_file(path, max_bytes=self.limits.max_file_bytes)
+            blob = self._put(path)
         return self._receive(item, blob, media_type, kind, members=1)
 
     def _ingest_set(self, item: Item) -> list[IngestResult]:
@@ -117,7 +126,7 @@ class Ingestor:
             media_type = self._check(path)
             if media_type not in allowed:
                 raise InputRejectedError(f"{media_type} does not belong in this set")
-            blob = self.blobs.put_file(path, max_bytes=self.limits.max_file_bytes)
+            blob = self._put(path)
         return {
             "name": name,
             "key": blob.key,
@@ -125,6 +134,23 @@ class Ingestor:
             "size": blob.size,
             "media_type": media_type,
         }
+
+    def _put(self, path: Path) -> BlobRef:
+        """Store a file, retrying a storage outage with backoff before giving up clearly.
+
+        A put is atomic (temporary object, then rename or compose), so a failed attempt
+        leaves nothing half-written under the content address."""
+        for attempt, pause in enumerate((*STORAGE_BACKOFF_S, None), start=1):
+            try:
+                return self.blobs.put_file(path, max_bytes=self.limits.max_file_bytes)
+            except StorageUnavailableError as e:
+                if pause is None:
+                    raise StorageUnavailableError(
+                        f"storage unavailable after {attempt} attempts: {e}"
+                    ) from e
+                log.warning("storage unavailable (attempt %d): %s; retrying", attempt, e)
+                time.sleep(pause)
+        raise AssertionError("unreachable")
 
     def _check(self, path: Path) -> str:
         size = os.stat(path).st_size

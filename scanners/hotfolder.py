@@ -78,6 +78,12 @@ class HotFolder:
     def take(self, path: Path) -> list[IngestResult]:
         items: list[Item] = list(collect([path], self.kind, is_zip, self.limits))
         results = [r for item in items for r in self.ingestor.ingest_item(item)]
+        if any(r.status == "failed" for r in results):
+            # storage is down: leave the file where it is; the next scan takes it again
+            self._seen.pop(path, None)
+            for r in results:
+                log.warning("%s %s %s", r.status, r.path, r.error)
+            return results
         ok = all(r.status != "rejected" for r in results)
         target = self.done if ok else self.rejected
         moved = _move(path, target)

@@ -46,7 +46,7 @@ def run_ingest(
     results = ingest_paths(svc, paths, kind, meta, as_json)
     if wait:
         wait_for(svc, [UUID(r.capture_id) for r in results if r.capture_id], as_json)
-    return 1 if any(r.status == "rejected" for r in results) else 0
+    return 1 if any(r.status in ("rejected", "failed") for r in results) else 0
 
 
 def ingest_paths(
@@ -61,14 +61,15 @@ def ingest_paths(
                 results.append(result)
                 if as_json:
                     click.echo(result.to_json())
-                elif result.status == "rejected":
-                    bar.write(f"rejected {result.path}: {result.error}", file=sys.stderr)
+                elif result.status in ("rejected", "failed"):
+                    bar.write(f"{result.status} {result.path}: {result.error}", file=sys.stderr)
             bar.update(1)
     counts = Counter(r.status for r in results)
     if not as_json:
         click.echo(
             f"{counts['ingested']} ingested, {counts['duplicate']} duplicate, "
             f"{counts['rejected']} rejected"
+            + (f", {counts['failed']} failed (storage unavailable)" if counts["failed"] else "")
         )
     return results
 

@@ -7,6 +7,7 @@ the loop itself, so captures stop after inspection; text and 3D runs have their 
 
 from __future__ import annotations
 
+import time
 import uuid
 from uuid import UUID
 
@@ -196,17 +197,41 @@ def test_s3_storage_end_to_end_with_fixity(tmp_path, s3_url):
     assert svc.blobs.url(capture.blob_key).startswith("http://127.0.0.1:")
 
 
-def test_s3_unavailable_rejects_clearly_and_stores_nothing(tmp_path):
+def test_s3_unavailable_fails_clearly_after_retries_then_a_rerun_stores_it(tmp_path):
+    """Storage down: each file is retried with backoff, then reported as `failed` (not bad
+    input), nothing is recorded or half-written; once storage is back the same command
+    stores it."""
+    import subprocess
+    import sys
+
+    from storage.s3 import S3BlobStore
+    from tests.conftest import port_open
     from tests.s3server import free_port
 
-    url = f"s3://key:secret@127.0.0.1:{free_port()}/bucket?secure=false"
+    port = free_port()
+    url = f"s3://key:secret@127.0.0.1:{port}/bucket?secure=false"
     svc = make_services(tmp_path, **INSPECT_ONLY)
-    from storage.s3 import S3BlobStore
-
     svc.blobs = S3BlobStore.from_url(url, create_bucket=False)
     png = samples.make_png(tmp_path / "p.png", 10, 10)
 
     [result] = ingest_paths(svc, [png], None, None, as_json=True)
 
-    assert result.status == "rejected" and "unavailable" in result.error.lower()
+    assert result.status == "failed" and "unavailable after 4 attempts" in result.error
     assert list(svc.store.capture_ids()) == []
+    server = subprocess.Popen(
+        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        for _ in range(300):
+            if port_open("127.0.0.1", port):
+                break
+            time.sleep(0.1)
+        svc.blobs = S3BlobStore.from_url(url, create_bucket=True)
+        assert list(svc.blobs.keys()) == []  # nothing half-written by the failed attempts
+        [again] = ingest_paths(svc, [png], None, None, as_json=True)
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+    assert again.status == "ingested" and len(list(svc.store.capture_ids())) == 1
