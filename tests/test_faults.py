@@ -4,12 +4,14 @@ done twice, every capture in a final state."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
 import socket
 import subprocess
 import time
+from uuid import UUID
 
 from pipeline.followers import Follower
 from search.index import SearchUnavailableError
@@ -179,3 +181,83 @@ def test_worker_killed_mid_reconstruction_then_the_model_is_made_once(tmp_path, 
     assert states[cid] == "done"
     events = [e.event for e in svc.store.history(cid)]
     assert events.count("Capture.ModelReconstructed") == 1
+
+
+class PrivatePostgres:
+    """A PostgreSQL cluster of the test's own on a free port, so it can be stopped and started
+    again without touching the machine's server."""
+
+    def __init__(self) -> None:
+        import tempfile
+        from pathlib import Path
+
+        self.bin = "/usr/lib/postgresql/15/bin"
+        need(os.path.exists(f"{self.bin}/initdb"), "PostgreSQL 15 server binaries are absent")
+        need(shutil.which("runuser") is not None, "runuser is absent")
+        # a folder the postgres user can reach (pytest's are private to root)
+        self.home = Path(tempfile.mkdtemp(prefix="sohoa-pg-"))
+        self.home.chmod(0o777)
+        self.dir = self.home / "pgdata"
+        self.port = free_port()
+        initdb = f"{self.bin}/initdb"
+        self._as_postgres(initdb, "-D", str(self.dir), "-A", "trust", "-U", "postgres")
+
+    def _as_postgres(self, *args: str) -> None:
+        cmd = args if os.geteuid() != 0 else ("runuser", "-u", "postgres", "--", *args)
+        # output to a log file: the server keeps inherited pipes open
+        with open(self.home / "log.txt", "ab") as log:
+            subprocess.run(cmd, check=True, stdout=log, stderr=log, timeout=120)
+
+    def start(self) -> None:
+        opts = f"-p {self.port} -k /tmp -c listen_addresses=127.0.0.1 -c fsync=off"
+        log = str(self.home / "server.log")
+        ctl = f"{self.bin}/pg_ctl"
+        self._as_postgres(ctl, "-D", str(self.dir), "-l", log, "-o", opts, "-w", "start")
+
+    def stop(self) -> None:
+        self._as_postgres(f"{self.bin}/pg_ctl", "-D", str(self.dir), "-m", "fast", "-w", "stop")
+
+    @property
+    def url(self) -> str:
+        return f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
+
+
+def test_postgres_restarted_during_a_batch_loses_nothing(tmp_path):
+    """The event store goes away mid-batch: followers and workers back off, jobs whose
+    retries ran out while it was down are found by the sweeper, every capture ends once."""
+    from scanners.ingest_command import ingest_paths
+    from workers.runtime import Runtime
+
+    pg = PrivatePostgres()
+    pg.start()
+    try:
+        svc = make_services(
+            tmp_path,
+            SOHOA_EVENTSTORE_URL=pg.url,
+            SOHOA_AUTO_RUNS="",
+            SOHOA_SWEEP_S="2",
+            SOHOA_JOB_RETRIES="2",
+        )
+        folder = tmp_path / "in"
+        folder.mkdir()
+        for i in range(40):
+            samples.make_png(folder / f"{i}.png", 1600 + i, 1200)
+        results = ingest_paths(svc, [folder], None, None, as_json=True)
+        ids = [r.capture_id for r in results]
+        with Runtime(svc, workers=True, follow=True):
+            while not any(svc.store.capture(UUID(i)).inspection for i in ids):
+                time.sleep(0.05)
+            done_before = sum(bool(svc.store.capture(UUID(i)).inspection) for i in ids)
+            pg.stop()  # mid-batch
+            time.sleep(3)
+            pg.start()
+            states = wait_until_settled(svc, [UUID(i) for i in ids], timeout_s=180)
+        assert done_before < len(ids), "the batch finished before the restart; make it bigger"
+        assert set(states.values()) == {"done"}
+        for i in ids:
+            events = [e.event for e in svc.store.history(UUID(i))]
+            assert events.count("Capture.Inspected") == 1
+    finally:
+        with contextlib.suppress(subprocess.CalledProcessError):
+            pg.stop()
+        shutil.rmtree(pg.home, ignore_errors=True)
