@@ -18,6 +18,7 @@ from typing import Any
 from PIL import Image, ImageDraw
 
 from models.record import RESTRICTED_ATTRIBUTES, Record
+from pipeline.stages.pagetext import PageText, Word
 from search.documents import split_attributes
 
 MASK = "█"
@@ -39,25 +40,63 @@ ID_NUMBER = re.compile(
 Box = tuple[int, int, int, int]
 """(left, top, right, bottom) in image pixels."""
 
+CERTIFICATE_RESTRICTED_FIELDS = ("serial", "registry_number")
+"""Certificate fields whose boxes are blacked out (with the owners and the changes; see
+`pipeline.stages.certificate.RESTRICTED_FIELDS`)."""
+
 
 def mask_text(text: str, names: Iterable[str] = ()) -> str:
     """`text` with ID numbers and each of `names` (case- and diacritic-insensitive, NFC)
     replaced by blocks of the same length."""
     text = unicodedata.normalize("NFC", text)
-    text = ID_NUMBER.sub(lambda m: _blocks(m.group(0)), text)
-    for name in sorted({n for n in names if n and n.strip()}, key=len, reverse=True):
-        text = _name_pattern(name).sub(lambda m: _blocks(m.group(0)), text)
-    return text
+    spans = sensitive_spans(text, names)
+    if not spans:
+        return text
+    out, at = [], 0
+    for start, end in spans:
+        if end <= at:
+            continue
+        start = max(start, at)
+        out += [text[at:start], _blocks(text[start:end])]
+        at = end
+    out.append(text[at:])
+    return "".join(out)
+
+
+def sensitive_spans(text: str, names: Iterable[str] = ()) -> list[tuple[int, int]]:
+    """(start, end) of every ID number and every name in `text` (NFC), sorted.
+
+    Names are matched on a folded copy of the same length (lower case, no diacritics, đ → d),
+    so "TRAN THI BICH NGOC" as OCR may read it is found for "Trần Thị Bích Ngọc".
+    """
+    spans = [m.span() for m in ID_NUMBER.finditer(text)]
+    folded = _fold_same_length(text)
+    for name in sorted({n.strip() for n in names if n and n.strip()}, key=len, reverse=True):
+        spans += [m.span() for m in _name_pattern(name).finditer(folded)]
+    return sorted(spans)
 
 
 def _blocks(found: str) -> str:
     return "".join(c if c.isspace() else MASK for c in found)
 
 
+def _fold_char(c: str) -> str:
+    base = "".join(
+        d for d in unicodedata.normalize("NFD", c.lower()) if not unicodedata.combining(d)
+    )
+    base = base.replace("đ", "d")
+    return base if len(base) == 1 else c
+
+
+def _fold_same_length(text: str) -> str:
+    """Lower case without diacritics, one character for one, so positions carry over."""
+    return "".join(_fold_char(c) for c in text)
+
+
 def _name_pattern(name: str) -> re.Pattern[str]:
-    """The name's words in order, separated by any whitespace, matched ignoring case."""
-    words = unicodedata.normalize("NFC", name).split()
-    return re.compile(r"(?<!\w)" + r"\s+".join(map(re.escape, words)) + r"(?!\w)", re.IGNORECASE)
+    """The name's folded words in order, separated by any whitespace."""
+    words = _fold_same_length(unicodedata.normalize("NFC", name)).split()
+    return re.compile(r"(?<!\w)" + r"\s+".join(map(re.escape, words)) + r"(?!\w)")
 
 
 def owner_names(attributes: dict[str, Any]) -> list[str]:
@@ -100,3 +139,77 @@ def redact_image(data: bytes, boxes: Sequence[Box], fmt: str = "JPEG") -> bytes:
     buf = io.BytesIO()
     out.save(buf, format=fmt, quality=88)
     return buf.getvalue()
+
+
+def certificate_restrictions(
+    result: dict[str, Any] | None,
+) -> tuple[list[str], dict[int, list[Box]]]:
+    """What a certificate's extracted fields say must not be shown publicly: the owners' names
+    and ID numbers (to find in any text), and by 0-based page the boxes of the owners, of the
+    changes entries (transfers, mortgages) and of the serial and registry number."""
+    names: list[str] = []
+    areas: dict[int, list[Box]] = {}
+    if not result:
+        return names, areas
+    for owner in result.get("owners") or []:
+        names += [str(v) for v in (owner.get("name"), owner.get("id_number")) if v]
+        _add_area(areas, owner)
+    for change in result.get("changes") or []:
+        _add_area(areas, change)
+    provenance = result.get("provenance") or {}
+    for name in CERTIFICATE_RESTRICTED_FIELDS:
+        _add_area(areas, provenance.get(name))
+    return names, areas
+
+
+def _add_area(areas: dict[int, list[Box]], item: dict[str, Any] | None) -> None:
+    if item and item.get("box") and item.get("page") is not None:
+        left, top, right, bottom = (int(v) for v in item["box"])
+        areas.setdefault(int(item["page"]), []).append((left, top, right, bottom))
+
+
+def page_redactions(page: PageText, names: Iterable[str], areas: Sequence[Box] = ()) -> list[Box]:
+    """The boxes to black out on a page image: `areas`, and every word that is part of an ID
+    number or of one of `names` (the same matches `mask_text` masks, word by word)."""
+    names = list(names)
+    boxes = [tuple(a) for a in areas]
+    for line in page.lines():
+        text, starts = _joined(line)
+        for start, end in sensitive_spans(text, names):
+            boxes += [
+                w.box
+                for w, at in zip(line, starts, strict=True)
+                if at < end and at + len(_nfc(w.text)) > start
+            ]
+    return list(dict.fromkeys(tuple(int(v) for v in b) for b in boxes))
+
+
+def public_page_text(page: PageText, names: Iterable[str], areas: Sequence[Box] = ()) -> str:
+    """The page's text as the public may read it: `mask_text`, and when there are restricted
+    areas, the text rebuilt from its words with every word inside an area masked."""
+    if not areas:
+        return mask_text(page.text, names)
+    lines = [
+        " ".join(_blocks(w.text) if _inside(w, areas) else w.text for w in line)
+        for line in page.lines()
+    ]
+    return mask_text("\n".join(lines), names)
+
+
+def _nfc(text: str) -> str:
+    return unicodedata.normalize("NFC", text)
+
+
+def _joined(line: Sequence[Word]) -> tuple[str, list[int]]:
+    """The line's words joined by spaces, and where each word starts."""
+    starts, at = [], 0
+    for w in line:
+        starts.append(at)
+        at += len(_nfc(w.text)) + 1
+    return " ".join(_nfc(w.text) for w in line), starts
+
+
+def _inside(word: Word, areas: Sequence[Box]) -> bool:
+    x = (word.box[0] + word.box[2]) / 2
+    y = (word.box[1] + word.box[3]) / 2
+    return any(a[0] <= x <= a[2] and a[1] <= y <= a[3] for a in areas)

@@ -14,7 +14,7 @@ from pipeline.accounts import ensure_user
 from pipeline.bootstrap import Services
 from pipeline.uploads import Uploads
 from storage import BlobNotFoundError
-from web import routes_auth, routes_land, routes_public, routes_staff
+from web import routes_auth, routes_land, routes_public, routes_review, routes_staff
 from web.auth import LoginRequiredError, login_redirect
 from web.config import WebConfig
 from web.ratelimit import RateLimiter
@@ -48,7 +48,7 @@ def create_app(services: Services, config: WebConfig | None = None) -> FastAPI:
     _handlers(app)
     _middleware(app, config)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    for module in (routes_public, routes_auth, routes_land, routes_staff):
+    for module in (routes_public, routes_auth, routes_land, routes_review, routes_staff):
         app.include_router(module.router)
 
     @app.get("/healthz", include_in_schema=False)

@@ -38,10 +38,39 @@ def model_url(capture: Capture, public: bool) -> str:
     return f"/api/captures/{capture.id}/model.glb"
 
 
-def model_key(capture: Capture) -> str | None:
-    """The blob key of the capture's GLB model, once reconstruction has recorded one."""
+WEB_FACES = 200_000
+"""The most faces a level of detail may have to be what the viewer loads first."""
+
+
+def web_lod(capture: Capture) -> str | None:
+    """The level of detail the viewer loads: "100k" if there is one, else the largest with at
+    most WEB_FACES faces, else the smallest; None when the model has no levels."""
+    lods = list((capture.model or {}).get("lods") or {})
+    if not lods:
+        return None
+    if "100k" in lods:
+        return "100k"
+    sized = sorted((_faces(name), name) for name in lods)
+    small = [name for faces, name in sized if faces <= WEB_FACES]
+    return small[-1] if small else sized[0][1]
+
+
+def _faces(lod: str) -> int:
+    digits = lod.rstrip("kK")
+    if not digits.isdigit():
+        return 10**12
+    return int(digits) * (1000 if lod[-1:] in "kK" else 1)
+
+
+def model_key(capture: Capture, lod: str | None = None) -> str | None:
+    """The blob key of the capture's GLB model (or of its level of detail `lod`), once
+    reconstruction has recorded one; an uploaded GLB until then."""
     if capture.model:
+        if lod:
+            return capture.model["lods"].get(lod)
         return capture.model["glb_key"]
+    if lod:
+        return None
     if capture.media_type in MODEL_MEDIA_TYPES:
         return capture.blob_key  # an uploaded GLB is its own model
     return None

@@ -1,13 +1,15 @@
 """IIIF Presentation 3 manifests and a level-0 Image API service for public page images.
 
-Level 0 means fixed renditions only: `full/max/0/default.jpg` (capped at MAX_SIDE pixels) and
-the thumbnail size listed in `sizes`. Page images are rendered from the stored original on
-request; a cache or pre-cut tiles can come later without changing the URLs.
+Level 0 means fixed renditions only: `full/max/0/default.jpg` (capped at MAX_SIDE pixels).
+One canvas per page, in order, each with its own image service and size: a page read by the
+text run shows its upright, cleaned page image (the one its word boxes refer to), blacked out
+where it holds personal data (`web.pages`); other pages are rendered from the original.
 """
 
 from __future__ import annotations
 
 import io
+from dataclasses import dataclass
 from typing import Any
 
 from PIL import Image
@@ -20,68 +22,77 @@ CONTEXT_PRESENTATION = "http://iiif.io/api/presentation/3/context.json"
 CONTEXT_IMAGE = "http://iiif.io/api/image/3/context.json"
 
 
-def page_size(capture: Capture) -> tuple[int, int]:
-    """The full rendition's size (the original capped at MAX_SIDE)."""
-    width = int(capture.inspection.get("width") or MAX_SIDE)
-    height = int(capture.inspection.get("height") or MAX_SIDE)
-    scale = min(1.0, MAX_SIDE / max(width, height))
+def fit(width: int, height: int) -> tuple[int, int]:
+    """A size capped at MAX_SIDE on its longest side, as the full rendition has it."""
+    scale = min(1.0, MAX_SIDE / max(width, height, 1))
     return max(1, round(width * scale)), max(1, round(height * scale))
 
 
-def manifest(base: str, capture: Capture, label: str, pages: int, texts: list[str] | None) -> dict:
-    width, height = page_size(capture)
+def page_size(capture: Capture) -> tuple[int, int]:
+    """The full rendition's size of a page rendered from the original (capped at MAX_SIDE)."""
+    width = int(capture.inspection.get("width") or MAX_SIDE)
+    height = int(capture.inspection.get("height") or MAX_SIDE)
+    return fit(width, height)
+
+
+@dataclass(frozen=True)
+class Canvas:
+    page: int
+    """1-based page number (also the image service's path segment)."""
+    width: int
+    height: int
+    text: str | None = None
+    """The page's (already redacted) text, given as a supplementing annotation."""
+
+
+def manifest(base: str, capture: Capture, label: str, canvases: list[Canvas]) -> dict:
     mid = f"{base}/iiif/{capture.id}"
-    items = []
-    for page in range(1, pages + 1):
-        service = f"{mid}/{page}"
-        canvas: dict[str, Any] = {
-            "id": f"{mid}/canvas/{page}",
-            "type": "Canvas",
-            "label": {"none": [f"{page}"]},
-            "width": width,
-            "height": height,
-            "items": [
-                {
-                    "id": f"{mid}/canvas/{page}/page",
-                    "type": "AnnotationPage",
-                    "items": [
-                        {
-                            "id": f"{mid}/canvas/{page}/image",
-                            "type": "Annotation",
-                            "motivation": "painting",
-                            "target": f"{mid}/canvas/{page}",
-                            "body": {
-                                "id": f"{service}/full/max/0/default.jpg",
-                                "type": "Image",
-                                "format": "image/jpeg",
-                                "width": width,
-                                "height": height,
-                                "service": [
-                                    {"id": service, "type": "ImageService3", "profile": "level0"}
-                                ],
-                            },
-                        }
-                    ],
-                }
-            ],
-        }
-        if texts and page <= len(texts) and texts[page - 1]:
-            canvas["annotations"] = [_text_annotations(mid, page, texts[page - 1])]
-        items.append(canvas)
     return {
         "@context": CONTEXT_PRESENTATION,
         "id": f"{mid}/manifest.json",
         "type": "Manifest",
         "label": {"vi": [label]},
-        "thumbnail": [
+        "thumbnail": [{"id": f"{mid}/thumbnail.jpg", "type": "Image", "format": "image/jpeg"}],
+        "items": [_canvas(mid, c) for c in canvases],
+    }
+
+
+def _canvas(mid: str, c: Canvas) -> dict[str, Any]:
+    service = f"{mid}/{c.page}"
+    canvas: dict[str, Any] = {
+        "id": f"{mid}/canvas/{c.page}",
+        "type": "Canvas",
+        "label": {"none": [f"{c.page}"]},
+        "width": c.width,
+        "height": c.height,
+        "items": [
             {
-                "id": f"{base}/iiif/{capture.id}/thumbnail.jpg",
-                "type": "Image",
-                "format": "image/jpeg",
+                "id": f"{mid}/canvas/{c.page}/page",
+                "type": "AnnotationPage",
+                "items": [
+                    {
+                        "id": f"{mid}/canvas/{c.page}/image",
+                        "type": "Annotation",
+                        "motivation": "painting",
+                        "target": f"{mid}/canvas/{c.page}",
+                        "body": {
+                            "id": f"{service}/full/max/0/default.jpg",
+                            "type": "Image",
+                            "format": "image/jpeg",
+                            "width": c.width,
+                            "height": c.height,
+                            "service": [
+                                {"id": service, "type": "ImageService3", "profile": "level0"}
+                            ],
+                        },
+                    }
+                ],
             }
         ],
-        "items": items,
     }
+    if c.text:
+        canvas["annotations"] = [_text_annotations(mid, c.page, c.text)]
+    return canvas
 
 
 def _text_annotations(mid: str, page: int, text: str) -> dict:
@@ -106,8 +117,7 @@ def _text_annotations(mid: str, page: int, text: str) -> dict:
     }
 
 
-def image_info(base: str, capture: Capture, page: int) -> dict:
-    width, height = page_size(capture)
+def image_info(base: str, capture: Capture, page: int, width: int, height: int) -> dict:
     return {
         "@context": CONTEXT_IMAGE,
         "id": f"{base}/iiif/{capture.id}/{page}",
@@ -126,6 +136,17 @@ def render_page(blobs: BlobStore, capture: Capture, page: int) -> bytes:
         im.seek(page - 1)
         im.thumbnail((MAX_SIDE, MAX_SIDE))
         out = im.convert("RGB")
+    buf = io.BytesIO()
+    out.save(buf, format="JPEG", quality=85)
+    return buf.getvalue()
+
+
+def fit_jpeg(data: bytes) -> bytes:
+    """`data` (a JPEG) as is when within MAX_SIDE, else scaled down and re-encoded."""
+    with Image.open(io.BytesIO(data)) as im:
+        if max(im.size) <= MAX_SIDE and im.format == "JPEG":
+            return data
+        out = im.convert("RGB").resize(fit(*im.size), Image.Resampling.LANCZOS)
     buf = io.BytesIO()
     out.save(buf, format="JPEG", quality=85)
     return buf.getvalue()

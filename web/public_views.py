@@ -2,8 +2,9 @@
 
 A record id that is missing, unpublished, or not a record at all gives the same 404, so the
 portal does not reveal which ids exist. A capture is public only through a published record,
-and never when it is a land certificate (its page images show owners; the redacted
-derivative needs the certificate's field boxes, see `pipeline.redaction.redact_image`).
+and never when it is a land certificate. Pages of a public capture are still redacted: names
+of linked records' owners and ID numbers are masked in text and blacked out on the page image
+(by their word boxes), and so are the boxes a certificate's fields name (`web.pages`).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from models.capture import Capture
 from models.errors import NotFoundError
 from models.record import RESTRICTED_ATTRIBUTES, Record
 from pipeline.bootstrap import Services
-from pipeline.redaction import mask_text, owner_names, public_attributes
+from pipeline.redaction import public_attributes
 from pipeline.views import jsonable
 from search.documents import (
     PUBLIC_ATTRIBUTES,
@@ -26,8 +27,7 @@ from search.documents import (
     wgs84_geometry,
 )
 from web import hooks
-
-IMAGE_TYPES = frozenset({"image/png", "image/jpeg", "image/tiff", "image/jp2"})
+from web import pages as web_pages
 
 
 def public_record(services: Services, ident: UUID) -> Record:
@@ -58,15 +58,14 @@ def public_capture(services: Services, ident: UUID) -> tuple[Capture, list[Recor
     return capture, [r for r in records if r.published]
 
 
-def record_page_data(services: Services, record: Record) -> dict[str, Any]:
-    names = owner_names(record.attributes)
+def record_page_data(services: Services, record: Record, query: str = "") -> dict[str, Any]:
     captures = []
     for cid in record.captures:
         try:
-            capture, _ = public_capture(services, cid)
+            capture, records = public_capture(services, cid)
         except HTTPException:
             continue
-        captures.append(capture_data(services, capture, names, public=True))
+        captures.append(capture_data(services, capture, records, public=True, query=query))
     return jsonable(
         {
             "id": record.id,
@@ -82,21 +81,93 @@ def record_page_data(services: Services, record: Record) -> dict[str, Any]:
 
 
 def capture_data(
-    services: Services, capture: Capture, names: list[str], public: bool
+    services: Services,
+    capture: Capture,
+    records: list[Record],
+    public: bool,
+    query: str = "",
 ) -> dict[str, Any]:
-    texts = hooks.page_texts(capture, services.blobs)
-    if texts is not None and public:
-        texts = [mask_text(t, names) for t in texts]
-    pages = capture.inspection.get("pages") or 1
+    """What a record or capture page shows of a capture: each page's image URL and text (for
+    the public, masked and blacked out), where the query's words are on the image, the model."""
+    limits = web_pages.restrictions(capture, records) if public else None
+    shown = [
+        _page_entry(capture, page, limits, query) for page in web_pages.pages(services, capture)
+    ]
     return {
         "id": str(capture.id),
         "kind": capture.kind,
         "media_type": capture.media_type,
-        "pages": pages if capture.media_type in IMAGE_TYPES else 1,
-        "has_image": capture.thumbnail_key is not None,
-        "texts": texts,
-        "model_url": hooks.model_url(capture, public) if hooks.may_have_model(capture) else None,
+        "pages": shown,
+        "texts": [p["text"] or "" for p in shown] if capture.text else None,
+        "model": model_data(capture, public),
         "manifest": f"/iiif/{capture.id}/manifest.json",
+    }
+
+
+def _page_entry(
+    capture: Capture, page: web_pages.Page, limits: web_pages.Restrictions | None, query: str
+) -> dict[str, Any]:
+    if limits is None:
+        text, hidden = web_pages.staff_text(page), []
+    else:
+        text, hidden = web_pages.public_text(page, limits), web_pages.public_boxes(page, limits)
+    has_image = web_pages.has_image(capture, page)
+    return {
+        "n": page.n,
+        "status": page.status,
+        "image": image_url(capture, page.n, limits is not None) if has_image else None,
+        "text": text,
+        "mean_conf": page.outcome.get("mean_conf"),
+        "source": page.outcome.get("source"),
+        "engine": page.outcome.get("engine"),
+        "lang": page.outcome.get("lang"),
+        "error": page.outcome.get("message"),
+        "marks": web_pages.marks(page, query, hidden) if query else [],
+    }
+
+
+def image_url(capture: Capture, n: int, public: bool) -> str:
+    if public:
+        return f"/iiif/{capture.id}/{n}/full/max/0/default.jpg"
+    return f"/api/captures/{capture.id}/pages/{n}/image.jpg"
+
+
+MODEL_METRICS = (
+    "faces",
+    "points",
+    "bbox_m",
+    "surface_area_m2",
+    "volume_m3",
+    "rmse_m",
+    "fitness",
+    "registered_images",
+    "images",
+    "reprojection_error_px",
+)
+
+
+def model_data(capture: Capture, public: bool) -> dict[str, Any] | None:
+    """The viewer's GLB (a web level of detail when there is one), poster and metrics."""
+    if not hooks.may_have_model(capture):
+        return None
+    lod = hooks.web_lod(capture)
+    src = hooks.model_url(capture, public) + (f"?lod={lod}" if lod else "")
+    model = capture.model or {}
+    metrics = model.get("metrics") or {}
+    poster = None
+    if model.get("preview_key"):
+        poster = (
+            f"/public/captures/{capture.id}/preview.png"
+            if public
+            else f"/api/captures/{capture.id}/preview.png"
+        )
+    return {
+        "src": src,
+        "lod": lod,
+        "poster": poster,
+        "method": model.get("method"),
+        "run": model.get("run"),
+        "metrics": {k: metrics[k] for k in MODEL_METRICS if metrics.get(k) is not None},
     }
 
 

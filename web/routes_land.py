@@ -12,16 +12,18 @@ from uuid import UUID
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse
 
+from models.errors import NotFoundError
 from models.record import Record
 from pipeline.accounts import Principal, record_restricted_read
 from pipeline.bootstrap import Services
 from pipeline.redaction import restricted_names
-from pipeline.views import jsonable, record_view
+from pipeline.views import fields_view, jsonable, record_view
 from search.documents import record_title, wgs84_geometry
 from search.query import Query as SearchQuery
 from search.query import QueryError
 from web.auth import Officer, client_address
 from web.land import LookupProblemError, find_parcels, moment, parcel_as_of
+from web.public_views import capture_data
 from web.searching import run
 from web.templating import render
 
@@ -106,7 +108,27 @@ def parcel_page(
     request: Request, who: Officer, ident: UUID, on: str = "", at: str = ""
 ) -> HTMLResponse:
     data = _parcel(request, who, ident, on, at)
-    return render(request, "parcel.html", parcel=data, on=on, at=at)
+    return render(
+        request, "parcel.html", parcel=data, on=on, at=at, documents=_documents(request, data)
+    )
+
+
+def _documents(request: Request, data: dict[str, Any]) -> list[dict[str, Any]]:
+    """The parcel's documents with their page images and text, unredacted: officers see the
+    certificates as they are; each image they load is an audited read (`routes_review`)."""
+    svc = _svc(request)
+    record = svc.store.record(UUID(data["id"]))
+    out = []
+    for cid in data.get("documents") or []:
+        try:
+            capture = svc.store.capture(UUID(cid))
+        except NotFoundError:
+            continue
+        shown = capture_data(svc, capture, [record], public=False)
+        shown["name"] = capture.original_names[0]
+        shown["fields"] = fields_view(capture) if capture.fields else None
+        out.append(shown)
+    return out
 
 
 @router.get("/api/land/parcels/{ident}")

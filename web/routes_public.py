@@ -15,13 +15,11 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
 
 from pipeline.bootstrap import Services
-from pipeline.redaction import owner_names
 from search.query import QueryError
 from web import hooks, iiif
+from web import pages as web_pages
 from web.auth import client_address, principal
 from web.public_views import (
-    IMAGE_TYPES,
-    capture_data,
     public_capture,
     public_history,
     public_record,
@@ -31,6 +29,7 @@ from web.searching import PUBLIC_FACETS, build_query, run
 from web.templating import render
 
 router = APIRouter(tags=["public"])
+CACHE = {"Cache-Control": "public, max-age=3600"}
 Facets = Annotated[list[str], Query(description='filters "name=value", e.g. rank=quốc gia')]
 
 
@@ -92,7 +91,7 @@ def record_page(request: Request, ident: UUID, q: str = "") -> HTMLResponse:
     return render(
         request,
         "record.html",
-        record=record_page_data(svc, record),
+        record=record_page_data(svc, record, q),
         history=public_history(svc, record),
         q=q,
     )
@@ -112,58 +111,97 @@ def public_record_history(request: Request, ident: UUID) -> list:
 
 @router.get("/iiif/{ident}/manifest.json")
 def manifest(request: Request, ident: UUID) -> JSONResponse:
-    """IIIF Presentation 3 manifest of a published capture."""
+    """IIIF Presentation 3 manifest of a published capture: one canvas per page, in order,
+    each with a level-0 image service and the page's (masked) text."""
     svc = services_of(request)
     capture, records = public_capture(svc, ident)
-    names = [n for r in records for n in owner_names(r.attributes)]
-    data = capture_data(svc, capture, names, public=True)
-    label = str(records[0].attributes.get("name") or capture.meta.get("title") or capture.id)
-    body = iiif.manifest(_base(request), capture, label, data["pages"], data["texts"])
+    limits = web_pages.restrictions(capture, records)
+    canvases = []
+    for page in web_pages.pages(svc, capture):
+        if not web_pages.has_image(capture, page):
+            continue
+        width, height = web_pages.size(svc, capture, page)
+        text = web_pages.public_text(page, limits)
+        canvases.append(iiif.Canvas(page.n, width, height, text))
+    label = str(
+        (records[0].attributes.get("name") if records else None)
+        or capture.meta.get("title")
+        or capture.id
+    )
+    body = iiif.manifest(_base(request), capture, label, canvases)
     return JSONResponse(body, headers={"Access-Control-Allow-Origin": "*"})
 
 
 @router.get("/iiif/{ident}/thumbnail.jpg", include_in_schema=False)
-def iiif_thumbnail(request: Request, ident: UUID) -> Response:
+async def iiif_thumbnail(request: Request, ident: UUID) -> Response:
+    """The first page, small; made from the redacted page image once the page was read."""
     svc = services_of(request)
-    capture, _ = public_capture(svc, ident)
-    if capture.thumbnail_key is None:
+    capture, records = public_capture(svc, ident)
+    page = web_pages.page_of(svc, capture, 1)
+    if page is not None and page.image_key:
+        data = await run_in_threadpool(_public_image, svc, capture, records, page)
+        body = await run_in_threadpool(web_pages.thumbnail, data, svc.settings.thumbnail_px)
+    elif capture.thumbnail_key is not None:
+        body = svc.blobs.read_bytes(capture.thumbnail_key)
+    else:
         raise HTTPException(404, "no thumbnail yet")
-    return Response(svc.blobs.read_bytes(capture.thumbnail_key), media_type="image/jpeg")
+    return Response(body, media_type="image/jpeg", headers=CACHE)
 
 
 @router.get("/iiif/{ident}/{page}/info.json")
 def image_info(request: Request, ident: UUID, page: int) -> JSONResponse:
     """IIIF Image API 3, level 0."""
-    capture = _page(request, ident, page)
-    body = iiif.image_info(_base(request), capture, page)
+    svc = services_of(request)
+    capture, _ = public_capture(svc, ident)
+    found = _page(svc, capture, page)
+    width, height = web_pages.size(svc, capture, found)
+    body = iiif.image_info(_base(request), capture, page, width, height)
     return JSONResponse(body, headers={"Access-Control-Allow-Origin": "*"})
 
 
 @router.get("/iiif/{ident}/{page}/full/{size}/0/default.jpg", include_in_schema=False)
 async def image(request: Request, ident: UUID, page: int, size: str) -> Response:
-    capture = _page(request, ident, page)
-    width, height = iiif.page_size(capture)
+    """The page image; personal data on it blacked out (see `web.pages`)."""
+    svc = services_of(request)
+    capture, records = public_capture(svc, ident)
+    found = _page(svc, capture, page)
+    width, height = web_pages.size(svc, capture, found)
     if size not in ("max", f"{width},{height}", f"{width},"):
         raise HTTPException(400, "level 0: only full/max is available")
-    if capture.media_type not in IMAGE_TYPES:
-        if page != 1 or capture.thumbnail_key is None:
-            raise HTTPException(404, "no image of this page")
-        data = services_of(request).blobs.read_bytes(capture.thumbnail_key)
-    else:
-        data = await run_in_threadpool(iiif.render_page, services_of(request).blobs, capture, page)
+    data = await run_in_threadpool(_public_image, svc, capture, records, found)
     return Response(
-        data, media_type="image/jpeg", headers={"Cache-Control": "public, max-age=3600"}
+        data,
+        media_type="image/jpeg",
+        headers={**CACHE, "Access-Control-Allow-Origin": "*"},
     )
 
 
+def _public_image(svc: Services, capture, records, page: web_pages.Page) -> bytes:
+    limits = web_pages.restrictions(capture, records)
+    data = web_pages.image(svc, capture, page, web_pages.public_boxes(page, limits))
+    if data is None:
+        raise HTTPException(404, "no image of this page")
+    return data
+
+
 @router.get("/public/captures/{ident}/model.glb", include_in_schema=False)
-def public_model(request: Request, ident: UUID) -> Response:
+def public_model(request: Request, ident: UUID, lod: str | None = None) -> Response:
     svc = services_of(request)
     capture, _ = public_capture(svc, ident)
-    key = hooks.model_key(capture)
+    key = hooks.model_key(capture, lod)
     if key is None:
         raise HTTPException(404, "no 3D model yet")
     return StreamingResponse(stream_blob(svc, key), media_type="model/gltf-binary")
+
+
+@router.get("/public/captures/{ident}/preview.png", include_in_schema=False)
+def public_preview(request: Request, ident: UUID) -> Response:
+    svc = services_of(request)
+    capture, _ = public_capture(svc, ident)
+    key = (capture.model or {}).get("preview_key")
+    if key is None:
+        raise HTTPException(404, "no preview yet")
+    return Response(svc.blobs.read_bytes(key), media_type="image/png", headers=CACHE)
 
 
 def stream_blob(svc: Services, key: str) -> Iterator[bytes]:
@@ -172,12 +210,11 @@ def stream_blob(svc: Services, key: str) -> Iterator[bytes]:
             yield chunk
 
 
-def _page(request: Request, ident: UUID, page: int):
-    capture, _ = public_capture(services_of(request), ident)
-    pages = capture.inspection.get("pages") or 1
-    if not 1 <= page <= (pages if capture.media_type in IMAGE_TYPES else 1):
+def _page(svc: Services, capture, n: int) -> web_pages.Page:
+    page = web_pages.page_of(svc, capture, n)
+    if page is None or not web_pages.has_image(capture, page):
         raise HTTPException(404, "no such page")
-    return capture
+    return page
 
 
 def map_items(hits: list[dict]) -> list[dict]:

@@ -24,7 +24,7 @@ from pipeline.errors import InputRejectedError
 from pipeline.handlers import retry_failed
 from pipeline.ingest import Ingestor, IngestResult
 from pipeline.inputs import Item
-from pipeline.redaction import owner_names, restricted_names
+from pipeline.redaction import restricted_names
 from pipeline.sidecar import CaptureMeta, validate
 from pipeline.text_handlers import PAGE_SEPARATOR, full_text, page_text
 from pipeline.uploads import (
@@ -38,9 +38,10 @@ from search.documents import record_title
 from search.query import QueryError
 from web import review
 from web.auth import Archivist, Staff, client_address
-from web.hooks import model_key
+from web.hooks import model_key, page_texts
 from web.multipart import receive_form
 from web.public_views import capture_data
+from web.routes_review import linked_records
 from web.searching import build_query, run
 from web.templating import render
 
@@ -104,24 +105,33 @@ def staff_home(request: Request, who: Archivist, q: str = "") -> HTMLResponse:
 
 
 @router.get("/staff/captures/{ident}", response_class=HTMLResponse, include_in_schema=False)
-def capture_page(request: Request, who: Archivist, ident: UUID) -> HTMLResponse:
+def capture_page(request: Request, who: Archivist, ident: UUID, q: str = "") -> HTMLResponse:
+    """A capture: live progress, its pages beside their text, the review of a certificate's
+    fields (a crop of each field's box, the corner polygon on the map), the 3D model."""
     svc = _svc(request)
     capture = svc.store.capture(ident)
-    data = capture_view(capture)
-    linked = []
-    for rid in capture.links:
-        try:
-            r = svc.store.record(rid)
-            linked.append({"id": str(rid), "title": record_title(r), "published": r.published})
-        except NotFoundError:
-            continue
+    records = linked_records(svc, capture)
+    linked = [
+        {"id": str(r.id), "title": record_title(r), "published": r.published} for r in records
+    ]
+    fields = fields_view(capture)
+    if fields.get("owners") or fields.get("changes"):
+        record_restricted_read(
+            svc.store, who, ident, ["owners", "changes"], "capture review page",
+            client_address(request),
+        )  # fmt: skip
     return render(
         request,
         "capture.html",
-        capture=data,
-        detail=capture_data(svc, capture, [], public=False),
+        capture=capture_view(capture),
+        detail=capture_data(svc, capture, records, public=False, query=q),
+        progress=review.progress(capture),
+        fields=fields if capture.fields else None,
+        field_rows=review.field_rows(capture),
+        corners=review.corners_wgs84(fields.get("corners") or []),
         linked=linked,
         history=history_view(svc.store.history(ident)),
+        q=q,
     )
 
 
@@ -141,11 +151,7 @@ def record_page(request: Request, who: Archivist, ident: UUID) -> HTMLResponse:
     captures = []
     for cid in record.captures:
         try:
-            captures.append(
-                capture_data(
-                    svc, svc.store.capture(cid), owner_names(record.attributes), public=False
-                )
-            )
+            captures.append(capture_data(svc, svc.store.capture(cid), [record], public=False))
         except NotFoundError:
             continue
     return render(
@@ -282,7 +288,7 @@ def _upload_json(info) -> dict:
 def capture_json(request: Request, who: Staff, ident: UUID) -> dict:
     svc = _svc(request)
     capture = svc.store.capture(ident)
-    return {**capture_view(capture), "text": capture_data(svc, capture, [], public=False)["texts"]}
+    return {**capture_view(capture), "text": page_texts(capture, svc.blobs)}
 
 
 @router.get("/api/captures/{ident}/history")
@@ -371,9 +377,7 @@ def correct_capture_fields(
 def capture_model(request: Request, who: Staff, ident: UUID, lod: str | None = None) -> Response:
     svc = _svc(request)
     capture = svc.store.capture(ident)
-    key = model_key(capture)
-    if lod and capture.model:
-        key = capture.model["lods"].get(lod)
+    key = model_key(capture, lod)
     if not key:
         raise HTTPException(404, "no model yet")
     return Response(svc.blobs.read_bytes(key), media_type="model/gltf-binary")

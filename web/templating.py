@@ -30,6 +30,20 @@ def safe_highlight(snippet: str) -> Markup:
     return Markup("").join(parts)
 
 
+def metric(value: Any, name: str = "") -> str:
+    """A model metric for people: sizes in metres to the millimetre, errors in millimetres."""
+    if isinstance(value, (list, tuple)):
+        return " × ".join(metric(v) for v in value) + (" m" if name == "bbox_m" else "")
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        return str(value)
+    if name == "rmse_m":
+        return f"{value * 1000:.2f} mm"
+    if isinstance(value, int):
+        return f"{value:,}".replace(",", " ")
+    unit = {"surface_area_m2": " m²", "volume_m3": " m³", "reprojection_error_px": " px"}
+    return f"{value:.3f}".rstrip("0").rstrip(".") + unit.get(name, "")
+
+
 def _environment() -> Environment:
     env = Environment(
         loader=FileSystemLoader(TEMPLATES),
@@ -38,6 +52,7 @@ def _environment() -> Environment:
         lstrip_blocks=True,
     )
     env.filters["highlight"] = safe_highlight
+    env.filters["metric"] = metric
     return env
 
 

@@ -90,7 +90,8 @@ def test_iiif_manifest_and_level0_image(svc, public, tmp_path):
     image = public.get(body["id"].replace("http://testserver", ""))
     assert image.headers["content-type"] == "image/jpeg" and image.content[:2] == b"\xff\xd8"
     page = public.get(f"/records/{site_id_of(svc)}").text
-    assert f"/iiif/{cid}/manifest.json" in page and f"/iiif/{cid}/thumbnail.jpg" in page
+    assert f"/iiif/{cid}/manifest.json" in page and f"/iiif/{cid}/1/full/max/0/default.jpg" in page
+    assert public.get(f"/iiif/{cid}/thumbnail.jpg").status_code == 200
 
 
 def site_id_of(svc):

@@ -48,10 +48,11 @@
       var viewer = document.createElement("model-viewer");
       viewer.setAttribute("src", URL.createObjectURL(blob));
       viewer.dataset.source = src;
+      if (slot.dataset.poster) viewer.setAttribute("poster", slot.dataset.poster);
       viewer.setAttribute("camera-controls", "");
       viewer.setAttribute("loading", "eager");
       viewer.setAttribute("alt", slot.querySelector("h3").textContent);
-      slot.appendChild(viewer);
+      slot.insertBefore(viewer, slot.querySelector("dl.metrics"));
       slot.hidden = false;
     });
   }

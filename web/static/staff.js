@@ -90,19 +90,90 @@
     });
   }
 
-  function liveState(el) {
-    fetch("/api/captures/" + el.dataset.id).then(json).then(function (c) {
-      el.textContent = c.state;
-      if (c.state === "pending") setTimeout(function () { liveState(el); }, 1000);
-      else if (el.dataset.was === "pending") location.reload();
-      el.dataset.was = c.state;
+  // The capture page: poll the progress route while the capture is pending, redraw the runs,
+  // stages and failures, and reload once it settles (its pages and text are then complete).
+  function text(tag, value, cls) {
+    var el = document.createElement(tag);
+    el.textContent = value;
+    if (cls) el.className = cls;
+    return el;
+  }
+
+  function drawProgress(box, p) {
+    var runs = box.querySelector("ul.runs"), stages = box.querySelector("ul.stages");
+    var failures = box.querySelector(".failures");
+    runs.textContent = "";
+    p.text_runs.forEach(function (r) {
+      var li = text("li", r.run + (r.lang ? " (" + r.lang + ")" : "") + ": ");
+      li.dataset.run = r.run;
+      li.appendChild(text("span", String(r.done), "read"));
+      li.appendChild(document.createTextNode(" / " + r.pages + (r.failed ? ", " : "")));
+      if (r.failed) li.appendChild(text("span", r.failed + " ✗", "error"));
+      runs.appendChild(li);
     });
+    stages.textContent = "";
+    p.stages.forEach(function (s) {
+      var li = text("li", s.stage + ": " + s.status, "stage-" + s.status);
+      li.dataset.stage = s.stage;
+      stages.appendChild(li);
+    });
+    var list = failures.querySelector("ul");
+    list.textContent = "";
+    p.failed.forEach(function (f) { list.appendChild(text("li", f.stage + ": " + f.error_class + ": " + f.message)); });
+    failures.hidden = !p.retryable;
+    document.getElementById("state").textContent = p.state;
+  }
+
+  function pollProgress(box) {
+    fetch("/api/captures/" + box.dataset.id + "/progress", { credentials: "same-origin" }).then(json).then(function (p) {
+      var was = box.dataset.state;
+      box.dataset.state = p.state;
+      drawProgress(box, p);
+      if (p.state === "pending") setTimeout(function () { pollProgress(box); }, 1500);
+      else if (was === "pending") location.reload();
+    }).catch(function () { setTimeout(function () { pollProgress(box); }, 5000); });
+  }
+
+  function onRetry(ev) {
+    ev.preventDefault();
+    var form = ev.target, box = document.getElementById("progress");
+    fetch(form.dataset.api, { method: "POST", credentials: "same-origin" }).then(json).then(function () {
+      box.dataset.state = "pending";
+      form.closest(".failures").hidden = true;
+      pollProgress(box);
+    }).catch(function (e) { alert(e.message); });
+  }
+
+  function onCorrect(ev) {
+    ev.preventDefault();
+    var form = ev.target, values = {}, n = 0;
+    Array.prototype.forEach.call(form.querySelectorAll("input[name^='field.']"), function (input) {
+      if (input.value === input.dataset.value) return;
+      var v = input.value.trim();
+      if (input.dataset.number === "1" && v !== "") {
+        var x = Number(v.replace(/\s/g, "").replace(",", "."));
+        if (!isNaN(x)) v = x;
+      }
+      values[input.name.slice(6)] = v;
+      n += 1;
+    });
+    var status = form.querySelector(".status");
+    if (!n) { status.textContent = "—"; return; }
+    fetch(form.dataset.api, {
+      method: "POST", credentials: "same-origin", headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ values: values, reason: form.elements.reason.value }),
+    }).then(json).then(function () { location.reload(); })
+      .catch(function (e) { status.textContent = e.message; status.className = "status error"; });
   }
 
   document.addEventListener("DOMContentLoaded", function () {
     var form = document.getElementById("upload");
     if (form) form.addEventListener("submit", onSubmit);
-    var state = document.getElementById("state");
-    if (state && state.textContent === "pending") { state.dataset.was = "pending"; liveState(state); }
+    var box = document.getElementById("progress");
+    if (box && box.dataset.state === "pending") pollProgress(box);
+    var retry = document.getElementById("retry");
+    if (retry) retry.addEventListener("submit", onRetry);
+    var fields = document.getElementById("correct-fields");
+    if (fields) fields.addEventListener("submit", onCorrect);
   });
 })();
