@@ -31,6 +31,7 @@ SCRIPTS = {
     "certificates": "bench_certificates.py",
     "photogrammetry": "bench_photogrammetry.py",
     "3d": "bench_3d.py",
+    "load": "bench_load.py",
 }
 
 
