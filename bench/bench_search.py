@@ -223,8 +223,8 @@ def bench_build(root: Path, records: list) -> tuple[list[dict], Any]:
     n = len(documents)
     note = (
         f"TantivyIndex.upsert, batches of {BATCH} (a version check, 3 text groups x 2 forms, "
-        "facets, numbers, envelope, JSON stored; one commit each); baseline: raw tantivy, one "
-        "stored id + one text field, same batches and commits"
+        "facets, numbers, envelope and its tiles, JSON stored; one commit each); baseline: "
+        "raw tantivy, one stored id + one text field, same batches and commits"
     )
     return [row(f"index build, {n:,} documents", "documents/s", n / t.s, n / raw_s, "", note)], (
         index

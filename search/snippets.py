@@ -23,16 +23,22 @@ WORD = re.compile(r"\w+")
 SPACE = re.compile(r"\s+")
 
 
-def highlight(sources: Sequence[str], parsed: ParsedText, width: int = SNIPPET_CHARS) -> str:
+def highlight(
+    sources: Sequence[str],
+    parsed: ParsedText,
+    width: int = SNIPPET_CHARS,
+    match: Matcher | None = None,
+) -> str:
     """A window of the first source with a match, matches in <mark>, everything escaped.
 
     The window opens at the first exact match if there is one, else at the first typo or
     prefix match (so "si" as a prefix does not pull the window to an early "sit"). Typo
     distances are computed only for the words inside the window, unless no word matches
-    exactly: a long OCR text costs a set lookup per word.
+    exactly: a long OCR text costs a set lookup per word. Pass one `match` for all the hits
+    of a page: it remembers each word it has judged, and hits share most of their words.
     """
-    match = Matcher(parsed)
-    for source in sources:
+    match = match or Matcher(parsed)
+    for source in sources if match.any else ():  # no words (a filter or place only): no marks
         words = list(WORD.finditer(source[:MAX_SCAN_CHARS]))
         anchor = _anchor(words, match)
         if anchor is not None:
@@ -60,6 +66,7 @@ class Matcher:
         self._prefixes = tuple(w.folded for w in words if w.prefix and len(w.folded) >= 2)
         self._fuzzy = [(w.folded, d) for w in words if w.fuzzy and (d := fuzzy_distance(w.folded))]
         self._seen: dict[str, int] = {}
+        self.any = bool(self._exact)
 
     def exact(self, word: str) -> bool:
         return _folded(word) in self._exact

@@ -27,8 +27,9 @@ from tantivy import Query as TQuery
 from search.documents import flatten_text
 from search.index import Document, SearchIndex, SearchUnavailableError
 from search.query import Hit, Query, SearchResult, check
-from search.snippets import highlight
+from search.snippets import Matcher, highlight
 from search.tantivy_query import (
+    FEW_FOR_TYPOS,
     ParsedText,
     PlaceTest,
     check_names,
@@ -173,14 +174,19 @@ class TantivyIndex(SearchIndex):
     def search(self, query: Query) -> SearchResult:
         check(query)
         check_names(query)
-        parsed = parse_text(query.text)
-        compiled = compile_query(query, parsed)
         searcher = self._index.searcher()
-        if needs_places(query):
-            ranked, total, facets = _search_places(searcher, compiled, query, parsed)
+        parsed = parse_text(query.text)
+        strict = parsed.strict()
+        ranked, total, facets = _run(searcher, query, strict)
+        if strict is not parsed and total < FEW_FOR_TYPOS:  # too little: forgive typos
+            ranked, total, facets = _run(searcher, query, parsed)
         else:
-            ranked, total, facets = _search_ranked(searcher, compiled, query)
-        hits = [_hit(searcher.doc(address), score, query.role, parsed) for score, address in ranked]
+            parsed = strict  # snippets mark what matched
+        match = Matcher(parsed)  # one for the page: hits share most of their words
+        hits = [
+            _hit(searcher.doc(address), score, query.role, parsed, match)
+            for score, address in ranked
+        ]
         return SearchResult(total=total, hits=hits, facets=facets)
 
     # -- follower positions ------------------------------------------------
@@ -245,6 +251,15 @@ def _latest_per_id(documents: Iterable[Document]) -> dict[str, Document]:
 Ranked = list[tuple[float, Any]]
 
 
+def _run(
+    searcher: tantivy.Searcher, query: Query, parsed: ParsedText
+) -> tuple[Ranked, int, dict[str, dict[str, int]]]:
+    compiled = compile_query(query, parsed)
+    if needs_places(query):
+        return _search_places(searcher, compiled, query, parsed)
+    return _search_ranked(searcher, compiled, query)
+
+
 def _search_ranked(
     searcher: tantivy.Searcher, compiled: TQuery, query: Query
 ) -> tuple[Ranked, int, dict[str, dict[str, int]]]:
@@ -294,12 +309,13 @@ def _distances(searcher: tantivy.Searcher, addresses: list[Any], test: PlaceTest
 
 def _shape_passes(searcher: tantivy.Searcher, addresses: list[Any], test: PlaceTest) -> list:
     """Whether each candidate's geometry passes; read from the stored document only when its
-    envelope (a fast field) does not settle it."""
+    envelope (fast fields) meets the query but does not settle it."""
     if test.query.containing is None and test.query.intersecting is None:
         return [True] * len(addresses)
     columns = [searcher.fast_field_values(name, addresses) for name in GEO_FIELDS]
     return [
-        test.settled(box) or test.shape(place_of(from_tantivy(searcher.doc(a), False)))
+        test.meets(box)
+        and (test.settled(box) or test.shape(place_of(from_tantivy(searcher.doc(a), False))))
         for a, box in zip(addresses, zip(*columns, strict=True), strict=True)
     ]
 
@@ -316,7 +332,7 @@ def _count_facets(
     return {n: dict(c.most_common(FACET_BUCKETS)) for n, c in counts.items()}
 
 
-def _hit(t: tantivy.Document, score: float, role: str, parsed: ParsedText) -> Hit:
+def _hit(t: tantivy.Document, score: float, role: str, parsed: ParsedText, match: Matcher) -> Hit:
     officer = role == "officer"
     doc = from_tantivy(t, restricted=officer)
     fields = {**doc.public, **doc.restricted} if officer else dict(doc.public)
@@ -327,7 +343,7 @@ def _hit(t: tantivy.Document, score: float, role: str, parsed: ParsedText) -> Hi
         id=doc.id,
         title=doc.title,
         score=float(score),
-        highlight=highlight(sources, parsed),
+        highlight=highlight(sources, parsed, match=match),
         kind=doc.kind,
         fields=fields,
     )

@@ -6,9 +6,13 @@ characters, 2 from 8) and, for the word being typed last, folded prefixes. Words
 required up to three of them, then three in four. Quoted text is a phrase. An accented query
 therefore ranks its exact spelling first, and any spelling still finds the rest.
 
-Places are filtered in two steps: range queries on fast fields narrow to candidates (the box
-around `near`, the envelope fields of `tantivy_schema.GEO_FIELDS` for `containing` and
-`intersecting`), then `PlaceTest` decides each candidate exactly (haversine distance,
+Typo matching is the costly part (a fuzzy word expands to every indexed word near it, "linh"
+to "minh" and "lich"), so the index first runs the query without it (`ParsedText.strict`) and
+forgives typos only when that finds fewer than `FEW_FOR_TYPOS` documents.
+
+Places are filtered in two steps: the index narrows to candidates (range queries on `lat` and
+`lon` for the box around `near`, `search.tiles` terms for `containing` and `intersecting`),
+then `PlaceTest` decides each candidate exactly (envelope, haversine distance,
 point-in-polygon, polygon intersection).
 """
 
@@ -26,10 +30,13 @@ from tantivy import Query as TQuery
 
 from search.geometry import Envelope, contains_point, envelope_inside, intersects_polygon
 from search.query import FACETS, KEYS, MAX_QUERY_CHARS, RANGES, Query, QueryError
-from search.tantivy_schema import ANALYZER, GROUPS, KEY_FIELDS, SCHEMA
+from search.tantivy_schema import ANALYZER, GROUPS, KEY_FIELDS, SCHEMA, TILES
 from search.text import certificate_key, fold, normalise
+from search.tiles import point_tiles, region_tiles
 
 MAX_WORDS = 32
+FEW_FOR_TYPOS = 10
+"""Below this many matches of the words as written (and prefixed), typos are forgiven too."""
 KM_PER_DEGREE = 111.195
 EARTH_KM = 6371.0088
 
@@ -64,6 +71,12 @@ class ParsedText:
 
     def all_words(self) -> list[Word]:
         return [*self.words, *(w for p in self.phrases for w in p)]
+
+    def strict(self) -> ParsedText:
+        """The same words without typo matching (itself when no word would match a typo)."""
+        if not any(w.fuzzy and fuzzy_distance(w.folded) for w in self.words):
+            return self
+        return replace(self, words=[replace(w, fuzzy=False) for w in self.words])
 
 
 QUOTED = re.compile(r'"([^"]*)"')
@@ -185,7 +198,7 @@ def _filters(query: Query) -> list[TQuery]:
     for name in KEYS:
         if value := getattr(query, name):
             filters.append(_term(KEY_FIELDS[name], certificate_key(value)))
-    filters += _envelope_filters(query)
+    filters += _tile_filters(query)
     box = _box(query)
     if box is not None:
         min_lat, min_lon, max_lat, max_lon = box
@@ -229,24 +242,14 @@ def _near_box(lat: float, lon: float, km: float) -> tuple[float, float, float, f
     return max(-90.0, lat - dlat), min_lon, min(90.0, lat + dlat), max_lon
 
 
-def _envelope_filters(query: Query) -> list[TQuery]:
-    """Documents whose geometry's envelope could contain the point or meet the region."""
+def _tile_filters(query: Query) -> list[TQuery]:
+    """Documents whose geometry's envelope may contain the point or meet the region."""
     filters = []
     if (p := query.containing) is not None:
-        filters += [
-            _range("min_lon", None, p.lon),
-            _range("max_lon", p.lon, None),
-            _range("min_lat", None, p.lat),
-            _range("max_lat", p.lat, None),
-        ]
+        filters.append(TQuery.term_set_query(SCHEMA, TILES, point_tiles(p.lon, p.lat)))
     if query.intersecting is not None:
-        west, south, east, north = query.intersecting.envelope()
-        filters += [
-            _range("min_lon", None, east),
-            _range("max_lon", west, None),
-            _range("min_lat", None, north),
-            _range("max_lat", south, None),
-        ]
+        tiles = region_tiles(query.intersecting.envelope())
+        filters.append(TQuery.term_set_query(SCHEMA, TILES, tiles))
     return filters
 
 
@@ -268,6 +271,22 @@ class PlaceTest:
             return 0.0
         km = haversine_km(near.lat, near.lon, lat, lon)
         return km if km <= near.km else None
+
+    def meets(self, box: Envelope) -> bool:
+        """Whether the envelope holds the `containing` point and meets the `intersecting`
+        region's envelope (the tiles only narrowed to their neighbourhood)."""
+        q = self.query
+        if any(v is None for v in box):
+            return False
+        west, south, east, north = box
+        if (p := q.containing) is not None and not (
+            west <= p.lon <= east and south <= p.lat <= north
+        ):
+            return False
+        if q.intersecting is not None:
+            r_west, r_south, r_east, r_north = q.intersecting.envelope()
+            return west <= r_east and r_west <= east and south <= r_north and r_south <= north
+        return True
 
     def settled(self, box: Envelope) -> bool:
         """Whether the envelope alone proves every shape test (no geometry need be read):

@@ -9,8 +9,9 @@ data, searched only for officers):
 - `<group>_folded`: `search.text.fold` (no diacritics, đ → d), so "dong da" finds "Đống Đa".
 
 Facets and filters are raw string fields (`FACETS`); numbers are f64 fast fields (`RANGES`, and
-the envelope of a document's geometry, `GEO_FIELDS`, which narrows land queries before the
-exact test); certificate numbers are raw `KEYS` fields holding `search.text.certificate_key`.
+the envelope of a document's geometry, `GEO_FIELDS`); `tiles` holds the `search.tiles` terms of
+that envelope, which narrow land queries before the exact test; certificate numbers are raw
+`KEYS` fields holding `search.text.certificate_key`.
 The whole document is stored as JSON in two byte fields, `public` and `restricted`, so a public
 hit never even reads the restricted one.
 """
@@ -28,6 +29,7 @@ from search.geometry import envelope, point_shape
 from search.index import Document
 from search.query import FACETS, KEYS, RANGES
 from search.text import certificate_keys, fold, normalise
+from search.tiles import document_tiles
 
 GROUPS = ("names", "body", "restricted")
 NAME_KEYS = frozenset({"name", "aliases"})
@@ -36,6 +38,7 @@ MAX_FACET_CHARS = 200
 GEO_FIELDS = ("min_lon", "min_lat", "max_lon", "max_lat")
 """The envelope of a document's geometry (its point when it has no shape)."""
 KEY_FIELDS = {name: f"key_{name}" for name in KEYS}
+TILES = "tiles"
 
 
 class IncompatibleIndexError(RuntimeError):
@@ -50,6 +53,7 @@ def build_schema() -> tantivy.Schema:
         b.add_text_field(name, stored=True, fast=True, tokenizer_name="raw")
     for name in KEY_FIELDS.values():
         b.add_text_field(name, tokenizer_name="raw")
+    b.add_text_field(TILES, tokenizer_name="raw")
     for group in GROUPS:
         b.add_text_field(f"{group}_exact", tokenizer_name="default")
         b.add_text_field(f"{group}_folded", tokenizer_name="default")
@@ -85,8 +89,13 @@ def to_tantivy(doc: Document) -> tantivy.Document:
         for value in values:
             t.add_text(name, value)
     _add_text(t, doc)
-    for name, number in _numbers(doc).items():
+    numbers = _numbers(doc)
+    for name, number in numbers.items():
         t.add_float(name, number)
+    if all(name in numbers for name in GEO_FIELDS):
+        west, south, east, north = (numbers[name] for name in GEO_FIELDS)
+        for tile in document_tiles((west, south, east, north)):
+            t.add_text(TILES, tile)
     for name, keys in _keys(doc).items():
         for key in keys:
             t.add_text(KEY_FIELDS[name], key)

@@ -10,6 +10,7 @@ from search.factory import search_index_from_url
 from search.index import Document, SearchIndex
 from search.query import BBox, Near, Query, QueryError
 from search.tantivy_index import IncompatibleIndexError, TantivyIndex
+from search.tantivy_query import FEW_FOR_TYPOS
 
 VAN_MIEU = (21.0293, 105.8355)
 HOAN_KIEM_LAKE = (21.0287, 105.8523)
@@ -106,6 +107,15 @@ def test_the_exact_accented_spelling_ranks_first(corpus):
 
 def test_a_word_with_a_typo_still_matches(corpus):
     assert "vm" in ids(corpus, "Van Mieo")
+
+
+def test_tantivy_forgives_typos_only_when_the_words_as_written_find_few(tmp_path: Path):
+    index = TantivyIndex(tmp_path / "typos")
+    index.upsert([site(f"linh{i}", f"Đình Linh {i}") for i in range(FEW_FOR_TYPOS)])
+    index.upsert([site("minh", "Đình Minh")])
+    assert set(ids(index, "Linh")) == {f"linh{i}" for i in range(FEW_FOR_TYPOS)}
+    assert {"minh", "linh0"} <= set(ids(index, "Minh"))  # one match: "linh" is one edit away
+    index.close()
 
 
 def test_numbers_are_matched_exactly(corpus):
