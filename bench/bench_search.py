@@ -25,9 +25,9 @@ Hà Nội wards of both eras (the pre-2025 ward and the 2025 ward it became); 85
    same terms aggregation; lat/lon range queries), 10 hits with their stored documents read.
 4. Lag: a writer thread appends 200 events/s (one `AttributesRecorded` per save, on sites of
    the replayed store) for `--lag-s` seconds while the indexer follows (`Follower.run`, idle
-   poll 0.2 s as `sohoa follow`); lag = time from `store.save` returning to the batch holding
-   that event being searchable. Baseline: a follower whose handler does nothing, polling the
-   same log in another thread of the same process.
+   poll `pipeline.indexing.IDLE_S` as `sohoa follow`); lag = time from `store.save` returning
+   to the batch holding that event being searchable. Baseline: a follower whose handler does
+   nothing, polling the same log in another thread of the same process.
 """
 
 from __future__ import annotations
@@ -459,7 +459,11 @@ def bench_lag(store: Any, index: Any, sites: list, seconds: float, rate: int = 2
     noop = Follower("noop", store, MemoryPositions(top), timing("no-op", lambda page: None))
     assert indexer.lag() == 0
     stop = threading.Event()
-    threads = [threading.Thread(target=f.run, args=(stop,), daemon=True) for f in (indexer, noop)]
+    from pipeline.indexing import IDLE_S
+
+    threads = [
+        threading.Thread(target=f.run, args=(stop, IDLE_S), daemon=True) for f in (indexer, noop)
+    ]
     for t in threads:
         t.start()
     log(f"lag: {rate} events/s for {seconds:.0f} s")

@@ -20,6 +20,10 @@ from search.indexer import IndexProjection
 
 HANOI = "01"
 
+IDLE_S = 0.05
+"""How often an idle indexer looks for new events: what a search sees lags the log by this
+plus one index commit (the dispatcher polls every 0.2 s; a job takes longer than that)."""
+
 
 def indexer(services: Services, index: SearchIndex | None = None) -> Follower:
     """The follower that keeps `index` (default: the configured one) up to date; its position

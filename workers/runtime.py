@@ -12,6 +12,7 @@ import dramatiq
 
 from pipeline.bootstrap import Services
 from pipeline.followers import Follower, dispatcher, sweep
+from pipeline.indexing import IDLE_S as INDEXER_IDLE_S
 from pipeline.indexing import indexer
 from pipeline.jobs import plan
 from workers.actors import declare_actors
@@ -57,12 +58,12 @@ class Runtime:
             self._worker.start()
         if self._follow:
             loops = (
-                ("dispatcher", self.dispatcher.run),
-                ("indexer", self.indexer.run),
-                ("sweeper", self._sweep),
+                ("dispatcher", self.dispatcher.run, ()),
+                ("indexer", self.indexer.run, (INDEXER_IDLE_S,)),
+                ("sweeper", self._sweep, ()),
             )
-            for name, loop in loops:
-                t = threading.Thread(target=loop, args=(self._stop,), name=name, daemon=True)
+            for name, loop, extra in loops:
+                t = threading.Thread(target=loop, args=(self._stop, *extra), name=name, daemon=True)
                 t.start()
                 self._threads.append(t)
         return self
