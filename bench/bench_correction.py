@@ -16,6 +16,7 @@ the evaluation pages.
 
 from __future__ import annotations
 
+import difflib
 import os
 import subprocess
 import sys
@@ -161,7 +162,9 @@ def residual_misses(fixed: list[str], truths: list[str]) -> tuple[int, int]:
 
 
 def changed_words(raw: str, fixed: str) -> int:
-    return sum(a != b for a, b in zip(raw.split(), fixed.split(), strict=False))
+    """Raw words the correction changed, aligned by difflib (a split "ngày23" is one)."""
+    matcher = difflib.SequenceMatcher(a=raw.split(), b=fixed.split(), autojunk=False)
+    return sum(i2 - i1 for tag, i1, i2, _, _ in matcher.get_opcodes() if tag != "equal")
 
 
 def main() -> None:

@@ -13,7 +13,8 @@
    `read_page`, and beside sohoa + `pipeline.stages.vietnamese.correct_page` when that module
    exists. Also the text layer of the born-digital source PDF of one page, for information.
 3. Degraded scans: one generated page per damage kind (skew, uneven light, blur, noise, JPEG,
-   rotated 90/180) and seed, CER of raw Tesseract and of sohoa on the same PNG.
+   rotated 90/180, a seal and signature over the text) and seed, CER of raw Tesseract and of
+   sohoa on the same PNG.
 
 Quick mode: 6 pages for throughput, one seed per damage kind.
 """

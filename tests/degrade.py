@@ -12,13 +12,13 @@ import random
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageDraw, ImageFilter, ImageFont
+from PIL import Image, ImageChops, ImageDraw, ImageFilter, ImageFont
 
 FONTS = Path("/usr/share/fonts/truetype/dejavu")
 SERIF, SERIF_BOLD = FONTS / "DejaVuSerif.ttf", FONTS / "DejaVuSerif-Bold.ttf"
 SANS_BOLD = FONTS / "DejaVuSans-Bold.ttf"
 SIZES_IN = {"A4": (8.27, 11.69), "A5": (5.83, 8.27)}
-KINDS = ("skew", "uneven_light", "blur", "noise", "jpeg", "rotate90", "rotate180")
+KINDS = ("skew", "uneven_light", "blur", "noise", "jpeg", "rotate90", "rotate180", "stamp")
 
 HEADER = ["CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do - Hạnh phúc"]
 TITLES = ["THÔNG TƯ", "QUYẾT ĐỊNH", "THÔNG BÁO", "BIÊN BẢN"]
@@ -118,7 +118,33 @@ def degrade(image: Image.Image, kind: str, seed: int = 0) -> Image.Image:
         return grey.transpose(Image.Transpose.ROTATE_90)
     if kind == "rotate180":
         return grey.transpose(Image.Transpose.ROTATE_180)
+    if kind == "stamp":
+        return _stamp(grey, rng)
     raise ValueError(f"unknown kind {kind!r}; one of {KINDS}")
+
+
+def _stamp(grey: Image.Image, rng: np.random.Generator) -> Image.Image:
+    """A round seal (red ink, as grey) with a star and a signature's strokes laid over the
+    text, as on a signed decision: the ink multiplies, so the text under it stays dark."""
+    w, h = grey.size
+    r = round(w * rng.uniform(0.11, 0.14))
+    cx, cy = round(w * rng.uniform(0.55, 0.7)), round(h * rng.uniform(0.45, 0.75))
+    seal = Image.new("L", grey.size, 255)
+    d = ImageDraw.Draw(seal)
+    ink = int(rng.integers(90, 130))
+    for k, width in ((0, max(3, r // 25)), (r // 5, max(2, r // 40)), (r // 2, max(2, r // 40))):
+        d.ellipse((cx - r + k, cy - r + k, cx + r - k, cy + r - k), outline=ink, width=width)
+    star = [
+        (cx + r * 0.25 * (1 if i % 2 == 0 else 0.4) * np.sin(i * np.pi / 5),
+         cy - r * 0.25 * (1 if i % 2 == 0 else 0.4) * np.cos(i * np.pi / 5))
+        for i in range(10)
+    ]  # fmt: skip
+    d.polygon(star, fill=ink)
+    for _ in range(3):  # the signature
+        xs = np.linspace(cx - r * 0.8, cx + r * 1.6, 40)
+        ys = cy + r * 0.3 * np.sin(xs / r * rng.uniform(2, 5)) + rng.uniform(-r / 3, r / 3)
+        d.line(list(zip(xs.tolist(), ys.tolist(), strict=True)), fill=20, width=max(2, r // 60))
+    return ImageChops.darker(grey, seal)
 
 
 def _uneven_light(grey: Image.Image, rng: np.random.Generator) -> Image.Image:

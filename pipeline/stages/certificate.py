@@ -344,9 +344,11 @@ def _issuer(rows: Sequence[Row], i: int) -> Found | None:
         row = rows[j]
         if row.page != rows[i].page:
             return None
-        if not _ISSUER.search(row.folded):
+        body = _ISSUER.search(row.folded)
+        if not body:
             continue
-        text = re.sub(r"^\s*(TM|KT|TUQ)\s*\.\s*", "", row.text, flags=re.IGNORECASE)
+        # From the body's name on: "TM.", "KT." and their misreadings ("IM .") are left out.
+        text = row.text[body.start() :]
         used = [row]
         nxt = rows[j + 1] if j + 1 < len(rows) else None
         cut = re.search(r"nhan\s*dan\W*$", row.folded)

@@ -188,20 +188,36 @@ def _pdf_page(path: Path, index: int, dpi: int, limits: Limits) -> PageImage:
     import pypdfium2 as pdfium
 
     what = f"PDF page {index + 1}"
+    errors = (pdfium.PdfiumError, *_DECODE_ERRORS, MemoryError)
     with open_pdf(path) as pdf:  # holds PDFIUM_LOCK
         if index >= len(pdf):
             raise InputRejectedError(f"PDF has {len(pdf)} pages, there is no page {index + 1}")
         try:
             page = pdf[index]
-            try:
-                scan = _full_page_scan(page)
-                if scan is not None:
-                    return _embedded(scan, page, dpi, limits, what)
-                return _rendered(page, dpi, limits, what)
-            finally:
-                page.close()
-        except pdfium.PdfiumError as e:
-            raise InputRejectedError(f"{what} cannot be drawn: {e}") from e
+        except errors as e:
+            raise InputRejectedError(f"{what} cannot be loaded: {_reason(e)}") from e
+        try:
+            embedded = _embedded_scan(page, dpi, limits, what, errors)
+            return embedded or _rendered(page, dpi, limits, what)
+        except errors as e:
+            raise InputRejectedError(f"{what} cannot be drawn: {_reason(e)}") from e
+        finally:
+            page.close()
+
+
+def _embedded_scan(page, dpi: int, limits: Limits, what: str, errors: tuple) -> PageImage | None:
+    """The page's own scan, or None when it has none or PDFium cannot hand its pixels over
+    undrawn (an unusual filter or colour space): the page is then rendered instead."""
+    try:
+        scan = _full_page_scan(page)
+        return None if scan is None else _embedded(scan, page, dpi, limits, what)
+    except errors:
+        return None
+
+
+def _reason(error: BaseException) -> str:
+    text = str(error).strip()
+    return f"{type(error).__name__}: {text}" if text else type(error).__name__
 
 
 def _full_page_scan(page):  # -> pdfium.PdfImage | None

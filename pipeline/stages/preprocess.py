@@ -50,6 +50,9 @@ class PreprocessParams:
     difference between reading nothing and reading everything (bench/bench_ocr.py)."""
     remove_borders: bool = True
     """Whiten dark scanner borders and the dark bands beyond a page's edge."""
+    remove_rules: bool = True
+    """Whiten long straight rules (table grids, frames, underlines): Tesseract drops whole
+    rows of a ruled table (a certificate's corner coordinates) and reads rules as letters."""
     mode: Mode = "grey"
     """Hand Tesseract grey (it binarises with Otsu itself) or our adaptive (Sauvola-like) binary."""
 
@@ -74,7 +77,8 @@ class Preprocessed:
 
 
 def preprocess(image: Image.Image, params: PreprocessParams) -> Preprocessed:
-    """Run the enabled steps in order: orientation, light, borders, deskew, noise, mode."""
+    """Run the enabled steps in order: orientation, light, borders, deskew, table rules,
+    noise, mode."""
     grey = to_grey(image)
     rotation = 0
     found: dict[str, Any] = {}
@@ -107,6 +111,8 @@ def clean(grey: np.ndarray, params: PreprocessParams) -> tuple[np.ndarray, float
             grey = rotate(grey, skew)
         else:
             skew = 0.0
+    if params.remove_rules:
+        grey, found["rules_px"] = remove_rules(grey)
     if params.denoise != "off":
         level = noise_level(grey)
         found["noise"] = round(level, 2)
@@ -199,6 +205,79 @@ def _band(profile: np.ndarray, share: float, limit: int) -> int:
     return min(limit, n + n // 10 + 2) if n else 0
 
 
+RULE_SHARE = 1 / 20
+"""A rule is a straight run of ink at least this share of the page's short side long (about
+1 cm on A4: longer than any stroke of a letter, shorter than a table's cell)."""
+RULE_LENIENCY = 40
+"""Rules are found among pixels this much lighter than Otsu's ink threshold too."""
+FRAME_SHARE = 0.85
+TABLE_RULE_SHARE = 1 / 8
+TABLE_RULES = 2
+"""Rules are removed only from a page with a table: at least TABLE_RULES horizontal and as
+many vertical rules of TABLE_RULE_SHARE of the short side, a frame round the page aside. A
+letter's underlines and signature lines are left alone (removing them cost words on
+gov_docs)."""
+
+
+def remove_rules(grey: np.ndarray) -> tuple[np.ndarray, int]:
+    """Whiten the horizontal and vertical rules of a page with a table: ink that
+    survives an opening with a long thin line (RULE_SHARE of the short side), grown by a
+    pixel for its anti-aliased edge.
+
+    Returns the image and how many pixels were whitened (0: no table, nothing done). Whether
+    there is a table is decided on a reduced copy first (most pages have none: a few ms).
+    """
+    if _table_rules(_reduce(grey, 1200)) is None:
+        return grey, 0
+    rules = _table_rules(grey)
+    if rules is None:
+        return grey, 0
+    rules = cv2.dilate(rules, np.ones((3, 3), np.uint8))
+    out = grey.copy()
+    out[rules > 0] = 255
+    return out, int(np.count_nonzero(rules))
+
+
+def _table_rules(grey: np.ndarray) -> np.ndarray | None:
+    """The mask of the rules of a page's table(s), frames excluded; None without a table."""
+    short = min(grey.shape)
+    length = max(20, round(short * RULE_SHARE))
+    otsu, _ = cv2.threshold(grey, 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
+    # Lenient: a blurred or faint rule is whitened whole, not left as a grey ghost line.
+    _, ink = cv2.threshold(grey, min(otsu + RULE_LENIENCY, 230), 255, cv2.THRESH_BINARY_INV)
+    across = cv2.morphologyEx(ink, cv2.MORPH_OPEN, np.ones((1, length), np.uint8))
+    down = cv2.morphologyEx(ink, cv2.MORPH_OPEN, np.ones((length, 1), np.uint8))
+    frame = _frames(cv2.bitwise_or(across, down))
+    across[frame] = 0
+    down[frame] = 0
+    long_side = short * TABLE_RULE_SHARE
+    if (
+        _count_longer(across, cv2.CC_STAT_WIDTH, long_side) < TABLE_RULES
+        or _count_longer(down, cv2.CC_STAT_HEIGHT, long_side) < TABLE_RULES
+    ):
+        return None
+    return cv2.bitwise_or(across, down)
+
+
+def _frames(rules: np.ndarray) -> np.ndarray:
+    """Where the rules frame the page (connected rules spanning FRAME_SHARE of it both
+    ways): a frame is neither a table nor removed. Tesseract reads the text inside a frame
+    better with the frame kept (the list letters "a.", "b." of a 2025 certificate were
+    dropped without it)."""
+    _, labels, stats, _ = cv2.connectedComponentsWithStats(rules, connectivity=8)
+    h, w = rules.shape
+    frames = (stats[:, cv2.CC_STAT_WIDTH] >= FRAME_SHARE * w) & (
+        stats[:, cv2.CC_STAT_HEIGHT] >= FRAME_SHARE * h
+    )
+    frames[0] = False
+    return frames[labels]
+
+
+def _count_longer(mask: np.ndarray, stat: int, length: float) -> int:
+    _, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    return int(np.count_nonzero(stats[1:, stat] >= length))
+
+
 def estimate_skew(grey: np.ndarray, max_deg: float = 10.0) -> float:
     """The text's skew in degrees (positive: lines rise to the right), by projection profiles.
 
@@ -259,6 +338,60 @@ def binarise(grey: np.ndarray) -> np.ndarray:
     return cv2.adaptiveThreshold(
         grey, 255, cv2.ADAPTIVE_THRESH_GAUSSIAN_C, cv2.THRESH_BINARY, block, 15
     )
+
+
+Box = tuple[int, int, int, int]
+UNREAD_TEXT_PX = 16
+MAX_REGION_SHARE = 0.2
+"""An unread region larger than this share of the page is a picture, not missed text."""
+
+
+def unread_regions(grey: np.ndarray, read: list[Box], text_height: int) -> list[Box]:
+    """Boxes (x0, y0, x1, y1) of text-like ink that no box in `read` covers, largest first.
+
+    Tesseract's page segmentation drops blocks it takes for pictures: a signature block under
+    a seal, a line crossed by a stamp. The ink left once the words read (padded by a third of
+    the text height) are whitened is cleared of specks, smeared into word-sized blobs and
+    kept where a blob is at least one text line high and two wide. The search runs on a copy
+    reduced to about UNREAD_TEXT_PX of text height (boxes are given back at full size).
+    """
+    if text_height < 4:
+        return []
+    factor = max(1.0, text_height / UNREAD_TEXT_PX)
+    if factor > 1.25:
+        h, w = grey.shape
+        small = cv2.resize(
+            grey, (max(1, round(w / factor)), max(1, round(h / factor))), cv2.INTER_AREA
+        )
+        boxes = [tuple(round(v / factor) for v in box) for box in read]
+        found = _unread_regions(small, boxes, round(text_height / factor))  # type: ignore[arg-type]
+        return [tuple(round(v * factor) for v in box) for box in found]  # type: ignore[misc]
+    return _unread_regions(grey, read, text_height)
+
+
+def _unread_regions(grey: np.ndarray, read: list[Box], text_height: int) -> list[Box]:
+    _, ink = cv2.threshold(grey, 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
+    pad = text_height // 3
+    for x0, y0, x1, y1 in read:
+        ink[max(0, y0 - pad) : y1 + pad, max(0, x0 - pad) : x1 + pad] = 0
+    _, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    specks = (stats[:, cv2.CC_STAT_HEIGHT] < 0.3 * text_height) | (
+        stats[:, cv2.CC_STAT_AREA] < text_height
+    )
+    specks[0] = True
+    ink[specks[labels]] = 0
+    if not ink.any():
+        return []
+    kernel = cv2.getStructuringElement(
+        cv2.MORPH_RECT, ((2 * text_height) | 1, max(3, text_height // 2) | 1)
+    )
+    _, _, stats, _ = cv2.connectedComponentsWithStats(cv2.dilate(ink, kernel), connectivity=8)
+    limit = MAX_REGION_SHARE * grey.shape[0] * grey.shape[1]
+    found = []
+    for x, y, w, h, _area in stats[1:]:
+        if h >= text_height and w >= 2 * text_height and w * h <= limit:
+            found.append((int(x), int(y), int(x + w), int(y + h)))
+    return sorted(found, key=lambda b: (b[0] - b[2]) * (b[3] - b[1]))
 
 
 def _reduce(grey: np.ndarray, long_side: int) -> np.ndarray:

@@ -4,7 +4,9 @@
 layer is good enough to keep instead of OCR. Scanner software often adds a poor invisible
 layer: the real Hà Nội certificate in the sample data carries "GIAY CHUNG NHAN … Nguy6n Anh
 Quin", Vietnamese without its diacritics and with digits for letters. Such a layer is
-rejected with a reason, and the page is OCRed.
+rejected with a reason, and the page is OCRed. So is a page whose layer cannot be extracted at
+all (`TextLayerError`: a broken or looping cross-reference chain, a malformed content
+stream) when the page itself can still be drawn.
 """
 
 from __future__ import annotations
@@ -42,14 +44,35 @@ _DIGIT_IN_WORD = re.compile(r"[^\W\d_]*\d+[^\W\d_]+")
 _CID = re.compile(r"\(cid:\d+\)")
 
 
+class TextLayerError(InputRejectedError):
+    """A PDF page's text layer cannot be extracted; the page may still be drawn and OCRed."""
+
+
+_EXTRACTION_ERRORS: tuple[type[BaseException], ...] = (
+    ValueError,
+    KeyError,
+    TypeError,
+    IndexError,
+    AttributeError,
+    RecursionError,  # a /Prev loop in the cross-reference chain, deeply nested objects
+    OSError,
+    struct.error,
+    zlib.error,
+)
+
+
 def text_layer(path: Path, index: int, *, dpi: int = 300) -> PageText | None:
     """The text layer of PDF page `index` as a PageText (boxes in pixels at `dpi`), or None
-    when the page has no text at all (an image-only scan)."""
+    when the page has no text at all (an image-only scan).
+
+    Raises InputRejectedError for an encrypted PDF or a page past the end, and TextLayerError
+    when pdfminer fails on the file (the caller can OCR the rendered page instead).
+    """
     import pdfplumber
+    from pdfminer.psparser import PSException
     from pdfplumber.utils.exceptions import PdfminerException
 
     scale = dpi / 72
-    errors = (PdfminerException, ValueError, KeyError, TypeError, IndexError, AttributeError)
     try:
         with pdfplumber.open(path) as pdf:
             if index >= len(pdf.pages):
@@ -57,10 +80,13 @@ def text_layer(path: Path, index: int, *, dpi: int = 300) -> PageText | None:
             page = pdf.pages[index]
             raw = page.extract_words(keep_blank_chars=False, use_text_flow=False)
             width, height = round(float(page.width) * scale), round(float(page.height) * scale)
-    except (*errors, OSError, struct.error, zlib.error) as e:
+    except (PdfminerException, PSException, *_EXTRACTION_ERRORS) as e:
         if "Password" in repr(e) or "Encrypt" in repr(e):
             raise InputRejectedError("encrypted PDF (password protected)") from e
-        raise InputRejectedError(f"PDF page {index + 1}'s text cannot be read: {e!r}") from e
+        cause = e.__cause__ or (e.args[0] if isinstance(e, PdfminerException) and e.args else e)
+        raise TextLayerError(
+            f"PDF page {index + 1}'s text layer cannot be extracted: {_describe(cause)}"
+        ) from e
     if not raw:
         return None
     words = _words(raw, scale)
@@ -77,6 +103,14 @@ def text_layer(path: Path, index: int, *, dpi: int = 300) -> PageText | None:
         lang="",
         params={"dpi": dpi},
     )
+
+
+def _describe(error: object) -> str:
+    if isinstance(error, RecursionError):
+        return "its object references loop (recursion limit reached)"
+    text = str(error).strip() if isinstance(error, BaseException) else str(error)
+    name = type(error).__name__ if isinstance(error, BaseException) else "error"
+    return f"{name}: {text[:200]}" if text else name
 
 
 def _words(raw: list[dict], scale: float) -> list[Word]:

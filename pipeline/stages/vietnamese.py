@@ -11,9 +11,14 @@ Confidence: for every word the max-marginal score of each candidate (the best wh
 score that uses it) is computed with a forward-backward pass. A word is changed only when
 its best candidate beats the raw word by `KEEP_MARGIN` and every other candidate by
 `ALT_MARGIN` (natural-log units). Numbers, codes ("2280/QĐ-UBND", "TTg"), e-mail and URLs and
-words that are not Vietnamese syllables are never touched.
+words that are not Vietnamese syllables are never touched. Before that, `_unglue` undoes
+OCR's glue where it is unambiguous ("ngày23" -> "ngày 23", "1 0/4/2026" -> "10/4/2026").
 
-Output is NFC with new-style tone placement (`search.text.canonical_tones`).
+Output is NFC. A word the correction does not change keeps the spelling the page prints,
+old-style tone placement included ("HÒA", "Thủy": a cited text must read as printed); the
+model and the candidates use new-style placement (`search.text.canonical_tones`), so a word
+the correction does change comes out in new style. Search folding and the metrics treat
+both styles alike.
 """
 
 from __future__ import annotations
@@ -69,6 +74,14 @@ _CHUNK = re.compile(r"\S+")
 _INNER_JOIN = re.compile(r"[^\W_][/\\\-.&+=#][^\W_]")
 _SLIP = re.compile(r"^[^\W\d_]+\d[^\W\d_]+$")  # "Nguy6n"; never "m2", "24h"
 _ROMAN = re.compile(r"^[IVXLC]{2,}$")
+# Glue and splits of OCR (see `_unglue`).
+_WORD_THEN_NUMBER = re.compile(r"(?<![^\W_])([^\W\d_]{3,})(\d+)(?![^\W_])")  # "ngày23"
+_NUMBER_THEN_WORD = re.compile(r"(?<![^\W_])(\d+)([^\W\d_]{3,})(?![^\W_])")  # "23tháng"
+_LETTER_RUN = re.compile(r"(?<![^\W_])[^\W\d_]{4,}(?![^\W_])")  # "PhamMạnh"
+_SPLIT_DAY = re.compile(r"(?<![^\s(])([1-3]) (0/\d{1,2}/\d{2,4})(?![^\W_])")  # "1 0/4/2026"
+GLUE_MIN_COUNT = 20
+"""A word is split off a number, or a capitalised word off the syllable before it, only
+when it is a syllable the model has seen at least this often ("m2", "km2", codes stay)."""
 _BREVE, _CIRCUMFLEX, _HORN, _TILDE = "\u0306", "\u0302", "\u031b", "\u0303"
 _TONES = frozenset("\u0300\u0301\u0303\u0309\u0323")
 _QUALITIES = frozenset((_BREVE, _CIRCUMFLEX, _HORN))
@@ -227,7 +240,7 @@ def _static_key(tok: _Token) -> str:
     if tok.kind == "num":
         return NUM
     if tok.kind == "word" and is_vietnamese_syllable(tok.text):
-        return tok.text.lower()
+        return canonical_tones(tok.text.lower())
     return UNK
 
 
@@ -345,7 +358,7 @@ def _names(tokens: list[_Token]) -> list[bool]:
 
 
 def _slot(tok: _Token, strip_run: bool, name: bool, model: Model) -> _Slot:
-    raw = tok.text.lower()
+    raw = canonical_tones(tok.text.lower())
     slot = _Slot([_static_key(tok)], [raw], [NAME_BONUS if name else 0.0])
     if tok.frozen or tok.kind not in ("word", "slip"):
         return slot
@@ -427,16 +440,60 @@ def _decide(tokens: list[_Token], model: Model) -> list[str]:
 
 
 # --------------------------------------------------------------------------------------------
+# Glue
+
+
+def _unglue(text: str, model: Model) -> tuple[str, int]:
+    """Undo OCR's glue and splits where both sides are plain: "ngày23" -> "ngày 23",
+    "23tháng" -> "23 tháng", "PhamMạnh" -> "Pham Mạnh" (a capital inside a word is never
+    Vietnamese), "1 0/4/2026" -> "10/4/2026" (no date has day 0). (text, changes made)."""
+    count = 0
+
+    def common(word: str) -> bool:
+        key = canonical_tones(word.lower())
+        return is_vietnamese_syllable(word) and model.unigram.get(key, 0) >= GLUE_MIN_COUNT
+
+    def word_number(m: re.Match[str]) -> str:
+        nonlocal count
+        word = m.group(1) if m.group(1)[0].isalpha() else m.group(2)
+        if not common(word):
+            return m.group()
+        count += 1
+        return f"{m.group(1)} {m.group(2)}"
+
+    def camel(m: re.Match[str]) -> str:
+        nonlocal count
+        run = m.group()
+        cut = [i for i in range(1, len(run)) if run[i].isupper() and run[i - 1].islower()]
+        if len(cut) != 1:
+            return run
+        left, right = run[: cut[0]], run[cut[0] :]
+        if not (right[1:].islower() and is_vietnamese_syllable(left) and common(right)):
+            return run
+        count += 1
+        return f"{left} {right}"
+
+    def day(m: re.Match[str]) -> str:
+        nonlocal count
+        count += 1
+        return m.group(1) + m.group(2)
+
+    text = _WORD_THEN_NUMBER.sub(word_number, text)
+    text = _NUMBER_THEN_WORD.sub(word_number, text)
+    text = _LETTER_RUN.sub(camel, text)
+    return _SPLIT_DAY.sub(day, text), count
+
+
+# --------------------------------------------------------------------------------------------
 # Public API
 
 
 def _correct(text: str, model: Model) -> tuple[str, int]:
-    text = canonical_tones(nfc(text))
+    text, changed = _unglue(nfc(text), model)
     tokens = _tokens(text)
     spelled = _decide(tokens, model)
     parts: list[str] = []
     pos = 0
-    changed = 0
     for tok, new in zip(tokens, spelled, strict=True):
         parts.append(text[pos : tok.start])
         parts.append(new)
@@ -448,7 +505,8 @@ def _correct(text: str, model: Model) -> tuple[str, int]:
 
 def correct_text(text: str, model: Model | None = None) -> str:
     """Restore diacritics in OCR text where confident; line breaks, spacing, punctuation and
-    case pattern are kept ("THONG TU" -> "THÔNG TƯ"). NFC, new-style tone placement."""
+    case pattern are kept ("THONG TU" -> "THÔNG TƯ"). NFC; unchanged words keep their tone
+    placement, changed words get the new style."""
     return _correct(text, model or load_model())[0]
 
 
@@ -467,8 +525,8 @@ def correct_words(tokens: Sequence[str], model: Model | None = None) -> list[str
 def correct_page(page: PageText, model: Model | None = None) -> PageText:
     """A new PageText with corrected text and word texts; the original text in `raw_text`.
 
-    `params["correction"]` records the model version and how many words of the text changed
-    (tone re-placement alone does not count as a change, but does set `raw_text`).
+    `params["correction"]` records the model version and how many words of the text changed;
+    `raw_text` is set only when something changed.
     """
     model = model or load_model()
     text, changed = _correct(page.text, model)

@@ -325,3 +325,12 @@ def test_prose_is_other():
     ]
     got = extract_certificate([page_of(lines)]).to_json()
     assert got["kind"] == "other" and got["fields"] == {}
+
+
+@pytest.mark.parametrize(
+    "signing", ["TM. ỦY BAN NHÂN DÂN", "IM . ỦY BAN NHÂN DÂN", "ỦY BAN NHÂN DÂN"]
+)
+def test_the_issuer_is_the_body_named_whatever_is_read_before_it(signing: str):
+    lines = [*SECTION_II_PLAIN[:-5], "Hà Nội, ngày 12 tháng 3 năm 2014", signing, "QUẬN CẦU GIẤY"]
+    got = extract_certificate([page_of(lines, page=1)]).to_json()
+    assert got["fields"]["issuer"] == "ỦY BAN NHÂN DÂN QUẬN CẦU GIẤY"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -14,10 +15,14 @@ from pipeline.stages.ocr import (
     OcrParams,
     OcrTimeoutError,
     ocr_image,
+    parse_hocr,
     read_page,
     read_page_image,
+    read_unread,
     recognise,
+    words_to_hocr,
 )
+from pipeline.stages.pagetext import Word
 from tests.degrade import degrade, page_text, render_page, write_text_pdf
 from tests.samples import LIMITS, make_encrypted_pdf
 
@@ -106,3 +111,48 @@ def test_parameters_are_recorded_and_serialisable():
     params = OcrParams(lang="vie+fra", psm=6)
     as_json = params.to_json()
     assert as_json["lang"] == "vie+fra" and as_json["preprocess"]["deskew"] is True
+
+
+def test_a_block_the_page_reading_left_out_is_read_in_a_second_pass():
+    image = render_page(dpi=200, size="A5", seed=5)
+    first = recognise(image, PARAMS)
+    cut = image.height * 0.6
+    kept = [w for w in first.words if w.box[1] < cut]
+    lost = " ".join(w.text for w in first.words if w.box[1] >= cut)
+    assert len(lost.split()) >= 10
+    missed = dataclasses.replace(first, words=kept, params={})
+    # When the words of the lower part of a page are missing from the first reading
+    again = read_unread(image, missed, PARAMS)
+    # Then the second pass finds that ink and reads it, as blocks of their own, after the rest
+    assert again.params["second_pass"]["regions"] >= 1
+    new = again.words[len(kept) :]
+    assert word_recall(" ".join(w.text for w in new), lost) >= 0.9
+    assert word_recall(lost, " ".join(w.text for w in new)) >= 0.9  # nothing read twice
+    assert all(w.block > max(k.block for k in kept) for w in new)
+    assert [w.text for w in parse_hocr(again.hocr)] == [w.text for w in again.words]
+
+
+def test_a_page_read_whole_needs_no_second_pass():
+    image = render_page(dpi=200, size="A5", seed=6)
+    page, _ = ocr_image(image, PARAMS)
+    assert page.params["second_pass"] == {"lines": 0, "regions": 0, "words": 0}
+
+
+def test_words_to_hocr_round_trips_words_boxes_and_confidences():
+    words = [
+        Word("Thửa", (10, 10, 60, 30), 91.0, 0, 0),
+        Word("đất", (70, 10, 110, 30), 88.5, 0, 0),
+        Word("<ST>", (10, 50, 80, 70), 60.0, 1, 1),
+    ]
+    back = parse_hocr(words_to_hocr(words, 200, 100))
+    assert back == words
+
+
+def test_text_under_a_seal_that_the_page_reading_drops_is_read_again(tmp_path: Path):
+    path = tmp_path / "sealed.png"
+    degrade(render_page(dpi=300, seed=100), "stamp", 0).save(path, dpi=(300, 300))
+    page = read_page(path, "image/png", 0, OcrParams(), LIMITS)
+    assert page.params["second_pass"]["words"] > 0
+    assert word_recall(page.text, page_text(100)) >= 0.92
+    without = read_page(path, "image/png", 0, OcrParams(second_pass=False), LIMITS)
+    assert cer(page.text, page_text(100)) <= cer(without.text, page_text(100))

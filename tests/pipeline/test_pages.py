@@ -90,3 +90,39 @@ def test_an_encrypted_pdf_and_a_missing_page_are_rejected_with_reasons(tmp_path:
     pdf = write_text_pdf(tmp_path / "one.pdf", "Trang một")
     with pytest.raises(InputRejectedError, match="no page 2"):
         load_page(pdf, "application/pdf", 1, limits=LIMITS)
+
+
+def test_a_pdf_page_pdfium_cannot_draw_is_rejected_with_the_reason(tmp_path: Path, monkeypatch):
+    import pypdfium2 as pdfium
+
+    from pipeline.stages import pages
+
+    def fails(*_args, **_kwargs):
+        raise pdfium.PdfiumError("Failed to render page")
+
+    monkeypatch.setattr(pages, "_rendered", fails)
+    pdf = write_text_pdf(tmp_path / "text.pdf", "Trang một")
+    with pytest.raises(InputRejectedError, match=r"PDF page 1 cannot be drawn: .*render page"):
+        load_page(pdf, "application/pdf", 0, limits=LIMITS)
+
+
+def test_an_embedded_scan_that_cannot_be_decoded_is_drawn_instead(shared_data: Path, monkeypatch):
+    from pipeline.stages import pages
+
+    def fails(*_args, **_kwargs):
+        raise ValueError("unsupported colour space")
+
+    monkeypatch.setattr(pages, "_embedded", fails)
+    pdf = shared_data / "ocr-vie/gov_docs/imageonly_real_qd_729_ttg.pdf"
+    page = load_page(pdf, "application/pdf", 0, dpi=100, limits=LIMITS)
+    assert (page.how, page.dpi) == ("rendered", 100)
+
+
+def test_a_truncated_image_is_rejected_with_the_reason(tmp_path: Path):
+    good = tmp_path / "page.png"
+    render_page(dpi=100, size="A5").save(good)
+    cut = tmp_path / "cut.png"
+    data = good.read_bytes()
+    cut.write_bytes(data[: len(data) // 2] + data[-12:])  # IEND kept: the probe passes
+    with pytest.raises(InputRejectedError, match=r"PNG page 1 cannot be decoded"):
+        load_page(cut, "image/png", 0, limits=LIMITS)

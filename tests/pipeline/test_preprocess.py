@@ -14,11 +14,14 @@ from pipeline.stages.preprocess import (
     normalise_light,
     preprocess,
     remove_borders,
+    remove_rules,
     to_grey,
+    unread_regions,
 )
 from tests.degrade import degrade, render_page
 
 NO_OSD = PreprocessParams(osd=False)
+NO_RULES = PreprocessParams(osd=False, remove_rules=False)
 
 
 @pytest.fixture(scope="module")
@@ -92,3 +95,59 @@ def test_parameters_are_recorded_as_json():
     params = PreprocessParams(mode="binary", denoise="on")
     assert params.to_json()["mode"] == "binary"
     assert PreprocessParams(**params.to_json()) == params
+
+
+def _grid_page() -> np.ndarray:
+    """A white A5 page at 150 dpi with a frame, a 4×3 ruled table and some text-like ink."""
+    grey = np.full((1240, 874), 255, np.uint8)
+    grey[20:24, 20:854] = 0  # the frame
+    grey[1216:1220, 20:854] = 0
+    grey[20:1220, 20:24] = 0
+    grey[20:1220, 850:854] = 0
+    for y in range(600, 1001, 100):  # the table's rules
+        grey[y : y + 3, 100:700] = 0
+    for x in (100, 300, 500, 697):
+        grey[600:1003, x : x + 3] = 0
+    for x in range(130, 680, 22):  # "digits" in the cells: short strokes
+        grey[630:660, x : x + 4] = 0
+    return grey
+
+
+def test_rules_of_a_table_are_whitened_and_its_text_and_frame_kept():
+    grey = _grid_page()
+    cleaned, pixels = remove_rules(grey)
+    assert pixels > 0
+    assert cleaned[600:603, 100:700].min() == 255 and cleaned[600:1003, 300:303].min() == 255
+    assert cleaned[630:660, 130:134].max() == 0  # the text in a cell
+    assert cleaned[20:24, 20:854].max() == 0  # the frame around the page
+
+
+def test_a_page_without_a_table_keeps_its_rules():
+    grey = _grid_page()
+    grey[560:1010, 90:710] = 255  # no table: the frame and a signature line only
+    grey[1100:1103, 500:800] = 0
+    cleaned, pixels = remove_rules(grey)
+    assert pixels == 0 and (cleaned == grey).all()
+
+
+def test_rules_are_removed_in_cleaning_and_recorded():
+    done = preprocess(Image.fromarray(_grid_page(), "L"), NO_OSD)
+    assert done.params["rules_px"] > 0
+    assert preprocess(Image.fromarray(_grid_page(), "L"), NO_RULES).params.get("rules_px") is None
+
+
+def test_unread_regions_are_the_ink_no_word_box_covers():
+    grey = np.full((800, 600), 255, np.uint8)
+    for y in (100, 140):  # two "lines" of text that were read
+        for x in range(50, 500, 30):
+            grey[y : y + 20, x : x + 18] = 0
+    for y in (500, 530):  # a block that was not
+        for x in range(300, 560, 30):
+            grey[y : y + 20, x : x + 18] = 0
+    grey[700:702, 10:12] = 0  # a speck
+    read = [(50, 100, 500, 120), (50, 140, 500, 160)]
+    regions = unread_regions(grey, read, text_height=20)
+    assert len(regions) == 1
+    x0, y0, x1, y1 = regions[0]
+    assert x0 <= 300 and y0 <= 500 and x1 >= 558 and y1 >= 550 and y0 > 160
+    assert unread_regions(grey, [*read, (300, 500, 560, 550)], text_height=20) == []

@@ -7,11 +7,12 @@ from pathlib import Path
 import pytest
 
 from pipeline.errors import InputRejectedError
+from pipeline.stages.ocr import OcrParams, read_page
 from pipeline.stages.pagetext import PageText, Word
-from pipeline.stages.textlayer import layer_verdict, text_layer
+from pipeline.stages.textlayer import TextLayerError, layer_verdict, text_layer
 from search.text import fold
 from tests.degrade import PARAGRAPHS, write_text_pdf
-from tests.samples import make_encrypted_pdf, make_pdf
+from tests.samples import LIMITS, make_encrypted_pdf, make_pdf
 
 TEXT = "\n".join(["CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do - Hạnh phúc", *PARAGRAPHS])
 
@@ -89,3 +90,47 @@ def test_an_image_only_pdf_has_no_layer_and_an_encrypted_one_is_rejected(tmp_pat
     assert text_layer(make_pdf(tmp_path / "scan.pdf", 1), 0, dpi=300) is None
     with pytest.raises(InputRejectedError):
         text_layer(make_encrypted_pdf(tmp_path / "locked.pdf"), 0, dpi=300)
+
+
+def _pdf_with_a_looping_xref(path: Path) -> Path:
+    """A one-page PDF whose trailer's /Prev points at its own xref section: PDFium repairs it,
+    pdfminer follows the loop until Python's recursion limit."""
+    page = (
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 420 200] /Contents 4 0 R"
+        b" /Resources << /Font << /F1 5 0 R >> >> >>"
+    )
+    content = b"BT /F1 28 Tf 30 100 Td (Ban do dia chinh so 12) Tj ET"
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        page,
+        b"<< /Length %d >>\nstream\n%s\nendstream" % (len(content), content),
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    out = bytearray(b"%PDF-1.7\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R /Prev %d >>\n" % (len(objects) + 1, xref)
+    out += b"startxref\n%d\n%%%%EOF\n" % xref
+    path.write_bytes(bytes(out))
+    return path
+
+
+def test_a_layer_that_cannot_be_extracted_raises_its_own_error(tmp_path: Path):
+    pdf = _pdf_with_a_looping_xref(tmp_path / "loop.pdf")
+    with pytest.raises(TextLayerError, match=r"page 1's text layer cannot be extracted: .*loop"):
+        text_layer(pdf, 0, dpi=300)
+
+
+def test_a_page_whose_layer_cannot_be_extracted_is_ocred_instead(tmp_path: Path):
+    pdf = _pdf_with_a_looping_xref(tmp_path / "loop.pdf")
+    page = read_page(pdf, "application/pdf", 0, OcrParams(dpi=200), LIMITS)
+    assert page.source == "ocr"
+    verdict = page.params["text_layer"]
+    assert verdict["accepted"] is False and "cannot be extracted" in verdict["reason"]
+    assert "chinh so 12" in fold(page.text)

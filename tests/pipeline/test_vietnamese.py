@@ -97,9 +97,8 @@ def test_code_that_looks_like_syllables_is_untouched() -> None:
     ],
 )
 def test_text_that_is_already_right_is_left_alone(text: str) -> None:
-    # Only tone placement is normalised (old "Ủy" -> new "Uỷ"); no letter or mark else.
-    out = correct_text(text)
-    assert out == text.replace("Ủy", "Uỷ")
+    # Tone placement included: old-style "Ủy" stays as printed.
+    assert correct_text(text) == text
 
 
 def test_line_breaks_spacing_and_punctuation_are_kept() -> None:
@@ -109,11 +108,33 @@ def test_line_breaks_spacing_and_punctuation_are_kept() -> None:
     assert fold(out) == fold(raw)
 
 
-def test_output_is_nfc_with_new_style_tones_even_from_decomposed_input() -> None:
+def test_output_is_nfc_even_from_decomposed_input() -> None:
     raw = unicodedata.normalize("NFD", "Cộng hòa xã hội, quyên sử dụng đất, Thủy lợi")
     out = correct_text(raw)
     assert out == unicodedata.normalize("NFC", out)
-    assert out == "Cộng hoà xã hội, quyền sử dụng đất, Thuỷ lợi"
+    assert out == "Cộng hòa xã hội, quyền sử dụng đất, Thủy lợi"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
+        "ỦY BAN NHÂN DÂN THÀNH PHỐ HÀ NỘI",
+        "Xã Hòa Bình, huyện Thủy Nguyên; sức khỏe",
+        "Xã Hoà Bình, huyện Thuỷ Nguyên; sức khoẻ",
+    ],
+)
+def test_words_left_unchanged_keep_the_tone_placement_the_page_prints(text: str) -> None:
+    assert correct_text(text) == text
+    page = _page(text)
+    fixed = correct_page(page)
+    assert fixed.text == text
+    assert [w.text for w in fixed.words] == text.split()
+    assert fixed.raw_text is None
+
+
+def test_a_corrected_word_takes_new_style_tones_beside_old_style_ones_kept() -> None:
+    assert correct_text("CONG HOA XA HOI, Ủy ban") == "CỘNG HOÀ XÃ HỘI, Ủy ban"
 
 
 @pytest.mark.parametrize(
@@ -218,3 +239,41 @@ def test_the_shipped_model_is_what_the_build_makes(tmp_path: Path) -> None:
     assert built.read_bytes() == MODEL_FILE.read_bytes()
     shipped = MODEL_FILE.parent / "syllables.txt"
     assert (tmp_path / "syllables.txt").read_text() == shipped.read_text()
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("Hà Nội, ngày23 tháng 4 năm 2026", "Hà Nội, ngày 23 tháng 4 năm 2026"),
+        ("ngày 23tháng 4", "ngày 23 tháng 4"),
+        ("ngày23/4/2026", "ngày 23/4/2026"),
+        ("PCN PhạmMạnh Cường", "PCN Phạm Mạnh Cường"),
+        ("Tờ trình ngày\n1 0/4/2026 về", "Tờ trình ngày\n10/4/2026 về"),
+    ],
+)
+def test_words_glued_to_numbers_or_each_other_and_split_days_are_undone(
+    raw: str, expected: str
+) -> None:
+    assert correct_text(raw) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "diện tích 120 m2, 0,5 km2, ca 24h",
+        "thửa CT8, PTTgTT, VPCP2, McDonald, iPhone",
+        "ngày 2 21 tháng",  # no rule says which digit is wrong
+        "ông Nguy6n Văn Hùng",  # a digit inside a word is a letter slip, not glue
+    ],
+)
+def test_units_codes_and_names_are_not_unglued(text: str) -> None:
+    out = correct_text(text)
+    assert out.split() == text.replace("Nguy6n", "Nguyễn").split()
+
+
+def test_correct_page_counts_unglued_words_and_keeps_words_aligned() -> None:
+    page = _page("Hà Nội, ngày23 tháng 4")
+    out = correct_page(page)
+    assert out.text == "Hà Nội, ngày 23 tháng 4"
+    assert [w.text for w in out.words] == ["Hà", "Nội,", "ngày 23", "tháng", "4"]
+    assert out.params["correction"]["changed"] == 1 and out.raw_text == page.text
