@@ -286,6 +286,10 @@ def test_params_parse_overrides_and_reject_unknown_keys_and_bad_values():
         ScanParams.from_overrides({"poisson_depth": "40"})
     with pytest.raises(InputRejectedError, match="method must be one of"):
         ScanParams.from_overrides({"method": "marching"})
+    p = ScanParams.from_overrides({"surface_voxel_cells": "0", "threads": "1"})
+    assert (p.surface_voxel_cells, p.threads) == (0.0, 1)
+    with pytest.raises(InputRejectedError, match="surface_voxel_cells must be 0 or in"):
+        ScanParams.from_overrides({"surface_voxel_cells": "0.1"})
 
 
 @pytest.mark.parametrize(

@@ -77,11 +77,16 @@ def voxel_for(cloud: o3d.geometry.PointCloud, target_points: int) -> float:
 
 
 def downsample(
-    cloud: o3d.geometry.PointCloud, voxel_m: float = 0.0, target_points: int = 1_000_000
+    cloud: o3d.geometry.PointCloud,
+    voxel_m: float = 0.0,
+    target_points: int = 1_000_000,
+    *,
+    least_voxel_m: float = 0.0,
 ) -> tuple[o3d.geometry.PointCloud, float]:
-    """Voxel-average the cloud: at `voxel_m`, or (0) to about `target_points`; (cloud, voxel)."""
+    """Voxel-average the cloud: at `voxel_m`, or (0) to about `target_points` and no finer than
+    `least_voxel_m` (the detail the surface can use); (cloud, voxel)."""
     require_points(cloud, MIN_POINTS, "downsampling")
-    voxel = voxel_m if voxel_m > 0 else voxel_for(cloud, target_points)
+    voxel = voxel_m if voxel_m > 0 else max(voxel_for(cloud, target_points), least_voxel_m)
     if voxel <= 0:
         return cloud, 0.0
     return cloud.voxel_down_sample(voxel), voxel

@@ -1,11 +1,12 @@
 """The whole scanner path: files of partial scans in, a `Reconstruction` out.
 
-load → clean (outliers) → register and merge (two or more scans) → density (voxel) → normals →
-surface (Poisson or ball pivoting) → decimate (full detail, levels of detail) → export (GLB,
-preview, metrics). Every stage is timed and its peak resident memory recorded (Linux: the
-process's high-water mark is reset before each stage through /proc/self/clear_refs; where that
-is not allowed the figure is the process's peak so far). Memory is process-wide: a worker that
-runs other jobs in threads at the same time shares it.
+load → clean (voxel-average to what Poisson can use, then outliers) → register and merge (two or
+more scans) → density (voxel) → normals → surface (Poisson or ball pivoting) → decimate (full
+detail, levels of detail) → export (GLB, preview, metrics). Every stage is timed (wall and CPU
+seconds, all threads) and its peak resident memory recorded (Linux: the process's high-water
+mark is reset before each stage through /proc/self/clear_refs; where that is not allowed the
+figure is the process's peak so far). Memory is process-wide: a worker that runs other jobs in
+threads at the same time shares it.
 
 Georeferenced input keeps its coordinates as an `origin_m` offset: the model itself is centred
 near the origin, because GLB stores float32, which would blur millimetres at UTM magnitudes.
@@ -41,6 +42,13 @@ def reconstruct_scans(
     """Reconstruct one object from one or more scans (path, media type) of it."""
     if not inputs:
         raise InputRejectedError("no scans to reconstruct from")
+    with _open3d_threads(params.threads):
+        return _reconstruct(inputs, params, limits)
+
+
+def _reconstruct(
+    inputs: list[tuple[Path, str]], params: ScanParams, limits: Limits
+) -> Reconstruction:
     stages: list[dict[str, Any]] = []
     facts: dict[str, Any] = {}
     with _stage(stages, "load") as info:
@@ -63,10 +71,13 @@ def _mesh_from_clouds(
     facts: dict[str, Any],
 ) -> Any:
     with _stage(stages, "clean") as info:
-        clouds, removed = [], 0
+        clouds, removed, voxels = [], 0, []
         coloured = all(g.colours is not None for g in geometries)
         for g in geometries:
             cloud = clean.to_cloud(g.points - origin, g.colours if coloured else None, g.normals)
+            if voxel := _surface_voxel(np.asarray(cloud.points), params):
+                cloud, _ = clean.downsample(cloud, voxel)
+            voxels.append(voxel)
             cloud, dropped = clean.remove_outliers(
                 cloud, params.outlier_neighbours, params.outlier_std
             )
@@ -97,7 +108,15 @@ def _mesh_from_clouds(
     else:
         merged = clouds[0]
     with _stage(stages, "downsample") as info:
-        merged, voxel = clean.downsample(merged, params.voxel_m, params.target_points)
+        least = _surface_voxel(np.asarray(merged.points), params)
+        if len(clouds) == 1 and voxels[0] and not params.voxel_m:
+            voxel = voxels[0]  # averaged to it while cleaning: again would only blur
+            if len(merged.points) > params.target_points:
+                merged, voxel = clean.downsample(merged, 0.0, params.target_points)
+        else:
+            merged, voxel = clean.downsample(
+                merged, params.voxel_m, params.target_points, least_voxel_m=least
+            )
         info.update(points=len(merged.points), voxel_m=voxel)
         facts["voxel_m"] = voxel
     with _stage(stages, "normals") as info:
@@ -155,6 +174,13 @@ def _finish(
     )
 
 
+def _surface_voxel(points: np.ndarray, params: ScanParams) -> float:
+    """The voxel that leaves as many points as the Poisson octree can use (0.0: keep all)."""
+    if params.method != "poisson" or not params.surface_voxel_cells or len(points) < 2:
+        return 0.0
+    return surface.cell_size(points, params.poisson_depth) * params.surface_voxel_cells
+
+
 def _input_facts(geometries: list[Geometry]) -> dict[str, Any]:
     crs = sorted({g.crs for g in geometries if g.crs})
     return {
@@ -180,15 +206,31 @@ def _origin(geometries: list[Geometry]) -> np.ndarray:
 
 
 @contextmanager
+def _open3d_threads(threads: int) -> Iterator[None]:
+    """Open3D limited to `threads` CPU threads while inside (0: no limit)."""
+    if not threads:
+        yield
+        return
+    import open3d as o3d
+
+    o3d.utility.set_max_threads(threads)
+    try:
+        yield
+    finally:
+        o3d.utility.set_max_threads(0)
+
+
+@contextmanager
 def _stage(stages: list[dict[str, Any]], name: str) -> Iterator[dict[str, Any]]:
     info: dict[str, Any] = {}
     _reset_peak()
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     yield info
     stages.append(
         {
             "stage": name,
             "seconds": round(time.perf_counter() - start, 3),
+            "cpu_seconds": round(time.process_time() - cpu, 3),
             "peak_rss_mb": round(peak_rss_mb(), 1),
             **info,
         }

@@ -3,10 +3,11 @@
 Every pair of scans is matched globally (FPFH features, RANSAC) and refined with point-to-plane
 ICP, coarse then fine. Pairs that overlap (ICP fitness at least `min_fitness`) become edges of a
 pose graph: the maximum spanning tree by fitness gives the initial poses and the "odometry"
-edges, the other pairs are loop closures that the optimiser may prune. Poses map each scan into
-the frame of the first scan. Scans are expected in their scanner's frame, as scanners write
-them; normals for the features are oriented towards that frame's origin when it lies outside
-the scan (the sensor), else away from the scan's centroid.
+edges, the other pairs are loop closures that the optimiser may prune. After the pose graph,
+each scan is refined by ICP against all the others merged, at closer correspondences than the
+pairs use. Poses map each scan into the frame of the first scan. Scans are expected in their
+scanner's frame, as scanners write them; normals for the features are oriented towards that
+frame's origin when it lies outside the scan (the sensor), else away from the scan's centroid.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
 MIN_SCAN_POINTS = 100
 MAX_SEE_THROUGH = 0.05
 """A match is wrong if more than this share of a scan lies where the other scanner saw nothing."""
+REFINE_ROUNDS = 2
 
 
 @dataclass(frozen=True)
@@ -85,6 +87,7 @@ def register_scans(
     tree = _spanning_tree(len(clouds), good, pairs, confirmed)
     edges = [p for p in good if p in tree or (p.source, p.target) in confirmed]
     poses = _optimise(len(clouds), edges, tree, prepared, voxel)
+    poses = _refine(poses, prepared, voxel)
     return _evaluate(poses, edges, tree, prepared, voxel, confirmed)
 
 
@@ -339,6 +342,39 @@ def _optimise(
         )
     first = np.linalg.inv(np.asarray(graph.nodes[0].pose))
     return [first @ np.asarray(node.pose) for node in graph.nodes]
+
+
+def _refine(
+    poses: list[np.ndarray], prepared: list[_Prepared], voxel: float, rounds: int = REFINE_ROUNDS
+) -> list[np.ndarray]:
+    """Each scan ICP'd against all the others merged, in turn, at a finer distance than the
+    pairs: the pose graph spreads pairwise errors, this pulls every scan onto the consensus."""
+    import open3d as o3d
+
+    reg = o3d.pipelines.registration
+    poses = [p.copy() for p in poses]
+    moved = [
+        o3d.geometry.PointCloud(p.fine).transform(pose)
+        for p, pose in zip(prepared, poses, strict=True)
+    ]
+    for _ in range(rounds):
+        for k in range(1, len(poses)):
+            others = o3d.geometry.PointCloud()
+            for j, cloud in enumerate(moved):
+                if j != k:
+                    others += cloud
+            result = reg.registration_icp(
+                prepared[k].fine,
+                others,
+                voxel / 3,
+                poses[k],
+                reg.TransformationEstimationPointToPlane(),
+                reg.ICPConvergenceCriteria(max_iteration=30),
+            )
+            if result.fitness > 0:
+                poses[k] = np.asarray(result.transformation)
+                moved[k] = o3d.geometry.PointCloud(prepared[k].fine).transform(poses[k])
+    return poses
 
 
 def _evaluate(
