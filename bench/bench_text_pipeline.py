@@ -26,7 +26,7 @@ from uuid import UUID
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ["OMP_THREAD_LIMIT"] = "1"
 
-from bench.common import emit, load_average, log, parser, row  # noqa: E402
+from bench.common import emit, load_average, log, parser, row
 
 DOCUMENTS = 4
 
@@ -47,9 +47,7 @@ def make_pages(folder: Path, pages: int) -> tuple[list[Path], list[Path]]:
         chunk = images[d * per : (d + 1) * per]
         if chunk:
             t = folder / f"register-{d}.tif"
-            chunk[0].save(
-                t, save_all=True, append_images=chunk[1:], dpi=(300, 300), compression="tiff_lzw"
-            )
+            chunk[0].save(t, save_all=True, append_images=chunk[1:], dpi=(300, 300))
             tiffs.append(t)
     return tiffs, pngs
 
