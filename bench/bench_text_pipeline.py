@@ -39,7 +39,7 @@ def make_pages(folder: Path, pages: int) -> tuple[list[Path], list[Path]]:
     pngs = []
     for i, im in enumerate(images):
         p = folder / f"page-{i:03d}.png"
-        im.save(p, dpi=(300, 300))
+        im.copy().save(p, dpi=(300, 300))  # a copy: saving sets encoder state on the image
         pngs.append(p)
     tiffs = []
     per = -(-pages // DOCUMENTS)
