@@ -14,6 +14,7 @@ OMP_THREAD_LIMIT=1 for both.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -75,7 +76,8 @@ def pipeline(tiffs: list[Path], data: Path) -> tuple[float, dict[str, int]]:
     from workers.runtime import Runtime, wait_until_settled
 
     svc = bootstrap(Settings.from_env({"SOHOA_DATA_DIR": str(data), "SOHOA_WORKER_THREADS": "2"}))
-    results = ingest_paths(svc, tiffs, "document", None, as_json=True)
+    with contextlib.redirect_stdout(sys.stderr):  # stdout is the bench's table or JSON
+        results = ingest_paths(svc, tiffs, "document", None, as_json=True)
     ids = [UUID(r.capture_id) for r in results if r.capture_id]
     start = time.perf_counter()
     with Runtime(svc, workers=True, follow=True):

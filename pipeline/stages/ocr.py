@@ -23,6 +23,7 @@ import os
 import re
 import shutil
 import subprocess
+import tempfile
 import xml.etree.ElementTree as ET
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -166,21 +167,23 @@ def recognise(
 
 
 def run_tesseract(image: Image.Image, params: OcrParams, *, page: int, dpi: int) -> bytes:
-    """Tesseract's hOCR of an image, the image piped in as PGM/PPM."""
-    cmd = [_tesseract(), "stdin", "stdout", "-l", params.lang, "--psm", str(params.psm)]
-    if not params.estimate_resolution:
-        cmd += ["--dpi", str(dpi)]
-    cmd.append("hocr")
+    """Tesseract's hOCR of an image, handed over as a fast-compressed PNG file in memory-backed
+    temporary storage: Leptonica reads a file a quarter faster than the same image on stdin."""
     env = {**os.environ, "OMP_THREAD_LIMIT": "1"}
-    try:
-        done = subprocess.run(
-            cmd, input=_pnm(image), capture_output=True, timeout=params.timeout_s, env=env
-        )
-    except subprocess.TimeoutExpired:
-        raise OcrTimeoutError(
-            f"page {page + 1}: Tesseract did not finish within {params.timeout_s:g} s "
-            "(the per-page OCR time limit)"
-        ) from None
+    with tempfile.NamedTemporaryFile(suffix=".png", dir=_SCRATCH) as f:
+        _normal(image).save(f, "PNG", compress_level=1)
+        f.flush()
+        cmd = [_tesseract(), f.name, "stdout", "-l", params.lang, "--psm", str(params.psm)]
+        if not params.estimate_resolution:
+            cmd += ["--dpi", str(dpi)]
+        cmd.append("hocr")
+        try:
+            done = subprocess.run(cmd, capture_output=True, timeout=params.timeout_s, env=env)
+        except subprocess.TimeoutExpired:
+            raise OcrTimeoutError(
+                f"page {page + 1}: Tesseract did not finish within {params.timeout_s:g} s "
+                "(the per-page OCR time limit)"
+            ) from None
     if done.returncode != 0 or not done.stdout:
         detail = done.stderr.decode("utf-8", "replace").strip().splitlines()
         raise InputRejectedError(
@@ -190,12 +193,13 @@ def run_tesseract(image: Image.Image, params: OcrParams, *, page: int, dpi: int)
     return done.stdout
 
 
-def _pnm(image: Image.Image) -> bytes:
-    """Binary PGM (grey) or PPM (colour): what Leptonica reads fastest."""
+_SCRATCH = "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK) else None
+
+
+def _normal(image: Image.Image) -> Image.Image:
     if image.mode not in ("L", "RGB"):
-        image = image.convert("RGB" if image.mode in ("RGBA", "P", "CMYK") else "L")
-    magic = b"P5" if image.mode == "L" else b"P6"
-    return b"%s\n%d %d\n255\n" % (magic, image.width, image.height) + image.tobytes()
+        return image.convert("RGB" if image.mode in ("RGBA", "P", "CMYK") else "L")
+    return image
 
 
 # --- hOCR ----------------------------------------------------------------------------------------
