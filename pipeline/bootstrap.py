@@ -42,10 +42,28 @@ class Services:
 def bootstrap(settings: Settings) -> Services:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     configure_pillow(settings.limits)
-    store = RecordStore(env=settings.eventstore_env())
+    store = _record_store(settings)
     return Services(
         settings=settings,
         store=store,
         blobs=blob_store_from_url(settings.storage_url),
         positions=store.factory.tracking_recorder(),
     )
+
+
+def _record_store(settings: Settings, attempts: int = 5) -> RecordStore:
+    """The store; processes starting together on one PostgreSQL schema may race to create its
+    tables ("tuple concurrently updated"): the loser tries again."""
+    import random
+    import time
+
+    from eventsourcing.persistence import PersistenceError
+
+    for attempt in range(1, attempts + 1):
+        try:
+            return RecordStore(env=settings.eventstore_env())
+        except PersistenceError:
+            if attempt == attempts:
+                raise
+            time.sleep(random.uniform(0.1, 0.5) * attempt)
+    raise AssertionError("unreachable")
