@@ -52,11 +52,11 @@ def link_certificate(services: Services, capture: Capture, result: dict[str, Any
     pages are not a certificate or the parcel cannot be named."""
     if result.get("kind") != "land_certificate":
         return None
-    fields = {**result.get("fields", {}), **_corrections(capture)}
+    corrected = {name: c["value"] for name, c in capture.corrections.items()}
+    fields = {**result.get("fields", {}), **corrected}
     ref = _linked_parcel(services, capture) or parcel_ref(services, fields)
     if ref is None:
         return None
-    corrected = _corrections(capture)
     attributes = {k: fields[k] for k in RECORD_FIELDS if fields.get(k) not in (None, "")}
     if result.get("owners"):
         attributes["owners"] = result["owners"]
@@ -129,10 +129,6 @@ def _linked_parcel(services: Services, capture: Capture) -> RecordRef | None:
         if record.kind == "parcel":
             return RecordRef("parcel", record.key)
     return None
-
-
-def _corrections(capture: Capture) -> dict[str, Any]:
-    return {name: c["value"] for name, c in capture.corrections.items()}
 
 
 def correct_fields(

@@ -14,6 +14,7 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
+from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError, Notification, TrackingRecorder
 from eventsourcing.utils import get_topic
@@ -124,6 +125,7 @@ def dispatcher(store: RecordStore, positions: TrackingRecorder, queue: JobQueue)
 
     def handle(page: Sequence[Notification]) -> None:
         ready: dict[tuple, Job] = {}
+        current: dict[UUID, Capture] = {}  # one load per capture per batch (pages come in runs)
         for n in page:
             name = TRIGGERS.get(n.topic)
             if name is None:
@@ -133,7 +135,8 @@ def dispatcher(store: RecordStore, positions: TrackingRecorder, queue: JobQueue)
                 capture = event.mutate(None)
                 run = None
             else:
-                capture = store.capture(event.originator_id)
+                cid = event.originator_id
+                capture = current.get(cid) or current.setdefault(cid, store.capture(cid))
                 run = _run_of(event)
                 if run is None and name != "RetryRequested":
                     continue

@@ -47,6 +47,21 @@ MODEL_TYPES = frozenset(
 )
 ZIP = "application/zip"
 
+FORMAT_NAMES = {
+    "application/pdf": "PDF",
+    "model/ply": "PLY",
+    "model/obj": "OBJ",
+    "model/stl": "STL",
+    "model/gltf-binary": "GLB",
+    "application/x-pcd": "PCD",
+    "text/x-xyz": "XYZ",
+    "application/vnd.las": "LAS",
+    "application/vnd.laszip": "LAZ",
+    "model/e57": "E57",
+    ZIP: "ZIP",
+}
+"""Short format names for the media types whose name is not their subtype."""
+
 PDFIUM_LOCK = threading.RLock()
 
 _CHUNK = 1 << 20

@@ -163,6 +163,15 @@ def full_text(services: Services, capture: Capture) -> str | None:
     return services.blobs.read_bytes(capture.text["text_key"]).decode("utf-8")
 
 
+def raw_full_text(services: Services, capture: Capture) -> str | None:
+    """The latest full text as the engine read it, before Vietnamese correction."""
+    if not capture.text:
+        return None
+    outcomes = capture.page_outcomes(capture.text["run"])
+    pages = [page_text(services, o) for _, o in sorted(outcomes.items()) if o["status"] == "done"]
+    return PAGE_SEPARATOR.join(p.raw_text if p.raw_text is not None else p.text for p in pages)
+
+
 def _run_params(capture: Capture, run: int) -> dict[str, Any]:
     if not 1 <= run <= len(capture.text_runs):
         raise InputRejectedError(f"capture {capture.id} has no text run {run}")

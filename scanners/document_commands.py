@@ -12,7 +12,7 @@ from models.capture import Capture
 from pipeline.bootstrap import Services
 from pipeline.jobs import TEXT_KINDS
 from pipeline.media import PAGE_TYPES
-from pipeline.text_handlers import PAGE_SEPARATOR, full_text, page_text
+from pipeline.text_handlers import full_text, raw_full_text
 from pipeline.views import jsonable
 from scanners.ingest_command import wait_for
 
@@ -22,11 +22,8 @@ def run_text(svc: Services, capture_id: UUID, raw: bool) -> str:
     capture = svc.store.capture(capture_id)
     if capture.text is None:
         raise click.ClickException(f"{capture_id} has no text yet ({_text_state(capture)})")
-    if not raw:
-        return full_text(svc, capture) or ""
-    outcomes = capture.page_outcomes(capture.text["run"])
-    pages = [page_text(svc, o) for _, o in sorted(outcomes.items()) if o["status"] == "done"]
-    return PAGE_SEPARATOR.join(p.raw_text if p.raw_text is not None else p.text for p in pages)
+    text = raw_full_text(svc, capture) if raw else full_text(svc, capture)
+    return text or ""
 
 
 def run_ocr(

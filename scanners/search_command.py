@@ -17,6 +17,7 @@ from tqdm import tqdm
 from models.errors import NotFoundError, NotYetRecordedError
 from models.ids import InvalidKeyError, parcel_id
 from pipeline.bootstrap import Services
+from pipeline.units import UnknownUnitError, unit_keys
 from pipeline.views import record_view
 from search.crs import box_region, to_wgs84
 from search.query import Near, Query, QueryError
@@ -140,7 +141,10 @@ def run_parcel(
     svc: Services, unit: str, sheet: str, number: str, as_of: datetime | None, as_json: bool
 ) -> int:
     """A parcel by the unit name or code on its papers, old or new; its state as of a date."""
-    candidates = unit_keys(svc, unit)
+    try:
+        candidates = unit_keys(svc.gazetteer, unit)
+    except UnknownUnitError as e:
+        raise click.ClickException(str(e)) from None
     found = []
     for code, era, label in candidates:
         try:
@@ -197,42 +201,6 @@ def _print_parcels(
     for p in [] if as_json else found:
         click.echo(json.dumps(p, ensure_ascii=False, indent=2))
     return 0 if found else 1
-
-
-def unit_keys(svc: Services, unit: str) -> list[tuple[str, str, str]]:
-    """(code, era, label) of every unit the name or code may mean, in both eras."""
-    gaz = svc.gazetteer
-    if unit.strip().isdigit():
-        code = unit.strip().zfill(5)
-        units = [u for era in ("pre2025", "2025") for u in _by_code(gaz, code, era)]
-        if not units:
-            return [(code, "pre2025", f"{code} (pre2025)"), (code, "2025", f"{code} (2025)")]
-    elif gaz is None:
-        raise click.ClickException(
-            "unit names need the gazetteer: set SOHOA_GAZETTEER_DIR to the administrative-unit "
-            "tables, or give the 5-digit unit code"
-        )
-    else:
-        units = [u for u in gaz.find(unit) if u.level == "commune"]
-        if not units:
-            hint = ", ".join(gaz.suggest(unit)) or "none"
-            raise click.ClickException(
-                f"no administrative unit called {unit!r}; did you mean: {hint}"
-            )
-    keys: dict[tuple[str, str], str] = {}
-    for u in units:
-        for v in [u, *(gaz.equivalents(u) if gaz else ())]:
-            keys.setdefault((v.code, v.era), gaz.label(v) if gaz else v.name)
-    return [(code, era, label) for (code, era), label in keys.items()]
-
-
-def _by_code(gaz, code: str, era: str) -> list:
-    if gaz is None:
-        return []
-    try:
-        return [gaz.by_code(code, era)]
-    except KeyError:
-        return []
 
 
 def run_reindex(svc: Services) -> int:

@@ -1,12 +1,8 @@
-"""Parcel lookup for the officer console: unit names of either era, sheet and number.
-
-`unit_keys` mirrors `scanners.search_command.unit_keys` (an edge the web may not import);
-it belongs in `pipeline` so both edges share it.
-"""
+"""Parcel lookup for the officer console: unit names of either era (`pipeline.units`), sheet
+and number."""
 
 from __future__ import annotations
 
-import contextlib
 from datetime import date, datetime, time
 from typing import Any
 from uuid import UUID
@@ -16,6 +12,7 @@ from models.errors import NotFoundError, NotYetRecordedError
 from models.ids import InvalidKeyError, parcel_id
 from models.record import Record
 from pipeline.bootstrap import Services
+from pipeline.units import UnknownUnitError, unit_keys
 from search.documents import record_title
 
 
@@ -23,40 +20,13 @@ class LookupProblemError(ValueError):
     """A lookup a person must correct (unknown unit name, bad sheet or number)."""
 
 
-def unit_keys(svc: Services, unit: str) -> list[tuple[str, str, str]]:
-    """(code, era, label) of every commune the name or code may mean, in both eras."""
-    gaz = svc.gazetteer
-    text = unit.strip()
-    if text.isdigit() and len(text) <= 5:
-        code = text.zfill(5)
-        units = []
-        if gaz is not None:
-            for era in ("pre2025", "2025"):
-                with contextlib.suppress(KeyError):
-                    units.append(gaz.by_code(code, era))
-        if not units:
-            return [(code, "pre2025", f"{code} (pre2025)"), (code, "2025", f"{code} (2025)")]
-    elif gaz is None:
-        raise LookupProblemError(
-            "unit names need the gazetteer (SOHOA_GAZETTEER_DIR); give the 5-digit unit code"
-        )
-    else:
-        units = [u for u in gaz.find(text) if u.level == "commune"]
-        if not units:
-            hint = ", ".join(gaz.suggest(text)) or "none"
-            raise LookupProblemError(
-                f"no administrative unit called {text!r}; did you mean: {hint}"
-            )
-    keys: dict[tuple[str, str], str] = {}
-    for u in units:
-        for v in [u, *(gaz.equivalents(u) if gaz else ())]:
-            keys.setdefault((v.code, v.era), gaz.label(v) if gaz else v.name)
-    return [(code, era, label) for (code, era), label in keys.items()]
-
-
 def find_parcels(svc: Services, unit: str, sheet: str, number: str) -> list[dict[str, Any]]:
     found = []
-    for code, era, label in unit_keys(svc, unit):
+    try:
+        keys = unit_keys(svc.gazetteer, unit)
+    except UnknownUnitError as e:
+        raise LookupProblemError(str(e)) from None
+    for code, era, label in keys:
         try:
             pid = parcel_id(code, era, sheet, number)
         except InvalidKeyError as e:

@@ -26,7 +26,7 @@ from pipeline.ingest import Ingestor, IngestResult
 from pipeline.inputs import Item
 from pipeline.redaction import restricted_names
 from pipeline.sidecar import CaptureMeta, validate
-from pipeline.text_handlers import PAGE_SEPARATOR, full_text, page_text
+from pipeline.text_handlers import full_text, raw_full_text
 from pipeline.uploads import (
     UploadError,
     UploadNotFoundError,
@@ -312,11 +312,7 @@ def capture_text(request: Request, who: Staff, ident: UUID, raw: bool = False) -
     capture = svc.store.capture(ident)
     if capture.text is None:
         raise HTTPException(404, "no text yet")
-    if not raw:
-        return Response(full_text(svc, capture), media_type="text/plain; charset=utf-8")
-    outcomes = capture.page_outcomes(capture.text["run"])
-    pages = [page_text(svc, o) for _, o in sorted(outcomes.items()) if o["status"] == "done"]
-    body = PAGE_SEPARATOR.join(p.raw_text if p.raw_text is not None else p.text for p in pages)
+    body = raw_full_text(svc, capture) if raw else full_text(svc, capture)
     return Response(body, media_type="text/plain; charset=utf-8")
 
 

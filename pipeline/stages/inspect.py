@@ -22,7 +22,7 @@ from PIL import Image
 
 from pipeline.errors import InputRejectedError
 from pipeline.media import (
-    ZIP,
+    FORMAT_NAMES,
     Limits,
     PcdHeader,
     open_image,
@@ -50,20 +50,6 @@ _DECODE_ERRORS = (
     struct.error,
     zlib.error,
 )
-
-_FORMATS = {
-    "application/pdf": "PDF",
-    "model/ply": "PLY",
-    "model/obj": "OBJ",
-    "model/stl": "STL",
-    "model/gltf-binary": "GLB",
-    "application/x-pcd": "PCD",
-    "text/x-xyz": "XYZ",
-    "application/vnd.las": "LAS",
-    "application/vnd.laszip": "LAZ",
-    "model/e57": "E57",
-    ZIP: "ZIP",
-}
 
 
 @dataclass(frozen=True)
@@ -122,7 +108,7 @@ Inspector = Callable[[Path, str, dict, int], tuple[dict, bytes | None]]
 
 
 def _inspect_nothing(path: Path, media_type: str, facts: dict, px: int) -> tuple[dict, None]:
-    return {"format": _FORMATS.get(media_type, media_type)}, None
+    return {"format": FORMAT_NAMES.get(media_type, media_type)}, None
 
 
 # --- images --------------------------------------------------------------------------------------
@@ -370,7 +356,7 @@ def _inspect_mesh(path: Path, media_type: str, facts: dict, px: int) -> tuple[di
     """PLY, OBJ, STL, GLB through trimesh (the probe bounded the vertex count)."""
     import trimesh
 
-    file_type = _FORMATS[media_type].lower()
+    file_type = FORMAT_NAMES[media_type].lower()
     try:
         loaded = trimesh.load(str(path), file_type=file_type, process=False)
         geometries = loaded.dump() if isinstance(loaded, trimesh.Scene) else [loaded]
@@ -379,7 +365,7 @@ def _inspect_mesh(path: Path, media_type: str, facts: dict, px: int) -> tuple[di
         raise InputRejectedError(f"cannot read the 3D model: {e}") from e
     arrays = [a for a in arrays if a.ndim == 2 and a.shape[1] == 3 and len(a)]
     vertices = np.concatenate(arrays) if arrays else np.empty((0, 3))
-    more: dict = {"format": _FORMATS[media_type]}
+    more: dict = {"format": FORMAT_NAMES[media_type]}
     if len(vertices):
         more["bbox"] = _bbox(vertices.min(axis=0), vertices.max(axis=0))
     return more, point_splat(_sample(vertices, len(vertices)), px)
@@ -392,7 +378,7 @@ def _inspect_las(path: Path, media_type: str, facts: dict, px: int) -> tuple[dic
     with path.open("rb") as f:
         header = read_las_header(f)
     more: dict = {
-        "format": _FORMATS[media_type],
+        "format": FORMAT_NAMES[media_type],
         "compressed": header.compressed,
         "bbox": _bbox(header.mins, header.maxs),
     }

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from pipeline.errors import InputRejectedError
-from pipeline.media import MODEL_TYPES, Limits, probe, read_pcd_header
+from pipeline.media import FORMAT_NAMES, MODEL_TYPES, Limits, probe, read_pcd_header
 from pipeline.stages.scan3d.voxels import Columns, VoxelStream
 
 DEFAULT_BUDGET = 3_000_000
@@ -83,7 +83,7 @@ def load(path: Path, media_type: str, limits: Limits, *, budget: int = DEFAULT_B
         raise InputRejectedError(f"the point budget must be at least 1,000, not {budget:,}")
     probed = probe(path, media_type, limits)
     read = _READERS[media_type](path, budget)
-    read.facts = {"format": _FORMATS[media_type], **probed, **read.facts}
+    read.facts = {"format": FORMAT_NAMES[media_type], **probed, **read.facts}
     return _finish(read)
 
 
@@ -600,18 +600,6 @@ def _e57_columns(data: dict, n: int, rotation: np.ndarray, translation: np.ndarr
         colours = None if colours is None else colours[valid]
     return Columns(xyz, colours)
 
-
-_FORMATS = {
-    "model/ply": "PLY",
-    "model/obj": "OBJ",
-    "model/stl": "STL",
-    "model/gltf-binary": "GLB",
-    "application/x-pcd": "PCD",
-    "text/x-xyz": "XYZ",
-    "application/vnd.las": "LAS",
-    "application/vnd.laszip": "LAZ",
-    "model/e57": "E57",
-}
 
 _READERS: dict[str, Callable[[Path, int], _Read]] = {
     "model/ply": _read_ply,
