@@ -46,7 +46,7 @@ def bootstrap(settings: Settings) -> Services:
     return Services(
         settings=settings,
         store=store,
-        blobs=blob_store_from_url(settings.storage_url),
+        blobs=blob_store_from_url(settings.storage_url, settings.storage_public_url),
         positions=store.factory.tracking_recorder(),
     )
 

@@ -16,11 +16,18 @@ from pathlib import Path
 from typing import Any
 
 from models.store import Receipt, RecordStore
+from pipeline.bounded import INTERNAL_ERROR, internal_error
 from pipeline.errors import InputRejectedError
 from pipeline.inputs import SET_KINDS, Item, Source, materialised, sidecar_meta
 from pipeline.media import MODEL_TYPES, PAGE_TYPES, PHOTO_TYPES, Limits, probe, sniff_file
 from pipeline.sidecar import CaptureMeta
-from storage.base import BlobRef, BlobStore, StorageError, StorageUnavailableError
+from storage.base import (
+    BlobRef,
+    BlobStore,
+    StorageAccessDeniedError,
+    StorageError,
+    StorageUnavailableError,
+)
 
 log = logging.getLogger(__name__)
 
@@ -37,10 +44,15 @@ MEMBER_TYPES = {"photo-set": PHOTO_TYPES, "scan-set": MODEL_TYPES}
 @dataclass(frozen=True)
 class IngestResult:
     path: str
-    status: str  # ingested | duplicate | rejected (bad input) | failed (storage down; retry)
+    status: str  # ingested | duplicate | rejected (bad input) | failed (storage down, or our bug)
     capture_id: str | None = None
     sha256: str | None = None
     error: str | None = None
+
+    @property
+    def retryable(self) -> bool:
+        """Failed because storage was down: the same input may go through later."""
+        return self.status == "failed" and not (self.error or "").startswith(INTERNAL_ERROR)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), ensure_ascii=False)
@@ -62,8 +74,16 @@ class Ingestor:
             yield from self.ingest_item(item, meta)
 
     def ingest_item(self, item: Item, meta: CaptureMeta | dict | None = None) -> list[IngestResult]:
+        """The item's verdicts (a set has one per rejected member too); never raises: an
+        unexpected error is this item's `failed: internal error <id>`, the batch goes on."""
         if item.error:
-            return [IngestResult(item.display, "rejected", error=item.error)]
+            return [IngestResult(item.display, item.status, error=item.error)]
+        try:
+            return self._ingest_item(item, meta)
+        except Exception:
+            return [IngestResult(item.display, "failed", error=internal_error(log, item.display))]
+
+    def _ingest_item(self, item: Item, meta: CaptureMeta | dict | None) -> list[IngestResult]:
         try:
             item.meta = self._meta_for(item, meta)
             if item.is_set:
@@ -77,7 +97,7 @@ class Ingestor:
                     item.display, "rejected", error="cannot read the file: permission denied"
                 )
             ]
-        except StorageUnavailableError as e:  # not the input's fault: try it again later
+        except (StorageUnavailableError, StorageAccessDeniedError) as e:  # not the input's fault
             return [IngestResult(item.display, "failed", error=str(e))]
         except (OSError, StorageError) as e:
             return [IngestResult(item.display, "rejected", error=f"{type(e).__name__}: {e}")]
@@ -111,6 +131,10 @@ class Ingestor:
                 members.append(self._store_member(name, source, allowed))
             except InputRejectedError as e:
                 results.append(IngestResult(shown, "rejected", error=str(e)))
+            except (StorageUnavailableError, PermissionError):
+                raise  # the whole set waits for storage; a permission error is the set's
+            except Exception:
+                results.append(IngestResult(shown, "failed", error=internal_error(log, shown)))
         if not members:
             raise InputRejectedError(f"a {item.kind} needs at least one readable member")
         members.sort(key=lambda m: m["name"])  # a folder and a ZIP of the same files are one set

@@ -26,6 +26,9 @@ class Settings:
     search_url: str
     operator: str
     station: str
+    storage_public_url: str = ""
+    """Where users' browsers reach the S3 server (http(s)://host[:port]): presigned URLs are
+    signed for it; on local storage, the web app's address used by `sohoa url`."""
     max_file_bytes: int = 8 * GiB
     max_pixels: int = 600_000_000
     max_pages: int = 2_000

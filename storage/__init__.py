@@ -7,8 +7,16 @@ from storage.base import (
     BlobNotFoundError,
     BlobRef,
     BlobStore,
+    StorageAccessDeniedError,
     StorageError,
     StorageUnavailableError,
 )
 
-__all__ = ["BlobNotFoundError", "BlobRef", "BlobStore", "StorageError", "StorageUnavailableError"]
+__all__ = [
+    "BlobNotFoundError",
+    "BlobRef",
+    "BlobStore",
+    "StorageAccessDeniedError",
+    "StorageError",
+    "StorageUnavailableError",
+]

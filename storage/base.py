@@ -28,6 +28,12 @@ class StorageUnavailableError(StorageError):
     """The backend could not be reached; a transient failure worth retrying."""
 
 
+class StorageAccessDeniedError(StorageError):
+    """The backend refused the credentials or the permission (wrong key or secret, a policy).
+
+    Permanent until an operator fixes the configuration: retrying does not help."""
+
+
 class InvalidKeyError(StorageError, ValueError):
     """A key that is not a content address (and might be a path traversal)."""
 
@@ -48,6 +54,15 @@ def check_key(key: str) -> str:
     if not KEY_PATTERN.fullmatch(key):
         raise InvalidKeyError(f"not a blob key: {key!r}")
     return key
+
+
+def content_disposition(filename: str) -> str:
+    """`attachment` under a file name, any script (RFC 6266: an ASCII fallback and UTF-8)."""
+    from urllib.parse import quote
+
+    name = filename.replace("/", "_").replace("\\", "_") or "download"
+    ascii_name = "".join(c if 32 <= ord(c) < 127 and c not in '"\\;' else "_" for c in name)
+    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name, safe='')}"
 
 
 def sha256_of_key(key: str) -> str:
@@ -121,8 +136,10 @@ class BlobStore(ABC):
         """Every stored key."""
 
     @abstractmethod
-    def url(self, key: str, expires: timedelta = timedelta(hours=1)) -> str:
-        """Where a client can download the blob (presigned on S3)."""
+    def url(
+        self, key: str, expires: timedelta = timedelta(hours=1), *, filename: str | None = None
+    ) -> str:
+        """Where a client can download the blob (presigned on S3, saved as `filename`)."""
 
     @contextmanager
     def local_path(self, key: str) -> Iterator[Path]:

@@ -83,7 +83,9 @@ class LocalBlobStore(BlobStore):
         for path in sorted(base.glob("*/*/*")):
             yield f"sha256/{path.parent.parent.name}/{path.parent.name}/{path.name}"
 
-    def url(self, key: str, expires: timedelta = timedelta(hours=1)) -> str:
+    def url(
+        self, key: str, expires: timedelta = timedelta(hours=1), *, filename: str | None = None
+    ) -> str:
         return self._path(key).resolve().as_uri()
 
     def _path(self, key: str) -> Path:

@@ -25,17 +25,36 @@ from storage.base import (
     BlobRef,
     BlobStore,
     HashingReader,
+    StorageAccessDeniedError,
     StorageError,
     StorageUnavailableError,
     check_key,
+    content_disposition,
     key_for,
 )
 
 log = logging.getLogger(__name__)
 
 PART_SIZE = 16 * 1024 * 1024
+MAX_PRESIGN = timedelta(days=7)
+"""S3's limit on a presigned URL's lifetime (signature version 4)."""
 INCOMING_PREFIX = "incoming/"
 _NOT_FOUND_CODES = frozenset({"NoSuchKey", "NoSuchObject", "NoSuchVersion"})
+_DENIED_CODES = frozenset(
+    {
+        "AccessDenied",
+        "SignatureDoesNotMatch",
+        "InvalidAccessKeyId",
+        "InvalidToken",
+        "ExpiredToken",
+        "AllAccessDisabled",
+        "AccountProblem",
+        "InvalidSecurity",
+    }
+)
+_UNAVAILABLE_CODES = frozenset(
+    {"SlowDown", "ServiceUnavailable", "InternalError", "RequestTimeout"}
+)
 _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"0", "false", "no", "off"})
 _URL_PARAMS = frozenset({"secure", "region"})
@@ -64,7 +83,10 @@ class S3BlobStore(BlobStore):
         create_bucket: bool = True,
         connect_timeout: float = 3.0,
         read_timeout: float = 60.0,
+        public_url: str | None = None,
     ) -> None:
+        """`public_url` (e.g. `https://files.example.org`): the address users' browsers reach
+        the same S3 server at; presigned URLs are signed for it instead of `endpoint`."""
         if not bucket:
             raise ValueError("S3BlobStore needs a bucket name")
         self.endpoint = endpoint
@@ -86,6 +108,12 @@ class S3BlobStore(BlobStore):
             secure=secure,
             region=region,
             http_client=http,
+        )
+        self.public_url = public_url or None
+        self._presigner = (
+            self._public_client(public_url, access_key, secret_key, region)
+            if public_url
+            else self.client
         )
         if create_bucket:
             with self._errors():
@@ -144,6 +172,32 @@ class S3BlobStore(BlobStore):
 
     def __repr__(self) -> str:
         return f"S3BlobStore({self._where()})"
+
+    def _public_client(
+        self, public_url: str, access_key: str | None, secret_key: str | None, region: str | None
+    ) -> Minio:
+        """A client that only signs, for the public address: it makes no request, so it needs
+        the region up front (asked of the internal endpoint when the URL names none)."""
+        parts = urlsplit(public_url)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError(
+                f"SOHOA_STORAGE_PUBLIC_URL must be http(s)://host[:port], got {public_url!r}"
+            )
+        if parts.path.strip("/") or parts.query:
+            raise ValueError(
+                "SOHOA_STORAGE_PUBLIC_URL must be just a scheme and a host (S3 signs the path), "
+                f"got {public_url!r}"
+            )
+        if region is None:
+            with self._errors():
+                region = self.client._get_region(self.bucket)
+        return Minio(
+            parts.netloc,
+            access_key=access_key,
+            secret_key=secret_key,
+            secure=parts.scheme == "https",
+            region=region,
+        )
 
     # -- writing ---------------------------------------------------------------
 
@@ -207,10 +261,25 @@ class S3BlobStore(BlobStore):
                 if name is not None and KEY_PATTERN.fullmatch(name):
                     yield name
 
-    def url(self, key: str, expires: timedelta = timedelta(hours=1)) -> str:
+    def url(
+        self,
+        key: str,
+        expires: timedelta = timedelta(hours=1),
+        *,
+        filename: str | None = None,
+    ) -> str:
+        """A presigned GET, for `SOHOA_STORAGE_PUBLIC_URL` when set; with `filename`, the
+        download is saved under that name (Content-Disposition)."""
         check_key(key)
+        if not timedelta(seconds=1) <= expires <= MAX_PRESIGN:
+            raise ValueError(f"a presigned URL lasts from 1 second to 7 days, not {expires}")
+        headers = (
+            {"response-content-disposition": content_disposition(filename)} if filename else None
+        )
         with self._errors(key):
-            return self.client.presigned_get_object(self.bucket, key, expires=expires)
+            return self._presigner.presigned_get_object(
+                self.bucket, key, expires=expires, response_headers=headers
+            )
 
     # -- helpers ---------------------------------------------------------------
 
@@ -254,6 +323,11 @@ class S3BlobStore(BlobStore):
     def _raise_s3(self, exc: S3Error, key: str | None) -> NoReturn:
         if exc.code in _NOT_FOUND_CODES and key is not None:
             raise BlobNotFoundError(key) from exc
-        if exc.code in ("SlowDown", "ServiceUnavailable", "InternalError", "RequestTimeout"):
+        if exc.code in _DENIED_CODES:
+            raise StorageAccessDeniedError(
+                f"S3 at {self._where()} denied access ({exc.code}): check the access key and "
+                f"secret in SOHOA_STORAGE_URL and the bucket's permissions"
+            ) from exc
+        if exc.code in _UNAVAILABLE_CODES:
             raise StorageUnavailableError(f"S3 at {self._where()}: {exc.code}: {exc}") from exc
         raise StorageError(f"S3 at {self._where()}: {exc.code}: {exc}") from exc

@@ -1,4 +1,9 @@
-"""An S3 protocol server (moto) on 127.0.0.1 for the S3 blob backend, started once per session."""
+"""S3 servers for the tests.
+
+`s3_url`: a fresh bucket on the real S3 server that `make services` runs (S3Proxy, checking
+request signatures), from `SOHOA_TEST_S3_*`. `moto_endpoint`: a moto server started for the
+session, only for tests that inject faults (moto accepts any signature).
+"""
 
 from __future__ import annotations
 
@@ -67,8 +72,46 @@ def moto_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
                 proc.wait(timeout=10)
 
 
+def real_s3() -> tuple[str, str, str]:
+    """(`host:port`, access key, secret) of the real S3 server, after checking it listens."""
+    endpoint = os.environ.get("SOHOA_TEST_S3_ENDPOINT", "127.0.0.1:9000")
+    host, _, port = endpoint.rpartition(":")
+    need(
+        port.isdigit() and port_open(host, int(port)),
+        f"the S3 server is not listening on {endpoint} (start it: make services)",
+    )
+    return (
+        endpoint,
+        os.environ.get("SOHOA_TEST_S3_ACCESS_KEY", "sohoa"),
+        os.environ.get("SOHOA_TEST_S3_SECRET_KEY", "sohoa-services-secret"),
+    )
+
+
+def s3_url_for(endpoint: str, access_key: str, secret_key: str, bucket: str) -> str:
+    return f"s3://{access_key}:{secret_key}@{endpoint}/{bucket}?secure=false&region=us-east-1"
+
+
+def remove_bucket(endpoint: str, access_key: str, secret_key: str, bucket: str) -> None:
+    """Empty and remove a test bucket (best effort: a leftover is only disk space)."""
+    from minio import Minio
+    from minio.deleteobjects import DeleteObject
+
+    client = Minio(endpoint, access_key=access_key, secret_key=secret_key, secure=False)
+    try:
+        if not client.bucket_exists(bucket):
+            return
+        names = [DeleteObject(o.object_name) for o in client.list_objects(bucket, recursive=True)]
+        for _ in client.remove_objects(bucket, names):
+            pass
+        client.remove_bucket(bucket)
+    except Exception:  # cleanup must not fail a test
+        pass
+
+
 @pytest.fixture
-def s3_url(moto_endpoint: str) -> str:
-    """Storage URL of a fresh, not yet created bucket on the moto server."""
+def s3_url() -> Iterator[str]:
+    """Storage URL of a fresh, not yet created bucket on the real S3 server; removed after."""
+    endpoint, access_key, secret_key = real_s3()
     bucket = f"sohoa-test-{uuid.uuid4().hex[:12]}"
-    return f"s3://testing:testing@{moto_endpoint}/{bucket}?secure=false&region=us-east-1"
+    yield s3_url_for(endpoint, access_key, secret_key, bucket)
+    remove_bucket(endpoint, access_key, secret_key, bucket)

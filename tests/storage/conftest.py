@@ -1,4 +1,4 @@
-"""Blob store fixtures: every contract test runs on the local backend and on S3 (moto)."""
+"""Blob store fixtures: every contract test runs on the local backend and on the real S3 server."""
 
 from __future__ import annotations
 

@@ -180,13 +180,22 @@ def test_max_bytes_exceeded_leaves_nothing(blob_store: BlobStore) -> None:
 
 
 def test_max_bytes_exceeded_mid_multipart_leaves_nothing(blob_store: BlobStore) -> None:
-    with pytest.raises(StorageError, match="limit"):
-        blob_store.put(PseudoRandomStream(40 * MiB), max_bytes=20 * MiB)  # type: ignore[arg-type]
+    trace = io.StringIO()
+    if isinstance(blob_store, S3BlobStore):
+        blob_store.client.trace_on(trace)
+    try:
+        with pytest.raises(StorageError, match="limit"):
+            blob_store.put(PseudoRandomStream(40 * MiB), max_bytes=20 * MiB)  # type: ignore[arg-type]
+    finally:
+        if isinstance(blob_store, S3BlobStore):
+            blob_store.client.trace_off()
     assert list(blob_store.keys()) == []
     assert leftovers(blob_store) == []
-    if isinstance(blob_store, S3BlobStore):  # the multipart upload was aborted too
-        uploads = blob_store.client._list_multipart_uploads(blob_store.bucket)
-        assert not uploads.uploads
+    if isinstance(blob_store, S3BlobStore):
+        # the multipart upload was aborted too (S3Proxy's filesystem backend cannot list
+        # uploads, so the abort request is read from the client's trace)
+        lines = trace.getvalue().splitlines()
+        assert any(line.startswith("DELETE ") and "uploadId=" in line for line in lines), lines
 
 
 def test_verify(blob_store: BlobStore) -> None:
