@@ -6,7 +6,7 @@ SOHOA := $(VENV)/bin/sohoa
 APT_PACKAGES := fonts-dejavu-core tesseract-ocr tesseract-ocr-vie tesseract-ocr-eng tesseract-ocr-fra tesseract-ocr-chi-tra libgl1 libgomp1 libglib2.0-0 libusb-1.0-0 chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: setup system-packages demo test lint bench clean
+.PHONY: setup system-packages services services-stop services-status demo test lint bench clean
 
 setup: system-packages $(VENV)/.installed
 
@@ -27,7 +27,18 @@ $(VENV)/.installed: pyproject.toml
 demo: setup
 	SOHOA_DATA_DIR=$${SOHOA_DATA_DIR:-var/demo} $(SOHOA) demo --fresh
 
-test: setup
+# PostgreSQL, Redis, RabbitMQ, OpenSearch and S3Proxy on 127.0.0.1, data under var/services/,
+# URLs in var/services.env (tests/services/services.py: installs what is missing, reuses what runs).
+services:
+	python3 tests/services/services.py start
+
+services-stop:
+	python3 tests/services/services.py stop
+
+services-status:
+	python3 tests/services/services.py status
+
+test: setup services
 	OMP_THREAD_LIMIT=1 $(VENV)/bin/pytest -q
 
 lint: setup

@@ -6,12 +6,31 @@ import os
 import socket
 import uuid
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED_DATA = REPO.parent / "shared" / "data"
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+SERVICES_ENV = REPO / "var" / "services.env"
+
+
+def _load_service_urls() -> None:
+    """Take the test URLs that `make services` wrote, unless the environment sets them.
+
+    Only `SOHOA_TEST_*` keys are read: the deployment URLs in the same file must not switch
+    the tests' embedded defaults to the distributed backends.
+    """
+    if not SERVICES_ENV.exists():
+        return
+    for line in SERVICES_ENV.read_text().splitlines():
+        key, _, value = line.removeprefix("export ").partition("=")
+        if key.startswith("SOHOA_TEST_"):
+            os.environ.setdefault(key, value.strip("'\""))
+
+
+_load_service_urls()
 
 
 def need(condition: bool, reason: str) -> None:
@@ -35,22 +54,33 @@ def shared_data() -> Path:
     return SHARED_DATA
 
 
+def service_url(key: str, default: str, name: str) -> str:
+    """The URL of a service the tests need, after checking that something listens there."""
+    url = os.environ.get(key, default)
+    parts = urlsplit(url)
+    host, port = parts.hostname or "127.0.0.1", parts.port
+    need(
+        port is not None and port_open(host, port),
+        f"{name} is not listening on {host}:{port} (start it: make services)",
+    )
+    return url
+
+
 @pytest.fixture
 def postgres_url() -> str:
-    need(port_open("127.0.0.1", 5432), "PostgreSQL is not listening on 127.0.0.1:5432")
-    return os.environ.get("SOHOA_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+    return service_url(
+        "SOHOA_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test", "PostgreSQL"
+    )
 
 
 @pytest.fixture
 def redis_url() -> str:
-    need(port_open("127.0.0.1", 6379), "Redis is not listening on 127.0.0.1:6379")
-    return os.environ.get("SOHOA_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+    return service_url("SOHOA_TEST_REDIS_URL", "redis://127.0.0.1:6379/15", "Redis")
 
 
 @pytest.fixture
 def amqp_url() -> str:
-    need(port_open("127.0.0.1", 5672), "RabbitMQ is not listening on 127.0.0.1:5672")
-    return os.environ.get("SOHOA_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/%2F")
+    return service_url("SOHOA_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/%2F", "RabbitMQ")
 
 
 from tests.s3server import moto_endpoint, s3_url  # noqa: E402, F401  (fixtures for every test)
