@@ -17,26 +17,28 @@ restricted key, indexed for officers; `restricted_keys`, the certificate numbers
 (`search.text.certificate_key`). Public text is copied into the catch-all `search_all`, public
 and restricted text into `restricted_all`, so words may match across fields.
 
+The mapping cannot be poisoned by a value's shape: only `restricted` maps new fields, always as
+text (a dynamic template for every JSON type; date and numeric detection off), so a first
+certificate date under `restricted.issue_date` does not make the field a date that refuses
+every later value.
+
 Writes are idempotent: bulk `index` actions carry the aggregate version with
-`version_type=external`; Elasticsearch refuses an equal or older version with 409, which counts
-as "not stored".
+`version_type=external`; the node refuses an equal or older version with 409, which counts as
+"not stored".
 """
 
 from __future__ import annotations
 
-import logging
 import re
 from typing import Any
 
 from search.documents import flatten_text
 from search.geometry import point_shape
-from search.index import Document, SearchUnavailableError
+from search.index import Document
 from search.query import FACETS, KEYS, RANGES
 from search.text import canonical_tones, certificate_keys, nfc
 
-log = logging.getLogger(__name__)
-
-TEMPLATE_VERSION = 2
+TEMPLATE_VERSION = 3
 MAX_FACET_CHARS = 200
 NAMES = ("title", "name", "aliases")
 TEXT_FIELDS = (*NAMES, "text", "public_text")
@@ -139,28 +141,6 @@ def _restricted_text(restricted: dict[str, Any]) -> dict[str, str]:
     return texts
 
 
-def stored_count(bulk_response: dict[str, Any]) -> int:
-    """Documents a bulk request stored. 409: an equal or newer version is there (not stored);
-    429 or 5xx: SearchUnavailableError (retry the batch); another 4xx: that document is
-    malformed, logged (error type only, no values) and skipped, so it never blocks the rest."""
-    stored, transient = 0, 0
-    for item in bulk_response.get("items", []):
-        ((_, result),) = item.items()
-        status = int(result.get("status", 500))
-        if 200 <= status < 300:
-            stored += 1
-        elif status == 409:
-            log.debug("search document %s: older than the indexed version", result.get("_id"))
-        elif status == 429 or status >= 500:
-            transient += 1
-        else:
-            error = (result.get("error") or {}).get("type")
-            log.warning("search document %s rejected: HTTP %s %s", result.get("_id"), status, error)
-    if transient:
-        raise SearchUnavailableError(f"Elasticsearch could not store {transient} document(s) now")
-    return stored
-
-
 def document_of(source: dict[str, Any]) -> Document:
     original = source.get("original") or {}
     point = source.get("point")
@@ -205,9 +185,9 @@ def index_template(alias: str) -> dict[str, Any]:
         "restricted_keys": {"properties": {name: {"type": "keyword"} for name in KEYS}},
         **{name: _text_mapping() for name in both},
     }
-    restricted_text = {
+    restricted_text = {  # every value under `restricted`, whatever its JSON type, is text
         "path_match": "restricted.*",
-        "match_mapping_type": "string",
+        "match_mapping_type": "*",
         "mapping": _text_mapping(CATCH_ALL["officer"]),
     }
     folded = {"type": "custom", "tokenizer": "standard", "filter": ["lowercase", "asciifolding"]}
@@ -219,6 +199,8 @@ def index_template(alias: str) -> dict[str, Any]:
     }
     mappings = {
         "dynamic": False,  # only `restricted` takes new (text) fields
+        "date_detection": False,  # a date-like first value must not make the field a date
+        "numeric_detection": False,
         "dynamic_templates": [{"restricted_text": restricted_text}],
         "properties": properties,
     }
@@ -226,7 +208,7 @@ def index_template(alias: str) -> dict[str, Any]:
         "index_patterns": [f"{alias}-*"],
         "priority": 100 + len(alias),
         "version": TEMPLATE_VERSION,
-        "meta": {"managed_by": "sohoa", "description": "search documents"},
+        "_meta": {"managed_by": "sohoa", "description": "search documents"},
         "template": {"settings": settings, "mappings": mappings},
     }
 
@@ -241,7 +223,7 @@ def positions_template(alias: str) -> dict[str, Any]:
         "index_patterns": [f"{alias}-*-positions"],
         "priority": 1000 + len(alias),  # above every search template whose pattern matches too
         "version": TEMPLATE_VERSION,
-        "meta": {"managed_by": "sohoa", "description": "follower positions"},
+        "_meta": {"managed_by": "sohoa", "description": "follower positions"},
         "template": {
             "settings": {"number_of_shards": 1, "auto_expand_replicas": "0-1"},
             "mappings": mappings,

@@ -49,6 +49,9 @@ FUZZY_EXPANSIONS = 10  # terms one fuzzy word may expand to, per field (12 x 4 x
 MATCH_ALL_WORDS_UP_TO = "3<75%"  # up to 3 words all must match, beyond that three in four
 EXACT_BOOST = 2.0
 SNIPPET_CHARS = 200
+MAX_ANALYZED_CHARS = 900_000
+"""Snippets come from a text's first 900,000 characters: re-analysing more for a highlight
+fails the whole search past the index's `index.highlight.max_analyzed_offset` (1,000,000)."""
 BOOSTS = {"title": 3, "name": 3, "aliases": 2}
 """Query fields besides the role's catch-all, which holds the body and the other text too."""
 
@@ -56,8 +59,11 @@ _QUOTED = re.compile(r'"([^"]*)"')
 _WORD = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff]|[^\W_]+")
 
 
-def search_body(query: Query) -> dict[str, Any]:
-    """The `_search` body for a query; QueryError for one no backend or this one can answer."""
+def search_body(query: Query, offset_option: str = "max_analyzed_offset") -> dict[str, Any]:
+    """The `_search` body for a query; QueryError for one no backend or this one can answer.
+
+    `offset_option` names the highlight option bounding the analysed text: Elasticsearch's
+    `max_analyzed_offset`, OpenSearch's `max_analyzer_offset` (the client knows which)."""
     check(query)
     _check_names(query)
     clauses = _text_clauses(query.text[:MAX_QUERY_CHARS], query.role)
@@ -66,7 +72,7 @@ def search_body(query: Query) -> dict[str, Any]:
     body: dict[str, Any] = {
         "query": {"bool": boolean} if boolean else {"match_all": {}},
         "_source": {"excludes": _excluded_source(query.role)},
-        "highlight": _highlight(query.role),
+        "highlight": {**_highlight(query.role), offset_option: MAX_ANALYZED_CHARS},
         "sort": ["_score", {"id": "asc"}],  # ties in id order: pages never overlap
         "from": query.offset,
         "size": query.limit,

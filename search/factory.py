@@ -6,11 +6,21 @@ from urllib.parse import unquote, urlsplit
 
 from search.index import SearchIndex
 
-SCHEMES = ("tantivy", "memory", "http", "https")
+NODE_SCHEMES = (
+    "opensearch+http",
+    "opensearch+https",
+    "elasticsearch+http",
+    "elasticsearch+https",
+    "http",  # Elasticsearch, as before the OpenSearch client came
+    "https",
+)
+SCHEMES = ("tantivy", "memory", *NODE_SCHEMES)
 
 
 def search_index_from_url(url: str) -> SearchIndex:
-    """`tantivy:///path` (a folder), `memory://` (a temporary folder), `http(s)://…` (ES)."""
+    """`tantivy:///path` (a folder), `memory://` (a temporary folder),
+    `opensearch+http(s)://host:9200/alias` (OpenSearch 2),
+    `elasticsearch+http(s)://host:9200/alias` or plain `http(s)://…` (Elasticsearch 8)."""
     parts = urlsplit(url)
     scheme = parts.scheme.lower()
     if scheme == "tantivy":
@@ -26,8 +36,8 @@ def search_index_from_url(url: str) -> SearchIndex:
         from search.tantivy_index import TantivyIndex
 
         return TantivyIndex.temporary()
-    if scheme in ("http", "https"):
-        from search.elastic import ElasticIndex  # imported only when Elasticsearch is used
+    if scheme in NODE_SCHEMES:
+        from search.elastic import ElasticIndex  # imported only when a search node is used
 
         return ElasticIndex.from_url(url)
     raise ValueError(f"{url}: search URL scheme must be one of {', '.join(SCHEMES)}")

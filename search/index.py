@@ -13,6 +13,11 @@ class SearchUnavailableError(Exception):
     """The search backend could not be reached; the indexer retries later."""
 
 
+class SearchConfigurationError(Exception):
+    """The search backend refused its set-up (a template, a mapping, credentials): retrying
+    does not help, an operator must act."""
+
+
 @dataclass(frozen=True)
 class Document:
     """One searchable thing (a record or a capture), built from one aggregate version.

@@ -1,5 +1,7 @@
-"""Search fixtures: every SearchIndex contract test runs on tantivy, and on Elasticsearch when
-SOHOA_TEST_ELASTICSEARCH_URL is set (each test then gets its own index, dropped afterwards)."""
+"""Search fixtures: every SearchIndex contract test runs on tantivy, on the real OpenSearch node
+of `make services` (SOHOA_TEST_OPENSEARCH_URL; required under CI=true) and on Elasticsearch
+when SOHOA_TEST_ELASTICSEARCH_URL is set. A node test gets its own alias and indices, dropped
+afterwards."""
 
 from __future__ import annotations
 
@@ -7,6 +9,8 @@ import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -14,10 +18,22 @@ from models.store import RecordStore
 from pipeline.settings import eventstore_env
 from search.index import SearchIndex
 from search.tantivy_index import TantivyIndex
+from tests.conftest import IN_CI, need, port_open
 
+if TYPE_CHECKING:
+    from search.elastic import ElasticIndex
+
+OPENSEARCH_URL = os.environ.get("SOHOA_TEST_OPENSEARCH_URL", "")
 ELASTIC_URL = os.environ.get("SOHOA_TEST_ELASTICSEARCH_URL", "")
-BACKENDS = ["tantivy"] + (
-    [pytest.param("elastic", marks=pytest.mark.services)] if ELASTIC_URL else []
+NODES = {"opensearch": OPENSEARCH_URL, "elasticsearch": ELASTIC_URL}
+BACKENDS = (
+    ["tantivy"]
+    + (
+        [pytest.param("opensearch", marks=pytest.mark.services)]
+        if OPENSEARCH_URL or IN_CI
+        else []
+    )
+    + ([pytest.param("elasticsearch", marks=pytest.mark.services)] if ELASTIC_URL else [])
 )
 
 
@@ -28,19 +44,37 @@ def index(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SearchInde
         yield tantivy_index
         tantivy_index.close()
     else:
-        yield from _elastic_index()
+        yield from node_index(request.param)
 
 
-def _elastic_index() -> Iterator[SearchIndex]:
-    from search.elastic import ElasticIndex  # only when an Elasticsearch URL is given
+def node_url(product: str = "opensearch") -> str:
+    """`<product>+http://host:port` of the test node, after checking that it listens."""
+    url = NODES[product]
+    parts = urlsplit(url)
+    need(
+        bool(parts.hostname and parts.port and port_open(parts.hostname, parts.port)),
+        f"no {product} node at {url or 'SOHOA_TEST_' + product.upper() + '_URL'}"
+        " (start it: make services)",
+    )
+    return f"{product}+{url.rstrip('/')}" if "+" not in parts.scheme else url.rstrip("/")
+
+
+def node_index(product: str = "opensearch", **options) -> Iterator[ElasticIndex]:
+    """An index behind a fresh alias on the test node, dropped afterwards."""
+    from search.elastic import ElasticIndex  # only when a node is used
 
     alias = f"sohoa-test-{uuid.uuid4().hex[:12]}"
-    elastic = ElasticIndex.from_url(f"{ELASTIC_URL.rstrip('/')}/{alias}")
+    index = ElasticIndex.from_url(f"{node_url(product)}/{alias}", **options)
     try:
-        yield elastic
+        yield index
     finally:
-        elastic.drop()
-        elastic.close()
+        index.drop()
+        index.close()
+
+
+@pytest.fixture
+def opensearch() -> Iterator[ElasticIndex]:
+    yield from node_index("opensearch")
 
 
 @pytest.fixture
