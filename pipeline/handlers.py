@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 import logging
+import struct
+import zlib
 from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -18,12 +20,15 @@ from typing import Any
 from uuid import UUID
 
 from models.capture import Capture
+from models.errors import SohoaError
 from pipeline.bootstrap import Services
+from pipeline.bounded import internal_error
 from pipeline.errors import InputRejectedError
 from pipeline.jobs import INSPECT, MODEL_KINDS, TEXT_KINDS, Stage, job_key
 from pipeline.media import PAGE_TYPES
 from pipeline.stages.inspect import inspect, inspect_set
 from storage import StorageUnavailableError
+from storage.base import StorageError
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +36,31 @@ SET_TYPES = ("application/vnd.sohoa.photo-set+json", "application/vnd.sohoa.scan
 
 Apply = Callable[[Capture, str], None]
 """Records a stage's result on the capture, given the job key (runs inside `store.update`)."""
+
+
+BUG_ERRORS: tuple[type[Exception], ...] = (
+    ArithmeticError,
+    AssertionError,
+    AttributeError,
+    LookupError,
+    NameError,
+    RecursionError,
+    TypeError,
+    ValueError,
+    struct.error,
+    zlib.error,
+)
+"""Errors that say the same input will fail the same way again: a bug of ours (or of a decoder
+we call) on this capture, not an outage. Recorded as a permanent failure with an `internal error
+<id>` at once instead of being retried; `sohoa retry` runs the stage again after a fix."""
+
+
+class InternalError(SohoaError):
+    """A stage broke on a capture in a way nobody foresaw; the message carries the log's id."""
+
+
+def _is_bug(e: Exception) -> bool:
+    return isinstance(e, BUG_ERRORS) and not isinstance(e, StorageError | SohoaError)
 
 
 @dataclass(frozen=True)
@@ -60,6 +90,11 @@ def execute(
         record_failure(services, capture_id, outcome, key, e, attempt, permanent=True)
         return "failed"
     except Exception as e:
+        if _is_bug(e):
+            reason = f"{internal_error(log, f'{outcome} of capture {capture_id}')}"
+            bug = InternalError(f"{reason}: {type(e).__name__}")
+            record_failure(services, capture_id, outcome, key, bug, attempt, permanent=True)
+            return "failed"
         if not attempt.final:
             raise  # transient: Dramatiq retries with backoff
         record_failure(services, capture_id, outcome, key, e, attempt, permanent=False)

@@ -90,6 +90,7 @@ from __future__ import annotations
 
 import csv
 import json
+import logging
 import math
 import re
 import time
@@ -107,8 +108,11 @@ from eventsourcing.persistence import IntegrityError
 from models.ids import ERAS, InvalidKeyError, parcel_key
 from models.record import RESTRICTED_ATTRIBUTES
 from models.store import CONFLICT_RETRIES, RecordRef, RecordStore
+from pipeline.bounded import internal_error
 from pipeline.errors import InputRejectedError
 from search.legacy import is_vietnamese_legacy, to_unicode
+
+log = logging.getLogger(__name__)
 
 FORMATS = ("jsonl", "csv", "geojson")
 KINDS = ("parcel", "site")
@@ -211,7 +215,7 @@ class ImportRow:
 
     line: int
     where: str
-    status: str  # registered | updated | unchanged | rejected
+    status: str  # registered | updated | unchanged | rejected | failed (internal error <id>)
     record_id: str | None = None
     error: str | None = None
 
@@ -240,6 +244,10 @@ class ImportReport:
         self.rows += 1
         if row.status == "rejected":
             self.rejected.append({"line": row.line, "where": row.where, "reason": row.error})
+        elif row.status == "failed":  # our bug on this row: counted with the rejected ones
+            self.rejected.append(
+                {"line": row.line, "where": row.where, "reason": f"failed: {row.error}"}
+            )
         else:
             setattr(self, row.status, getattr(self, row.status) + 1)
 
@@ -278,6 +286,7 @@ class RawRow:
     error: str | None = None
     geometry: Any = None
     crs: str = WGS84
+    failed: bool = False  # the reader broke here (our bug): `error` is "internal error <id>"
 
 
 @dataclass
@@ -312,28 +321,56 @@ def import_records(
     report = ImportReport(file=path.name, format=fmt)
     seen: dict[UUID, str] = {}
     started = time.perf_counter()
-    for raw in read_rows(path, fmt):
-        record_id: UUID | None = None
-        try:
-            if raw.error:
-                raise RowRejected(raw.error)
-            row = parse_row(raw, base)
-            record_id = row.ref.id
-            if record_id in seen:
-                raise RowRejected(
-                    f"same {row.ref.kind} as {seen[record_id]} ({_describe(row.ref)})"
-                )
-            seen[record_id] = raw.where
-            status = apply_row(store, row, source=f"import:{path.name}:{raw.label}")
-            result = ImportRow(raw.line, raw.where, status, str(record_id))
-        except RowRejected as e:
-            rid = str(record_id) if record_id else None
-            result = ImportRow(raw.line, raw.where, "rejected", rid, str(e))
+    for raw in _guarded(read_rows(path, fmt), path):
+        if raw.failed:
+            result = ImportRow(raw.line, raw.where, "failed", None, raw.error)
+        else:
+            result = _import_row(store, raw, base, seen, path.name)
         report.add(result)
         if on_row:
             on_row(result)
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _import_row(
+    store: RecordStore, raw: RawRow, base: Mapping[str, Any], seen: dict[UUID, str], name: str
+) -> ImportRow:
+    """One row's verdict; never raises (our bug on a row is that row's `failed`)."""
+    record_id: UUID | None = None
+    try:
+        if raw.error:
+            raise RowRejected(raw.error)
+        row = parse_row(raw, base)
+        record_id = row.ref.id
+        if record_id in seen:
+            raise RowRejected(f"same {row.ref.kind} as {seen[record_id]} ({_describe(row.ref)})")
+        seen[record_id] = raw.where
+        status = apply_row(store, row, source=f"import:{name}:{raw.label}")
+        return ImportRow(raw.line, raw.where, status, str(record_id))
+    except RowRejected as e:
+        rid = str(record_id) if record_id else None
+        return ImportRow(raw.line, raw.where, "rejected", rid, str(e))
+    except Exception:  # our bug: this row's verdict, with the traceback logged; rows go on
+        rid = str(record_id) if record_id else None
+        return ImportRow(
+            raw.line, raw.where, "failed", rid, internal_error(log, f"{name} {raw.where}")
+        )
+
+
+def _guarded(rows: Iterator[RawRow], path: Path) -> Iterator[RawRow]:
+    """The rows; if the reader breaks on an unexpected error, one last row that says so."""
+    last = 0
+    try:
+        for raw in rows:
+            last = raw.line
+            yield raw
+    except InputRejectedError:
+        raise
+    except Exception:  # our bug in a reader: what was read stands, the rest is reported
+        where = f"after row {last}" if last else "the whole file"
+        error = internal_error(log, f"{path.name} {where}")
+        yield RawRow(last + 1, f"{where} (unreadable)", "rest", error=error, failed=True)
 
 
 def apply_row(store: RecordStore, row: ParsedRow, source: str) -> str:
@@ -389,7 +426,7 @@ def detect_format(path: Path) -> str:
     first = text.split(b"\n", 1)[0]
     try:
         obj = json.loads(first)
-    except ValueError:
+    except (ValueError, RecursionError):
         obj = None
     if isinstance(obj, dict):
         geojson = obj.get("type") in ("FeatureCollection", "Feature") or ext == ".geojson"
@@ -403,7 +440,7 @@ def detect_format(path: Path) -> str:
         try:
             if isinstance(json.loads(ln), dict):
                 return "jsonl"  # the first line is broken, the next are rows
-        except ValueError:
+        except (ValueError, RecursionError):
             pass
     return "geojson"
 
@@ -448,6 +485,8 @@ def _jsonl_rows(path: Path) -> Iterator[RawRow]:
                 row.error = "not valid UTF-8"
             except json.JSONDecodeError as e:
                 row.error = f"not valid JSON: {e.msg} at column {e.colno}"
+            except RecursionError:
+                row.error = "JSON nested too deeply"
             else:
                 if isinstance(obj, dict):
                     row.values = obj
@@ -503,6 +542,8 @@ def _geojson_rows(path: Path) -> Iterator[RawRow]:
         raise InputRejectedError(f"{path.name} is not valid UTF-8") from None
     except json.JSONDecodeError as e:
         raise InputRejectedError(f"{path.name} is not valid JSON: {e}") from None
+    except RecursionError:
+        raise InputRejectedError(f"{path.name}: JSON nested too deeply") from None
     kind = doc.get("type") if isinstance(doc, dict) else None
     if kind == "Feature":
         features: Any = [doc]

@@ -6,6 +6,7 @@ safely. A name that cannot be shown or trusted is an item with an error.
 
 from __future__ import annotations
 
+import logging
 import stat
 import tempfile
 import unicodedata
@@ -16,9 +17,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
+from pipeline.bounded import internal_error
 from pipeline.errors import InputRejectedError
 from pipeline.media import ZIP, Limits, probe
 from pipeline.sidecar import CaptureMeta, read_json, sidecar_for
+
+log = logging.getLogger(__name__)
 
 SET_KINDS = ("photo-set", "scan-set")
 SKIPPED_NAMES = ("done", "rejected", "__MACOSX")
@@ -43,6 +47,8 @@ class Item:
     meta: CaptureMeta = field(default_factory=CaptureMeta)
     kind: str | None = None
     error: str | None = None
+    status: str = "rejected"
+    """The verdict when `error` is set: rejected (bad input) or failed (our bug)."""
 
     @property
     def is_set(self) -> bool:
@@ -75,19 +81,31 @@ def name_problem(name: str) -> str | None:
 
 
 def collect(paths: list[Path], kind: str | None, is_zip, limits: Limits) -> Iterator[Item]:
-    """Items for every input path; `is_zip(path)` sniffs content, not the extension."""
+    """Items for every input path; `is_zip(path)` sniffs content, not the extension.
+
+    Never raises: what goes wrong with one path is that path's item (with its error)."""
     for path in paths:
         shown = display_name(str(path))
-        if problem := name_problem(path.name):
-            yield Item(shown, error=problem)
-        elif path.is_dir():
-            yield from _folder(path, kind, is_zip, limits)
-        elif not path.exists() and not path.is_symlink():
-            yield Item(shown, error="no such file or folder")
-        elif path.is_file() and is_zip(path):
-            yield from _zip(path, kind, limits)
-        else:
-            yield Item(shown, source=path, kind=kind)
+        try:
+            items = list(_items(path, shown, kind, is_zip, limits))
+        except OSError as e:
+            items = [Item(shown, error=f"cannot read: {e.strerror or type(e).__name__}")]
+        except Exception:
+            items = [Item(shown, error=internal_error(log, shown), status="failed")]
+        yield from items
+
+
+def _items(path: Path, shown: str, kind: str | None, is_zip, limits: Limits) -> Iterator[Item]:
+    if problem := name_problem(path.name):
+        yield Item(shown, error=problem)
+    elif path.is_dir():
+        yield from _folder(path, kind, is_zip, limits)
+    elif not path.exists() and not path.is_symlink():
+        yield Item(shown, error="no such file or folder")
+    elif path.is_file() and is_zip(path):
+        yield from _zip(path, kind, limits)
+    else:
+        yield Item(shown, source=path, kind=kind)
 
 
 def _folder(folder: Path, kind: str | None, is_zip, limits: Limits) -> Iterator[Item]:
@@ -102,12 +120,20 @@ def _folder(folder: Path, kind: str | None, is_zip, limits: Limits) -> Iterator[
         yield item
         return
     for f in files:
-        if problem := name_problem(f.name) or _link_problem(f):
-            yield Item(display_name(str(f)), error=problem)
-        elif is_zip(f):
-            yield from _zip(f, kind, limits)
-        else:
-            yield Item(display_name(str(f)), source=f, kind=kind)
+        shown = display_name(str(f))
+        try:
+            yield from list(_file_items(f, shown, kind, is_zip, limits))
+        except Exception:
+            yield Item(shown, error=internal_error(log, shown), status="failed")
+
+
+def _file_items(f: Path, shown: str, kind: str | None, is_zip, limits: Limits) -> Iterator[Item]:
+    if problem := name_problem(f.name) or _link_problem(f):
+        yield Item(shown, error=problem)
+    elif is_zip(f):
+        yield from _zip(f, kind, limits)
+    else:
+        yield Item(shown, source=f, kind=kind)
 
 
 def _link_problem(path: Path) -> str | None:
@@ -144,7 +170,7 @@ def _zip(path: Path, kind: str | None, limits: Limits) -> Iterator[Item]:
     except InputRejectedError as e:
         yield Item(shown, error=str(e))
         return
-    except (zipfile.BadZipFile, OSError, ValueError) as e:
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError) as e:
         yield Item(shown, error=f"not a readable ZIP: {e}")
         return
     members: list[tuple[str, Source]] = []
@@ -189,8 +215,10 @@ def materialised(source: Source, tmp_dir: Path, limits: Limits) -> Iterator[Path
     try:
         with _extracted(source, tmp_dir, limits) as path:
             yield path
-    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError) as e:
+    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, ValueError) as e:
         raise InputRejectedError(f"corrupt ZIP entry {source.name}: {e}") from None
+    except RuntimeError as e:  # zipfile: "File ... is encrypted, password required"
+        raise InputRejectedError(f"ZIP entry {source.name}: {e}") from None
 
 
 @contextmanager

@@ -146,27 +146,49 @@ def read_manifest(path: Path) -> dict[Path, CaptureMeta | InputRejectedError]:
 
     A bad row is kept as its error, so the file it names is reported and the rest goes through.
     """
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as f:
+            return _manifest_rows(csv.DictReader(f), path)
+    except UnicodeDecodeError:
+        raise InputRejectedError(f"manifest {path.name} is not UTF-8 text") from None
+    except csv.Error as e:
+        raise InputRejectedError(f"manifest {path.name} is not a readable CSV: {e}") from None
+
+
+def _manifest_rows(
+    reader: csv.DictReader, path: Path
+) -> dict[Path, CaptureMeta | InputRejectedError]:
     rows: dict[Path, CaptureMeta | InputRejectedError] = {}
     base = path.parent.resolve()
-    with open(path, newline="", encoding="utf-8-sig") as f:
-        reader = csv.DictReader(f)
-        if not reader.fieldnames or "path" not in reader.fieldnames:
-            raise InputRejectedError(f"manifest {path.name} needs a 'path' column")
-        for line, row in enumerate(reader, start=2):
-            where = f"manifest {path.name} line {line}"
-            target = (base / (row.pop("path") or "")).resolve()
-            values: dict[str, Any] = {k: v for k, v in row.items() if k and v not in (None, "")}
-            if "dpi" in values and str(values["dpi"]).isdigit():
-                values["dpi"] = int(values["dpi"])
-            if "tags" in values:
-                values["tags"] = [t.strip() for t in str(values["tags"]).split(";") if t.strip()]
-            try:
-                if not target.is_relative_to(base):
-                    raise InputRejectedError(f"{where}: path escapes the manifest's folder")
-                rows[target] = validate(values, where)
-            except InputRejectedError as e:
-                rows[target] = e
+    if not reader.fieldnames or "path" not in reader.fieldnames:
+        raise InputRejectedError(f"manifest {path.name} needs a 'path' column")
+    for line, row in enumerate(reader, start=2):
+        where = f"manifest {path.name} line {line}"
+        try:
+            target = (base / _cell(row.pop("path"))).resolve()
+        except (ValueError, OSError) as e:  # a NUL byte, a name too long
+            raise InputRejectedError(f"{where}: unusable path ({e})") from None
+        values: dict[str, Any] = {
+            k: _cell(v) for k, v in row.items() if k and v not in (None, "", [])
+        }
+        if "dpi" in values and values["dpi"].isascii() and values["dpi"].isdigit():
+            values["dpi"] = int(values["dpi"])
+        if "tags" in values:
+            values["tags"] = [t.strip() for t in values["tags"].split(";") if t.strip()]
+        try:
+            if not target.is_relative_to(base):
+                raise InputRejectedError(f"{where}: path escapes the manifest's folder")
+            rows[target] = validate(values, where)
+        except InputRejectedError as e:
+            rows[target] = e
     return rows
+
+
+def _cell(value: str | list[str] | None) -> str:
+    """A cell as text (DictReader gives a row's surplus cells as a list under key None)."""
+    if isinstance(value, list):
+        return ",".join(value)
+    return value or ""
 
 
 def read_meta_file(path: Path) -> CaptureMeta | dict[Path, CaptureMeta | InputRejectedError]:

@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 from pipeline.bootstrap import Services
+from pipeline.bounded import internal_error
 from pipeline.ingest import IngestResult
 from pipeline.inputs import Item, collect
 from scanners.ingest_command import ingestor, is_zip
@@ -47,8 +48,22 @@ class HotFolder:
         """Ingest and move every file that has been stable for the settle time."""
         results = []
         for path in self.stable_files():
-            results.extend(self.take(path))
+            try:
+                results.extend(self.take(path))
+            except Exception:  # our bug: this file goes to rejected/ with the id, the rest on
+                results.append(self._give_up(path, internal_error(log, str(path))))
         return results
+
+    def _give_up(self, path: Path, reason: str) -> IngestResult:
+        self._seen.pop(path, None)
+        try:
+            moved = _move(path, self.rejected)
+            moved.with_name(moved.name + ".reason.txt").write_text(
+                f"{path.name}: failed: {reason}\n", encoding="utf-8"
+            )
+        except OSError:
+            log.exception("cannot move %s to %s", path, self.rejected)
+        return IngestResult(str(path), "failed", error=reason)
 
     def stable_files(self) -> list[Path]:
         now = time.monotonic()
@@ -78,20 +93,24 @@ class HotFolder:
     def take(self, path: Path) -> list[IngestResult]:
         items: list[Item] = list(collect([path], self.kind, is_zip, self.limits))
         results = [r for item in items for r in self.ingestor.ingest_item(item)]
-        if any(r.status == "failed" for r in results):
+        if any(r.retryable for r in results):
             # storage is down: leave the file where it is; the next scan takes it again
             self._seen.pop(path, None)
             for r in results:
                 log.warning("%s %s %s", r.status, r.path, r.error)
             return results
-        ok = all(r.status != "rejected" for r in results)
+        ok = all(r.status in ("ingested", "duplicate") for r in results)
         target = self.done if ok else self.rejected
         moved = _move(path, target)
         sidecar = path.with_name(path.name + ".json")
         if sidecar.exists():
             _move(sidecar, target)
         if not ok:
-            reasons = "\n".join(f"{r.path}: {r.error}" for r in results if r.status == "rejected")
+            reasons = "\n".join(
+                f"{r.path}: {'' if r.status == 'rejected' else 'failed: '}{r.error}"
+                for r in results
+                if r.error is not None
+            )
             moved.with_name(moved.name + ".reason.txt").write_text(reasons + "\n", encoding="utf-8")
         self._seen.pop(path, None)
         for r in results:
