@@ -18,6 +18,7 @@ from models.capture import KINDS
 from models.errors import NotFoundError
 from pipeline.bootstrap import Services, bootstrap
 from pipeline.settings import Settings
+from scanners import health_command, url_command
 
 
 def services() -> Services:
@@ -539,6 +540,9 @@ def _run_until_stopped(runtime) -> None:
     finally:
         runtime.stop()
 
+
+main.add_command(url_command.url)
+main.add_command(health_command.health)
 
 if __name__ == "__main__":
     main()

@@ -56,11 +56,16 @@ def check_key(key: str) -> str:
     return key
 
 
+def download_name(original: str) -> str:
+    """The last part of an original name as received (which may be a path, `/` or `\\`)."""
+    return re.split(r"[\\/]", original)[-1] or "download"
+
+
 def content_disposition(filename: str) -> str:
     """`attachment` under a file name, any script (RFC 6266: an ASCII fallback and UTF-8)."""
     from urllib.parse import quote
 
-    name = filename.replace("/", "_").replace("\\", "_") or "download"
+    name = download_name(filename)
     ascii_name = "".join(c if 32 <= ord(c) < 127 and c not in '"\\;' else "_" for c in name)
     return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name, safe='')}"
 

@@ -14,7 +14,14 @@ from pipeline.accounts import ensure_user
 from pipeline.bootstrap import Services
 from pipeline.uploads import Uploads
 from storage import BlobNotFoundError
-from web import routes_auth, routes_land, routes_public, routes_review, routes_staff
+from web import (
+    routes_auth,
+    routes_files,
+    routes_land,
+    routes_public,
+    routes_review,
+    routes_staff,
+)
 from web.auth import LoginRequiredError, login_redirect
 from web.config import WebConfig
 from web.ratelimit import RateLimiter
@@ -50,6 +57,7 @@ def create_app(services: Services, config: WebConfig | None = None) -> FastAPI:
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     for module in (routes_public, routes_auth, routes_land, routes_review, routes_staff):
         app.include_router(module.router)
+    app.include_router(routes_files.router)
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict:
