@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
@@ -64,6 +65,8 @@ class Follower:
     positions: Positions
     handle: Handler
     batch: int = 1000
+    last_poll: float = 0.0
+    """`time.monotonic()` of the last poll that reached the store (the heartbeat reads it)."""
 
     def position(self) -> int:
         return self.positions.position(self.name)
@@ -92,7 +95,9 @@ class Follower:
     def run(self, stop: threading.Event, idle_s: float = 0.2) -> None:
         while not stop.is_set():
             try:
-                if not self.run_once():
+                handled = self.run_once()
+                self.last_poll = time.monotonic()
+                if not handled:
                     stop.wait(idle_s)
             except Exception:  # a broker or database blip: log, back off, carry on
                 log.exception("%s: batch failed; retrying", self.name)

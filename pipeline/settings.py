@@ -53,6 +53,9 @@ class Settings:
     """Per-collection OCR languages: "sac-phong=chi_tra,phap-thuoc=vie+fra"."""
     reconstruct_time_limit_s: int = 1800
     reconstruct_memory_mb: int = 6000
+    heartbeat_file: str = ""
+    """`worker`/`follow` rewrite this file every few seconds while all their parts are alive;
+    `sohoa health` checks its age (container healthchecks)."""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:

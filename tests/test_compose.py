@@ -32,6 +32,8 @@ REQUIRED_SECRETS = (
     "SOHOA_S3_ACCESS_KEY",
     "SOHOA_S3_SECRET_KEY",
     "SOHOA_RABBITMQ_PASSWORD",
+    "SOHOA_WEB_ADMIN_PASSWORD",
+    "SOHOA_WEB_SESSION_SECRET",
 )
 # Test values, deliberately unlike anything in the repository.
 TEST_ENV = {
@@ -39,13 +41,15 @@ TEST_ENV = {
     "SOHOA_S3_ACCESS_KEY": "s3-access-test",
     "SOHOA_S3_SECRET_KEY": "s3-secret-test-91c2",
     "SOHOA_RABBITMQ_PASSWORD": "rmq-test-5d0e",
+    "SOHOA_WEB_ADMIN_PASSWORD": "admin-test-2b8f",
+    "SOHOA_WEB_SESSION_SECRET": "session-test-6e1d",
 }
 # The URL each sohoa process needs, with the schemes the distributed stack may use.
 SOHOA_URLS = {
     "SOHOA_EVENTSTORE_URL": ("postgresql",),
     "SOHOA_STORAGE_URL": ("s3",),
     "SOHOA_BROKER_URL": ("redis", "amqp"),
-    "SOHOA_SEARCH_URL": ("http", "https"),
+    "SOHOA_SEARCH_URL": ("http", "https", "opensearch+http", "elasticsearch+http"),
 }
 
 
@@ -214,6 +218,7 @@ def test_expected_services_exist(services: dict[str, Any]) -> None:
         "minio",
         "minio-init",
         "elasticsearch",
+        "opensearch",
         "rabbitmq",
     }
     assert expected <= set(services)
@@ -272,7 +277,57 @@ def test_sohoa_process_configuration(services: dict[str, Any], name: str) -> Non
     if name == "web":
         assert "/healthz" in check
     else:
-        assert "sohoa status --json" in check
+        # the process's own heartbeat (its threads, its follower's polls), not the event store
+        assert "sohoa health" in check
+        assert env.get("SOHOA_HEARTBEAT_FILE", "").startswith("/tmp/")
+
+
+def test_processes_share_one_environment_without_drift(services: dict[str, Any]) -> None:
+    """A service that adds settings keeps every shared one (YAML merges are shallow)."""
+    shared = environment_of(services["follow"])
+    for name in SOHOA_SERVICES:
+        env = environment_of(services[name])
+        drift = {k: (v, env.get(k)) for k, v in shared.items() if env.get(k) != v}
+        assert not drift, f"{name} differs from the shared settings: {drift}"
+    assert environment_of(services["reconstruction"])["SOHOA_WORKER_THREADS"] == "1"
+
+
+def test_web_creates_the_admin_from_the_environment(services: dict[str, Any]) -> None:
+    env = environment_of(services["web"])
+    assert env["SOHOA_WEB_ADMIN_LOGIN"] == "admin"
+    assert env["SOHOA_WEB_ADMIN_PASSWORD"] == TEST_ENV["SOHOA_WEB_ADMIN_PASSWORD"]
+    assert env["SOHOA_WEB_SESSION_SECRET"] == TEST_ENV["SOHOA_WEB_SESSION_SECRET"]
+
+
+def test_presigned_links_are_signed_for_an_address_browsers_reach(
+    services: dict[str, Any],
+) -> None:
+    public = urlsplit(environment_of(services["web"])["SOHOA_STORAGE_PUBLIC_URL"])
+    assert public.scheme in ("http", "https") and public.hostname not in services
+    published = [str(p) for p in services["minio"]["ports"]]
+    assert published == ["127.0.0.1:9000:9000"], "S3 API only, loopback unless asked"
+
+
+def test_search_nodes_have_their_documented_limits(services: dict[str, Any]) -> None:
+    for name in ("elasticsearch", "opensearch"):
+        limits = services[name]["ulimits"]
+        assert limits["memlock"] == {"soft": -1, "hard": -1}, name
+        assert limits["nofile"]["soft"] >= 65535, name
+    assert "vm.max_map_count" in COMPOSE_FILE.read_text(encoding="utf-8")
+
+
+def test_opensearch_is_an_opt_in_alternative(services: dict[str, Any]) -> None:
+    node = services["opensearch"]
+    assert node.get("profiles") == ["opensearch"]
+    assert node["image"].startswith("opensearchproject/opensearch:2.")
+    for name in SOHOA_SERVICES:
+        assert "opensearch" not in (services[name].get("depends_on") or {})
+
+
+def test_object_store_image_is_not_the_vulnerable_release(services: dict[str, Any]) -> None:
+    image = services["minio"]["image"]
+    release = image.rsplit(":RELEASE.", 1)[-1]
+    assert release >= "2025-10-15T17-29-55Z", f"{image} predates the fix of CVE-2025-62506"
 
 
 def test_dependencies_exist_and_can_become_healthy(services: dict[str, Any]) -> None:
@@ -297,10 +352,11 @@ def test_rabbitmq_is_an_opt_in_profile(services: dict[str, Any]) -> None:
         assert "rabbitmq" not in (services[name].get("depends_on") or {})
 
 
-def test_only_web_publishes_a_port(services: dict[str, Any]) -> None:
+def test_only_web_and_the_s3_api_publish_a_port(services: dict[str, Any]) -> None:
     published = {name for name, service in services.items() if service.get("ports")}
-    assert published == {"web"}
+    assert published == {"web", "minio"}
     assert any(str(p).endswith(":8000") for p in services["web"]["ports"])
+    assert all(str(p).endswith(":9000") for p in services["minio"]["ports"])
 
 
 # --- secrets and volumes

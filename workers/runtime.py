@@ -6,6 +6,8 @@ import logging
 import threading
 import time
 from collections.abc import Iterable
+from functools import partial
+from pathlib import Path
 from uuid import UUID
 
 import dramatiq
@@ -15,6 +17,7 @@ from pipeline.followers import Follower, dispatcher, sweep
 from pipeline.indexing import IDLE_S as INDEXER_IDLE_S
 from pipeline.indexing import indexer
 from pipeline.jobs import plan
+from workers import heartbeat
 from workers.actors import declare_actors
 from workers.broker import DramatiqQueue, make_broker
 
@@ -22,6 +25,9 @@ log = logging.getLogger(__name__)
 
 WORKER_TIMEOUT_MS = 40
 """Longest wait between an idle consumer's polls: job latency against Redis load."""
+HEARTBEAT_S = 10.0
+FOLLOWER_STALL_S = 60.0
+"""A follower whose last successful poll is older than this withholds the heartbeat."""
 
 
 class Runtime:
@@ -66,7 +72,33 @@ class Runtime:
                 t = threading.Thread(target=loop, args=(self._stop, *extra), name=name, daemon=True)
                 t.start()
                 self._threads.append(t)
+        if self.services.settings.heartbeat_file:
+            t = threading.Thread(
+                target=heartbeat.run,
+                args=(Path(self.services.settings.heartbeat_file), self._checks(), self._stop),
+                kwargs={"every_s": HEARTBEAT_S},
+                name="heartbeat",
+                daemon=True,
+            )
+            t.start()
+            self._threads.append(t)
         return self
+
+    def _checks(self) -> dict[str, heartbeat.Check]:
+        """What must be alive for this process to be healthy (see `workers.heartbeat`)."""
+        checks: dict[str, heartbeat.Check] = {}
+        if self._worker is not None:
+            worker = self._worker
+
+            def threads_alive() -> bool:
+                threads = [*worker.consumers.values(), *worker.workers]
+                return bool(threads) and all(t.is_alive() for t in threads)
+
+            checks["worker"] = threads_alive
+        if self._follow:
+            for follower in (self.dispatcher, self.indexer):
+                checks[follower.name] = partial(_polling, follower)
+        return checks
 
     def _sweep(self, stop: threading.Event) -> None:
         """Now and then, enqueue again what a broker lost (see `pipeline.followers.sweep`)."""
@@ -95,6 +127,10 @@ class Runtime:
         self, capture_ids: Iterable[UUID], timeout_s: float | None = None, on_progress=None
     ) -> dict[UUID, str]:
         return wait_until_settled(self.services, capture_ids, timeout_s, on_progress)
+
+
+def _polling(follower: Follower) -> bool:
+    return time.monotonic() - follower.last_poll < FOLLOWER_STALL_S
 
 
 def wait_until_settled(

@@ -489,7 +489,9 @@ class RabbitMQ(Service):
         return {
             **os.environ,
             "HOME": str(base),  # the Erlang cookie lives here
-            "RABBITMQ_NODENAME": "sohoa@localhost",
+            # unique per port: two checkouts' brokers share one epmd
+            "RABBITMQ_NODENAME": f"sohoa{port}@localhost",
+            "ERL_CRASH_DUMP": str(base / "erl_crash.dump"),
             "RABBITMQ_NODE_IP_ADDRESS": HOST,
             "RABBITMQ_NODE_PORT": str(port),
             "RABBITMQ_DIST_PORT": str(dist_port),
@@ -524,7 +526,7 @@ class RabbitMQ(Service):
         )
         (self.dir / "beam.pid").unlink(missing_ok=True)
         server = "/usr/lib/rabbitmq/bin/rabbitmq-server"
-        return spawn([server], self.log, env=self._env(port, dist_port))
+        return spawn([server], self.log, env=self._env(port, dist_port), cwd=self.dir)
 
     def ready(self, port: int) -> bool:
         """An AMQP 0-9-1 header gets a connection.start frame back once the broker boots."""
