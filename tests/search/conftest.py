@@ -28,11 +28,7 @@ ELASTIC_URL = os.environ.get("SOHOA_TEST_ELASTICSEARCH_URL", "")
 NODES = {"opensearch": OPENSEARCH_URL, "elasticsearch": ELASTIC_URL}
 BACKENDS = (
     ["tantivy"]
-    + (
-        [pytest.param("opensearch", marks=pytest.mark.services)]
-        if OPENSEARCH_URL or IN_CI
-        else []
-    )
+    + ([pytest.param("opensearch", marks=pytest.mark.services)] if OPENSEARCH_URL or IN_CI else [])
     + ([pytest.param("elasticsearch", marks=pytest.mark.services)] if ELASTIC_URL else [])
 )
 
