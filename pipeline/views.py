@@ -6,7 +6,10 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+from models.account import Account
+from models.audit import AuditTrail
 from models.capture import Capture
+from models.disclosure import without_credentials
 from models.record import Record
 from models.store import HistoryEntry
 from pipeline.jobs import plan
@@ -124,12 +127,51 @@ def model_view(capture: Capture) -> dict[str, Any]:
     return jsonable(view)
 
 
-def aggregate_view(a: Capture | Record) -> dict[str, Any]:
-    return capture_view(a) if isinstance(a, Capture) else record_view(a)
+def account_view(a: Account) -> dict[str, Any]:
+    """An account without its password or token hashes (nobody is shown those)."""
+    tokens = {tid: {k: v for k, v in t.items() if k != "hash"} for tid, t in a.tokens.items()}
+    return jsonable(
+        {
+            "id": a.id,
+            "type": "account",
+            "version": a.version,
+            "login": a.login,
+            "role": a.role,
+            "display_name": a.display_name,
+            "disabled": a.disabled,
+            "tokens": tokens,
+            "locked_until": getattr(a, "locked_until", None),
+        }
+    )
+
+
+def audit_trail_view(t: AuditTrail) -> dict[str, Any]:
+    return jsonable(
+        {"id": t.id, "type": "audit trail", "version": t.version, "login": t.login, "day": t.day}
+    )
+
+
+def aggregate_view(a: Any) -> dict[str, Any]:
+    if isinstance(a, Capture):
+        return capture_view(a)
+    if isinstance(a, Account):
+        return account_view(a)
+    if isinstance(a, AuditTrail):
+        return audit_trail_view(a)
+    return record_view(a)
 
 
 def history_view(entries: list[HistoryEntry]) -> list[dict[str, Any]]:
+    """Events as plain data; credentials (password, token and session hashes) are withheld
+    here, so no printer of a history (web, CLI, demo) can show them."""
     return [
-        jsonable({"version": e.version, "timestamp": e.timestamp, "event": e.event, "data": e.data})
+        jsonable(
+            {
+                "version": e.version,
+                "timestamp": e.timestamp,
+                "event": e.event,
+                "data": without_credentials(e.data),
+            }
+        )
         for e in entries
     ]

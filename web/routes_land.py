@@ -12,18 +12,18 @@ from uuid import UUID
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse
 
+from models.disclosure import Part, capture_parts
 from models.errors import NotFoundError
-from models.record import Record
-from pipeline.accounts import Principal, record_restricted_read
+from pipeline.accounts import Principal
 from pipeline.bootstrap import Services
-from pipeline.redaction import restricted_names
 from pipeline.views import fields_view, jsonable, record_view
 from search.documents import record_title, wgs84_geometry
 from search.query import Query as SearchQuery
 from search.query import QueryError
-from web.auth import Officer, client_address
+from web.auth import Officer
 from web.land import LookupProblemError, find_parcels, moment, parcel_as_of
 from web.public_views import capture_data
+from web.reads import audit, audit_record
 from web.searching import run
 from web.templating import render
 
@@ -89,7 +89,7 @@ def _parcel(request: Request, who: Principal, ident: UUID, on: str, at: str) -> 
     current = svc.store.record(ident)
     if record is None:
         return {"id": str(ident), "as_of": when, "record": None, "title": record_title(current)}
-    _audit(request, who, record, "parcel page")
+    audit_record(request, who, record, "parcel page")
     view = record_view(record)
     view["geometry_wgs84"] = wgs84_geometry(record.geometry)
     return jsonable(
@@ -127,6 +127,9 @@ def _documents(request: Request, data: dict[str, Any]) -> list[dict[str, Any]]:
         shown = capture_data(svc, capture, [record], public=False)
         shown["name"] = capture.original_names[0]
         shown["fields"] = fields_view(capture) if capture.fields else None
+        if shown["fields"]:
+            parts = capture_parts(capture, False)
+            audit(request, request.state.principal, capture.id, parts, "parcel page documents")
         out.append(shown)
     return out
 
@@ -155,26 +158,8 @@ def _owner_search(request: Request, who: Principal, name: str) -> list[dict]:
     for h in hits:
         owner = h["fields"].get("owner") or h["fields"].get("owners")
         if owner:
-            record_restricted_read(
-                _svc(request).store,
-                who,
-                h["id"],
-                ["owner"],
-                f"owner search {name!r}",
-                client_address(request),
-            )
+            audit(request, who, h["id"], ["owner", Part.OWNERS], f"owner search {name!r}")
         out.append(
             {"id": h["id"], "title": h["title"], "owner": owner, "url": f"/land/parcels/{h['id']}"}
         )
     return out
-
-
-def _audit(request: Request, who: Principal, record: Record, action: str) -> None:
-    record_restricted_read(
-        _svc(request).store,
-        who,
-        record.id,
-        restricted_names(record),
-        action,
-        client_address(request),
-    )

@@ -13,16 +13,15 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import FormData
 
 from models.capture import Capture
-from models.errors import NotFoundError
-from models.record import Record
-from pipeline.accounts import Principal, record_restricted_read
+from models.disclosure import Part
 from pipeline.bootstrap import Services
 from pipeline.certificate_records import correct_fields
 from pipeline.handlers import retry_failed
 from pipeline.views import fields_view
 from web import pages as web_pages
 from web import review
-from web.auth import Archivist, Staff, client_address
+from web.auth import Archivist, Staff
+from web.reads import read_capture
 
 router = APIRouter(tags=["staff"])
 PRIVATE = {"Cache-Control": "private, no-store"}
@@ -32,25 +31,6 @@ BOX = r"^\d{1,6}(,\d{1,6}){3}$"
 
 def _svc(request: Request) -> Services:
     return request.app.state.services
-
-
-def linked_records(svc: Services, capture: Capture) -> list[Record]:
-    out = []
-    for rid in capture.links:
-        try:
-            out.append(svc.store.record(rid))
-        except NotFoundError:
-            continue
-    return out
-
-
-def audit_page_read(request: Request, who: Principal, capture: Capture, what: str) -> None:
-    """A read of a page image that may show owners and ID numbers is an audited read."""
-    svc = _svc(request)
-    if web_pages.is_restricted(capture, linked_records(svc, capture)):
-        record_restricted_read(
-            svc.store, who, capture.id, ["page image"], what, client_address(request)
-        )
 
 
 def _page(svc: Services, capture: Capture, n: int) -> web_pages.Page:
@@ -70,7 +50,7 @@ async def page_image(request: Request, who: Staff, ident: UUID, n: int) -> Respo
     data = await run_in_threadpool(web_pages.image, svc, capture, page)
     if data is None:
         raise HTTPException(404, f"no image of page {n}")
-    audit_page_read(request, who, capture, f"page {n} image")
+    read_capture(request, who, ident, Part.PAGE_IMAGES, f"page {n} image")
     return Response(data, media_type="image/jpeg", headers=PRIVATE)
 
 
@@ -95,7 +75,7 @@ async def page_crop(
         raise HTTPException(400, "box: right must exceed left and bottom top")
     data = svc.blobs.read_bytes(page.image_key)
     body = await run_in_threadpool(web_pages.crop, data, (left, top, right, bottom))
-    audit_page_read(request, who, capture, f"page {n} crop")
+    read_capture(request, who, ident, Part.PAGE_IMAGES, f"page {n} crop")
     return Response(body, media_type="image/jpeg", headers=PRIVATE)
 
 
@@ -144,5 +124,6 @@ def changed_values(capture: Capture, form: FormData) -> dict:
 
 @router.post("/staff/captures/{ident}/retry", include_in_schema=False)
 def retry_form(request: Request, who: Archivist, ident: UUID) -> RedirectResponse:
+    _svc(request).store.capture(ident)  # 404 for any other id
     retry_failed(_svc(request), ident, requested_by=f"person:{who.login}")
     return RedirectResponse(f"/staff/captures/{ident}", status_code=303)

@@ -15,16 +15,16 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
 
+from models.disclosure import Part
 from models.errors import NotFoundError
 from models.record import Record
-from pipeline.accounts import Principal, audit_entries, record_restricted_read
+from pipeline.accounts import Principal, audit_entries
 from pipeline.bootstrap import Services
 from pipeline.certificate_records import correct_fields
 from pipeline.errors import InputRejectedError
 from pipeline.handlers import retry_failed
 from pipeline.ingest import Ingestor, IngestResult
 from pipeline.inputs import Item
-from pipeline.redaction import restricted_names
 from pipeline.sidecar import CaptureMeta, validate
 from pipeline.text_handlers import full_text, raw_full_text
 from pipeline.uploads import (
@@ -37,11 +37,11 @@ from pipeline.views import capture_view, fields_view, history_view, model_view, 
 from search.documents import record_title
 from search.query import QueryError
 from web import review
-from web.auth import Archivist, Staff, client_address
+from web.auth import Archivist, Staff
 from web.hooks import model_key, page_texts
 from web.multipart import receive_form
 from web.public_views import capture_data
-from web.routes_review import linked_records
+from web.reads import linked_records, read_capture, read_record
 from web.searching import build_query, run
 from web.templating import render
 
@@ -109,17 +109,12 @@ def capture_page(request: Request, who: Archivist, ident: UUID, q: str = "") -> 
     """A capture: live progress, its pages beside their text, the review of a certificate's
     fields (a crop of each field's box, the corner polygon on the map), the 3D model."""
     svc = _svc(request)
-    capture = svc.store.capture(ident)
+    capture = read_capture(request, who, ident, Part.CAPTURE_DETAILS, "capture review page")
     records = linked_records(svc, capture)
     linked = [
         {"id": str(r.id), "title": record_title(r), "published": r.published} for r in records
     ]
     fields = fields_view(capture)
-    if fields.get("owners") or fields.get("changes"):
-        record_restricted_read(
-            svc.store, who, ident, ["owners", "changes"], "capture review page",
-            client_address(request),
-        )  # fmt: skip
     return render(
         request,
         "capture.html",
@@ -138,10 +133,7 @@ def capture_page(request: Request, who: Archivist, ident: UUID, q: str = "") -> 
 @router.get("/staff/records/{ident}", response_class=HTMLResponse, include_in_schema=False)
 def record_page(request: Request, who: Archivist, ident: UUID) -> HTMLResponse:
     svc = _svc(request)
-    record = svc.store.record(ident)
-    record_restricted_read(
-        svc.store, who, ident, restricted_names(record), "review page", client_address(request)
-    )
+    record = read_record(request, who, ident, "review page")
     view = record_view(record)
     history = [
         {**h, "event": h["event"].split(".")[-1], "source": h["data"].get("source"),
@@ -286,20 +278,22 @@ def _upload_json(info) -> dict:
 
 @router.get("/api/captures/{ident}")
 def capture_json(request: Request, who: Staff, ident: UUID) -> dict:
-    svc = _svc(request)
-    capture = svc.store.capture(ident)
-    return {**capture_view(capture), "text": page_texts(capture, svc.blobs)}
+    """The capture with its fields and page texts (restricted parts audited)."""
+    capture = read_capture(request, who, ident, Part.CAPTURE_DETAILS, "capture api")
+    return {**capture_view(capture), "text": page_texts(capture, _svc(request).blobs)}
 
 
 @router.get("/api/captures/{ident}/history")
 def capture_history(request: Request, who: Staff, ident: UUID) -> list:
+    """A capture's events (only a capture's: any other id is a 404; never credentials)."""
+    read_capture(request, who, ident, Part.HISTORY, "capture history")
     return history_view(_svc(request).store.history(ident))
 
 
 @router.get("/api/captures/{ident}/thumbnail")
 def thumbnail(request: Request, who: Staff, ident: UUID) -> Response:
     svc = _svc(request)
-    key = svc.store.capture(ident).thumbnail_key
+    key = read_capture(request, who, ident, Part.PAGE_IMAGES, "thumbnail").thumbnail_key
     if key is None:
         raise HTTPException(404, "no thumbnail yet")
     return Response(svc.blobs.read_bytes(key), media_type="image/jpeg")
@@ -309,7 +303,7 @@ def thumbnail(request: Request, who: Staff, ident: UUID) -> Response:
 def capture_text(request: Request, who: Staff, ident: UUID, raw: bool = False) -> Response:
     """The capture's full text (pages separated by form feeds); `raw` before correction."""
     svc = _svc(request)
-    capture = svc.store.capture(ident)
+    capture = read_capture(request, who, ident, Part.PAGE_IMAGES, "capture text")
     if capture.text is None:
         raise HTTPException(404, "no text yet")
     body = raw_full_text(svc, capture) if raw else full_text(svc, capture)
@@ -320,7 +314,7 @@ def capture_text(request: Request, who: Staff, ident: UUID, raw: bool = False) -
 def capture_pdf(request: Request, who: Staff, ident: UUID) -> Response:
     """The searchable PDF: page images with an invisible text layer."""
     svc = _svc(request)
-    capture = svc.store.capture(ident)
+    capture = read_capture(request, who, ident, Part.PAGE_IMAGES, "searchable pdf")
     if not capture.text or not capture.text.get("pdf_key"):
         raise HTTPException(404, "no searchable PDF yet")
     return Response(
@@ -334,7 +328,7 @@ def capture_pdf(request: Request, who: Staff, ident: UUID) -> Response:
 def capture_hocr(request: Request, who: Staff, ident: UUID, page: int, run: int = 0) -> Response:
     """One page's words with boxes and confidences (hOCR) from the latest or a given run."""
     svc = _svc(request)
-    capture = svc.store.capture(ident)
+    capture = read_capture(request, who, ident, Part.PAGE_IMAGES, f"page {page} hocr")
     n = run or len(capture.text_runs)
     outcome = capture.page_outcomes(n).get(page)
     if not outcome or not outcome.get("hocr_key"):
@@ -345,13 +339,8 @@ def capture_hocr(request: Request, who: Staff, ident: UUID, page: int, run: int 
 @router.get("/api/captures/{ident}/fields")
 def capture_fields(request: Request, who: Staff, ident: UUID) -> dict:
     """A certificate's fields with people's corrections applied; owners are audited reads."""
-    svc = _svc(request)
-    view = fields_view(svc.store.capture(ident))
-    if view.get("owners"):
-        record_restricted_read(
-            svc.store, who, ident, ["owners"], "certificate fields", client_address(request)
-        )
-    return view
+    capture = read_capture(request, who, ident, Part.CERTIFICATE_FIELDS, "certificate fields")
+    return fields_view(capture)
 
 
 class FieldCorrections(BaseModel):
@@ -365,6 +354,7 @@ def correct_capture_fields(
 ) -> dict:
     """Record corrections (they win over the machine's values) and carry them to the parcel."""
     svc = _svc(request)
+    svc.store.capture(ident)  # 404 for any other id
     correct_fields(svc, ident, body.values, body.reason, by=f"person:{who.login}")
     return fields_view(svc.store.capture(ident))
 
@@ -388,6 +378,7 @@ def capture_model_json(request: Request, who: Staff, ident: UUID) -> dict:
 @router.post("/api/captures/{ident}/retry", status_code=202)
 def retry(request: Request, who: Archivist, ident: UUID) -> dict:
     """Run a failed capture's failed stages again; the failures stay in its history."""
+    _svc(request).store.capture(ident)  # 404 for any other id
     stages = retry_failed(_svc(request), ident, requested_by=f"person:{who.login}")
     if not stages:
         raise HTTPException(409, "nothing to retry: no stage of this capture has failed")
@@ -397,12 +388,7 @@ def retry(request: Request, who: Archivist, ident: UUID) -> dict:
 @router.get("/api/records/{ident}")
 def record_json(request: Request, who: Staff, ident: UUID) -> dict:
     """The record with every attribute; reading restricted ones is audited."""
-    svc = _svc(request)
-    record = svc.store.record(ident)
-    record_restricted_read(
-        svc.store, who, ident, restricted_names(record), "record api", client_address(request)
-    )
-    return record_view(record)
+    return record_view(read_record(request, who, ident, "record api"))
 
 
 class Corrections(BaseModel):
@@ -413,7 +399,7 @@ class Corrections(BaseModel):
 def correct(request: Request, who: Archivist, ident: UUID, body: Corrections) -> dict:
     """Corrections by a person, recorded as `AttributesRecorded` with source "person:<login>"."""
     svc = _svc(request)
-    review.correct_attributes(svc.store, who, ident, body.attributes)
+    review.correct_attributes(svc.store, who, _record(svc, ident).id, body.attributes)
     return record_view(svc.store.record(ident))
 
 
