@@ -38,6 +38,7 @@ PUBLIC_ROUTES = {
     ("GET", "/iiif/{ident}/{page}/full/{size}/0/default.jpg"),
     ("GET", "/public/captures/{ident}/model.glb"),
     ("GET", "/public/captures/{ident}/preview.png"),
+    ("GET", "/files/{capture_id}"),  # a signed, expiring link is the permission
     ("GET", "/login"),
     ("POST", "/login"),
     ("POST", "/logout"),
@@ -298,7 +299,14 @@ def _guard_roles(dependant) -> tuple[str, ...]:
 
 
 def concrete(path: str, ident: UUID) -> str:
-    values = {"ident": str(ident), "page": "1", "n": "1", "size": "max", "token_id": "x"}
+    values = {
+        "ident": str(ident),
+        "capture_id": str(ident),
+        "page": "1",
+        "n": "1",
+        "size": "max",
+        "token_id": "x",
+    }
     values["upload_id"] = "0" * 32
     for name, value in values.items():
         path = path.replace("{" + name + "}", value)
