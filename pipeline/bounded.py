@@ -86,7 +86,7 @@ class BoundedReader:
             )
         if offset + n > self.size:
             raise InputRejectedError(
-                f"truncated {what} in {self.name}: {n:,} bytes at offset {offset:,} run past "
+                f"truncated {what} in {self.name}: {n:,} bytes at offset {offset:,} lie beyond "
                 f"the end of the file ({self.size:,} bytes)"
             )
 

@@ -2,7 +2,9 @@
 
 `sniff` looks at magic bytes; `probe` reads headers, trailers and declared sizes with bounded
 memory (never the whole file, never the pixels) and rejects input that is corrupt, truncated or
-over a limit with a reason a person can act on.
+over a limit with a reason a person can act on. Every read of a structure goes through
+`pipeline.bounded` (lengths and offsets checked before reading), so a lying or cut-off header is
+a rejection naming the file and the structure, never a `struct.error` or an `IndexError`.
 
 PDFium is not thread-safe: every call into pypdfium2, here or in other stages, must hold
 `PDFIUM_LOCK`. Pillow has its own process-wide pixel guard (`PIL.Image.MAX_IMAGE_PIXELS`, an error
@@ -26,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
+from pipeline.bounded import BoundedReader, first, unpack
 from pipeline.errors import InputRejectedError
 
 HEAD_BYTES = 4096
@@ -226,7 +229,7 @@ def probe(path: Path, media_type: str, limits: Limits) -> dict:
     if check is None:
         raise InputRejectedError(f"unsupported media type {media_type!r}")
     with path.open("rb") as f:
-        return check(f, size, limits, path)
+        return check(BoundedReader(f, size, path.name), limits, path)
 
 
 def _reject_pixels(what: str, width: int, height: int, limits: Limits) -> None:
@@ -259,15 +262,15 @@ def _read_at(f: BinaryIO, offset: int, n: int) -> bytes:
     return f.read(n)
 
 
-def _last_bytes_before_padding(f: BinaryIO, size: int, n: int) -> bytes:
+def _last_bytes_before_padding(r: BoundedReader, n: int) -> bytes:
     """The last n bytes of the file, ignoring trailing zero padding."""
-    end = size
+    end = r.size
     while end > 0:
         start = max(0, end - _CHUNK)
-        stripped = _read_at(f, start, end - start).rstrip(b"\0")
+        stripped = r.read_up_to(start, end - start).rstrip(b"\0")
         if stripped:
             stop = start + len(stripped)
-            return _read_at(f, max(0, stop - n), min(n, stop))
+            return r.read_up_to(max(0, stop - n), min(n, stop))
         end = start
     return b""
 
@@ -287,6 +290,21 @@ def _count_occurrences(f: BinaryIO, patterns: tuple[bytes, ...]) -> list[int]:
     return counts
 
 
+_PILLOW_HEADER_ERRORS = (
+    OSError,
+    SyntaxError,
+    ValueError,
+    struct.error,
+    EOFError,
+    KeyError,
+    IndexError,
+    TypeError,
+    ZeroDivisionError,
+    zlib.error,
+)
+"""What Pillow's header parsers raise on corrupt input (found by fuzzing, not by reading)."""
+
+
 @contextmanager
 def open_image(path: Path | BinaryIO, kind: str) -> Iterator:
     """Pillow's lazy open (headers only), with its errors turned into InputRejectedError."""
@@ -296,7 +314,7 @@ def open_image(path: Path | BinaryIO, kind: str) -> Iterator:
         im = Image.open(path)
     except Image.DecompressionBombError as e:
         raise InputRejectedError(f"{kind} is too large to open: {e} (SOHOA_MAX_PIXELS)") from e
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, struct.error) as e:
+    except (UnidentifiedImageError, *_PILLOW_HEADER_ERRORS) as e:
         raise InputRejectedError(f"not a readable {kind}: {e}") from e
     with im:
         yield im
@@ -308,8 +326,8 @@ def open_image(path: Path | BinaryIO, kind: str) -> Iterator:
 _PNG_IEND = b"\x00\x00\x00\x00IEND\xaeB`\x82"
 
 
-def _probe_png(f: BinaryIO, size: int, limits: Limits, path: Path) -> dict:
-    head = _read_at(f, 0, 33)
+def _probe_png(r: BoundedReader, limits: Limits, path: Path) -> dict:
+    head = r.read_up_to(0, 33)
     if len(head) < 33 or head[12:16] != b"IHDR":
         raise InputRejectedError("not a PNG: no IHDR header")
     (crc,) = struct.unpack_from(">I", head, 29)
@@ -317,7 +335,7 @@ def _probe_png(f: BinaryIO, size: int, limits: Limits, path: Path) -> dict:
         raise InputRejectedError("corrupt PNG: the IHDR header fails its checksum")
     width, height = struct.unpack_from(">II", head, 16)
     _reject_pixels("PNG", width, height, limits)
-    if _read_at(f, size - 12, 12) != _PNG_IEND:
+    if r.read_up_to(r.size - 12, 12) != _PNG_IEND:
         raise InputRejectedError("truncated PNG (no IEND)")
     return {"width": width, "height": height}
 
@@ -325,32 +343,32 @@ def _probe_png(f: BinaryIO, size: int, limits: Limits, path: Path) -> dict:
 # JPEG and JPEG 2000
 
 
-def _probe_jpeg(f: BinaryIO, size: int, limits: Limits, path: Path) -> dict:
-    with open_image(f, "JPEG") as im:
+def _probe_jpeg(r: BoundedReader, limits: Limits, path: Path) -> dict:
+    with open_image(r.f, "JPEG") as im:
         width, height = im.size
     _reject_pixels("JPEG", width, height, limits)
-    if _last_bytes_before_padding(f, size, 2) != b"\xff\xd9":
+    if _last_bytes_before_padding(r, 2) != b"\xff\xd9":
         raise InputRejectedError("truncated JPEG (it does not end with an EOI marker)")
     return {"width": width, "height": height}
 
 
-def _probe_jp2(f: BinaryIO, size: int, limits: Limits, path: Path) -> dict:
-    if _read_at(f, 0, 4) == b"\xff\x4f\xff\x51":
-        if _last_bytes_before_padding(f, size, 2) != b"\xff\xd9":
+def _probe_jp2(r: BoundedReader, limits: Limits, path: Path) -> dict:
+    if r.read_up_to(0, 4) == b"\xff\x4f\xff\x51":
+        if _last_bytes_before_padding(r, 2) != b"\xff\xd9":
             raise InputRejectedError("truncated JPEG 2000 codestream (no EOC marker)")
     else:
-        _check_jp2_boxes(f, size)
-    with open_image(f, "JPEG 2000") as im:
+        _check_jp2_boxes(r)
+    with open_image(r.f, "JPEG 2000") as im:
         width, height = im.size
     _reject_pixels("JPEG 2000", width, height, limits)
     return {"width": width, "height": height}
 
 
-def _check_jp2_boxes(f: BinaryIO, size: int) -> None:
+def _check_jp2_boxes(r: BoundedReader) -> None:
     """Every top-level box must end inside the file (a length of 0 means 'to the end')."""
-    offset = 0
+    offset, size = 0, r.size
     while offset < size:
-        header = _read_at(f, offset, 16)
+        header = r.read_up_to(offset, 16)
         if len(header) < 8:
             raise InputRejectedError("truncated JPEG 2000: a box header is cut off")
         (length,) = struct.unpack_from(">I", header)
@@ -392,15 +410,18 @@ class TiffPage:
     byte_counts: tuple[int, ...]
 
 
-def tiff_pages(f: BinaryIO, size: int, max_pages: int) -> Iterator[TiffPage]:
+def tiff_pages(
+    f: BinaryIO | BoundedReader, size: int, max_pages: int, name: str = "the file"
+) -> Iterator[TiffPage]:
     """Walk the chain of image directories (classic and BigTIFF) without touching pixel data.
 
     Rejects a chain longer than max_pages, a loop, or a directory beyond the end of the file.
     """
-    head = _read_at(f, 0, 16)
+    r = f if isinstance(f, BoundedReader) else BoundedReader(f, size, name)
+    head = r.read_up_to(0, 16)
     order = "<" if head[:2] == b"II" else ">"
-    big = struct.unpack_from(order + "H", head, 2)[0] == 43
-    offset = struct.unpack_from(order + ("Q" if big else "I"), head, 8 if big else 4)[0]
+    big = unpack(order + "H", head, 2, "TIFF header", r.name)[0] == 43
+    (offset,) = unpack(order + ("Q" if big else "I"), head, 8 if big else 4, "TIFF header", r.name)
     seen: set[int] = set()
     number = 0
     while offset:
@@ -412,38 +433,31 @@ def tiff_pages(f: BinaryIO, size: int, max_pages: int) -> Iterator[TiffPage]:
         if offset in seen:
             raise InputRejectedError(f"corrupt TIFF: page {number}'s directory loops back")
         seen.add(offset)
-        tags, offset = _tiff_directory(f, size, offset, order, big, number)
-        yield _tiff_page(number, tags)
+        tags, offset = _tiff_directory(r, offset, order, big, number)
+        yield _tiff_page(number, tags, r.name)
 
 
 def _tiff_directory(
-    f: BinaryIO, size: int, offset: int, order: str, big: bool, number: int
+    r: BoundedReader, offset: int, order: str, big: bool, number: int
 ) -> tuple[dict[int, tuple[int, ...]], int]:
     """The wanted tags of the directory at `offset`, and the offset of the next one."""
     count_fmt, entry_size, inline = ("Q", 20, 8) if big else ("H", 12, 4)
     count_size = struct.calcsize(count_fmt)
-    beyond = InputRejectedError(
-        f"truncated TIFF: page {number}'s directory lies beyond the end of the file"
-    )
-    if offset + count_size > size:
-        raise beyond
-    (entries,) = struct.unpack(order + count_fmt, _read_at(f, offset, count_size))
-    table_end = offset + count_size + entries * entry_size + inline
-    if table_end > size:
-        raise beyond
-    table = _read_at(f, offset + count_size, entries * entry_size + inline)
+    what = f"TIFF page {number}'s directory"
+    (entries,) = r.unpack_at(order + count_fmt, offset, what)
+    table = r.read_at(offset + count_size, entries * entry_size + inline, what)
     tags: dict[int, tuple[int, ...]] = {}
     for i in range(entries):
         entry = table[i * entry_size : (i + 1) * entry_size]
         tag, kind = struct.unpack_from(order + "HH", entry)
         if tag in _TIFF_WANTED and kind in _TIFF_FORMATS:
-            tags[tag] = _tiff_values(f, size, entry, order, big, number)
+            tags[tag] = _tiff_values(r, entry, order, big, number)
     (next_offset,) = struct.unpack_from(order + ("Q" if big else "I"), table, entries * entry_size)
     return tags, next_offset
 
 
 def _tiff_values(
-    f: BinaryIO, size: int, entry: bytes, order: str, big: bool, number: int
+    r: BoundedReader, entry: bytes, order: str, big: bool, number: int
 ) -> tuple[int, ...]:
     kind = struct.unpack_from(order + "H", entry, 2)[0]
     item = _TIFF_FORMATS[kind]
@@ -456,47 +470,45 @@ def _tiff_values(
         data = field[:nbytes]
     else:
         (where,) = struct.unpack(order + ("Q" if big else "I"), field)
-        if where + nbytes > size:
-            raise InputRejectedError(
-                f"truncated TIFF: page {number}'s strip table lies beyond the end of the file"
-            )
-        data = _read_at(f, where, nbytes)
+        data = r.read_at(where, nbytes, f"TIFF page {number}'s strip table")
     return struct.unpack(f"{order}{count}{item}", data)
 
 
-def _tiff_page(number: int, tags: dict[int, tuple[int, ...]]) -> TiffPage:
+def _tiff_page(number: int, tags: dict[int, tuple[int, ...]], name: str) -> TiffPage:
     if 256 not in tags or 257 not in tags:
         raise InputRejectedError(f"corrupt TIFF: page {number} has no image dimensions")
     offsets = tags.get(273) or tags.get(324) or ()
     counts = tags.get(279) or tags.get(325) or ()
     if not offsets or len(offsets) != len(counts):
         raise InputRejectedError(f"corrupt TIFF: page {number} has no usable strip or tile table")
-    return TiffPage(number, tags[256][0], tags[257][0], offsets, counts)
+    width = first(tags[256], f"TIFF page {number}'s width", name)
+    height = first(tags[257], f"TIFF page {number}'s height", name)
+    return TiffPage(number, width, height, offsets, counts)
 
 
-def _probe_tiff(f: BinaryIO, size: int, limits: Limits, path: Path) -> dict:
-    first: TiffPage | None = None
+def _probe_tiff(r: BoundedReader, limits: Limits, path: Path) -> dict:
+    page_1: TiffPage | None = None
     pages = 0
-    for page in tiff_pages(f, size, limits.max_pages):
+    for page in tiff_pages(r, r.size, limits.max_pages):
         _reject_pixels(f"TIFF page {page.number}", page.width, page.height, limits)
-        if max(o + c for o, c in zip(page.offsets, page.byte_counts, strict=True)) > size:
+        if max(o + c for o, c in zip(page.offsets, page.byte_counts, strict=True)) > r.size:
             raise InputRejectedError(
                 f"truncated TIFF: page {page.number}'s data lies beyond the end of the file"
             )
-        first = first or page
+        page_1 = page_1 or page
         pages = page.number
-    if first is None:
+    if page_1 is None:
         raise InputRejectedError("corrupt TIFF: it has no pages")
-    with open_image(f, "TIFF"):
+    with open_image(r.f, "TIFF"):
         pass  # Pillow must understand page 1's directory (compression, photometric, …).
-    return {"pages": pages, "width": first.width, "height": first.height}
+    return {"pages": pages, "width": page_1.width, "height": page_1.height}
 
 
 # PDF
 
 
-def _probe_pdf(f: BinaryIO, size: int, limits: Limits, path: Path) -> dict:
-    if b"%%EOF" not in _read_at(f, max(0, size - 2048), 2048):
+def _probe_pdf(r: BoundedReader, limits: Limits, path: Path) -> dict:
+    if b"%%EOF" not in r.read_up_to(max(0, r.size - 2048), 2048):
         raise InputRejectedError("truncated PDF (no %%EOF marker at the end)")
     with open_pdf(path) as pdf:
         pages = len(pdf)
@@ -595,8 +607,9 @@ _PLY_SIZES = {
 _PLY_FORMATS = frozenset({"ascii", "binary_little_endian", "binary_big_endian"})
 
 
-def _probe_ply(f: BinaryIO, size: int, limits: Limits, path: Path) -> dict:
-    header, header_len = _ply_header(f)
+def _probe_ply(r: BoundedReader, limits: Limits, path: Path) -> dict:
+    header, header_len = _ply_header(r)
+    size = r.size
     fmt, elements = _parse_ply_header(header)
     counts = {e["name"]: e["count"] for e in elements}
     points = counts.get("vertex", 0)
@@ -616,8 +629,8 @@ def _probe_ply(f: BinaryIO, size: int, limits: Limits, path: Path) -> dict:
     }
 
 
-def _ply_header(f: BinaryIO) -> tuple[str, int]:
-    data = _read_at(f, 0, _PLY_HEADER_MAX)
+def _ply_header(r: BoundedReader) -> tuple[str, int]:
+    data = r.read_up_to(0, _PLY_HEADER_MAX)
     end = data.find(b"end_header")
     newline = data.find(b"\n", end) if end >= 0 else -1
     if newline < 0:
@@ -637,7 +650,7 @@ def _parse_ply_header(header: str) -> tuple[str, list[dict]]:
             continue
         if words[0] == "format" and len(words) >= 2:
             fmt = words[1]
-        elif words[0] == "element" and len(words) == 3 and words[2].isdigit():
+        elif words[0] == "element" and len(words) == 3 and _is_count(words[2]):
             elements.append({"name": words[1], "count": int(words[2]), "min_record": 0})
         elif words[0] == "property" and elements:
             elements[-1]["min_record"] += _ply_property_size(words)
@@ -648,8 +661,14 @@ def _parse_ply_header(header: str) -> tuple[str, list[dict]]:
     return fmt, elements
 
 
+def _is_count(word: str) -> bool:
+    return word.isascii() and word.isdigit()
+
+
 def _ply_property_size(words: list[str]) -> int:
     """Bytes of a scalar property; for a list, the bytes of its count (the least it takes)."""
+    if len(words) < 3:
+        raise InputRejectedError(f"PLY property {' '.join(words[1:])!r} is incomplete")
     kind = words[2] if words[1] == "list" and len(words) == 5 else words[1]
     if kind not in _PLY_SIZES or len(words) not in (3, 5):
         raise InputRejectedError(f"PLY property {' '.join(words[1:])!r} has an unknown type")
@@ -700,8 +719,9 @@ def read_las_header(f: BinaryIO) -> LasHeader:
     )
 
 
-def _probe_las(f: BinaryIO, size: int, limits: Limits, path: Path) -> dict:
-    h = read_las_header(f)
+def _probe_las(r: BoundedReader, limits: Limits, path: Path) -> dict:
+    h = read_las_header(r.f)
+    size = r.size
     if h.point_format not in _LAS_MIN_RECORD:
         raise InputRejectedError(f"LAS point format {h.point_format} is unknown")
     if h.point_offset < h.header_size or h.point_offset > size:
@@ -723,8 +743,8 @@ def _probe_las(f: BinaryIO, size: int, limits: Limits, path: Path) -> dict:
 # GLB, OBJ, STL, XYZ, PCD, E57
 
 
-def _probe_glb(f: BinaryIO, size: int, limits: Limits, path: Path) -> dict:
-    head = _read_at(f, 0, 20)
+def _probe_glb(r: BoundedReader, limits: Limits, path: Path) -> dict:
+    head, size = r.read_up_to(0, 20), r.size
     if len(head) < 20:
         raise InputRejectedError("truncated glTF binary: the header is cut off")
     _, version, length, json_length, chunk_type = struct.unpack("<4sIII4s", head)
@@ -737,44 +757,44 @@ def _probe_glb(f: BinaryIO, size: int, limits: Limits, path: Path) -> dict:
     if chunk_type != b"JSON" or 20 + json_length > size:
         raise InputRejectedError("corrupt glTF binary: the first chunk is not its JSON")
     try:
-        gltf = json.loads(_read_at(f, 20, json_length))
+        gltf = json.loads(r.read_at(20, json_length, "glTF JSON chunk"))
         points = sum(
             gltf["accessors"][prim["attributes"]["POSITION"]]["count"]
             for mesh in gltf.get("meshes", [])
             for prim in mesh.get("primitives", [])
             if "POSITION" in prim.get("attributes", {})
         )
-    except (ValueError, KeyError, IndexError, TypeError) as e:
+    except (ValueError, KeyError, IndexError, TypeError, AttributeError, RecursionError) as e:
         raise InputRejectedError(f"corrupt glTF binary: its JSON chunk is unreadable ({e})") from e
     _reject_points("glTF", points, limits)
     return {"points": points}
 
 
-def _probe_obj(f: BinaryIO, size: int, limits: Limits, path: Path) -> dict:
-    vertices, faces = _count_occurrences(f, (b"\nv ", b"\nf "))
+def _probe_obj(r: BoundedReader, limits: Limits, path: Path) -> dict:
+    vertices, faces = _count_occurrences(r.f, (b"\nv ", b"\nf "))
     _reject_points("OBJ", vertices, limits)
     if vertices == 0:
         raise InputRejectedError("OBJ holds no vertices")
     return {"points": vertices, "faces": faces}
 
 
-def _probe_stl(f: BinaryIO, size: int, limits: Limits, path: Path) -> dict:
-    head = _read_at(f, 0, HEAD_BYTES)
-    if _is_binary_stl(head, size):
-        (faces,) = struct.unpack_from("<I", head, 80)
+def _probe_stl(r: BoundedReader, limits: Limits, path: Path) -> dict:
+    head = r.read_up_to(0, HEAD_BYTES)
+    if _is_binary_stl(head, r.size):
+        (faces,) = unpack("<I", head, 80, "STL triangle count", r.name)
     elif head.lstrip().startswith(b"solid") and _is_text(head):
-        if b"endsolid" not in _read_at(f, max(0, size - 1024), 1024):
+        if b"endsolid" not in r.read_up_to(max(0, r.size - 1024), 1024):
             raise InputRejectedError("truncated STL (no endsolid at the end)")
-        (faces,) = _count_occurrences(f, (b"endfacet",))
+        (faces,) = _count_occurrences(r.f, (b"endfacet",))
     else:
         raise InputRejectedError("truncated STL: the size does not match the triangle count")
     _reject_points("STL", 3 * faces, limits)
     return {"faces": faces}
 
 
-def _probe_xyz(f: BinaryIO, size: int, limits: Limits, path: Path) -> dict:
-    (newlines,) = _count_occurrences(f, (b"\n",))
-    points = newlines - 1 + (_read_at(f, size - 1, 1) != b"\n")  # the implied leading newline
+def _probe_xyz(r: BoundedReader, limits: Limits, path: Path) -> dict:
+    (newlines,) = _count_occurrences(r.f, (b"\n",))
+    points = newlines - 1 + (r.read_up_to(r.size - 1, 1) != b"\n")  # the implied leading newline
     _reject_points("XYZ", points, limits)
     return {"points": points}
 
@@ -818,8 +838,8 @@ def read_pcd_header(f: BinaryIO) -> PcdHeader:
     return PcdHeader(fields, sizes, types, counts, points, data, offset)
 
 
-def _probe_pcd(f: BinaryIO, size: int, limits: Limits, path: Path) -> dict:
-    h = read_pcd_header(f)
+def _probe_pcd(r: BoundedReader, limits: Limits, path: Path) -> dict:
+    h, size = read_pcd_header(r.f), r.size
     _reject_points("PCD", h.points, limits)
     if h.data == "binary":
         need = h.length + h.points * sum(s * c for s, c in zip(h.sizes, h.counts, strict=True))
@@ -832,11 +852,13 @@ def _probe_pcd(f: BinaryIO, size: int, limits: Limits, path: Path) -> dict:
     return {"points": h.points, "data": h.data}
 
 
-def _probe_e57(f: BinaryIO, size: int, limits: Limits, path: Path) -> dict:
-    head = _read_at(f, 0, 48)
+def _probe_e57(r: BoundedReader, limits: Limits, path: Path) -> dict:
+    head, size = r.read_up_to(0, 48), r.size
     if len(head) < 48:
         raise InputRejectedError("truncated E57: the file header is cut off")
-    major, minor, length, xml_offset, xml_length, _page = struct.unpack_from("<IIQQQQ", head, 8)
+    major, minor, length, xml_offset, xml_length, _page = unpack(
+        "<IIQQQQ", head, 8, "E57 header", r.name
+    )
     if length != size:
         raise InputRejectedError(
             f"truncated E57: its header declares {length:,} bytes, the file has {size:,}"
@@ -851,12 +873,13 @@ def _probe_e57(f: BinaryIO, size: int, limits: Limits, path: Path) -> dict:
 _EOCD = b"PK\x05\x06"
 
 
-def _probe_zip(f: BinaryIO, size: int, limits: Limits, path: Path) -> dict:
-    _reject_zip_members(_zip_declared_entries(f, size), limits)
+def _probe_zip(r: BoundedReader, limits: Limits, path: Path) -> dict:
+    size = r.size
+    _reject_zip_members(_zip_declared_entries(r), limits)
     try:
-        with zipfile.ZipFile(f) as zf:
+        with zipfile.ZipFile(r.f) as zf:
             infos = zf.infolist()
-    except (zipfile.BadZipFile, OSError, ValueError) as e:
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError) as e:
         raise InputRejectedError(f"not a readable ZIP: {e}") from e
     _reject_zip_members(len(infos), limits)
     for info in infos:
@@ -892,13 +915,13 @@ def _reject_overlaps(infos: list[zipfile.ZipInfo]) -> None:
             raise InputRejectedError("ZIP entries overlap one another: a possible zip bomb")
 
 
-def _zip_declared_entries(f: BinaryIO, size: int) -> int:
+def _zip_declared_entries(r: BoundedReader) -> int:
     """Entries the end-of-central-directory record declares (before building the whole list)."""
-    tail = _read_at(f, max(0, size - 65557), 65557)
+    tail = r.read_up_to(max(0, r.size - 65557), 65557)
     at = tail.rfind(_EOCD)
     if at < 0 or at + 22 > len(tail):
         return 0  # zipfile will say what is wrong
-    return struct.unpack_from("<H", tail, at + 10)[0]
+    return unpack("<H", tail, at + 10, "ZIP end of central directory", r.name)[0]
 
 
 def _reject_zip_members(members: int, limits: Limits) -> None:
@@ -919,7 +942,7 @@ def _check_zip_entry(info: zipfile.ZipInfo) -> None:
         raise InputRejectedError(f"ZIP entry {name!r} is a symbolic link")
 
 
-_PROBES: dict[str, Callable[[BinaryIO, int, Limits, Path], dict]] = {
+_PROBES: dict[str, Callable[[BoundedReader, Limits, Path], dict]] = {
     "image/png": _probe_png,
     "image/jpeg": _probe_jpeg,
     "image/jp2": _probe_jp2,

@@ -270,3 +270,108 @@ def test_an_xml_sidecar_is_refused_unread(batch: Batch):
     assert run.returncode != 0
     assert "not valid JSON" in run.stderr
     assert time.perf_counter() - start < 30
+
+
+# -- one unexpected error is one input's verdict, never the batch's end (issue 20) ------------
+
+
+def _explode_on(name: str):
+    from pipeline import ingest as ingest_module
+
+    real = ingest_module.probe
+
+    def probe(path, media_type, limits):
+        if path.name == name:
+            raise IndexError("a parser bug")
+        return real(path, media_type, limits)
+
+    return ingest_module, probe
+
+
+def test_a_bug_on_one_file_is_its_verdict_and_the_batch_goes_on(tmp_path, monkeypatch, caplog):
+    svc = make_services(tmp_path, SOHOA_AUTO_RUNS="")
+    folder = tmp_path / "in"
+    folder.mkdir()
+    samples.make_png(folder / "a.png", 20, 20)
+    samples.make_png(folder / "b.png", 21, 21)
+    samples.make_png(folder / "c.png", 22, 22)
+    module, probe = _explode_on("b.png")
+    monkeypatch.setattr(module, "probe", probe)
+
+    results = {Path(r.path).name: r for r in ingest_paths(svc, [folder], None, None, True)}
+
+    assert results["a.png"].status == results["c.png"].status == "ingested"
+    failed = results["b.png"]
+    assert failed.status == "failed" and failed.error.startswith("internal error ")
+    error_id = failed.error.split()[-1]
+    logged = [r for r in caplog.records if error_id in r.getMessage()]
+    assert logged and logged[0].exc_info and "a parser bug" in caplog.text
+
+
+def test_the_cli_gives_every_file_a_verdict_and_exits_1(tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    samples.make_png(folder / "good.png", 20, 20)
+    (folder / "tiny.tif").write_bytes(b"II*\0\x08")  # five bytes: once a crash of the probe
+    env = {"SOHOA_DATA_DIR": str(tmp_path / "data"), "SOHOA_AUTO_RUNS": ""}
+    result = sohoa("ingest", "--json", str(folder), env=env)
+    verdicts = [line for line in result.stdout.splitlines() if line.startswith("{")]
+    assert result.returncode == 1 and len(verdicts) == 2, result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_a_hot_folder_moves_a_file_that_hits_a_bug_to_rejected(tmp_path, monkeypatch):
+    from scanners.hotfolder import HotFolder
+
+    svc = make_services(tmp_path, SOHOA_WATCH_SETTLE_S="0", SOHOA_AUTO_RUNS="")
+    inbox = tmp_path / "inbox"
+    hot = HotFolder(svc, inbox, None)
+    samples.make_png(inbox / "good.png", 20, 20)
+    samples.make_png(inbox / "bug.png", 21, 21)
+    module, probe = _explode_on("bug.png")
+    monkeypatch.setattr(module, "probe", probe)
+    hot.scan()
+    results = {Path(r.path).name: r.status for r in hot.scan()}
+    assert results == {"good.png": "ingested", "bug.png": "failed"}
+    reason = (inbox / "rejected" / "bug.png.reason.txt").read_text()
+    assert "failed: internal error" in reason and (inbox / "done" / "good.png").exists()
+
+
+def test_an_import_row_that_hits_a_bug_is_its_verdict(tmp_path, monkeypatch):
+    from pipeline import importer
+
+    svc = make_services(tmp_path)
+    data = tmp_path / "sites.jsonl"
+    data.write_text(
+        '{"code": "HN-1", "name": "Đình A"}\n{"code": "HN-2", "name": "boom"}\n'
+        '{"code": "HN-3", "name": "Đình C"}\n',
+        encoding="utf-8",
+    )
+    real = importer.parse_row
+
+    def parse_row(raw, defaults=None):
+        if raw.values.get("name") == "boom":
+            raise KeyError("a bug")
+        return real(raw, defaults)
+
+    monkeypatch.setattr(importer, "parse_row", parse_row)
+    report = importer.import_records(svc.store, data)
+    assert report.registered == 2 and len(report.rejected) == 1
+    assert report.rejected[0]["reason"].startswith("failed: internal error ")
+
+
+def test_a_stage_bug_is_a_permanent_failure_with_an_id(tmp_path, monkeypatch):
+    from pipeline import handlers
+    from pipeline.handlers import Attempt, run_inspect
+
+    svc = make_services(tmp_path, SOHOA_AUTO_RUNS="")
+    [result] = ingest_paths(svc, [samples.make_png(tmp_path / "p.png", 20, 20)], None, None, True)
+    cid = UUID(result.capture_id)
+
+    def broken(services, capture):
+        raise ZeroDivisionError("a stage bug")
+
+    monkeypatch.setattr(handlers, "_inspect_blob", broken)
+    assert run_inspect(svc, cid, Attempt(1, final=False)) == "failed"
+    [failure] = svc.store.capture(cid).failures
+    assert failure["permanent"] and failure["message"].startswith("internal error ")
