@@ -183,6 +183,9 @@ def _zip(path: Path, kind: str | None, limits: Limits) -> Iterator[Item]:
     if kind in SET_KINDS:
         yield Item(shown, members=members, kind=kind)
         return
+    if not members:  # every input gets a verdict, an empty archive too
+        yield Item(shown, error="ZIP holds no files")
+        return
     for name, source in members:
         yield Item(f"{shown}!{display_name(name)}", source=source, kind=kind)
 

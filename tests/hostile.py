@@ -861,6 +861,77 @@ def build_corpus(folder: Path) -> list[Case]:
     return [case for case, _ in _CASES]
 
 
+# -- mutants: real files cut, flipped and zeroed (issue 20) -----------------------------------
+
+MUTANT_SOURCES: tuple[tuple[str, Maker], ...] = (
+    ("page.png", lambda p: samples.make_png(p, 24, 18)),
+    ("photo.jpg", lambda p: samples.make_jpeg(p, 24, 18)),
+    ("scan.tif", lambda p: samples.make_tiff(p, 2, w=24, h=18)),
+    ("scan-lzw.tif", lambda p: samples.make_tiff(p, 1, w=24, h=18, compression="tiff_lzw")),
+    ("page.jp2", lambda p: samples.make_jp2(p, 24, 18)),
+    ("doc.pdf", lambda p: samples.make_pdf(p, 2, w=60, h=80)),
+    ("cloud.ply", lambda p: samples.make_ply(p, 40)),
+    ("cloud-ascii.ply", lambda p: samples.make_ply(p, 20, binary=False)),
+    ("cloud.pcd", lambda p: samples.make_pcd(p, 20, binary=True)),
+    ("cloud.las", lambda p: samples.make_las(p, 20)),
+    ("model.glb", samples.make_glb),
+    ("model.obj", samples.make_obj),
+    ("model.stl", samples.make_stl),
+    ("model-ascii.stl", lambda p: samples.make_stl(p, binary=False)),
+    ("points.xyz", lambda p: samples.make_xyz(p, 20)),
+    ("scan.e57", samples.make_e57_stub),
+    ("pages.zip", lambda p: samples.make_zip(p, {"a.png": _png_bytes(7), "b.png": _png_bytes(8)})),
+)
+"""Small real files of every accepted format, from the tests' own generators."""
+
+
+def _png_bytes(seed: int) -> bytes:
+    buf = io.BytesIO()
+    samples._picture(16, 12, seed=seed).save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def mutate(data: bytes, seed: int, cuts: int = 64, random_cuts: int = 4) -> list[tuple[str, bytes]]:
+    """Mutants of one file: cut at every length up to `cuts` bytes and at random points, a few
+    bytes flipped, runs zeroed. Deterministic for a seed; each mutant differs from `data`."""
+    rng = np.random.default_rng(seed)
+    out = [(f"cut{n:03d}", data[:n]) for n in range(1, min(cuts, len(data) - 1) + 1)]
+    for n in sorted({int(x) for x in rng.integers(cuts, len(data) - 1, random_cuts)}):
+        out.append((f"cut{n:06d}", data[:n]))
+    for i in range(6):
+        b = bytearray(data)
+        for at in rng.integers(0, len(b), 1 + i):
+            b[at] ^= 1 << int(rng.integers(0, 8))
+        out.append((f"flip{i}", bytes(b)))
+    for i in range(3):
+        b = bytearray(data)
+        start = int(rng.integers(0, len(b)))
+        length = int(rng.integers(1, 64))
+        b[start : start + length] = bytes(len(b[start : start + length]))
+        out.append((f"zero{i}", bytes(b)))
+    return [(name, m) for name, m in out if m != data]
+
+
+def build_mutants(folder: Path) -> tuple[list[Path], list[Path]]:
+    """Write every mutant plus two good control pages into `folder`: (mutants, controls)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    originals = folder.parent / f"{folder.name}-originals"
+    originals.mkdir(exist_ok=True)
+    mutants = []
+    for seed, (name, make) in enumerate(MUTANT_SOURCES):
+        data = make(originals / name).read_bytes()
+        stem, dot, ext = name.partition(".")
+        for label, body in mutate(data, seed):
+            path = folder / f"{stem}-{label}{dot}{ext}"
+            path.write_bytes(body)
+            mutants.append(path)
+    controls = [
+        samples.make_png(folder / "control-page.png", 64, 48),
+        samples.make_tiff(folder / "control-scan.tif", 1, w=64, h=48),
+    ]
+    return mutants, controls
+
+
 def shown(name: str) -> str:
     """A name as printable text (control characters and undecodable bytes escaped)."""
     return ascii(name)[1:-1] if not name.isprintable() or not _is_utf8(name) else name

@@ -1,0 +1,1 @@
+"""Coverage-guided fuzzing (atheris) of every parser we own; see `run.py` and README "Fuzzing"."""

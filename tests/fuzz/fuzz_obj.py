@@ -1,0 +1,17 @@
+"""Fuzz target: the OBJ probe (`pipeline.media`)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from tests import samples
+from tests.fuzz.common import generated
+from tests.fuzz.probes import probe_target
+
+test_one = probe_target("model/obj", "model.obj")
+
+
+def seeds() -> Iterable[bytes]:
+    return generated(
+        lambda p: samples.make_obj(p.with_suffix(".obj")),
+    )
