@@ -51,10 +51,32 @@ class Account(Aggregate):
         self.password_hash = password_hash
         self.tokens: dict[str, dict[str, Any]] = {}
         self.disabled = False
+        self.sessions_valid_from = ""
+        """ISO UTC: sessions started before this were ended (revoke, password change)."""
+        self.locked_until = ""
+        """ISO UTC: sign-in refused until then (too many failures), unless unlocked."""
 
     @event("PasswordChanged")
-    def change_password(self, *, password_hash: str) -> None:
+    def change_password(self, *, password_hash: str, sessions_valid_from: str = "") -> None:
+        """`sessions_valid_from`: the other sessions, started before it, end."""
         self.password_hash = password_hash
+        if sessions_valid_from:
+            self.sessions_valid_from = sessions_valid_from
+
+    @event("AccessRevoked")
+    def revoke_access(self, *, at: str, by: str) -> None:
+        """Every session started before `at` and every token end (`sohoa user revoke`)."""
+        self.sessions_valid_from = at
+        for token in self.tokens.values():
+            token["revoked"] = True
+
+    @event("LockedOut")
+    def lock(self, *, until: str, failures: int, client: str) -> None:
+        self.locked_until = until
+
+    @event("Unlocked")
+    def unlock(self, *, by: str) -> None:
+        self.locked_until = ""
 
     @event("TokenIssued")
     def issue_token(self, *, token_id: str, token_hash: str, label: str, expires_at: str) -> None:

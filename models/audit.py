@@ -1,4 +1,5 @@
-"""The audit trail: every read of restricted data (owners, ID numbers) by a person.
+"""The audit trail: every read of restricted data (owners, ID numbers) by a person, and every
+refused sign-in under the login that was tried.
 
 One `AuditTrail` aggregate per login per UTC day keeps aggregates short and concurrent writers
 rare (one person reads one page at a time). The event's own timestamp is the "when".
@@ -38,3 +39,8 @@ class AuditTrail(Aggregate):
         """Who (this trail's login and `role`) read which `attributes` of `subject_id`, how
         (`action`: the route or query) and from where (`client`: the address)."""
         self.reads += 1
+
+    @event("SignInRefused")
+    def refuse_sign_in(self, *, client: str, reason: str) -> None:
+        """A sign-in as this trail's login was refused (`reason`: wrong password, unknown
+        login, locked) from `client` (the address)."""

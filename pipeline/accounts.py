@@ -23,6 +23,7 @@ from eventsourcing.utils import get_topic
 from models.account import Account, AccountError, account_id, normal_login
 from models.audit import AuditTrail, audit_trail_id
 from models.errors import NotFoundError
+from models.session import Session, session_id
 from models.store import RecordStore
 
 SCRYPT = {"n": 2**14, "r": 8, "p": 1}
@@ -129,6 +130,115 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def change_password(
+    store: RecordStore, login: str, password: str, now: datetime | None = None
+) -> None:
+    """A new password; every session started before now ends (the caller starts a new one
+    for the person who changed it)."""
+    if len(password) < 8:
+        raise AccountError("a password needs at least 8 characters")
+    at = (now or datetime.now(UTC)).isoformat()
+    store.update(
+        _existing(store, login).id,
+        lambda a: a.change_password(password_hash=hash_password(password), sessions_valid_from=at),
+    )
+
+
+def revoke_access(store: RecordStore, login: str, by: str, now: datetime | None = None) -> None:
+    """End every session and token of `login` (`sohoa user revoke`)."""
+    at = (now or datetime.now(UTC)).isoformat()
+    store.update(_existing(store, login).id, lambda a: a.revoke_access(at=at, by=by))
+
+
+def lock_account(
+    store: RecordStore, login: str, until: datetime, failures: int, client: str
+) -> None:
+    account = find_account(store, login)
+    if account is not None:
+        at = until.isoformat()
+        store.update(account.id, lambda a: a.lock(until=at, failures=failures, client=client))
+
+
+def unlock_account(store: RecordStore, login: str, by: str) -> bool:
+    """Lift a sign-in lockout; False if the account was not locked."""
+    account = _existing(store, login)
+    if not account.locked_until:
+        return False
+    store.update(account.id, lambda a: a.unlock(by=by))
+    return True
+
+
+def locked_until(account: Account, now: datetime | None = None) -> datetime | None:
+    if not account.locked_until:
+        return None
+    until = datetime.fromisoformat(account.locked_until)
+    return until if until > (now or datetime.now(UTC)) else None
+
+
+def _existing(store: RecordStore, login: str) -> Account:
+    account = find_account(store, login)
+    if account is None:
+        raise AccountError(f"no account {login!r}")
+    return account
+
+
+# -- sessions ---------------------------------------------------------------
+
+
+def start_session(
+    store: RecordStore, account: Account, client: str, now: datetime | None = None
+) -> str:
+    """A new server-side session; returns its token (the cookie's value, never stored)."""
+    token = secrets.token_urlsafe(32)
+    at = (now or datetime.now(UTC)).isoformat()
+    store.save(Session(id=session_id(token), login=account.login, started_at=at, client=client))
+    return token
+
+
+def session_principal(
+    store: RecordStore,
+    token: str,
+    idle: timedelta,
+    longest: timedelta,
+    now: datetime | None = None,
+) -> Principal | None:
+    """The person a session token signs in, or None if it is unknown, ended, idle too long,
+    too old, revoked, or its account is disabled. Activity is recorded at most once a minute
+    (or a tenth of the idle timeout, if shorter)."""
+    session = _session(store, token)
+    moment = now or datetime.now(UTC)
+    if session is None or session.ended:
+        return None
+    started, seen = map(datetime.fromisoformat, (session.started_at, session.last_seen))
+    if moment - started > longest or moment - seen > idle:
+        return None
+    account = find_account(store, session.login)
+    if account is None or account.disabled:
+        return None
+    if account.sessions_valid_from and session.started_at < account.sessions_valid_from:
+        return None
+    if moment - seen > min(timedelta(minutes=1), idle / 10):
+        at = moment.isoformat()
+        store.update(session.id, lambda s: s.touch(at=at))
+    return Principal(account.login, account.role)
+
+
+def end_session(store: RecordStore, token: str, reason: str) -> None:
+    session = _session(store, token)
+    if session is not None and not session.ended:
+        store.update(session.id, lambda s: s.end(reason=reason))
+
+
+def _session(store: RecordStore, token: str) -> Session | None:
+    if not token or len(token) > 200:
+        return None
+    try:
+        found = store.get_any(session_id(token))
+    except NotFoundError:
+        return None
+    return found if isinstance(found, Session) else None
+
+
 def principal_for_token(
     store: RecordStore, token: str, now: datetime | None = None
 ) -> Principal | None:
@@ -196,31 +306,58 @@ def record_restricted_read(
             client=client,
         )
 
+    _append(store, trail, lambda: AuditTrail(login=who.login, day=day), read)
+
+
+def record_refused_sign_in(
+    store: RecordStore, login: str, client: str, reason: str, now: datetime | None = None
+) -> None:
+    """Audit a refused sign-in under the login that was tried."""
     try:
-        store.update(trail, read)
+        name = normal_login(login)
+    except AccountError:
+        name = "(not a login)"
+    day = (now or datetime.now(UTC)).date().isoformat()
+    _append(
+        store,
+        audit_trail_id(name, day),
+        lambda: AuditTrail(login=name, day=day),
+        lambda t: t.refuse_sign_in(client=client, reason=reason),
+    )
+
+
+def _append(store: RecordStore, trail: UUID, open_trail, change) -> None:
+    try:
+        store.update(trail, change)
     except NotFoundError:
-        opened = AuditTrail(login=who.login, day=day)
-        read(opened)
+        opened = open_trail()
+        change(opened)
         try:
             store.save(opened)
         except IntegrityError:  # opened by a concurrent request a moment ago
-            store.update(trail, read)
+            store.update(trail, change)
 
 
-def audit_entries(store: RecordStore, limit: int = 200) -> list[dict[str, Any]]:
-    """The latest restricted reads, newest first: who, what, when."""
-    topic = get_topic(AuditTrail.RestrictedDataRead)
+def audit_entries(
+    store: RecordStore, limit: int = 200, since: datetime | None = None
+) -> list[dict[str, Any]]:
+    """The latest restricted reads and refused sign-ins, newest first: who, role, what, which
+    parts, how, from where, when."""
+    topics = [get_topic(AuditTrail.RestrictedDataRead), get_topic(AuditTrail.SignInRefused)]
     entries: list[dict[str, Any]] = []
-    for n in store.notifications(topics=[topic]):
+    for n in store.notifications(topics=topics):
         e = store.mapper.to_domain_event(n)
+        if since is not None and e.timestamp < since:
+            continue
+        refused = isinstance(e, AuditTrail.SignInRefused)
         entries.append(
             {
                 "when": e.timestamp.isoformat(),
                 "trail": str(e.originator_id),
-                "role": e.role,
-                "subject_id": e.subject_id,
-                "attributes": list(e.attributes),
-                "action": e.action,
+                "role": "" if refused else e.role,
+                "subject_id": "" if refused else e.subject_id,
+                "attributes": [] if refused else list(e.attributes),
+                "action": f"sign-in refused: {e.reason}" if refused else e.action,
                 "client": e.client,
             }
         )

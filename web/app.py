@@ -25,6 +25,7 @@ from web import (
 from web.auth import LoginRequiredError, login_redirect
 from web.config import WebConfig
 from web.ratelimit import RateLimiter
+from web.throttle import LoginThrottle
 
 STATIC = Path(__file__).parent / "static"
 CSP = (
@@ -46,6 +47,9 @@ def create_app(services: Services, config: WebConfig | None = None) -> FastAPI:
     state.config = config
     state.secret = config.secret(services.settings.data_dir)
     state.search_limiter = RateLimiter(config.search_rate_per_min, config.search_burst)
+    state.login_throttle = LoginThrottle(
+        config.login_free_attempts, config.login_delay_s, config.login_max_delay_s
+    )
     state.uploads = Uploads(
         services.settings.data_dir / "uploads", services.settings.max_file_bytes
     )

@@ -1,27 +1,36 @@
 """Who is asking: a session cookie (browsers) or a bearer token (API clients), else the public.
 
-A session cookie is `base64url(json {login, exp}).hmac-sha256`, signed with the app's secret;
-the account is re-read on each request, so a disabled account loses access at once. A bearer
-token that is forged, revoked or expired is a 401 even on public routes: a client that meant
-to be someone must not silently become the public.
+A session cookie holds a random token naming a server-side `Session` (`pipeline.accounts`):
+signing out, `sohoa user revoke`, a password change, the idle and the absolute timeouts end it
+for every copy of the cookie. The account is re-read on each request, so a disabled account
+loses access at once. A bearer token that is forged, revoked or expired is a 401 even on public
+routes: a client that meant to be someone must not silently become the public.
+
+CSRF: every state-changing request made with a session cookie carries the session's CSRF token
+(`X-CSRF-Token` header, or a `csrf_token` form field; a multipart form in its action's query);
+sign-in carries the token of a pre-session cookie (double submit). Bearer calls are exempt:
+a browser never adds that header by itself.
 """
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
-import json
-import time
+import secrets
+from datetime import timedelta
 from typing import Annotated
 from urllib.parse import quote, urlsplit
 
 from fastapi import Depends, HTTPException, Request
 
-from pipeline.accounts import PUBLIC, Principal, find_account, principal_for_token
+from pipeline.accounts import PUBLIC, Principal, principal_for_token, session_principal
 
 SESSION_COOKIE = "sohoa_session"
+CSRF_COOKIE = "sohoa_csrf"
+CSRF_HEADER = "x-csrf-token"
+CSRF_FIELD = "csrf_token"
 UNSAFE = ("POST", "PUT", "PATCH", "DELETE")
+CSRF_REFUSED = "missing or wrong CSRF token: reload the page and try again"
 
 
 class LoginRequiredError(Exception):
@@ -31,28 +40,9 @@ class LoginRequiredError(Exception):
         self.next_url = next_url
 
 
-def sign_session(secret: bytes, login: str, hours: float, now: float | None = None) -> str:
-    payload = json.dumps({"l": login, "e": int((now or time.time()) + hours * 3600)})
-    body = base64.urlsafe_b64encode(payload.encode()).decode().rstrip("=")
-    return f"{body}.{_mac(secret, body)}"
-
-
-def read_session(secret: bytes, cookie: str, now: float | None = None) -> str | None:
-    """The login a cookie names, if its signature is ours and it has not expired."""
-    body, _, mac = cookie.partition(".")
-    if not mac or not hmac.compare_digest(mac, _mac(secret, body)):
-        return None
-    try:
-        data = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
-    except ValueError:
-        return None
-    if not isinstance(data, dict) or data.get("e", 0) < (now or time.time()):
-        return None
-    return data.get("l")
-
-
-def _mac(secret: bytes, body: str) -> str:
-    return hmac.new(secret, body.encode(), hashlib.sha256).hexdigest()
+def csrf_for(secret: bytes, session_token: str) -> str:
+    """The CSRF token of a session (derived, so nothing more is stored)."""
+    return hmac.new(secret, b"csrf:" + session_token.encode(), hashlib.sha256).hexdigest()
 
 
 def principal(request: Request) -> Principal:
@@ -77,13 +67,55 @@ def principal(request: Request) -> Principal:
         return found
     who = PUBLIC
     cookie = request.cookies.get(SESSION_COOKIE)
-    login = read_session(app.secret, cookie) if cookie else None
-    account = find_account(app.services.store, login) if login else None
-    if account is not None and not account.disabled:
-        _check_origin(request)
-        who = Principal(account.login, account.role)
+    if cookie:
+        config = app.config
+        found = session_principal(
+            app.services.store,
+            cookie,
+            timedelta(minutes=config.session_idle_min),
+            timedelta(hours=config.session_max_h),
+        )
+        if found is not None:
+            _check_origin(request)
+            who = found
+            request.state.csrf = csrf_for(app.secret, cookie)
     request.state.principal = who
     return who
+
+
+async def csrf_guard(request: Request) -> None:
+    """Refuse a state-changing request made with a cookie that lacks its CSRF token."""
+    if request.method not in UNSAFE or "authorization" in request.headers:
+        return
+    signed_in = principal(request).login is not None
+    if request.url.path == "/login":
+        expected = request.cookies.get(CSRF_COOKIE) or (request.state.csrf if signed_in else "")
+    elif signed_in:
+        expected = request.state.csrf
+    else:
+        return  # no session: the route itself refuses the public (401)
+    sent = request.headers.get(CSRF_HEADER) or await _form_token(request)
+    if not expected or not sent or not hmac.compare_digest(sent, expected):
+        raise HTTPException(403, CSRF_REFUSED)
+
+
+async def _form_token(request: Request) -> str:
+    kind = request.headers.get("content-type", "")
+    if kind.startswith("application/x-www-form-urlencoded"):
+        value = (await request.form()).get(CSRF_FIELD)
+        return value if isinstance(value, str) else ""
+    return request.query_params.get(CSRF_FIELD, "")  # multipart bodies are streamed to disk
+
+
+def page_csrf(request: Request) -> tuple[str, bool]:
+    """The CSRF token a page's forms carry, and whether it is a new pre-session token that
+    the response must set as the CSRF cookie."""
+    if principal(request).login is not None:
+        return getattr(request.state, "csrf", ""), False  # "": a bearer client, no forms
+    existing = request.cookies.get(CSRF_COOKIE)
+    if existing and len(existing) <= 100:
+        return existing, False
+    return secrets.token_urlsafe(32), True
 
 
 def _check_origin(request: Request) -> None:

@@ -16,8 +16,11 @@ from pathlib import Path
 @dataclass(frozen=True)
 class WebConfig:
     session_secret: str = ""
-    """HMAC key of session cookies; empty: a random key kept in `<data dir>/web-secret`."""
-    session_hours: float = 12.0
+    """HMAC key of CSRF tokens and signed links; empty: a random key in `<data dir>/web-secret`."""
+    session_idle_min: float = 30.0
+    """A session unused this long ends (SOHOA_WEB_SESSION_IDLE_MIN)."""
+    session_max_h: float = 12.0
+    """A session ends this long after sign-in, used or not (SOHOA_WEB_SESSION_MAX_H)."""
     token_days: int = 90
     """Lifetime of API tokens issued from the staff page."""
     search_rate_per_min: float = 60.0
@@ -28,6 +31,15 @@ class WebConfig:
     admin_login: str = ""
     admin_password: str = ""
     """A first archivist created on start if this login does not exist yet."""
+    login_free_attempts: int = 5
+    """Failed sign-ins (per client address, per login) before each next one must wait."""
+    login_delay_s: float = 1.0
+    """The first wait; it doubles with every further failure, up to login_max_delay_s."""
+    login_max_delay_s: float = 900.0
+    lockout_after: int = 10
+    """Failed sign-ins of one login in a row that lock it (an archivist can unlock it)."""
+    lockout_min: float = 60.0
+    """How long a lockout lasts if nobody lifts it."""
     secure_cookies: bool = False
     """Mark cookies Secure (set behind HTTPS)."""
     time_zone: str = "Asia/Ho_Chi_Minh"

@@ -59,6 +59,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "status": ("Trạng thái", "Status"),
     "retry": ("Chạy lại", "Retry"),
     "audit": ("Nhật ký truy cập", "Access log"),
+    "unlock_login": ("Mở khóa tài khoản", "Unlock login"),
+    "unlock": ("Mở khóa", "Unlock"),
     "tokens": ("Khóa API", "API tokens"),
     "not_yet": ("Chưa được ghi nhận vào thời điểm đó.", "Not yet recorded at that time."),
     "published": ("Đã công bố", "Published"),

@@ -1,20 +1,48 @@
-"""Sign in and out (session cookie), and API tokens for staff."""
+"""Sign in and out (server-side sessions), password change, unlock, and API tokens for staff.
+
+Sign-in is throttled per client address and per login (`web.throttle`): refused attempts
+answer 429 with Retry-After and cost no password hashing; a login that keeps failing is
+locked until an archivist unlocks it (`/staff/unlock`, `sohoa user unlock`) or the lockout
+ends. Every refused sign-in is audited under the login that was tried.
+"""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Annotated
+from urllib.parse import urlencode
 
-from fastapi import APIRouter, Form, HTTPException, Request
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
 
 from models.account import AccountError
-from pipeline.accounts import authenticate, find_account, issue_token, revoke_token
-from web.auth import SESSION_COOKIE, Staff, sign_session
+from pipeline.accounts import (
+    authenticate,
+    change_password,
+    end_session,
+    find_account,
+    issue_token,
+    lock_account,
+    locked_until,
+    record_refused_sign_in,
+    revoke_token,
+    start_session,
+    unlock_account,
+)
+from web.auth import CSRF_COOKIE, SESSION_COOKIE, Archivist, Staff, client_address, csrf_guard
 from web.templating import render
 
-router = APIRouter(tags=["auth"])
+router = APIRouter(tags=["auth"], dependencies=[Depends(csrf_guard)])
+
+
+class SignInRefusedError(HTTPException):
+    """429: too many failed sign-ins (from this address, or of this login)."""
+
+    def __init__(self, wait: float, why: str) -> None:
+        seconds = max(1, int(wait + 0.999))
+        super().__init__(429, f"{why}; try again in {seconds} s", {"Retry-After": str(seconds)})
 
 
 @router.get("/login", response_class=HTMLResponse, include_in_schema=False)
@@ -23,35 +51,120 @@ def login_page(request: Request, next: str = "/") -> HTMLResponse:
 
 
 @router.post("/login", response_class=HTMLResponse, include_in_schema=False)
-def login(
+async def login(
     request: Request,
     login: Annotated[str, Form(max_length=64)],
     password: Annotated[str, Form(max_length=1024)],
     next: Annotated[str, Form()] = "/",
 ):
     state = request.app.state
-    account = authenticate(state.services.store, login, password)
+    client, name = client_address(request), login.strip().lower()
+    _check_throttle(request, client, name)
+    account = await run_in_threadpool(authenticate, state.services.store, login, password)
     if account is None:
+        await run_in_threadpool(_failed, request, client, name)
         return render(request, "login.html", 401, next_url=_local(next), failed=True)
+    state.login_throttle.forget(client)
+    state.login_throttle.forget("login:" + name)
     home = {"archivist": "/staff", "officer": "/land"}[account.role]
     target = _local(next) if next not in ("", "/") else home
-    response = RedirectResponse(target, status_code=303)
+    token = start_session(state.services.store, account, client)
+    return _with_session(request, RedirectResponse(target, status_code=303), token)
+
+
+def _check_throttle(request: Request, client: str, name: str) -> None:
+    state = request.app.state
+    wait = state.login_throttle.wait(client)
+    if wait:
+        raise SignInRefusedError(wait, "too many failed sign-ins from this address")
+    wait = state.login_throttle.wait("login:" + name)
+    if wait:
+        raise SignInRefusedError(wait, "too many failed sign-ins of this login")
+    account = find_account(state.services.store, name) if name else None
+    until = locked_until(account) if account is not None else None
+    if until is not None:
+        wait = (until - datetime.now(UTC)).total_seconds()
+        raise SignInRefusedError(
+            wait, "this login is locked after too many failed sign-ins; an archivist can unlock it"
+        )
+
+
+def _failed(request: Request, client: str, name: str) -> None:
+    """Count and audit a failed sign-in; lock the login once it failed too often in a row."""
+    state = request.app.state
+    config, store = state.config, state.services.store
+    state.login_throttle.failed(client)
+    failures = state.login_throttle.failed("login:" + name)
+    record_refused_sign_in(store, name or "(empty)", client, "wrong login or password")
+    if failures >= config.lockout_after:
+        until = datetime.now(UTC) + timedelta(minutes=config.lockout_min)
+        lock_account(store, name, until, failures, client)
+        state.login_throttle.forget("login:" + name)
+
+
+def _with_session(request: Request, response: Response, token: str) -> Response:
+    config = request.app.state.config
     response.set_cookie(
         SESSION_COOKIE,
-        sign_session(state.secret, account.login, state.config.session_hours),
-        max_age=int(state.config.session_hours * 3600),
+        token,
+        max_age=int(config.session_max_h * 3600),
         httponly=True,
         samesite="lax",
-        secure=state.config.secure_cookies,
+        secure=config.secure_cookies,
     )
+    response.delete_cookie(CSRF_COOKIE)  # the pre-session token is spent
     return response
 
 
 @router.post("/logout", include_in_schema=False)
-def logout() -> RedirectResponse:
+def logout(request: Request) -> RedirectResponse:
+    """End the session on the server (every copy of the cookie stops working)."""
+    token = request.cookies.get(SESSION_COOKIE)
+    if token:
+        end_session(request.app.state.services.store, token, "signed out")
     response = RedirectResponse("/", status_code=303)
     response.delete_cookie(SESSION_COOKIE)
     return response
+
+
+class PasswordChange(BaseModel):
+    current: str = Field(..., max_length=1024)
+    new: str = Field(..., min_length=8, max_length=1024)
+
+
+@router.post("/api/password")
+def new_password(request: Request, who: Staff, body: PasswordChange) -> Response:
+    """Change the caller's password: every other session ends; this one goes on (a new
+    session cookie is set)."""
+    store = request.app.state.services.store
+    if authenticate(store, who.login, body.current) is None:
+        raise HTTPException(403, "the current password is wrong")
+    change_password(store, who.login, body.new)
+    account = find_account(store, who.login)
+    token = start_session(store, account, client_address(request))
+    response = JSONResponse({"changed": True})
+    if request.cookies.get(SESSION_COOKIE):
+        end_session(store, request.cookies[SESSION_COOKIE], "password changed")
+        _with_session(request, response, token)
+    else:
+        end_session(store, token, "not a browser")
+    return response
+
+
+@router.post("/staff/unlock", include_in_schema=False)
+def unlock(
+    request: Request, who: Archivist, login: Annotated[str, Form(max_length=64)]
+) -> Response:
+    """Lift a sign-in lockout (the audit page's form)."""
+    try:
+        done = unlock_account(request.app.state.services.store, login, f"person:{who.login}")
+    except AccountError as e:
+        raise HTTPException(404, str(e)) from None
+    request.app.state.login_throttle.forget("login:" + login.strip().lower())
+    message = f"{login}: unlocked" if done else f"{login} was not locked"
+    if "text/html" in request.headers.get("accept", ""):
+        return RedirectResponse("/staff/audit?" + urlencode({"unlocked": message}), 303)
+    return JSONResponse({"login": login, "unlocked": done, "message": message})
 
 
 def _local(url: str) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse
 
 from models.disclosure import Part, capture_parts
@@ -20,14 +20,14 @@ from pipeline.views import fields_view, jsonable, record_view
 from search.documents import record_title, wgs84_geometry
 from search.query import Query as SearchQuery
 from search.query import QueryError
-from web.auth import Officer
+from web.auth import Officer, csrf_guard
 from web.land import LookupProblemError, find_parcels, moment, parcel_as_of
 from web.public_views import capture_data
 from web.reads import audit, audit_record
 from web.searching import run
 from web.templating import render
 
-router = APIRouter(tags=["land officers"])
+router = APIRouter(tags=["land officers"], dependencies=[Depends(csrf_guard)])
 
 
 def _svc(request: Request) -> Services:

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
 
@@ -18,7 +18,7 @@ from pipeline.bootstrap import Services
 from search.query import QueryError
 from web import hooks, iiif
 from web import pages as web_pages
-from web.auth import client_address, principal
+from web.auth import client_address, csrf_guard, principal
 from web.public_views import (
     public_capture,
     public_history,
@@ -28,7 +28,7 @@ from web.public_views import (
 from web.searching import PUBLIC_FACETS, build_query, run
 from web.templating import render
 
-router = APIRouter(tags=["public"])
+router = APIRouter(tags=["public"], dependencies=[Depends(csrf_guard)])
 CACHE = {"Cache-Control": "public, max-age=3600"}
 Facets = Annotated[list[str], Query(description='filters "name=value", e.g. rank=quốc gia')]
 

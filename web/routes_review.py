@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import FormData
@@ -20,10 +20,10 @@ from pipeline.handlers import retry_failed
 from pipeline.views import fields_view
 from web import pages as web_pages
 from web import review
-from web.auth import Archivist, Staff
+from web.auth import Archivist, Staff, csrf_guard
 from web.reads import read_capture
 
-router = APIRouter(tags=["staff"])
+router = APIRouter(tags=["staff"], dependencies=[Depends(csrf_guard)])
 PRIVATE = {"Cache-Control": "private, no-store"}
 MAX_FORM_FIELDS = 100
 BOX = r"^\d{1,6}(,\d{1,6}){3}$"

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Form, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
@@ -37,7 +37,7 @@ from pipeline.views import capture_view, fields_view, history_view, model_view, 
 from search.documents import record_title
 from search.query import QueryError
 from web import review
-from web.auth import Archivist, Staff
+from web.auth import Archivist, Staff, csrf_guard
 from web.hooks import model_key, page_texts
 from web.multipart import receive_form
 from web.public_views import capture_data
@@ -45,7 +45,7 @@ from web.reads import linked_records, read_capture, read_record
 from web.searching import build_query, run
 from web.templating import render
 
-router = APIRouter(tags=["staff"])
+router = APIRouter(tags=["staff"], dependencies=[Depends(csrf_guard)])
 META_FIELDS = (
     "title", "description", "collection", "language", "site_code", "document_code",
     "unit_code", "unit_era", "sheet", "parcel_number",
@@ -157,8 +157,10 @@ def record_page(request: Request, who: Archivist, ident: UUID) -> HTMLResponse:
 
 
 @router.get("/staff/audit", response_class=HTMLResponse, include_in_schema=False)
-def audit_page(request: Request, who: Archivist) -> HTMLResponse:
-    return render(request, "audit.html", entries=audit_entries(_svc(request).store))
+def audit_page(request: Request, who: Archivist, unlocked: str = "") -> HTMLResponse:
+    """Restricted reads and refused sign-ins, newest first; a form to unlock a login."""
+    entries = audit_entries(_svc(request).store)
+    return render(request, "audit.html", entries=entries, unlocked=unlocked[:200])
 
 
 # -- uploads -------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup, escape
 
-from web.auth import principal
+from web.auth import CSRF_COOKIE, page_csrf, principal
 from web.i18n import LANG_COOKIE, lang_of, translator
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -61,10 +61,19 @@ ENV = _environment()
 
 def render(request: Request, name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
     lang = lang_of(request)
+    csrf, new = page_csrf(request)
     page = ENV.get_template(name).render(
-        request=request, lang=lang, t=translator(lang), who=principal(request), **context
+        request=request,
+        lang=lang,
+        t=translator(lang),
+        who=principal(request),
+        csrf_token=csrf,
+        **context,
     )
     response = HTMLResponse(page, status_code=status_code)
+    if new:
+        secure = request.app.state.config.secure_cookies
+        response.set_cookie(CSRF_COOKIE, csrf, httponly=True, samesite="strict", secure=secure)
     if request.query_params.get("lang") == lang:
         response.set_cookie(LANG_COOKIE, lang, max_age=365 * 86400, samesite="lax")
     return response

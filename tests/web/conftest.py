@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from fastapi.testclient import TestClient
 
@@ -28,9 +30,25 @@ def app(svc):
     return create_app(svc, WebConfig(search_rate_per_min=600, search_burst=200))
 
 
+def csrf_of(html: str) -> str:
+    """The CSRF token a page carries (its meta tag; forms carry the same)."""
+    found = re.search(r'<meta name="csrf-token" content="([^"]*)"', html)
+    assert found, "no CSRF token on the page"
+    return found.group(1)
+
+
+def sign_in(client: TestClient, who: str, password: str = PASSWORD):
+    """Post the sign-in form as a browser does: with the pre-session CSRF token of the form."""
+    token = csrf_of(client.get("/login").text)
+    data = {"login": who, "password": password, "csrf_token": token}
+    return client.post("/login", data=data, follow_redirects=False)
+
+
 def login(client: TestClient, who: str) -> TestClient:
-    r = client.post("/login", data={"login": who, "password": PASSWORD}, follow_redirects=False)
+    """A signed-in browser whose scripts send the session's CSRF token on every request."""
+    r = sign_in(client, who)
     assert r.status_code == 303, r.text
+    client.headers["X-CSRF-Token"] = csrf_of(client.get("/login").text)
     return client
 
 

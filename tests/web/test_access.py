@@ -8,6 +8,7 @@ from fastapi.testclient import TestClient
 
 from models.account import Account, account_id
 from pipeline.accounts import issue_token
+from tests.web.conftest import sign_in
 
 
 def test_pages_by_role(public, archivist, officer):
@@ -26,7 +27,7 @@ def test_pages_by_role(public, archivist, officer):
 
 def test_wrong_password_and_forged_cookie(app):
     client = TestClient(app)
-    r = client.post("/login", data={"login": "lan", "password": "wrong-password"})
+    r = sign_in(client, "lan", "wrong-password")
     assert r.status_code == 401 and "sohoa_session" not in client.cookies
     client.cookies.set("sohoa_session", "eyJsIjogImxhbiIsICJlIjogOTk5OTk5OTk5OX0.deadbeef")
     assert client.get("/api/records/00000000-0000-0000-0000-000000000000").status_code == 401

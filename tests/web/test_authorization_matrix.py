@@ -22,7 +22,7 @@ from starlette.routing import Mount
 from models.account import account_id
 from models.audit import audit_trail_id
 from pipeline.accounts import Principal, add_user, find_account, issue_token, record_restricted_read
-from tests.web.conftest import PASSWORD, login, reindex
+from tests.web.conftest import PASSWORD, csrf_of, login, reindex
 from tests.web.seed import RESTRICTED_VALUES, seed
 from tests.web.test_security import all_routes
 from web.app import create_app
@@ -54,6 +54,8 @@ class Entry:
     params: dict = field(default_factory=dict)
     fresh_session: bool = False
     """It ends the caller's session (sign out): called with a session of its own."""
+    form_token: bool = False
+    """The form carries the pre-session CSRF token of the page it is on (sign-in)."""
 
 
 def e(roles, *ok, serves=frozenset(), **kw) -> Entry:
@@ -77,7 +79,9 @@ MATRIX: dict[tuple[str, str], Entry] = {
     ("GET", "/public/captures/{ident}/preview.png"): e(EVERYONE, 404, serves={"capture"}),
     ("GET", "/files/{capture_id}"): e(EVERYONE, 403, params={"expires": 1, "sig": "0" * 64}),
     ("GET", "/login"): e(EVERYONE, 200),
-    ("POST", "/login"): e(EVERYONE, 401, data={"login": "lan", "password": "not it at all"}),
+    ("POST", "/login"): e(
+        EVERYONE, 401, data={"login": "lan", "password": "not it at all"}, form_token=True
+    ),
     ("POST", "/logout"): e(EVERYONE, 303, fresh_session=True),
     ("GET", "/healthz"): e(EVERYONE, 200),
     ("GET", "/openapi.json"): e(EVERYONE, 200),
@@ -87,6 +91,7 @@ MATRIX: dict[tuple[str, str], Entry] = {
     # own API tokens
     ("POST", "/api/tokens"): e(STAFF, 200, json={"label": "matrix"}),
     ("GET", "/api/tokens"): e(STAFF, 200),
+    ("POST", "/api/password"): e(STAFF, 403, json={"current": "wrong one", "new": "x" * 12}),
     ("DELETE", "/api/tokens/{token_id}"): e(STAFF, 404),
     # land officers: parcels with their owners
     ("GET", "/land"): e(OFFICER, 200),
@@ -141,6 +146,7 @@ MATRIX: dict[tuple[str, str], Entry] = {
     ("GET", "/staff/captures/{ident}"): e(ARCHIVIST, 200, serves=CAPTURES),
     ("GET", "/staff/records/{ident}"): e(ARCHIVIST, 200, serves=RECORDS),
     ("GET", "/staff/audit"): e(ARCHIVIST, 200),
+    ("POST", "/staff/unlock"): e(ARCHIVIST, 200, data={"login": "minh"}),
     ("POST", "/api/captures"): e(ARCHIVIST, 415, data={"title": "x"}),  # not multipart
     ("POST", "/staff/upload"): e(ARCHIVIST, 415, data={"title": "x"}),
     ("POST", "/api/uploads"): e(ARCHIVIST, 201, json={"name": "a.png"}),
@@ -245,8 +251,11 @@ def call(app, client: TestClient, role: str, method: str, path: str, entry: Entr
     if entry.fresh_session and role in STAFF:
         name = "lan" if role == "archivist" else "minh"
         client = login(TestClient(app, follow_redirects=False), name)
+    data = entry.data
+    if entry.form_token:
+        data = {**data, "csrf_token": csrf_of(client.get("/login").text)}
     return client.request(
-        method, url_for(path, ident), params=entry.params, json=entry.json, data=entry.data
+        method, url_for(path, ident), params=entry.params, json=entry.json, data=data
     )
 
 

@@ -3,6 +3,9 @@
 (function () {
   "use strict";
   var CHUNK = 8 * 1024 * 1024;
+  var TOKEN = (document.querySelector("meta[name='csrf-token']") || {}).content || "";
+  var CSRF = { "X-CSRF-Token": TOKEN }; // every state-changing call carries the session's token
+  function withCsrf(headers) { return Object.assign({}, headers || {}, CSRF); }
   var META = ["kind", "title", "site_code", "document_code", "unit_code", "unit_era", "sheet", "parcel_number"];
 
   function row(table, name) {
@@ -34,7 +37,7 @@
     function from(offset) {
       if (offset >= file.size) return Promise.resolve(offset);
       var end = Math.min(file.size, offset + CHUNK);
-      return fetch("/api/uploads/" + upload.id + "?offset=" + offset, { method: "PUT", body: file.slice(offset, end) })
+      return fetch("/api/uploads/" + upload.id + "?offset=" + offset, { method: "PUT", headers: withCsrf(), body: file.slice(offset, end) })
         .then(json)
         .then(function (info) { status.set(Math.round((100 * info.offset) / file.size) + " %", "pending"); return from(info.offset); })
         .catch(function (e) {
@@ -49,11 +52,11 @@
 
   function chunked(file, meta, status) {
     return fetch("/api/uploads", {
-      method: "POST", headers: { "Content-Type": "application/json" },
+      method: "POST", headers: withCsrf({ "Content-Type": "application/json" }),
       body: JSON.stringify({ name: file.name, size: file.size, meta: meta }),
     }).then(json).then(function (upload) {
       return sendChunks(upload, file, status).then(function () {
-        return fetch("/api/uploads/" + upload.id + "/complete", { method: "POST" }).then(json);
+        return fetch("/api/uploads/" + upload.id + "/complete", { method: "POST", headers: withCsrf() }).then(json);
       });
     });
   }
@@ -63,7 +66,7 @@
     META.forEach(function (k) { var v = form.elements[k] && form.elements[k].value; if (v) data.append(k, v); });
     data.append("file", file, file.name);
     status.set("0 %", "pending");
-    return fetch("/api/captures", { method: "POST", body: data }).then(json).then(function (r) { return r[0]; });
+    return fetch("/api/captures", { method: "POST", headers: withCsrf(), body: data }).then(json).then(function (r) { return r[0]; });
   }
 
   function follow(id, status) {
@@ -137,7 +140,7 @@
   function onRetry(ev) {
     ev.preventDefault();
     var form = ev.target, box = document.getElementById("progress");
-    fetch(form.dataset.api, { method: "POST", credentials: "same-origin" }).then(json).then(function () {
+    fetch(form.dataset.api, { method: "POST", credentials: "same-origin", headers: withCsrf() }).then(json).then(function () {
       box.dataset.state = "pending";
       form.closest(".failures").hidden = true;
       pollProgress(box);
@@ -160,7 +163,7 @@
     var status = form.querySelector(".status");
     if (!n) { status.textContent = "—"; return; }
     fetch(form.dataset.api, {
-      method: "POST", credentials: "same-origin", headers: { "Content-Type": "application/json" },
+      method: "POST", credentials: "same-origin", headers: withCsrf({ "Content-Type": "application/json" }),
       body: JSON.stringify({ values: values, reason: form.elements.reason.value }),
     }).then(json).then(function () { location.reload(); })
       .catch(function (e) { status.textContent = e.message; status.className = "status error"; });
