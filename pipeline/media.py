@@ -884,6 +884,8 @@ def _probe_zip(r: BoundedReader, limits: Limits, path: Path) -> dict:
     _reject_zip_members(len(infos), limits)
     for info in infos:
         _check_zip_entry(info)
+        if not 0 <= info.header_offset <= size - 30:  # a lying central directory
+            raise InputRejectedError(f"ZIP entry {info.filename!r} lies outside the file")
     _reject_overlaps(infos)
     expanded = sum(i.file_size for i in infos)
     # the file's own size, not the sum the entries declare: overlapping entries that share
@@ -935,6 +937,8 @@ def _reject_zip_members(members: int, limits: Limits) -> None:
 def _check_zip_entry(info: zipfile.ZipInfo) -> None:
     """Reject entries that would land outside the extraction folder (zip slip) or are links."""
     name = info.filename
+    if not name:
+        raise InputRejectedError("ZIP has an entry without a name")
     parts = re.split(r"[/\\]", name)
     if name.startswith(("/", "\\")) or re.match(r"[A-Za-z]:", name) or ".." in parts:
         raise InputRejectedError(f"ZIP entry {name!r} escapes the folder")
