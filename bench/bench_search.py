@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/bench_search.py [--records 200000] [--replay 50000] [--queries 200]
                                             [--lag-s 30] [--quick] [--json]
+                                            [--backend opensearch [--url http://127.0.0.1:9201]]
 
 Records are generated (seeded): 70 % land parcels (a 15 m square in WGS 84, area, land-use
 code, address, owner and certificate serial, restricted), 30 % heritage sites (Vietnamese names
@@ -28,6 +29,13 @@ Hà Nội wards of both eras (the pre-2025 ward and the 2025 ward it became); 85
    poll `pipeline.indexing.IDLE_S` as `sohoa follow`); lag = time from `store.save` returning
    to the batch holding that event being searchable. Baseline: a follower whose handler does
    nothing, polling the same log in another thread of the same process.
+
+With `--backend opensearch` (the node at `--url`, default `SOHOA_TEST_OPENSEARCH_URL` or the one
+`make services` wrote to `var/services.env`) the same four steps run on the real node as well,
+on the same documents, queries and event store, in the same run, each beside tantivy: its
+baseline is then the tantivy figure of that step. The node gets its own alias
+(`sohoa-bench-<hex>`), dropped at the end. Its lag adds a `_refresh` after each batch (the
+node makes writes searchable only on refresh; without it, add its 1 s refresh interval).
 """
 
 from __future__ import annotations
@@ -227,8 +235,62 @@ def bench_build(root: Path, records: list) -> tuple[list[dict], Any]:
         "raw tantivy, one stored id + one text field, same batches and commits"
     )
     return [row(f"index build, {n:,} documents", "documents/s", n / t.s, n / raw_s, "", note)], (
-        index
+        index,
+        documents,
+        n / t.s,
     )
+
+
+# -- the same on a real node (--backend opensearch) -----------------------------------------------
+
+
+def node_url(arg: str | None) -> str:
+    import os
+
+    url = arg or os.environ.get("SOHOA_TEST_OPENSEARCH_URL", "")
+    env = Path(__file__).resolve().parent.parent / "var" / "services.env"
+    if not url and env.exists():
+        for line in env.read_text().splitlines():
+            key, _, value = line.removeprefix("export ").partition("=")
+            if key == "SOHOA_TEST_OPENSEARCH_URL":
+                url = value.strip("'\"")
+    if not url:
+        raise SystemExit("--backend opensearch needs --url or SOHOA_TEST_OPENSEARCH_URL")
+    return url if "+" in url.split("://")[0] else f"opensearch+{url}"
+
+
+def open_node(url: str, purpose: str) -> Any:
+    import uuid
+
+    from search.elastic import ElasticIndex
+
+    return ElasticIndex.from_url(f"{url.rstrip('/')}/sohoa-bench-{purpose}-{uuid.uuid4().hex[:8]}")
+
+
+def bench_node_build(node: Any, documents: list, tantivy_rate: float) -> list[dict]:
+    log(f"build on {node.product}: {len(documents):,} documents")
+    with Stopwatch() as t:
+        for start in range(0, len(documents), BATCH):
+            node.upsert(documents[start : start + BATCH])
+        node.refresh()
+    n = len(documents)
+    assert node.count() == n, (node.count(), n)
+    log(f"build on {node.product}: {n / t.s:,.0f} documents/s")
+    note = (
+        f"ElasticIndex.upsert on {node.product}, batches of {BATCH} (bulk split at "
+        f"{node.max_bulk_bytes // 1024 // 1024} MB, external versions), one refresh at the end; "
+        "baseline: TantivyIndex.upsert of the same documents, same run"
+    )
+    return [
+        row(
+            f"{node.product} index build, {n:,} documents",
+            "documents/s",
+            n / t.s,
+            tantivy_rate,
+            "",
+            note,
+        )
+    ]
 
 
 def raw_build(path: Path, documents: list) -> float:
@@ -360,6 +422,16 @@ def raw_query(spec: tuple) -> Any:
     return TQuery.boolean_query([(Occur.Must, q) for q in ranges])
 
 
+LABELS = {
+    "phrase": "phrase query",
+    "and": "two-term AND query",
+    "prefix": "prefix query",
+    "facet": "facet query (4 facets)",
+    "geo point": "geo: parcel at a point",
+    "geo box": "geo: parcels in a 300 m box",
+}
+
+
 def timed(calls: list[Callable[[], Any]], warmup: int) -> list[float]:
     for call in calls[:warmup]:
         call()
@@ -371,9 +443,11 @@ def timed(calls: list[Callable[[], Any]], warmup: int) -> list[float]:
     return times
 
 
-def bench_queries(index: Any, records: list, n: int) -> list[dict]:
+def bench_queries(index: Any, records: list, n: int, node: Any = None) -> list[dict]:
     rng = random.Random(SEED + 2)
     sets = query_sets(rng, records, n)
+    if node is not None:
+        return bench_node_queries(index, node, sets, n)
     searcher_of = index._index.searcher  # the same index, read by raw tantivy
     facet_spec = {
         f: {"terms": {"field": f, "size": 500}} for f in ("type", "rank", "ward", "period")
@@ -393,14 +467,7 @@ def bench_queries(index: Any, records: list, n: int) -> list[dict]:
         return call
 
     rows = []
-    labels = {
-        "phrase": "phrase query",
-        "and": "two-term AND query",
-        "prefix": "prefix query",
-        "facet": "facet query (4 facets)",
-        "geo point": "geo: parcel at a point",
-        "geo box": "geo: parcels in a 300 m box",
-    }
+    labels = LABELS
     for kind, pairs in sets.items():
         log(f"queries: {kind} x {len(pairs)}")
         ours = timed([lambda q=q: index.search(q) for q, _ in pairs], warmup=min(20, n))
@@ -421,6 +488,45 @@ def bench_queries(index: Any, records: list, n: int) -> list[dict]:
     return rows
 
 
+def bench_node_queries(index: Any, node: Any, sets: dict[str, list], n: int) -> list[dict]:
+    rows = []
+    for kind, pairs in sets.items():
+        log(f"queries on {node.product}: {kind} x {len(pairs)}")
+        ours = timed([lambda q=q: node.search(q) for q, _ in pairs], warmup=min(20, n))
+        tantivy = timed([lambda q=q: index.search(q) for q, _ in pairs], warmup=min(20, n))
+        hits = [node.search(q).total for q, _ in pairs[:20]]
+        same = sum(h == index.search(q).total for h, (q, _) in zip(hits, pairs, strict=False))
+        note = (
+            f"{len(pairs)} queries, {sum(hits) / len(hits):,.0f} matches on average, "
+            f"{same} of {len(hits)} with tantivy's count; baseline: TantivyIndex.search, same run"
+        )
+        for q in (50, 95):
+            rows.append(
+                row(
+                    f"{node.product} {LABELS[kind]}, p{q}",
+                    "ms",
+                    percentile(ours, q),
+                    percentile(tantivy, q),
+                    "",
+                    note,
+                )
+            )
+    return rows
+
+
+def bench_node_replay(store: Any, node: Any, tantivy_rate: float) -> list[dict]:
+    events = store.max_notification_id()
+    log(f"replay on {node.product}: indexer catch-up over {events:,} events")
+    with Stopwatch() as t:
+        covered = indexer_of(store, node).catch_up()
+    assert covered == events, (covered, events)
+    note = (
+        f"the same log and IndexProjection as the tantivy replay, into {node.product}; "
+        "baseline: the tantivy replay's events/s, same run"
+    )
+    return [row(f"{node.product} indexer replay", "events/s", events / t.s, tantivy_rate, "", note)]
+
+
 # -- 4. lag ---------------------------------------------------------------------------------------
 
 
@@ -435,7 +541,16 @@ class MemoryPositions:
         self.value = notification_id
 
 
-def bench_lag(store: Any, index: Any, sites: list, seconds: float, rate: int = 200) -> list[dict]:
+def bench_lag(
+    store: Any,
+    index: Any,
+    sites: list,
+    seconds: float,
+    rate: int = 200,
+    baseline: tuple[str, float] | None = None,
+) -> list[dict]:
+    """Lag on `index`; with `baseline` (name, p95 s), that figure is the baseline instead of the
+    no-op follower, and each batch is refreshed (a node's writes are searchable on refresh)."""
     from pipeline.followers import Follower
     from search.indexer import IndexProjection
 
@@ -446,6 +561,8 @@ def bench_lag(store: Any, index: Any, sites: list, seconds: float, rate: int = 2
     def timing(name: str, handle: Callable) -> Callable:
         def wrapped(page: list) -> None:
             handle(page)
+            if name == "indexer" and baseline is not None:
+                index.refresh()
             now = time.perf_counter()
             for n in page:
                 at = saved.get((str(n.originator_id), int(n.originator_version)))
@@ -498,6 +615,19 @@ def bench_lag(store: Any, index: Any, sites: list, seconds: float, rate: int = 2
         f"{percentile(ours, 50) * 1000:.0f} ms, max {max(ours) * 1000:.0f} ms; baseline: a "
         f"no-op follower polling the same log (p95), same process"
     )
+    if baseline is not None:
+        name = getattr(index, "product", "node")
+        note = note.split("; baseline")[0] + f"; batches refreshed; baseline: {baseline[0]}"
+        return [
+            row(
+                f"{name} indexer lag at {rate} events/s, p95",
+                "s",
+                percentile(ours, 95),
+                baseline[1],
+                "",
+                note,
+            )
+        ]
     return [
         row(
             f"indexer lag at {rate} events/s, p95",
@@ -516,23 +646,46 @@ def main() -> list[dict]:
     p.add_argument("--replay", type=int, help="records replayed (default 50000; quick 5000)")
     p.add_argument("--queries", type=int, help="queries of each kind (default 200; quick 50)")
     p.add_argument("--lag-s", type=float, help="seconds of steady ingest (default 30; quick 10)")
+    p.add_argument("--backend", choices=["tantivy", "opensearch"], default="tantivy")
+    p.add_argument("--url", help="the OpenSearch node (default SOHOA_TEST_OPENSEARCH_URL)")
     args = p.parse_args()
     n = args.records or (20_000 if args.quick else 200_000)
     replay = args.replay or (5_000 if args.quick else 50_000)
     queries = args.queries or (50 if args.quick else 200)
     lag_s = args.lag_s or (10.0 if args.quick else 30.0)
+    url = node_url(args.url) if args.backend == "opensearch" else None
     log(f"bench_search: {load_average()}")
-    with scratch("search") as root:
-        records = make_records(n)
-        rows, built = bench_build(root, records)
-        rows += bench_queries(built, records, queries)
-        built.close()
-        del records
-        replay_rows, store, replayed, sites = bench_replay(root, replay)
-        rows += replay_rows
-        rows += bench_lag(store, replayed, sites, lag_s)
-        replayed.close()
-        store.close()
+    nodes: list[Any] = []
+    try:
+        with scratch("search") as root:
+            records = make_records(n)
+            rows, (built, documents, build_rate) = bench_build(root, records)
+            if url:
+                nodes.append(node := open_node(url, "built"))
+                rows += bench_node_build(node, documents, build_rate)
+            del documents
+            rows += bench_queries(built, records, queries)
+            if url:
+                rows += bench_queries(built, records, queries, node=nodes[0])
+                nodes[0].drop()
+            built.close()
+            del records
+            replay_rows, store, replayed, sites = bench_replay(root, replay)
+            rows += replay_rows
+            if url:
+                nodes.append(node := open_node(url, "replayed"))
+                rows += bench_node_replay(store, node, replay_rows[0]["sohoa"])
+            rows += bench_lag(store, replayed, sites, lag_s)
+            if url:
+                indexer_of(store, nodes[1]).catch_up()  # the events of tantivy's lag run
+                tantivy_lag = ("the tantivy indexer's p95, same run", rows[-1]["sohoa"])
+                rows += bench_lag(store, nodes[1], sites, lag_s, baseline=tantivy_lag)
+            replayed.close()
+            store.close()
+    finally:
+        for node in nodes:
+            node.drop()
+            node.close()
     log(f"bench_search done: {load_average()}")
     emit(rows, args.json)
     return rows

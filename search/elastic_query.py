@@ -49,6 +49,9 @@ FUZZY_EXPANSIONS = 10  # terms one fuzzy word may expand to, per field (12 x 4 x
 MATCH_ALL_WORDS_UP_TO = "3<75%"  # up to 3 words all must match, beyond that three in four
 EXACT_BOOST = 2.0
 SNIPPET_CHARS = 200
+MIN_PREFIX_CHARS = 2
+"""The word being typed matches as a prefix from two characters on (as in the tantivy backend):
+"Thửa c" must not find every parcel whose certificate starts with "CH"."""
 MAX_ANALYZED_CHARS = 900_000
 """Snippets come from a text's first 900,000 characters: re-analysing more for a highlight
 fails the whole search past the index's `index.highlight.max_analyzed_offset` (1,000,000)."""
@@ -117,8 +120,13 @@ def _text_clauses(text: str, role: str) -> list[dict[str, Any]]:
         if used <= MAX_FUZZY_WORDS and not any(c.isdigit() for c in words):
             folded["multi_match"].update(fuzziness="AUTO:4,8", max_expansions=FUZZY_EXPANSIONS)
         exact = _multi_match(words, "best_fields", role, exact=True, **enough)
-        prefix = _multi_match(words, "bool_prefix", role, **enough)
-        clauses.append(_either(folded, exact, prefix))
+        last = _WORD.findall(words)[-1]
+        if len(last) >= MIN_PREFIX_CHARS:
+            clauses.append(
+                _either(folded, exact, _multi_match(words, "bool_prefix", role, **enough))
+            )
+        else:
+            clauses.append(_either(folded, exact))
     if not clauses and text.strip():
         clauses.append({"match_none": {}})
     return clauses

@@ -1,9 +1,14 @@
-"""The requests the Elasticsearch backend sends are tested exactly.
+"""The requests the Elasticsearch client sends, and the faults a real node cannot be made to show.
 
-No Elasticsearch runs here: a small HTTP server on 127.0.0.1 records every request and answers
-with canned bodies shaped like Elasticsearch 8's (with the `X-Elastic-Product` header the 8.x
-client insists on). Each test states the method, path, query parameters and JSON body it
-expects, and how the canned answer is read back.
+What a real node can show is tested on one: the contract suite (`test_index_contract.py`) and
+`test_opensearch_real.py` run on the OpenSearch node of `make services` (documents in and out,
+versions, positions, rebuilds, the alias switch, search results). No Elasticsearch 8 node can be
+started here, so this file keeps the exact requests of the `elasticsearch` 8 client (headers,
+paths, templates, the builder's bodies) and the faults injected by canned answers: a busy node,
+server errors, items refused for retryable reasons, a 413 on a request of several documents,
+a refused connection. A small HTTP server on 127.0.0.1 records every request and answers with
+canned bodies shaped like Elasticsearch 8's (with the `X-Elastic-Product` header the 8.x client
+insists on).
 """
 
 from __future__ import annotations
@@ -19,12 +24,12 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from elasticsearch import Elasticsearch
 
 from search.crs import box_region, to_wgs84
-from search.elastic import ElasticIndex
-from search.index import Document, SearchUnavailableError
-from search.query import MAX_QUERY_CHARS, BBox, Hit, Near, Query, QueryError, SearchResult
+from search.elastic import ElasticIndex, ElasticsearchClient
+from search.elastic_query import MAX_ANALYZED_CHARS
+from search.index import Document, SearchConfigurationError, SearchUnavailableError
+from search.query import MAX_QUERY_CHARS, BBox, Near, Query, QueryError
 
 ACK = {"acknowledged": True}
 
@@ -102,8 +107,8 @@ def url_of(server: Recorder) -> str:
 
 @pytest.fixture
 def index(es: Recorder) -> Iterator[ElasticIndex]:
-    client = Elasticsearch(url_of(es), max_retries=0)
-    yield ElasticIndex(client)
+    client = ElasticsearchClient(url_of(es), None, max_retries=0)
+    yield ElasticIndex(client, retry_waits_s=(0.01,))
     client.close()
 
 
@@ -132,7 +137,7 @@ KEYWORD = {"type": "keyword"}
 SEARCH_TEMPLATE = {
     "index_patterns": ["sohoa-*"],
     "priority": 105,
-    "version": 2,
+    "version": 3,
     "_meta": {"managed_by": "sohoa", "description": "search documents"},
     "template": {
         "settings": {
@@ -155,11 +160,13 @@ SEARCH_TEMPLATE = {
         },
         "mappings": {
             "dynamic": False,
+            "date_detection": False,
+            "numeric_detection": False,
             "dynamic_templates": [
                 {
                     "restricted_text": {
                         "path_match": "restricted.*",
-                        "match_mapping_type": "string",
+                        "match_mapping_type": "*",
                         "mapping": {**TEXT, "copy_to": ["restricted_all"]},
                     }
                 }
@@ -205,7 +212,7 @@ SEARCH_TEMPLATE = {
 POSITIONS_TEMPLATE = {
     "index_patterns": ["sohoa-*-positions"],
     "priority": 1005,
-    "version": 2,
+    "version": 3,
     "_meta": {"managed_by": "sohoa", "description": "follower positions"},
     "template": {
         "settings": {"number_of_shards": 1, "auto_expand_replicas": "0-1"},
@@ -224,7 +231,7 @@ def created_index(name: str) -> dict[str, Any]:
 def test_from_url_puts_templates_and_creates_the_first_index_behind_aliases(es: Recorder):
     es.reply()
     es.reply()
-    es.reply({}, status=404)  # HEAD /_alias/sohoa: no alias yet
+    es.reply({}, status=404)  # GET /_alias/sohoa: no alias yet
     es.reply(created_index("sohoa-1-positions"))
     es.reply(created_index("sohoa-1"))
 
@@ -233,7 +240,7 @@ def test_from_url_puts_templates_and_creates_the_first_index_behind_aliases(es: 
     assert requested(es) == [
         ("PUT", "/_index_template/sohoa"),
         ("PUT", "/_index_template/sohoa-positions"),
-        ("HEAD", "/_alias/sohoa"),
+        ("GET", "/_alias/sohoa"),
         ("PUT", "/sohoa-1-positions"),
         ("PUT", "/sohoa-1"),  # the alias last: it marks a finished set-up
     ]
@@ -264,7 +271,7 @@ def test_from_url_leaves_an_existing_alias_alone(es: Recorder):
 
     ElasticIndex.from_url(url_of(es))
 
-    assert requested(es)[-1] == ("HEAD", "/_alias/sohoa")
+    assert requested(es)[-1] == ("GET", "/_alias/sohoa")
     assert len(es.requests) == 3
 
 
@@ -281,14 +288,22 @@ def test_an_index_another_process_or_an_interrupted_set_up_made_is_kept(es: Reco
     assert requested(es)[-2:] == [("PUT", "/sohoa-1-positions"), ("PUT", "/sohoa-1")]
 
 
-def test_any_other_refusal_while_setting_up_is_search_unavailable(es: Recorder):
+def test_any_other_refusal_while_setting_up_is_a_configuration_error(es: Recorder):
     es.reply()
     es.reply()
     es.reply({}, status=404)
     clash = {"type": "invalid_index_name_exception", "reason": "an alias has this name"}
     es.reply({"error": clash, "status": 400}, status=400)
 
-    with pytest.raises(SearchUnavailableError, match="400 invalid_index_name_exception"):
+    with pytest.raises(SearchConfigurationError, match="400 invalid_index_name_exception"):
+        ElasticIndex.from_url(url_of(es))
+
+
+def test_wrong_credentials_are_access_denied_not_unavailable(es: Recorder):
+    denied = {"type": "security_exception", "reason": "unable to authenticate user [elastic]"}
+    es.reply({"error": denied, "status": 401}, status=401)
+
+    with pytest.raises(SearchConfigurationError, match="401 access denied"):
         ElasticIndex.from_url(url_of(es))
 
 
@@ -304,11 +319,22 @@ def test_from_url_reads_credentials_and_alias_from_the_url(es: Recorder):
     assert request.headers["authorization"] == "Basic ZWxhc3RpYzpzQGNyZXQ="  # elastic:s@cret
 
 
+def test_the_url_scheme_picks_the_client(es: Recorder):
+    port = es.server_address[1]
+    for scheme in ("http", "elasticsearch+http"):
+        index = ElasticIndex.from_url(f"{scheme}://127.0.0.1:{port}/archive", ensure=False)
+        assert index.product == "Elasticsearch"
+    index = ElasticIndex.from_url(f"opensearch+http://127.0.0.1:{port}/archive", ensure=False)
+    assert index.product == "OpenSearch"
+
+
 def test_from_url_rejects_what_is_not_an_elasticsearch_url():
     with pytest.raises(ValueError, match="http"):
         ElasticIndex.from_url("tantivy:///data/index", ensure=False)
     with pytest.raises(ValueError, match="alias"):
         ElasticIndex.from_url("http://127.0.0.1:9200/Bad Alias", ensure=False)
+    with pytest.raises(ValueError, match="opensearch"):
+        ElasticIndex.from_url("solr+http://127.0.0.1:9200/sohoa", ensure=False)
 
 
 # -- rebuilds: a new index, writes to it, the alias switch ---------------------------------------
@@ -322,45 +348,19 @@ OUR_INDICES = {
 }
 
 
-def test_a_rebuild_creates_the_next_index_behind_no_alias(es: Recorder, index: ElasticIndex):
-    es.reply(OUR_INDICES)
-    es.reply(created_index("sohoa-4"))
-    es.reply(created_index("sohoa-4-positions"))
-
-    name = index.create_index(index.next_index_name())
-
-    assert name == "sohoa-4"
-    assert requested(es) == [
-        ("GET", "/sohoa-*/_alias"),
-        ("PUT", "/sohoa-4"),
-        ("PUT", "/sohoa-4-positions"),
-    ]
-    assert es.requests[1].body == es.requests[2].body == b""
-
-
-def test_a_rebuild_target_writes_to_its_own_indices(es: Recorder, index: ElasticIndex):
-    es.reply({"took": 1, "errors": False, "items": [created("a")]})
-    es.reply({"_index": "sohoa-4-positions", "_id": "indexer", "_version": 1, "result": "created"})
-
-    target = index.for_index("sohoa-4")
-    target.upsert([site("a")])
-    target.set_position("indexer", 7)
-
-    assert requested(es) == [
-        ("PUT", "/sohoa-4/_bulk"),
-        ("PUT", "/sohoa-4-positions/_doc/indexer"),
-    ]
-    assert es.requests[0].params == es.requests[1].params == {}  # concrete: no require_alias
-
-
 def test_the_alias_switch_is_one_atomic_request_for_both_aliases(es: Recorder, index: ElasticIndex):
     es.reply(OUR_INDICES)
+    es.reply()
     es.reply()
 
     left = index.switch_alias("sohoa-4")
 
     assert left == ["sohoa-3"]
-    assert requested(es) == [("GET", "/sohoa-*/_alias"), ("POST", "/_aliases")]
+    assert requested(es) == [
+        ("GET", "/sohoa-*/_alias"),
+        ("POST", "/_aliases"),
+        ("DELETE", "/sohoa-3,sohoa-3-positions"),  # what the aliases left; sohoa-1 is no one's
+    ]
     assert es.requests[1].json() == {
         "actions": [
             {"remove": {"index": "sohoa-3", "alias": "sohoa"}},
@@ -369,22 +369,6 @@ def test_the_alias_switch_is_one_atomic_request_for_both_aliases(es: Recorder, i
             {"add": {"index": "sohoa-4-positions", "alias": "sohoa-positions"}},
         ]
     }
-
-
-def test_drop_deletes_only_this_alias_indices_and_templates(es: Recorder, index: ElasticIndex):
-    es.reply(OUR_INDICES)
-    es.reply()
-    es.reply()
-    es.reply()
-
-    index.drop()
-
-    assert requested(es) == [
-        ("GET", "/sohoa-*/_alias"),
-        ("DELETE", "/sohoa-1,sohoa-1-positions,sohoa-3,sohoa-3-positions"),
-        ("DELETE", "/_index_template/sohoa"),
-        ("DELETE", "/_index_template/sohoa-positions"),
-    ]
 
 
 # -- documents: bulk upsert with external versions -----------------------------------------------
@@ -459,7 +443,7 @@ def test_bulk_upsert_sends_external_versions_and_the_documents(es: Recorder, ind
 
     assert stored == 2
     request = only(es)
-    assert (request.method, request.path) == ("PUT", "/sohoa/_bulk")
+    assert (request.method, request.path) == ("POST", "/sohoa/_bulk")
     assert request.params == {"require_alias": ["true"]}
     assert request.headers["content-type"].startswith("application/vnd.elasticsearch+x-ndjson")
     assert request.ndjson() == [
@@ -530,10 +514,79 @@ def test_a_rejected_document_is_skipped_but_a_busy_cluster_is_retried_later(
     busy = {"type": "es_rejected_execution_exception", "reason": "queue full"}
     es.reply({"errors": True, "items": [{"index": {"_id": "s1", "status": 400, "error": bad}}]})
     es.reply({"errors": True, "items": [{"index": {"_id": "s3", "status": 429, "error": busy}}]})
+    es.reply({"errors": True, "items": [{"index": {"_id": "s3", "status": 429, "error": busy}}]})
 
     assert index.upsert([site("s1")]) == 0
+    assert index.rejected == [("s1", "HTTP 400 document_parsing_exception")]
     with pytest.raises(SearchUnavailableError, match="could not store 1"):
         index.upsert([site("s3")])
+    assert len(es.requests) == 3  # s3 was sent again once (retry_waits_s) before giving up
+
+
+def test_only_the_items_refused_for_a_retryable_reason_are_sent_again(
+    es: Recorder, index: ElasticIndex
+):
+    busy = {"type": "es_rejected_execution_exception", "reason": "queue full"}
+    missing = {"type": "index_not_found_exception", "reason": "no such index [sohoa]"}
+    bad = {"type": "document_parsing_exception", "reason": "failed to parse"}
+    es.reply(
+        {
+            "errors": True,
+            "items": [
+                created("s1"),
+                {"index": {"_id": "s2", "status": 429, "error": busy}},
+                {"index": {"_id": "s3", "status": 404, "error": missing}},
+                {"index": {"_id": "s4", "status": 400, "error": bad}},
+                {"index": {"_id": "s5", "status": 503, "error": {"type": "unavailable"}}},
+            ],
+        }
+    )
+    es.reply({"errors": False, "items": [created("s2"), created("s3"), created("s5")]})
+
+    assert index.upsert([site(f"s{i}") for i in range(1, 6)]) == 4
+
+    _, again = es.requests
+    assert [line["index"]["_id"] for line in again.ndjson()[::2]] == ["s2", "s3", "s5"]
+    assert index.rejected == [("s4", "HTTP 400 document_parsing_exception")]
+
+
+def test_a_413_for_several_documents_halves_the_request(es: Recorder, index: ElasticIndex):
+    too_large = {"error": "Request Entity Too Large", "status": 413}
+    es.reply(too_large, status=413)
+    es.reply({"errors": False, "items": [created("s1"), created("s2")]})
+    es.reply(too_large, status=413)  # s3 and s4: halved again
+    es.reply(too_large, status=413)  # s3 alone is still too large: a bad document
+    es.reply({"errors": False, "items": [created("s4")]})
+
+    assert index.upsert([site(f"s{i}") for i in range(1, 5)]) == 3
+
+    assert [len(r.ndjson()) // 2 for r in es.requests] == [4, 2, 2, 1, 1]
+    assert [doc_id for doc_id, _ in index.rejected] == ["s3"]
+
+
+def test_a_busy_node_gets_the_request_again_and_then_is_unavailable(
+    es: Recorder, index: ElasticIndex
+):
+    busy = {"error": {"type": "es_rejected_execution_exception", "reason": "full"}, "status": 429}
+    es.reply(busy, status=429)
+    es.reply({"errors": False, "items": [created("s1")]})
+    assert index.upsert([site("s1")]) == 1
+
+    es.reply(busy, status=429)
+    es.reply(busy, status=429)
+    with pytest.raises(SearchUnavailableError):
+        index.upsert([site("s1")])
+    assert index.rejected == []
+
+
+def test_bulk_requests_stay_under_the_byte_limit(es: Recorder, index: ElasticIndex):
+    index.max_bulk_bytes = 3000
+    docs = [site(f"s{i}", text="đình " * 200) for i in range(5)]  # about 2.5 kB each
+    for doc in docs:
+        es.reply({"errors": False, "items": [created(doc.id)]})
+
+    assert index.upsert(docs) == 5
+    assert len(es.requests) == 5 and all(len(r.body) <= 3000 for r in es.requests)
 
 
 def test_an_empty_upsert_sends_nothing(es: Recorder, index: ElasticIndex):
@@ -542,87 +595,7 @@ def test_an_empty_upsert_sends_nothing(es: Recorder, index: ElasticIndex):
     assert es.requests == []
 
 
-def test_get_returns_the_document_as_it_was_given(es: Recorder, index: ElasticIndex):
-    for sent in (site("s1", 2, restricted={"owner": "Lê Thị Thủy"}, point=(21.0, 105.8)), PARCEL):
-        es.requests.clear()
-        es.reply({"took": 1, "errors": False, "items": [created(sent.id, sent.version)]})
-        index.upsert([sent])
-        source = only(es).ndjson()[1]
-        es.reply({"_index": "sohoa-1", "_id": sent.id, "found": True, "_source": source})
-
-        assert index.get(sent.id) == sent
-        assert requested(es)[-1] == ("GET", f"/sohoa/_doc/{sent.id}")
-
-
-def test_versions_are_read_in_one_mget_without_sources(es: Recorder, index: ElasticIndex):
-    found = {"_index": "sohoa-1", "_id": "a", "_version": 3, "_seq_no": 0, "found": True}
-    es.reply({"docs": [found, {"_index": "sohoa", "_id": "b", "found": False}]})
-
-    assert index.versions(["a", "b"]) == {"a": 3}
-
-    request = only(es)
-    assert (request.method, request.path) == ("POST", "/sohoa/_mget")
-    assert request.params == {"_source": ["false"]}
-    assert request.json() == {"ids": ["a", "b"]}
-
-
-def test_get_of_a_missing_document_is_none_and_delete_of_one_is_quiet(
-    es: Recorder, index: ElasticIndex
-):
-    es.reply({"_index": "sohoa-1", "_id": "x", "found": False}, status=404)
-    es.reply({"_index": "sohoa-1", "_id": "x", "result": "not_found", "_version": 1}, status=404)
-
-    assert index.get("x") is None
-    index.delete("x")
-
-    assert requested(es) == [("GET", "/sohoa/_doc/x"), ("DELETE", "/sohoa/_doc/x")]
-
-
-def test_a_versioned_delete_leaves_a_versioned_tombstone(es: Recorder, index: ElasticIndex):
-    deleted = {"_index": "sohoa-1", "_id": "x", "result": "deleted", "_version": 7}
-    es.reply(deleted)
-    newer = {"type": "version_conflict_engine_exception", "reason": "current version [9]"}
-    es.reply({"error": newer, "status": 409}, status=409)
-
-    index.delete("x", version=7)
-    index.delete("x", version=8)  # a newer version is indexed: left alone, quietly
-
-    assert requested(es) == [("DELETE", "/sohoa/_doc/x"), ("DELETE", "/sohoa/_doc/x")]
-    assert es.requests[0].params == {"version": ["7"], "version_type": ["external_gte"]}
-
-
-def test_count_and_refresh_go_through_the_alias(es: Recorder, index: ElasticIndex):
-    es.reply({"count": 42, "_shards": {"total": 1, "successful": 1, "skipped": 0, "failed": 0}})
-    es.reply({"_shards": {"total": 1, "successful": 1, "failed": 0}})
-
-    assert index.count() == 42
-    index.refresh()
-
-    assert requested(es) == [("POST", "/sohoa/_count"), ("POST", "/sohoa/_refresh")]
-
-
 # -- follower positions --------------------------------------------------------------------------
-
-
-def test_a_position_is_read_and_written_through_the_positions_alias(
-    es: Recorder, index: ElasticIndex
-):
-    es.reply({"_index": "sohoa-1-positions", "_id": "indexer", "found": False}, status=404)
-    es.reply({"_index": "sohoa-1-positions", "_id": "indexer", "_version": 1, "result": "created"})
-    stored = {"follower": "indexer", "notification_id": 1234}
-    es.reply({"_index": "sohoa-1-positions", "_id": "indexer", "found": True, "_source": stored})
-
-    assert index.position("indexer") == 0
-    index.set_position("indexer", 1234)
-    assert index.position("indexer") == 1234
-
-    assert requested(es) == [
-        ("GET", "/sohoa-positions/_doc/indexer"),
-        ("PUT", "/sohoa-positions/_doc/indexer"),
-        ("GET", "/sohoa-positions/_doc/indexer"),
-    ]
-    assert es.requests[1].params == {"require_alias": ["true"]}
-    assert es.requests[1].json() == stored
 
 
 # -- search requests ----------------------------------------------------------------------------
@@ -645,6 +618,7 @@ HIGHLIGHT = {
         "aliases": {},
         "public_text": {},
     },
+    "max_analyzed_offset": MAX_ANALYZED_CHARS,  # OpenSearch: max_analyzer_offset
 }
 PUBLIC_SOURCE = {"excludes": ["restricted*", "text", "public_text", "original.text", "shape"]}
 OFFICER_SOURCE = {
@@ -997,88 +971,6 @@ def test_facets_are_terms_aggregations(es: Recorder, index: ElasticIndex):
 
 
 # -- search responses --------------------------------------------------------------------------
-
-
-def canned_search() -> dict[str, Any]:
-    public = {"name": "Đình Hòa Mục", "ward": "Trung Hòa", "rank": "national"}
-    return {
-        "took": 5,
-        "timed_out": False,
-        "_shards": {"total": 1, "successful": 1, "skipped": 0, "failed": 0},
-        "hits": {
-            "total": {"value": 2, "relation": "eq"},
-            "max_score": None,
-            "hits": [
-                {
-                    "_index": "sohoa-1",
-                    "_id": "s1",
-                    "_score": 7.25,
-                    "_source": {
-                        "id": "s1",
-                        "kind": "site",
-                        "title": "Đình Hoà Mục",
-                        "original": {"title": "Đình Hòa Mục"},
-                        "public": public,
-                        "restricted_original": {"owner": "must not show to the public"},
-                    },
-                    "highlight": {
-                        "text": ["Đình làng Hoà Mục, phường Trung Hoà"],
-                        "title": ["<mark>Đình</mark> Hoà Mục"],
-                    },
-                    "sort": [7.25, "s1"],
-                },
-                {
-                    "_index": "sohoa-1",
-                    "_id": "p1",
-                    "_score": 3.5,
-                    "_source": {"id": "p1", "kind": "parcel", "title": "Thửa 12", "public": {}},
-                    "sort": [3.5, "p1"],
-                },
-            ],
-        },
-        "aggregations": {
-            "ward": {
-                "doc_count_error_upper_bound": 0,
-                "sum_other_doc_count": 0,
-                "buckets": [{"key": "Trung Hòa", "doc_count": 2}],
-            },
-            "has_model": {
-                "doc_count_error_upper_bound": 0,
-                "sum_other_doc_count": 0,
-                "buckets": [{"key": "true", "doc_count": 1}, {"key": "false", "doc_count": 1}],
-            },
-        },
-    }
-
-
-def test_a_search_response_becomes_a_search_result(es: Recorder, index: ElasticIndex):
-    es.reply(canned_search())
-
-    result = index.search(Query(text="đình", facets=("ward", "has_model")))
-
-    assert result == SearchResult(
-        total=2,
-        hits=[
-            Hit(
-                id="s1",
-                title="Đình Hòa Mục",
-                score=7.25,
-                highlight="<mark>Đình</mark> Hoà Mục",
-                kind="site",
-                fields={"name": "Đình Hòa Mục", "ward": "Trung Hòa", "rank": "national"},
-            ),
-            Hit(id="p1", title="Thửa 12", score=3.5, highlight="", kind="parcel", fields={}),
-        ],
-        facets={"ward": {"Trung Hòa": 2}, "has_model": {"true": 1, "false": 1}},
-    )
-
-
-def test_officer_hits_carry_restricted_fields(es: Recorder, index: ElasticIndex):
-    es.reply(canned_search())
-
-    result = index.search(Query(text="đình", role="officer"))
-
-    assert result.hits[0].fields["owner"] == "must not show to the public"
 
 
 # -- failures ----------------------------------------------------------------------------------

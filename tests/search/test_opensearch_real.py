@@ -218,3 +218,52 @@ def test_the_indices_an_alias_switch_leaves_are_deleted(opensearch: ElasticIndex
     opensearch.refresh()
     assert opensearch.get("new") and opensearch.get("old") is None
     assert opensearch.position("indexer") == 9
+
+
+def test_drop_deletes_only_this_alias_indices_and_templates(opensearch: ElasticIndex):
+    other = ElasticIndex.from_url(f"{node_url()}/{opensearch._alias}-9f")  # a longer alias
+    try:
+        other.upsert([site("kept")])
+        opensearch.drop()
+        assert sorted(opensearch._indices()) == [f"{other._alias}-1", f"{other._alias}-1-positions"]
+        for template in (opensearch._alias, opensearch._positions):
+            with pytest.raises(NodeError, match="404"):
+                call(opensearch, "GET", f"/_index_template/{template}")
+        other.refresh()
+        assert other.get("kept") is not None and other.count() == 1
+    finally:
+        other.drop()
+        other.close()
+
+
+PARCEL = Document(
+    id="p1",
+    version=7,
+    kind="parcel",
+    title="Thửa 12, tờ 5, Láng Thượng",
+    published=False,
+    public={
+        "unit_code": "00172",
+        "area_m2": 93.0,
+        "sheet": 5.0,
+        "ward": "Láng Thượng",
+        "ward_new": ["Láng"],
+        "geometry": {"type": "Point", "coordinates": [105.81, 21.02]},
+    },
+    restricted={"owners": [{"name": "Nguyễn Văn Hòa", "id_number": "001234567890"}]},
+    point=(21.02, 105.81),
+    shape={"type": "Point", "coordinates": [105.81, 21.02]},
+)
+
+
+def test_documents_come_back_as_given_and_versions_are_read_in_one_mget(
+    opensearch: ElasticIndex,
+):
+    sent = site("s1", 2, text="Đình làng Hòa Mục", owner="Lê Thị Thủy")
+    assert opensearch.upsert([sent, PARCEL]) == 2
+    assert opensearch.get("s1") == sent and opensearch.get("p1") == PARCEL
+    assert opensearch.versions(["s1", "p1", "nope"]) == {"s1": 2, "p1": 7}
+    assert opensearch.upsert([PARCEL]) == 0  # the same version again: a 409, not stored
+    opensearch.delete("nope")  # quiet
+    opensearch.delete("p1", version=6)  # older than the stored version: left alone, quietly
+    assert opensearch.get("p1") == PARCEL
