@@ -155,10 +155,13 @@ def serve(host: str, port: int, everything: bool) -> None:
 def history(ident: str, as_json: bool) -> None:
     """Every event of a capture or record, oldest first."""
     from pipeline.views import history_view
+    from scanners.audit_command import audit_cli_read
 
     svc = services()
     try:
-        entries = history_view(svc.store.history(parse_id(ident)))
+        aid = parse_id(ident)
+        entries = history_view(svc.store.history(aid))  # credentials withheld
+        audit_cli_read(svc, svc.store.get_any(aid), "cli history")
     except NotFoundError as e:
         raise click.ClickException(str(e)) from None
     lines = [
@@ -181,6 +184,9 @@ def show(ident: str, as_of: str | None, as_json: bool) -> None:
         aggregate = svc.store.as_of(aid, _parse_time(as_of)) if as_of else svc.store.get_any(aid)
     except NotFoundError as e:
         raise click.ClickException(str(e)) from None
+    from scanners.audit_command import audit_cli_read
+
+    audit_cli_read(svc, aggregate, "cli show")
     view = aggregate_view(aggregate)
     emit(view, as_json, json.dumps(view, ensure_ascii=False, indent=2))
 
@@ -503,6 +509,34 @@ def user_token(login: str, label: str, days: int) -> None:
     click.echo(token)
 
 
+@user.command("revoke")
+@click.argument("login")
+def user_revoke(login: str) -> None:
+    """End every session and API token of LOGIN at once."""
+    from pipeline.accounts import AccountError, revoke_access
+
+    svc = services()
+    try:
+        revoke_access(svc.store, login, by=f"cli:{svc.settings.operator}")
+    except AccountError as e:
+        raise click.ClickException(str(e)) from None
+    click.echo(f"{login}: every session and token ended")
+
+
+@user.command("unlock")
+@click.argument("login")
+def user_unlock(login: str) -> None:
+    """Lift LOGIN's sign-in lockout (after too many failed sign-ins)."""
+    from pipeline.accounts import AccountError, unlock_account
+
+    svc = services()
+    try:
+        done = unlock_account(svc.store, login, by=f"cli:{svc.settings.operator}")
+    except AccountError as e:
+        raise click.ClickException(str(e)) from None
+    click.echo(f"{login}: unlocked" if done else f"{login} was not locked")
+
+
 def _brief(data: dict) -> str:
     text = json.dumps(data, ensure_ascii=False)
     return text if len(text) <= 160 else text[:157] + "..."
@@ -543,6 +577,10 @@ def _run_until_stopped(runtime) -> None:
 
 main.add_command(url_command.url)
 main.add_command(health_command.health)
+
+from scanners.audit_command import audit  # noqa: E402
+
+main.add_command(audit)
 
 if __name__ == "__main__":
     main()

@@ -45,8 +45,16 @@ class LocalBlobStore(BlobStore):
             if final.exists():
                 tmp.unlink()
             else:
+                new_folder = not final.parent.exists()
                 final.parent.mkdir(parents=True, exist_ok=True)
                 os.replace(tmp, final)
+                # the rename (and a new folder's entry) is durable only once its folder is
+                for folder in [final.parent, *([final.parent.parent] if new_folder else [])]:
+                    fd = os.open(folder, os.O_RDONLY)
+                    try:
+                        os.fsync(fd)
+                    finally:
+                        os.close(fd)
             return BlobRef(key=key, sha256=sha256, size=reader.size)
         finally:
             tmp.unlink(missing_ok=True)

@@ -112,10 +112,13 @@ def _page_entry(
     else:
         text, hidden = web_pages.public_text(page, limits), web_pages.public_boxes(page, limits)
     has_image = web_pages.has_image(capture, page)
+    image = image_url(capture, page.n, limits is not None) if has_image else None
+    if limits is not None and has_image and not page.image_key:
+        image = UNREAD  # public images come only from read pages, redacted
     return {
         "n": page.n,
         "status": page.status,
-        "image": image_url(capture, page.n, limits is not None) if has_image else None,
+        "image": image,
         "text": text,
         "mean_conf": page.outcome.get("mean_conf"),
         "source": page.outcome.get("source"),
@@ -124,6 +127,10 @@ def _page_entry(
         "error": page.outcome.get("message"),
         "marks": web_pages.marks(page, query, hidden) if query else [],
     }
+
+
+UNREAD = "/static/unread.svg"
+"""What the public sees of a page not read yet: its redacted image does not exist."""
 
 
 def image_url(capture: Capture, n: int, public: bool) -> str:

@@ -118,7 +118,7 @@ def manifest(request: Request, ident: UUID) -> JSONResponse:
     limits = web_pages.restrictions(capture, records)
     canvases = []
     for page in web_pages.pages(svc, capture):
-        if not web_pages.has_image(capture, page):
+        if not page.image_key:  # public images come only from read (redactable) pages
             continue
         width, height = web_pages.size(svc, capture, page)
         text = web_pages.public_text(page, limits)
@@ -134,17 +134,15 @@ def manifest(request: Request, ident: UUID) -> JSONResponse:
 
 @router.get("/iiif/{ident}/thumbnail.jpg", include_in_schema=False)
 async def iiif_thumbnail(request: Request, ident: UUID) -> Response:
-    """The first page, small; made from the redacted page image once the page was read."""
+    """The first page, small; made only from the redacted page image, so 404 until the page
+    has been read (never the inspection thumbnail: it is not redacted)."""
     svc = services_of(request)
     capture, records = public_capture(svc, ident)
     page = web_pages.page_of(svc, capture, 1)
-    if page is not None and page.image_key:
-        data = await run_in_threadpool(_public_image, svc, capture, records, page)
-        body = await run_in_threadpool(web_pages.thumbnail, data, svc.settings.thumbnail_px)
-    elif capture.thumbnail_key is not None:
-        body = svc.blobs.read_bytes(capture.thumbnail_key)
-    else:
-        raise HTTPException(404, "no thumbnail yet")
+    if page is None or not page.image_key:
+        raise HTTPException(404, "no public thumbnail until the first page has been read")
+    data = await run_in_threadpool(_public_image, svc, capture, records, page)
+    body = await run_in_threadpool(web_pages.thumbnail, data, svc.settings.thumbnail_px)
     return Response(body, media_type="image/jpeg", headers=CACHE)
 
 
@@ -177,6 +175,10 @@ async def image(request: Request, ident: UUID, page: int, size: str) -> Response
 
 
 def _public_image(svc: Services, capture, records, page: web_pages.Page) -> bytes:
+    """The page image with personal data blacked out; only a read page (its text says where
+    names and ID numbers are) has one."""
+    if not page.image_key:
+        raise HTTPException(404, "no public image until this page has been read")
     limits = web_pages.restrictions(capture, records)
     data = web_pages.image(svc, capture, page, web_pages.public_boxes(page, limits))
     if data is None:
@@ -212,8 +214,8 @@ def stream_blob(svc: Services, key: str) -> Iterator[bytes]:
 
 def _page(svc: Services, capture, n: int) -> web_pages.Page:
     page = web_pages.page_of(svc, capture, n)
-    if page is None or not web_pages.has_image(capture, page):
-        raise HTTPException(404, "no such page")
+    if page is None or not page.image_key:
+        raise HTTPException(404, "no public image of this page (not read yet, or no such page)")
     return page
 
 

@@ -17,7 +17,7 @@ from pipeline.bootstrap import Services
 from pipeline.handlers import Attempt, run_inspect
 from scanners.ingest_command import ingest_paths
 from tests import samples
-from tests.web.records import SQUARE
+from tests.web.records import SQUARE, read_pages
 
 PUBLISHED_OWNER = {
     "owner": "Phùng Thị Quế Dương",
@@ -97,6 +97,12 @@ def linked_capture(svc: Services, path: Path, kind: str | None, record: Record) 
     return cid
 
 
+def read(svc: Services, cid: UUID) -> UUID:
+    """The capture's page read (as OCR would), so its redacted public image exists."""
+    read_pages(svc, cid, [["Bia đá đình Hào Nam"]], size=(320, 240))
+    return cid
+
+
 def certificate_scan(folder: Path) -> Path:
     return samples.make_png(folder / "gcn.png", 300, 200, mode="L")
 
@@ -112,8 +118,9 @@ def seed(svc: Services, folder: Path) -> Seeded:
         hidden_parcel=hidden.id,
         public_site=open_site.id,
         hidden_site=closed_site.id,
-        public_capture=linked_capture(
-            svc, samples.make_png(folder / "bia.png", 320, 240), None, open_site
+        public_capture=read(
+            svc,
+            linked_capture(svc, samples.make_png(folder / "bia.png", 320, 240), None, open_site),
         ),
         certificate=linked_capture(
             svc,

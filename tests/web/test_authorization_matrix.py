@@ -105,7 +105,7 @@ MATRIX: dict[tuple[str, str], Entry] = {
     ("GET", "/api/captures/{ident}"): e(STAFF, 200, serves=CAPTURES),
     ("GET", "/api/captures/{ident}/history"): e(STAFF, 200, serves=CAPTURES),
     ("GET", "/api/captures/{ident}/thumbnail"): e(STAFF, 200, serves=CAPTURES),
-    ("GET", "/api/captures/{ident}/text"): e(STAFF, 404, serves=CAPTURES),
+    ("GET", "/api/captures/{ident}/text"): e(STAFF, 200, 404, serves=CAPTURES),
     ("GET", "/api/captures/{ident}/pdf"): e(STAFF, 404, serves=CAPTURES),
     ("GET", "/api/captures/{ident}/pages/{page}/hocr"): e(STAFF, 404, serves=CAPTURES),
     ("GET", "/api/captures/{ident}/fields"): e(STAFF, 200, serves=CAPTURES),
@@ -113,7 +113,7 @@ MATRIX: dict[tuple[str, str], Entry] = {
     ("GET", "/api/captures/{ident}/model"): e(STAFF, 200, serves=CAPTURES),
     ("GET", "/api/captures/{ident}/pages/{n}/image.jpg"): e(STAFF, 200, serves=CAPTURES),
     ("GET", "/api/captures/{ident}/pages/{n}/crop.jpg"): e(
-        STAFF, 404, serves=CAPTURES, params={"box": "0,0,10,10"}
+        STAFF, 200, 404, serves=CAPTURES, params={"box": "0,0,10,10"}
     ),
     ("GET", "/api/captures/{ident}/preview.png"): e(STAFF, 404, serves=CAPTURES),
     ("GET", "/api/captures/{ident}/progress"): e(STAFF, 200, serves=CAPTURES),

@@ -10,7 +10,7 @@ from pipeline.handlers import Attempt, run_inspect
 from scanners.ingest_command import ingest_paths
 from tests import samples
 from tests.web.conftest import reindex
-from tests.web.records import ID_NUMBER, OWNER, XSS, parcel, site
+from tests.web.records import ID_NUMBER, OWNER, XSS, parcel, read_pages, site
 from web.app import create_app
 from web.config import WebConfig
 
@@ -80,6 +80,11 @@ def test_iiif_manifest_and_level0_image(svc, public, tmp_path):
     svc.store.update(cid, lambda c: c.link_record(record_id=site_id_of(svc)))
     svc.store.update(site_id_of(svc), lambda rec: rec.link_capture(capture_id=cid))
     run_inspect(svc, cid, Attempt(1, False))
+    # before its page is read, nothing of it is shown: the inspection thumbnail is not redacted
+    for path in ("thumbnail.jpg", "1/info.json", "1/full/max/0/default.jpg"):
+        assert public.get(f"/iiif/{cid}/{path}").status_code == 404, path
+    assert public.get(f"/iiif/{cid}/manifest.json").json()["items"] == []
+    read_pages(svc, cid, [["Bia Văn Miếu"]], size=(640, 480))
 
     m = public.get(f"/iiif/{cid}/manifest.json").json()
     assert m["type"] == "Manifest" and m["@context"].endswith("presentation/3/context.json")
