@@ -23,7 +23,7 @@ class Session(Aggregate):
     """Who signed in, when, from where; when last seen; whether and why it ended."""
 
     @event("Started")
-    def __init__(self, *, id: UUID, login: str, started_at: str, client: str) -> None:  # noqa: A002
+    def __init__(self, *, id: UUID, login: str, started_at: str, client: str) -> None:
         self.login = login
         self.started_at = started_at
         self.last_seen = started_at

@@ -25,7 +25,7 @@ from web import (
 from web.auth import LoginRequiredError, login_redirect
 from web.config import WebConfig
 from web.ratelimit import RateLimiter
-from web.throttle import LoginThrottle
+from web.throttle import LoginThrottle, SignInStormGuard
 
 STATIC = Path(__file__).parent / "static"
 CSP = (
@@ -58,6 +58,7 @@ def create_app(services: Services, config: WebConfig | None = None) -> FastAPI:
 
     _handlers(app)
     _middleware(app, config)
+    app.add_middleware(SignInStormGuard, throttle=state.login_throttle)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     for module in (routes_public, routes_auth, routes_land, routes_review, routes_staff):
         app.include_router(module.router)

@@ -49,3 +49,36 @@ class LoginThrottle:
         """A success (or an archivist's unlock) clears `key`'s failures."""
         with self._lock:
             self._failures.pop(key, None)
+
+
+class SignInStormGuard:
+    """ASGI middleware: a sign-in from an address that must wait is refused before routing,
+    form parsing or anything else, so a storm from one address costs almost nothing."""
+
+    def __init__(self, app, throttle: LoginThrottle) -> None:
+        self.app = app
+        self.throttle = throttle
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] == "http" and scope["method"] == "POST" and scope["path"] == "/login":
+            client = scope.get("client")
+            wait = self.throttle.wait(client[0] if client else "unknown")
+            if wait:
+                await _refuse(send, wait)
+                return
+        await self.app(scope, receive, send)
+
+
+async def _refuse(send, wait: float) -> None:
+    seconds = max(1, int(wait + 0.999))
+    body = (
+        f'{{"detail": "too many failed sign-ins from this address; try again in {seconds} s"}}'
+    ).encode()
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(body)).encode()),
+        (b"retry-after", str(seconds).encode()),
+        (b"x-content-type-options", b"nosniff"),
+    ]
+    await send({"type": "http.response.start", "status": 429, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
