@@ -6,7 +6,7 @@ SOHOA := $(VENV)/bin/sohoa
 APT_PACKAGES := fonts-dejavu-core tesseract-ocr tesseract-ocr-vie tesseract-ocr-eng tesseract-ocr-fra tesseract-ocr-chi-tra libgl1 libgomp1 libglib2.0-0 libusb-1.0-0 chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: setup system-packages services services-stop services-status demo test lint bench clean
+.PHONY: setup system-packages services services-stop services-status demo test lint bench fuzz clean
 
 setup: system-packages $(VENV)/.installed
 
@@ -43,6 +43,12 @@ test: setup services
 
 lint: setup
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .
+
+# Every parser we own under atheris (coverage-guided), SECONDS each; crashes land in
+# tests/fuzz/regressions/<target>/, which the test suite replays.
+SECONDS ?= 600
+fuzz: setup
+	$(VENV)/bin/python tests/fuzz/run.py --seconds $(SECONDS) --jobs 2
 
 bench: setup
 	$(PY) bench/report.py

@@ -36,8 +36,8 @@ def run_import(
         def on_row(row: ImportRow) -> None:
             if as_json:
                 click.echo(json.dumps(row.to_json(), ensure_ascii=False))
-            elif row.status == "rejected":
-                bar.write(f"rejected {path.name} {row.where}: {row.error}", file=sys.stderr)
+            elif row.status in ("rejected", "failed"):
+                bar.write(f"{row.status} {path.name} {row.where}: {row.error}", file=sys.stderr)
             bar.update(1)
 
         try:

@@ -1,0 +1,43 @@
+"""An internal error in a CLI batch shows its id on the terminal and its traceback in the log
+file, so a batch's verdicts stay readable and the bug report has the whole story."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pytest
+
+from scanners.cli import _configure_logging
+
+
+@pytest.fixture
+def restore_root_logging():
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield
+    for handler in root.handlers:
+        if handler not in handlers:
+            handler.close()
+    root.handlers[:] = handlers
+    root.setLevel(level)
+
+
+def test_traceback_goes_to_the_log_file_and_the_terminal_gets_one_line(
+    tmp_path: Path, monkeypatch, capsys, restore_root_logging
+) -> None:
+    monkeypatch.setenv("SOHOA_DATA_DIR", str(tmp_path))
+    _configure_logging(verbose=False)
+    try:
+        raise IndexError("a parser bug")
+    except IndexError:
+        logging.getLogger("pipeline.ingest").exception("internal error ab12cd on tiny.tif")
+
+    terminal = capsys.readouterr().err
+    log_file = tmp_path / "logs" / "sohoa.log"
+    assert "internal error ab12cd on tiny.tif" in terminal
+    assert f"(traceback in {log_file})" in terminal
+    assert "Traceback" not in terminal
+    written = log_file.read_text()
+    assert "internal error ab12cd" in written and "Traceback" in written
+    assert "IndexError: a parser bug" in written
