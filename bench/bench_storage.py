@@ -168,8 +168,8 @@ def bench(size_mb: int, rounds: int) -> list[dict]:
         f"{files} files, {total / MB:.0f} MB; ingest_paths (sniff, probe, sha256, store, one "
         f"SQLite commit per capture), fresh data dir and bucket each round; rounds alternate "
         f"local/S3, better of {rounds} shown ({times}). S3: S3Proxy 2.6.0, filesystem backend, "
-        f"same machine, loopback; each blob is uploaded to incoming/ (16 MiB parts) then "
-        f"copied server-side to its content address, so the server writes it twice"
+        f"same machine, loopback; put_file hashes each file first, then uploads it once "
+        f"straight to its content address (one PutObject up to 64 MiB, else 16 MiB parts)"
     )
     return [
         row(f"ingest {total / MB:.0f} MB onto S3 ÷ local", "MB/s", s3_mbps, local_mbps, "", note),

@@ -162,8 +162,9 @@ class Ingestor:
     def _put(self, path: Path) -> BlobRef:
         """Store a file, retrying a storage outage with backoff before giving up clearly.
 
-        A put is atomic (temporary object, then rename or compose), so a failed attempt
-        leaves nothing half-written under the content address."""
+        A put is atomic (a temporary file renamed into place; on S3 an object that appears
+        whole or not at all), so a failed attempt leaves nothing half-written under the
+        content address."""
         for attempt, pause in enumerate((*STORAGE_BACKOFF_S, None), start=1):
             try:
                 return self.blobs.put_file(path, max_bytes=self.limits.max_file_bytes)

@@ -310,3 +310,32 @@ def test_s3_unavailable_fails_fast() -> None:
     with pytest.raises(StorageUnavailableError, match=endpoint):
         store.exists(key_for(hashlib.sha256(b"page").hexdigest()))
     assert time.monotonic() - started < 10
+
+
+def test_put_file_over_max_bytes_leaves_nothing(blob_store: BlobStore, tmp_path) -> None:
+    src = tmp_path / "big.bin"
+    src.write_bytes(b"z" * 1001)
+    with pytest.raises(StorageError, match="limit"):
+        blob_store.put_file(src, max_bytes=1000)
+    assert list(blob_store.keys()) == []
+    assert leftovers(blob_store) == []
+    assert blob_store.put_file(src, max_bytes=1001).size == 1001
+
+
+@pytest.mark.parametrize("size", [0, 3 * MiB, 20 * MiB])
+def test_put_file_stores_once_and_dedupes(
+    blob_store: BlobStore, tmp_path, monkeypatch: pytest.MonkeyPatch, size: int
+) -> None:
+    # on S3, files above 1 MiB take the multipart path (16 MiB parts: 20 MiB is two)
+    monkeypatch.setattr("storage.s3.SINGLE_PUT_MAX", 1 * MiB)
+    src = tmp_path / "scan.bin"
+    src.write_bytes(random.Random(size).randbytes(size))
+    sha = hashlib.sha256(src.read_bytes()).hexdigest()
+    ref = blob_store.put_file(src)
+    assert (ref.key, ref.sha256, ref.size) == (key_for(sha), sha, size)
+    assert blob_store.read_bytes(ref.key) == src.read_bytes()
+    assert blob_store.verify(ref.key) is None
+    assert blob_store.put_file(src) == ref
+    assert blob_store.put_bytes(src.read_bytes()) == ref
+    assert list(blob_store.keys()) == [ref.key]
+    assert leftovers(blob_store) == []

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
+import io
+import os
+import re
 import time
 import urllib.error
 import urllib.request
@@ -13,7 +17,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import pytest
 
-from storage.base import StorageAccessDeniedError, key_for
+from storage.base import StorageAccessDeniedError, StorageError, key_for
 from storage.factory import blob_store_from_url
 from storage.s3 import S3BlobStore
 from tests.s3server import real_s3, remove_bucket, s3_url_for
@@ -184,3 +188,84 @@ def test_bad_public_url_is_refused(bucket, public: str) -> None:
 def test_presigned_url_of_a_missing_blob_gets_404(store) -> None:
     url = store.url(key_for("0" * 64))
     assert get(url)[0] == 404
+
+
+# -- a known hash goes straight to its address -----------------------------------
+
+REQUEST = re.compile(r"^(GET|HEAD|PUT|POST|DELETE) (\S+) HTTP/1\.1$")
+
+
+def requests_of(store: S3BlobStore, call) -> tuple[object, list[tuple[str, str]]]:
+    """What `call()` returned and the (method, path?query) of each request it made."""
+    trace = io.StringIO()
+    store.client.trace_on(trace)
+    try:
+        result = call()
+    finally:
+        store.client.trace_off()
+    found = (REQUEST.match(line) for line in trace.getvalue().splitlines())
+    return result, [(m[1], m[2]) for m in found if m]
+
+
+def objects(store: S3BlobStore) -> list[str]:
+    """Every object in the bucket (S3Proxy's filesystem backend also lists folders: not those)."""
+    names = (o.object_name for o in store.client.list_objects(store.bucket, recursive=True))
+    return sorted(name for name in names if name and not name.endswith("/"))
+
+
+def test_put_file_uploads_once_to_its_address(store: S3BlobStore, tmp_path: Path) -> None:
+    src = tmp_path / "scan.tif"
+    src.write_bytes(os.urandom(3 * 1024 * 1024))
+    sha = hashlib.sha256(src.read_bytes()).hexdigest()
+    ref, requests = requests_of(store, lambda: store.put_file(src))
+    assert ref.key == key_for(sha)
+    writes = [(m, p) for m, p in requests if m in ("PUT", "POST", "DELETE")]
+    # one PutObject, at the content address: no incoming/ object, no server-side copy
+    assert writes == [("PUT", f"/{store.bucket}/{ref.key}")], requests
+    assert objects(store) == [ref.key]
+    assert store.read_bytes(ref.key) == src.read_bytes()
+
+    again, requests = requests_of(store, lambda: store.put_file(src))
+    assert again == ref
+    assert [m for m, _ in requests] == ["HEAD"], requests  # a duplicate costs no upload
+    _, requests = requests_of(store, lambda: store.put_bytes(src.read_bytes()))
+    assert [m for m, _ in requests] == ["HEAD"], requests
+
+
+def test_large_put_file_is_one_multipart_upload_to_its_address(
+    store: S3BlobStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("storage.s3.SINGLE_PUT_MAX", 1024 * 1024)
+    src = tmp_path / "model.ply"
+    src.write_bytes(os.urandom(20 * 1024 * 1024))
+    ref, requests = requests_of(store, lambda: store.put_file(src))
+    path = f"/{store.bucket}/{ref.key}"
+    writes = [(m, p.split("?")[0]) for m, p in requests if m in ("PUT", "POST", "DELETE")]
+    # create, two 16 MiB parts (16 + 4), complete: every byte sent once, to its address
+    assert writes == [("POST", path), ("PUT", path), ("PUT", path), ("POST", path)], requests
+    assert objects(store) == [ref.key]
+    assert store.verify(ref.key) is None
+    _, requests = requests_of(store, lambda: store.put_file(src))
+    assert [m for m, _ in requests] == ["HEAD"], requests
+
+
+def test_a_file_changed_after_hashing_is_not_stored(
+    store: S3BlobStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("storage.s3.SINGLE_PUT_MAX", 1024 * 1024)
+    src = tmp_path / "scan.tif"
+    src.write_bytes(os.urandom(6 * 1024 * 1024))
+    stale = hashlib.sha256(b"what the file held when it was hashed").hexdigest()
+    monkeypatch.setattr(store, "_hash_file", lambda f, limit: (stale, src.stat().st_size))
+    trace = io.StringIO()
+    store.client.trace_on(trace)
+    try:
+        with pytest.raises(StorageError, match="changed while it was being stored"):
+            store.put_file(src)
+    finally:
+        store.client.trace_off()
+    lines = trace.getvalue().splitlines()
+    # the multipart upload was aborted, never completed: nothing became visible
+    assert any(line.startswith("DELETE ") and "uploadId=" in line for line in lines), lines
+    assert objects(store) == []
+    assert not store.exists(key_for(stale))
