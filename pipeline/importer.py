@@ -923,8 +923,8 @@ def check_geometry(geometry: Any, crs: str = WGS84) -> dict[str, Any]:
         if not isinstance(members, list) or not members:
             raise RowRejected("a GeometryCollection needs a non-empty geometries list")
         return {"type": kind, "geometries": [check_geometry(g, crs) for g in members]}
-    if kind not in GEOMETRY_DEPTH:
-        raise RowRejected(f"unknown geometry type {kind!r}")
+    if not isinstance(kind, str) or kind not in GEOMETRY_DEPTH:
+        raise RowRejected(f"unknown geometry type {str(kind)[:40]!r}")
     coords = _positions(geometry.get("coordinates"), GEOMETRY_DEPTH[kind], crs)
     if kind == "LineString":
         _line(coords, "a LineString")

@@ -61,7 +61,11 @@ def seed_corpus(target: str, corpus: Path) -> None:
         (corpus / f"seed-{hashlib.sha1(data).hexdigest()}").write_bytes(data)
 
 
-def run_target(target: str, seconds: int, workdir: Path, save: bool) -> Figures:
+def run_target(
+    target: str, seconds: int, workdir: Path, save: bool, runs: int = 0, seed: int = 0
+) -> Figures:
+    """Fuzz one target for `seconds`, or for exactly `runs` inputs from `seed` (repeatable:
+    the same inputs every time, which is what a CI gate needs; exploring is `make fuzz`)."""
     home = workdir / target
     corpus, artifacts = home / "corpus", home / "artifacts"
     seed_corpus(target, corpus)
@@ -73,7 +77,7 @@ def run_target(target: str, seconds: int, workdir: Path, save: bool) -> Figures:
         "-m",
         "tests.fuzz.harness",
         target,
-        f"-max_total_time={seconds}",
+        *([f"-runs={runs}", f"-seed={seed or 1}"] if runs else [f"-max_total_time={seconds}"]),
         "-timeout=20",
         "-rss_limit_mb=3072",
         "-max_len=65536",
@@ -85,7 +89,12 @@ def run_target(target: str, seconds: int, workdir: Path, save: bool) -> Figures:
     started = time.perf_counter()
     try:
         out = subprocess.run(
-            cmd, cwd=REPO, capture_output=True, text=True, errors="replace", timeout=seconds + 300
+            cmd,
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            errors="replace",
+            timeout=(seconds or 60) + 300,
         )
         log = out.stdout + out.stderr
     except subprocess.TimeoutExpired as e:
@@ -144,6 +153,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("targets", nargs="*", metavar="TARGET", help="default: all")
     parser.add_argument("--seconds", type=int, default=60, help="per target (default 60)")
+    parser.add_argument(
+        "--runs", type=int, default=0, help="exactly this many inputs per target, not --seconds"
+    )
+    parser.add_argument("--seed", type=int, default=1, help="with --runs (default 1)")
     parser.add_argument("--jobs", type=int, default=1, help="targets run at once (default 1)")
     parser.add_argument("--workdir", type=Path, default=REPO / "var" / "fuzz")
     parser.add_argument(
@@ -158,7 +171,16 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
         runs = [
-            pool.submit(run_target, n, args.seconds, args.workdir, not args.no_save) for n in names
+            pool.submit(
+                run_target,
+                n,
+                args.seconds,
+                args.workdir,
+                not args.no_save,
+                args.runs,
+                args.seed,
+            )
+            for n in names
         ]
         results = []
         for run in runs:
