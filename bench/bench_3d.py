@@ -38,10 +38,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import REPO, Stopwatch, emit, load_average, log, parser, row, scratch
 from pipeline.errors import InputRejectedError
-from pipeline.media import Limits, sniff_file
-from pipeline.stages.scan3d.params import ScanParams
-from pipeline.stages.scan3d.reconstruct import reconstruct_scans
-from tests import scans
+from pipeline.media.limits import Limits
+from pipeline.media.sniff import sniff_file
+from pipeline.stages.reconstruction.scans.params import ScanParams
+from pipeline.stages.reconstruction.scans.reconstruct import reconstruct_scans
+from tests.factories import scans
 
 OUT = REPO / "var" / "bench" / "3d"
 LIMITS = Limits(8 << 30, 600_000_000, 2000, 50_000_000, 10_000, 200)
@@ -158,8 +159,8 @@ def bench_registration(count: int, arc: float, folder: Path) -> list[dict]:
 _STREAM_CHILD = """
 import sys
 from pathlib import Path
-from pipeline.media import Limits
-from pipeline.stages.scan3d.io import load
+from pipeline.media.limits import Limits
+from pipeline.stages.reconstruction.scans.io import load
 limits = Limits(8 << 30, 600_000_000, 2000, 50_000_000, 10_000, 200)
 g = load(Path(sys.argv[1]), "model/ply", limits)
 print(len(g.points), g.facts.get("streamed_voxel_m", 0.0))

@@ -3,9 +3,10 @@
     .venv/bin/python bench/bench_certificates.py [--n 5] [--quick] [--skip-real] [--json]
 
 1. `--n` certificates of each form (2009–2024: 4 pages; 2025: 2 pages), drawn by
-   tests/certificates.py at 300 dpi with fictitious values, each read clean and degraded
+   tests/factories/certificates.py at 300 dpi with fictitious values, each read clean and degraded
    (rotated 1–1.6°, blurred, grainy, JPEG). Every page goes through the OCR stage as the
-   pipeline runs it (`pipeline.stages.ocr.ocr_image`: clean, deskew, Tesseract `-l vie`, one
+   pipeline runs it (`pipeline.stages.ocr.recognise.ocr_image`: clean, deskew, Tesseract `-l vie`,
+one
    process per page, two at a time), then `extract_certificate`. A field counts as right when
    it equals the known value (text: NFC, case and blanks ignored, accents count; area within
    0.5 %; corners within 5 cm; owners' name, ID, kind and birth year exact; changes' dates
@@ -62,7 +63,7 @@ FORMS = ("2009-2024", "2025")
 
 def _read(job: tuple[Any, int, int]):
     """OCR one page in a worker process (the pipeline's OCR stage)."""
-    from tests.certificates import ocr_page
+    from tests.factories.certificates import ocr_page
 
     image, page, dpi = job
     return ocr_page(image, page, dpi)
@@ -73,8 +74,8 @@ def read_pages(pool: ProcessPoolExecutor, images: list, dpi: int = 300) -> list:
 
 
 def bench_generated(pool: ProcessPoolExecutor, n: int) -> tuple[list[dict], dict]:
-    from pipeline.stages.certificate import extract_certificate
-    from tests.certificates import SCORED, degrade, make_certificate, score
+    from pipeline.stages.certificate.sections import extract_certificate
+    from tests.factories.certificates import SCORED, degrade, make_certificate, score
 
     rows, per_field = [], {f: [] for f in SCORED}
     timing = {"ocr": 0.0, "extract": 0.0, "pages": 0, "certificates": 0}
@@ -136,8 +137,8 @@ def field_rows(per_field: dict[str, list[bool]]) -> list[dict]:
 def bench_real(pool: ProcessPoolExecutor) -> list[dict]:
     from PIL import Image
 
-    from pipeline.stages.certificate import extract_certificate
-    from tests.certificates import same_text
+    from pipeline.stages.certificate.sections import extract_certificate
+    from tests.factories.certificates import same_text
 
     if not all(p.is_file() for p in REAL_PAGES):
         log(f"real certificate pages not found under {REAL}: skipped")
@@ -173,8 +174,8 @@ def bench_real(pool: ProcessPoolExecutor) -> list[dict]:
 
 
 def bench_other(pool: ProcessPoolExecutor) -> list[dict]:
-    from pipeline.stages.certificate import extract_certificate
-    from tests.certificates import make_decree_page
+    from pipeline.stages.certificate.sections import extract_certificate
+    from tests.factories.certificates import make_decree_page
 
     images = [make_decree_page(seed) for seed in range(2)]
     pages = read_pages(pool, images)

@@ -10,7 +10,8 @@ correction speed in characters per second (model already loaded; loading is time
 
 `--dev` adds the tuning set: pages 17–20 of QĐ 2280 (its PDF text layer as truth, rendered at
 200 dpi and OCR'd), corrected with a model rebuilt *without* those pages, so the figures are
-held out. The costs and margins in `pipeline/stages/vietnamese.py` were tuned there, not on
+held out. The costs and margins in `pipeline/stages/vietnamese/correction.py` were tuned there, not
+on
 the evaluation pages.
 """
 
@@ -29,9 +30,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import REPO, Stopwatch, emit, load_average, log, parser, row, scratch
 from bench.textmetrics import cer, word_recall, words
-from pipeline.stages import vietnamese
-from pipeline.stages.lexicon import build
-from search.text import fold
+from models.language.text import fold
+from pipeline.stages.vietnamese import correction as vietnamese
+from pipeline.stages.vietnamese.lexicon import build
 
 GOV = REPO.parent / "shared" / "data" / "ocr-vie" / "gov_docs"
 PAGES = ("real_qd_729_ttg_p1", "real_cv_3722_metro_p1", "real_hanoi_qd_2280_water_p1")

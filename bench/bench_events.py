@@ -10,7 +10,7 @@
    size inserted into one table of the same shape with the raw driver (`sqlite3` in WAL mode
    like the library; `psycopg` for PostgreSQL), one row per transaction and 100 per
    transaction.
-2. Catch-up of `pipeline.followers.dispatcher` over `--events` Received events in a fresh
+2. Catch-up of `pipeline.dispatch.dispatcher.dispatcher` over `--events` Received events in a fresh
    SQLite store, with a queue that only counts enqueues. Baseline: a raw
    `recorder.select_notifications` scan of the same rows in pages of 1000.
 """
@@ -37,7 +37,7 @@ def _sha(prefix: str, i: int) -> str:
 
 
 def receipt(prefix: str, i: int):
-    from models.store import Receipt
+    from models.application import Receipt
 
     sha = _sha(prefix, i)
     return Receipt(
@@ -198,7 +198,7 @@ def append_rows(
 
 
 def bench_sqlite(root: Path, saves: int, events: int) -> tuple[list[dict], int, str]:
-    from models.store import RecordStore
+    from models.application import RecordStore
     from pipeline.settings import eventstore_env
 
     path = root / "events.sqlite3"
@@ -220,7 +220,7 @@ def bench_sqlite(root: Path, saves: int, events: int) -> tuple[list[dict], int, 
 def bench_postgres(url: str, saves: int, events: int, state_len: int, topic: str) -> list[dict]:
     import psycopg
 
-    from models.store import RecordStore
+    from models.application import RecordStore
     from pipeline.settings import eventstore_env
 
     schema = "bench_" + uuid.uuid4().hex[:10]
@@ -264,8 +264,8 @@ class CountingQueue:
 
 
 def bench_follower(root: Path, events: int) -> list[dict]:
-    from models.store import RecordStore
-    from pipeline.followers import dispatcher
+    from models.application import RecordStore
+    from pipeline.dispatch.dispatcher import dispatcher
     from pipeline.settings import eventstore_env
 
     store = RecordStore(env=eventstore_env(f"sqlite:///{root / 'follow.sqlite3'}"))
@@ -300,7 +300,7 @@ def bench_follower(root: Path, events: int) -> list[dict]:
             events / t.s,
             base,
             "sohoa ≥ 20000",
-            f"pipeline.followers.dispatcher(...).catch_up(), counting queue; it decodes "
+            f"pipeline.dispatch.dispatcher.dispatcher(...).catch_up(), counting queue; it decodes "
             f"each Received notification (no per-event SELECT); baseline: raw "
             f"select_notifications scan in pages of 1000 ({scan.s:.2f} s)",
         ),

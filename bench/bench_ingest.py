@@ -3,7 +3,7 @@
     .venv/bin/python bench/bench_ingest.py [--size-mb 1024] [--big-mb 2048] [--quick] [--json]
 
 1. A folder of generated PNG/JPEG/TIFF/PDF/PLY files (~1 GB, mostly 8–40 MB each, a tenth in
-   files of 0.2–2 MB) is ingested in this process through `scanners.ingest_command.ingest_paths`
+   files of 0.2–2 MB) is ingested in this process through `scanners.cli.ingest.ingest_paths`
    on a fresh SOHOA_DATA_DIR with embedded defaults (SQLite, local blobs, memory:// broker,
    no --wait). Baseline: `cp -r` of the same folder, run before and after the ingest.
 2. `sohoa ingest FILE` of one ~2 GB uncompressed multi-page greyscale TIFF, as a subprocess,
@@ -337,7 +337,7 @@ def ingest_once(src: Path, data_dir: Path, files: int, total: int) -> float:
 
     from pipeline.bootstrap import bootstrap
     from pipeline.settings import Settings
-    from scanners.ingest_command import ingest_paths
+    from scanners.cli.ingest import ingest_paths
 
     settings = Settings.from_env({"SOHOA_DATA_DIR": str(data_dir)})  # embedded defaults
     svc = bootstrap(settings)

@@ -108,7 +108,7 @@ def photo(path: Path, i: int) -> Path:
 
 
 def cloud(path: Path, i: int) -> Path:
-    from tests.samples import make_ply
+    from tests.factories.samples import make_ply
 
     return make_ply(path, 300 + i)  # distinct sizes: distinct bytes
 
@@ -197,7 +197,7 @@ class Settlement:
         self.states: dict[uuid.UUID, str] = {}
 
     def poll(self) -> None:
-        from pipeline.jobs import plan
+        from models.plan import plan
 
         dirty: set[uuid.UUID] = set()
         while page := self.store.recorder.select_notifications(self.position + 1, 1000):
@@ -333,9 +333,9 @@ class Outcome:
 
 def ingest_all(svc, paths: list[Path], done: list[int]) -> int:
     """Ingest every path as its own capture with its site sidecar; returns rejections."""
-    from pipeline.inputs import Item
-    from pipeline.sidecar import validate
-    from scanners.ingest_command import ingestor
+    from pipeline.usecases.inputs import Item
+    from pipeline.usecases.sidecar import validate
+    from scanners.cli.ingest import ingestor
 
     ing = ingestor(svc)
     rejected = 0
@@ -466,8 +466,8 @@ def stderr_errors(logs: Path) -> list[str]:
 
 
 def run_distributed(config: Config, paths: list[Path], timeout_s: float) -> Outcome:
-    from pipeline.followers import dispatcher
-    from pipeline.indexing import indexer
+    from pipeline.dispatch.dispatcher import dispatcher
+    from pipeline.dispatch.indexer import indexer
     from workers.broker import DramatiqQueue, make_broker
 
     svc = config.services()

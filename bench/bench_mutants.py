@@ -1,6 +1,7 @@
 """The mutant batch (issue 20) through ingest and then the job loop, on the embedded defaults.
 
-About 1,300 mutants of small real files of every accepted format (`tests.hostile.build_mutants`:
+About 1,300 mutants of small real files of every accepted format
+(`tests.factories.hostile.build_mutants`:
 cut at every length up to 64 bytes and at random points, bytes flipped, runs zeroed) and two good
 control pages are ingested as one batch (the `sohoa ingest` code path); then the job loop
 (dispatcher, workers: inspection, page loading and OCR, 3D readers in their isolated child) runs
@@ -39,8 +40,8 @@ def main(argv: list[str] | None = None) -> int:
 
     from pipeline.bootstrap import bootstrap
     from pipeline.settings import Settings
-    from scanners.ingest_command import ingest_paths
-    from tests import hostile
+    from scanners.cli.ingest import ingest_paths
+    from tests.factories import hostile
     from workers.runtime import Runtime
 
     figures: dict = {"load": load_average()}
@@ -106,9 +107,9 @@ def main(argv: list[str] | None = None) -> int:
 
 def _still_serving(svc, runtime, root: Path) -> str:
     """A good page ingested after the batch: the workers must still take it to `done`."""
-    from pipeline.inputs import collect
-    from scanners.ingest_command import ingestor, is_zip
-    from tests import samples
+    from pipeline.usecases.inputs import collect
+    from scanners.cli.ingest import ingestor, is_zip
+    from tests.factories import samples
 
     page = samples.make_png(root / "late.png", 80, 60)
     [result] = ingestor(svc).ingest(collect([page], None, is_zip, svc.settings.limits))

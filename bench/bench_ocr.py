@@ -2,15 +2,17 @@
 
     .venv/bin/python bench/bench_ocr.py [--pages 40] [--quick] [--json] [--skip-speed]
 
-1. Throughput: `pipeline.stages.ocr.read_page` in a pool of 2 processes over N generated
-   300-dpi A4 PNG pages (tests/degrade.py: Vietnamese administrative text), against the raw
+1. Throughput: `pipeline.stages.ocr.recognise.read_page` in a pool of 2 processes over N generated
+   300-dpi A4 PNG pages (tests/factories/degrade.py: Vietnamese administrative text), against the
+raw
    `tesseract PAGE OUT -l vie` CLI, 2 processes at a time, OMP_THREAD_LIMIT=1, on the same
    files. Both pools are started (and sohoa's imports done) before the clock starts, as in a
    long-running worker. The ratio is sohoa ÷ raw pages per minute.
 2. Quality on the real gov_docs pages (../shared/data/ocr-vie/gov_docs, 200-dpi PNG with
    human-verified ground truth): word recall (bag of words) and CER after NFC and canonical
    tone placement (bench/textmetrics.py), raw `tesseract PAGE stdout -l vie` beside sohoa
-   `read_page`, and beside sohoa + `pipeline.stages.vietnamese.correct_page` when that module
+   `read_page`, and beside sohoa + `pipeline.stages.vietnamese.correction.correct_page` when that
+module
    exists. Also the text layer of the born-digital source PDF of one page, for information.
 3. Degraded scans: one generated page per damage kind (skew, uneven light, blur, noise, JPEG,
    rotated 90/180, a seal and signature over the text) and seed, CER of raw Tesseract and of
@@ -43,20 +45,20 @@ _ENV = {**os.environ, "OMP_THREAD_LIMIT": "1"}
 
 
 def _warm(_: int = 0) -> str:
-    from pipeline.stages.ocr import tesseract_version
+    from pipeline.stages.tools.tesseract import tesseract_version
 
     return tesseract_version()
 
 
 def _limits():
-    from tests.samples import LIMITS
+    from tests.factories.samples import LIMITS
 
     return LIMITS
 
 
 def _sohoa_text(path: str, media_type: str = "image/png") -> tuple[str, str | None]:
     """(sohoa's text, the text after Vietnamese correction or None without that module)."""
-    from pipeline.stages.ocr import OcrParams, read_page
+    from pipeline.stages.ocr.recognise import OcrParams, read_page
 
     page = read_page(Path(path), media_type, 0, OcrParams(), _limits())
     corrector = _corrector()
@@ -65,7 +67,7 @@ def _sohoa_text(path: str, media_type: str = "image/png") -> tuple[str, str | No
 
 def _corrector() -> Callable | None:
     try:
-        from pipeline.stages.vietnamese import correct_page  # another helper's module
+        from pipeline.stages.vietnamese.correction import correct_page  # another helper's module
     except ImportError:
         return None
     return correct_page
@@ -84,7 +86,7 @@ def _raw_file(path: str) -> None:
 
 
 def _sohoa_page(path: str) -> int:
-    from pipeline.stages.ocr import OcrParams, read_page
+    from pipeline.stages.ocr.recognise import OcrParams, read_page
 
     return len(read_page(Path(path), "image/png", 0, OcrParams(), _limits()).words)
 
@@ -93,7 +95,7 @@ def _sohoa_page(path: str) -> int:
 
 
 def bench_speed(folder: Path, pages: int) -> list[dict]:
-    from tests.degrade import render_page
+    from tests.factories.degrade import render_page
 
     files = []
     for i in range(pages):
@@ -188,7 +190,7 @@ def _text_layer_rows(truth: str) -> list[dict]:
 
 
 def bench_degraded(folder: Path, seeds: int) -> list[dict]:
-    from tests.degrade import KINDS, degrade, page_text, render_page
+    from tests.factories.degrade import KINDS, degrade, page_text, render_page
 
     cases = []
     for kind in KINDS:

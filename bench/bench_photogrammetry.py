@@ -37,7 +37,7 @@ def cpu_seconds() -> float:
 def run(data: Path, quick: bool) -> list[dict]:
     import pycolmap
 
-    from pipeline.stages.photogrammetry import PhotoParams, reconstruct_photos
+    from pipeline.stages.reconstruction.photogrammetry import PhotoParams, reconstruct_photos
 
     photos = sorted(data.glob("*.JPG"))
     params = PhotoParams(max_image_size=1000, dense_max_size=640) if quick else PhotoParams()

@@ -12,7 +12,8 @@ Hà Nội wards of both eras (the pre-2025 ward and the 2025 ward it became); 85
 1. Build: `TantivyIndex.upsert` of `--records` documents (made by `record_document` from
    in-memory Record aggregates, untimed) in batches of 1000, one commit each. Baseline: a raw
    tantivy index with one stored id and one text field (title and description), same batches.
-2. Replay: the indexer (`IndexProjection` under a `Follower`, as `pipeline.indexing` wires it,
+2. Replay: the indexer (`IndexProjection` under a `Follower`, as `pipeline.dispatch.indexer` wires
+it,
    without the gazetteer) catching up from an empty index over a SQLite event store holding
    `--replay` records (≈3.9 events each; 50,000 by default: the figure is a rate, and all
    200,000 would take a quarter of an hour more). Baseline: a raw `select_notifications` scan
@@ -26,7 +27,8 @@ Hà Nội wards of both eras (the pre-2025 ward and the 2025 ward it became); 85
    same terms aggregation; lat/lon range queries), 10 hits with their stored documents read.
 4. Lag: a writer thread appends 200 events/s (one `AttributesRecorded` per save, on sites of
    the replayed store) for `--lag-s` seconds while the indexer follows (`Follower.run`, idle
-   poll `pipeline.indexing.IDLE_S` as `sohoa follow`); lag = time from `store.save` returning
+   poll `pipeline.dispatch.indexer.IDLE_S` as `sohoa follow`); lag = time from `store.save`
+returning
    to the batch holding that event being searchable. Baseline: a follower whose handler does
    nothing, polling the same log in another thread of the same process.
 
@@ -218,7 +220,7 @@ def _parcel(rng: random.Random, i: int):
 
 def bench_build(root: Path, records: list) -> tuple[list[dict], Any]:
     from search.documents import record_document
-    from search.tantivy_index import TantivyIndex
+    from search.tantivy.index import TantivyIndex
 
     log(f"build: {len(records):,} documents from records")
     documents = [record_document(r) for r in records]
@@ -262,7 +264,7 @@ def node_url(arg: str | None) -> str:
 def open_node(url: str, purpose: str) -> Any:
     import uuid
 
-    from search.elastic import ElasticIndex
+    from search.elastic.index import ElasticIndex
 
     return ElasticIndex.from_url(f"{url.rstrip('/')}/sohoa-bench-{purpose}-{uuid.uuid4().hex[:8]}")
 
@@ -315,7 +317,7 @@ def raw_build(path: Path, documents: list) -> float:
 
 
 def fill_store(path: Path, n: int):
-    from models.store import RecordStore
+    from models.application import RecordStore
     from pipeline.settings import eventstore_env
 
     store = RecordStore(env=eventstore_env(f"sqlite:///{path}"))
@@ -327,14 +329,14 @@ def fill_store(path: Path, n: int):
 
 
 def indexer_of(store, index, batch: int = 1000):
-    from pipeline.followers import Follower
+    from pipeline.dispatch.follower import Follower
     from search.indexer import IndexProjection
 
     return Follower("indexer", store, index, IndexProjection(store, index).handle, batch)
 
 
 def bench_replay(root: Path, n: int) -> tuple[list[dict], Any, Any, list]:
-    from search.tantivy_index import TantivyIndex
+    from search.tantivy.index import TantivyIndex
 
     store, sites = fill_store(root / "events.sqlite3", n)
     events = store.max_notification_id()
@@ -363,9 +365,9 @@ def bench_replay(root: Path, n: int) -> tuple[list[dict], Any, Any, list]:
 
 def query_sets(rng: random.Random, records: list, n: int) -> dict[str, list]:
     """Per kind: (sohoa Query, raw tantivy query builder arguments)."""
-    from search.crs import box_region
+    from models.language.text import fold
+    from search.geo.crs import box_region
     from search.query import GeoPoint, Query
-    from search.text import fold
 
     names = [r.attributes["name"] for r in records if r.kind == "site"]
     parcels = [r for r in records if r.kind == "parcel"]
@@ -399,7 +401,7 @@ def raw_query(spec: tuple) -> Any:
     from tantivy import Occur
     from tantivy import Query as TQuery
 
-    from search.tantivy_schema import SCHEMA
+    from search.tantivy.schema import SCHEMA
 
     kind = spec[0]
     if kind == "phrase":
@@ -551,7 +553,7 @@ def bench_lag(
 ) -> list[dict]:
     """Lag on `index`; with `baseline` (name, p95 s), that figure is the baseline instead of the
     no-op follower, and each batch is refreshed (a node's writes are searchable on refresh)."""
-    from pipeline.followers import Follower
+    from pipeline.dispatch.follower import Follower
     from search.indexer import IndexProjection
 
     saved: dict[tuple[str, int], float] = {}
@@ -576,7 +578,7 @@ def bench_lag(
     noop = Follower("noop", store, MemoryPositions(top), timing("no-op", lambda page: None))
     assert indexer.lag() == 0
     stop = threading.Event()
-    from pipeline.indexing import IDLE_S
+    from pipeline.dispatch.indexer import IDLE_S
 
     threads = [
         threading.Thread(target=f.run, args=(stop, IDLE_S), daemon=True) for f in (indexer, noop)

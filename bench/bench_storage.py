@@ -3,7 +3,7 @@
     .venv/bin/python bench/bench_storage.py [--size-mb 1024] [--rounds 2] [--quick] [--json]
 
 The mixed folder of `bench_ingest.py` (~1 GB of PNG/JPEG/TIFF/PDF/PLY files, mostly 8–40 MB)
-is ingested in this process through `scanners.ingest_command.ingest_paths`, each time into a
+is ingested in this process through `scanners.cli.ingest.ingest_paths`, each time into a
 fresh SOHOA_DATA_DIR (SQLite, memory:// broker), once with local blobs and once with
 SOHOA_STORAGE_URL on a fresh bucket of the S3 server that `make services` runs (S3Proxy on its
 filesystem backend, signatures checked, on this machine over loopback). Rounds alternate
@@ -84,7 +84,7 @@ def ingest_once(src: Path, data_dir: Path, files: int, storage_url: str | None) 
     """Seconds of `ingest_paths` of `src` into a fresh data dir (every file must be taken)."""
     from pipeline.bootstrap import bootstrap
     from pipeline.settings import Settings
-    from scanners.ingest_command import ingest_paths
+    from scanners.cli.ingest import ingest_paths
 
     env = {"SOHOA_DATA_DIR": str(data_dir)}
     if storage_url:

@@ -34,7 +34,7 @@ DOCUMENTS = 4
 
 def make_pages(folder: Path, pages: int) -> tuple[list[Path], list[Path]]:
     """(multi-page TIFFs for sohoa, one PNG per page for the baseline)."""
-    from tests.degrade import render_page
+    from tests.factories.degrade import render_page
 
     images = [render_page(seed=i) for i in range(pages)]
     pngs = []
@@ -72,7 +72,7 @@ def pipeline(tiffs: list[Path], data: Path) -> tuple[float, dict[str, int]]:
 
     from pipeline.bootstrap import bootstrap
     from pipeline.settings import Settings
-    from scanners.ingest_command import ingest_paths
+    from scanners.cli.ingest import ingest_paths
     from workers.runtime import Runtime, wait_until_settled
 
     svc = bootstrap(Settings.from_env({"SOHOA_DATA_DIR": str(data), "SOHOA_WORKER_THREADS": "2"}))

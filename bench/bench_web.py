@@ -59,7 +59,7 @@ class Server:
     def __init__(self, data: Path) -> None:
         from datetime import timedelta
 
-        from pipeline.accounts import add_user, issue_token
+        from pipeline.usecases.accounts import add_user, issue_token
         from tests.helpers import make_services
 
         svc = make_services(data.parent, SOHOA_DATA_DIR=str(data))

@@ -13,7 +13,7 @@ from collections import Counter
 
 import numpy as np
 
-from search.text import canonical_tones, nfc
+from models.language.text import canonical_tones, nfc
 
 _SPACE = re.compile(r"\s+")
 _WORD = re.compile(r"[^\W_]+")

@@ -7,9 +7,9 @@ from functools import cached_property
 
 from eventsourcing.persistence import TrackingRecorder
 
-from models.store import RecordStore
-from pipeline.gazetteer import Gazetteer
-from pipeline.media import configure_pillow
+from models.application import RecordStore
+from models.places.gazetteer import Gazetteer
+from pipeline.media.images import configure_pillow
 from pipeline.settings import Settings
 from search.factory import search_index_from_url
 from search.index import SearchIndex

@@ -18,7 +18,7 @@ from typing import Any
 from PIL import Image, ImageDraw
 
 from models.record import RESTRICTED_ATTRIBUTES, Record
-from pipeline.stages.pagetext import PageText, Word
+from pipeline.stages.pages.pagetext import PageText, Word
 from search.documents import split_attributes
 
 MASK = "█"
@@ -42,7 +42,7 @@ Box = tuple[int, int, int, int]
 
 CERTIFICATE_RESTRICTED_FIELDS = ("serial", "registry_number")
 """Certificate fields whose boxes are blacked out (with the owners and the changes; see
-`pipeline.stages.certificate.RESTRICTED_FIELDS`)."""
+`pipeline.stages.certificate.sections.RESTRICTED_FIELDS`)."""
 
 
 def mask_text(text: str, names: Iterable[str] = ()) -> str:

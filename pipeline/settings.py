@@ -10,7 +10,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from pipeline.media import Limits
+from pipeline.media.limits import Limits
 
 GiB = 1024**3
 

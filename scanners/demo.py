@@ -88,8 +88,8 @@ MARKER = ".sohoa-demo"
 
 def run_demo(settings, fresh: bool) -> int:
     from pipeline.bootstrap import bootstrap
-    from pipeline.checks import status, verify
-    from scanners.ingest_command import ingest_paths, wait_for
+    from pipeline.usecases.status import status, verify
+    from scanners.cli.ingest import ingest_paths, wait_for
 
     data = settings.data_dir
     if fresh and data.exists():
@@ -131,9 +131,9 @@ def run_demo(settings, fresh: bool) -> int:
 
 
 def show_search(svc) -> None:
-    from pipeline.importer import import_records
-    from pipeline.indexing import indexer
-    from scanners.search_command import plain
+    from pipeline.dispatch.indexer import indexer
+    from pipeline.usecases.importing.records import import_records
+    from scanners.cli.search import plain
     from search.query import Query
 
     sites = SAMPLES / "hanoi_sites.jsonl"
@@ -154,8 +154,8 @@ def show_search(svc) -> None:
 
 
 def show_summary(svc, results) -> None:
-    from pipeline.text_handlers import full_text
-    from pipeline.views import capture_view, history_view
+    from pipeline.jobs.text import full_text
+    from pipeline.presenters import capture_view, history_view
 
     click.echo("\nCaptures:")
     for r in results:

@@ -15,10 +15,10 @@ import time
 from pathlib import Path
 
 from pipeline.bootstrap import Services
-from pipeline.bounded import internal_error
-from pipeline.ingest import IngestResult
-from pipeline.inputs import Item, collect
-from scanners.ingest_command import ingestor, is_zip
+from pipeline.media.bounded import internal_error
+from pipeline.usecases.ingest import IngestResult
+from pipeline.usecases.inputs import Item, collect
+from scanners.cli.ingest import ingestor, is_zip
 
 log = logging.getLogger(__name__)
 

@@ -24,7 +24,7 @@ def search_index_from_url(url: str) -> SearchIndex:
     parts = urlsplit(url)
     scheme = parts.scheme.lower()
     if scheme == "tantivy":
-        from search.tantivy_index import TantivyIndex
+        from search.tantivy.index import TantivyIndex
 
         path = unquote(parts.netloc + parts.path)
         if not path:
@@ -33,11 +33,11 @@ def search_index_from_url(url: str) -> SearchIndex:
             )
         return TantivyIndex(path)
     if scheme == "memory":
-        from search.tantivy_index import TantivyIndex
+        from search.tantivy.index import TantivyIndex
 
         return TantivyIndex.temporary()
     if scheme in NODE_SCHEMES:
-        from search.elastic import ElasticIndex  # imported only when a search node is used
+        from search.elastic.index import ElasticIndex  # imported only when a search node is used
 
         return ElasticIndex.from_url(url)
     raise ValueError(f"{url}: search URL scheme must be one of {', '.join(SCHEMES)}")

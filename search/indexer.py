@@ -1,7 +1,7 @@
 """The indexer's projection: notifications in, search documents out.
 
-The follower loop that feeds it is `pipeline.followers.Follower` (wired in
-`pipeline.indexing`), with its position kept in the index itself.
+The follower loop that feeds it is `pipeline.dispatch.follower.Follower` (wired in
+`pipeline.dispatch.indexer`), with its position kept in the index itself.
 
 For every record or capture a batch of notifications mentions, the indexer loads the aggregate
 at its *current* version, builds its document and upserts it; an index never takes an older
@@ -27,10 +27,10 @@ from uuid import UUID
 from eventsourcing.persistence import Notification
 from eventsourcing.utils import get_topic
 
+from models.application import RecordStore
 from models.capture import Capture
 from models.errors import NotFoundError
 from models.record import Record
-from models.store import RecordStore
 from search.documents import (
     capture_document,
     capture_version,

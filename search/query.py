@@ -6,7 +6,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from search.geometry import is_convex, ring_area, signed_area
+from search.geo.geometry import is_convex, ring_area, signed_area
 
 ROLES = ("public", "officer")
 MAX_QUERY_CHARS = 1000
@@ -36,7 +36,8 @@ FACETS = (  # fields a query may filter and count by, on every backend
 RANGES = ("area_m2", "lat", "lon")
 """Numeric fields a query may bound."""
 KEYS = ("serial", "registry_number")
-"""Certificate numbers looked up exactly (`search.text.certificate_key`), by officers only."""
+"""Certificate numbers looked up exactly (`models.language.text.certificate_key`), by officers
+only."""
 
 
 class QueryError(ValueError):
@@ -64,7 +65,7 @@ class BBox:
 
 @dataclass(frozen=True)
 class GeoPoint:
-    """A WGS 84 position (`search.crs.to_wgs84` converts VN-2000)."""
+    """A WGS 84 position (`search.geo.crs.to_wgs84` converts VN-2000)."""
 
     lat: float
     lon: float
@@ -75,7 +76,7 @@ class Region:
     """A convex polygon in WGS 84, as (lon, lat) corners in order, not repeating the first.
 
     A box drawn in VN-2000 is no longer axis-aligned in WGS 84 (the grid turns about 0.3° from
-    true north in Hà Nội), so a box in any CRS becomes one of these (`search.crs.box_region`).
+    true north in Hà Nội), so a box in any CRS becomes one of these (`search.geo.crs.box_region`).
     """
 
     corners: tuple[tuple[float, float], ...]

@@ -10,21 +10,18 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from models.errors import NotFoundError
-from pipeline.accounts import ensure_user
 from pipeline.bootstrap import Services
-from pipeline.uploads import Uploads
+from pipeline.usecases.accounts import ensure_user
+from pipeline.usecases.uploads import Uploads
 from storage import BlobNotFoundError
-from web import (
-    routes_auth,
-    routes_files,
-    routes_land,
-    routes_public,
-    routes_review,
-    routes_staff,
-)
+from web import routes_auth, routes_files
 from web.auth import LoginRequiredError, login_redirect
 from web.config import WebConfig
-from web.ratelimit import RateLimiter
+from web.land import routes as routes_land
+from web.portal import routes as routes_public
+from web.portal.ratelimit import RateLimiter
+from web.staff import review_routes as routes_review
+from web.staff import routes as routes_staff
 from web.throttle import LoginThrottle, SignInStormGuard
 
 STATIC = Path(__file__).parent / "static"

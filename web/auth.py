@@ -1,6 +1,6 @@
 """Who is asking: a session cookie (browsers) or a bearer token (API clients), else the public.
 
-A session cookie holds a random token naming a server-side `Session` (`pipeline.accounts`):
+A session cookie holds a random token naming a server-side `Session` (`pipeline.usecases.accounts`):
 signing out, `sohoa user revoke`, a password change, the idle and the absolute timeouts end it
 for every copy of the cookie. The account is re-read on each request, so a disabled account
 loses access at once. A bearer token that is forged, revoked or expired is a 401 even on public
@@ -23,7 +23,7 @@ from urllib.parse import quote, urlsplit
 
 from fastapi import Depends, HTTPException, Request
 
-from pipeline.accounts import PUBLIC, Principal, principal_for_token, session_principal
+from pipeline.usecases.accounts import PUBLIC, Principal, principal_for_token, session_principal
 
 SESSION_COOKIE = "sohoa_session"
 CSRF_COOKIE = "sohoa_csrf"

@@ -19,8 +19,10 @@ from typing import Any
 from PIL import Image
 
 from models.capture import Capture
+from models.language.text import fold
 from models.record import Record
 from pipeline.bootstrap import Services
+from pipeline.jobs.text import page_text
 from pipeline.redaction import (
     Box,
     certificate_restrictions,
@@ -29,10 +31,8 @@ from pipeline.redaction import (
     public_page_text,
     redact_image,
 )
-from pipeline.stages.pagetext import PageText
-from pipeline.text_handlers import page_text
-from search.text import fold
-from web import iiif
+from pipeline.stages.pages.pagetext import PageText
+from web.portal import iiif
 
 IMAGE_TYPES = frozenset({"image/png", "image/jpeg", "image/tiff", "image/jp2"})
 

@@ -18,7 +18,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from pydantic import BaseModel, Field
 
 from models.account import AccountError
-from pipeline.accounts import (
+from pipeline.usecases.accounts import (
     authenticate,
     change_password,
     end_session,

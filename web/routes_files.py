@@ -12,7 +12,7 @@ from fastapi.responses import StreamingResponse
 
 from storage import links
 from storage.base import content_disposition
-from web.routes_public import services_of, stream_blob
+from web.portal.routes import services_of, stream_blob
 
 router = APIRouter(tags=["files"])
 

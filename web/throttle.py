@@ -1,6 +1,7 @@
 """Sign-in throttling per client address and per login: after a few free failures each next
 attempt must wait, the wait doubling with every failure (up to a cap). Kept in memory (a
-restart forgives); the lasting lockout of a login is an event on its account (`pipeline.accounts
+restart forgives); the lasting lockout of a login is an event on its account
+(`pipeline.usecases.accounts
 .lock_account`), which an archivist can lift.
 
 A refused attempt costs a dictionary lookup: no password hashing, no write. So a storm of

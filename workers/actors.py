@@ -9,11 +9,14 @@ from uuid import UUID
 import dramatiq
 from dramatiq.middleware import CurrentMessage
 
+from models.plan import FIELDS, INSPECT, OCR, RECONSTRUCT, STAGES, TEXT
 from pipeline.bootstrap import Services
-from pipeline.handlers import Attempt, run_inspect
-from pipeline.jobs import FIELDS, INSPECT, OCR, RECONSTRUCT, STAGES, TEXT
-from pipeline.model_handlers import run_reconstruct
-from pipeline.text_handlers import run_fields, run_page, run_text
+from pipeline.jobs.execute import Attempt
+from pipeline.jobs.fields import run_fields
+from pipeline.jobs.inspection import run_inspect
+from pipeline.jobs.ocr import run_page
+from pipeline.jobs.reconstruct import run_reconstruct
+from pipeline.jobs.text import run_text
 
 log = logging.getLogger(__name__)
 

@@ -8,7 +8,7 @@ import dramatiq
 from dramatiq.brokers.stub import StubBroker
 from dramatiq.middleware import CurrentMessage
 
-from pipeline.jobs import QUEUES, Job
+from models.plan import QUEUES, Job
 
 
 def make_broker(url: str, redelivery_timeout_s: int = 60) -> dramatiq.Broker:

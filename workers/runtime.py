@@ -12,11 +12,13 @@ from uuid import UUID
 
 import dramatiq
 
+from models.plan import plan
 from pipeline.bootstrap import Services
-from pipeline.followers import Follower, dispatcher, sweep
-from pipeline.indexing import IDLE_S as INDEXER_IDLE_S
-from pipeline.indexing import indexer
-from pipeline.jobs import plan
+from pipeline.dispatch.dispatcher import dispatcher
+from pipeline.dispatch.follower import Follower
+from pipeline.dispatch.indexer import IDLE_S as INDEXER_IDLE_S
+from pipeline.dispatch.indexer import indexer
+from pipeline.dispatch.sweeper import sweep
 from workers import heartbeat
 from workers.actors import declare_actors
 from workers.broker import DramatiqQueue, make_broker
@@ -101,7 +103,8 @@ class Runtime:
         return checks
 
     def _sweep(self, stop: threading.Event) -> None:
-        """Now and then, enqueue again what a broker lost (see `pipeline.followers.sweep`)."""
+        """Now and then, enqueue again what a broker lost (see
+        `pipeline.dispatch.sweeper.sweep`)."""
         every = self.services.settings.sweep_s
         while not stop.wait(every):
             try:

@@ -12,7 +12,7 @@ import tempfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from pipeline.media import Limits
+from pipeline.media.limits import Limits
 
 LIMITS = Limits(
     max_file_bytes=2 * 1024 * 1024,
@@ -44,7 +44,8 @@ def as_file(data: bytes, name: str = "input.bin") -> Path:
 
 
 def generated(*makers: Callable[[Path], Path]) -> Iterable[bytes]:
-    """The bytes of files written by sample generators (tests.samples, tests.hostile)."""
+    """The bytes of files written by sample generators (tests.factories.samples,
+    tests.factories.hostile)."""
     with tempfile.TemporaryDirectory(prefix="sohoa-seed-") as tmp:
         for i, make in enumerate(makers):
             try:

@@ -1,8 +1,8 @@
-"""Fuzz target: IIIF image sizes (`web.iiif.fit`, the level-0 `full/max` rendition every
+"""Fuzz target: IIIF image sizes (`web.portal.iiif.fit`, the level-0 `full/max` rendition every
 `info.json` and manifest declares) for any page size an inspection may have recorded.
 
 The region and size path segments themselves are compared with the fixed renditions in
-`web.routes_public.image` (level 0 accepts nothing else), so there is no parser to fuzz there."""
+`web.portal.routes.image` (level 0 accepts nothing else), so there is no parser to fuzz there."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from collections.abc import Iterable
 
 import atheris
 
-from web.iiif import MAX_SIDE, fit
+from web.portal.iiif import MAX_SIDE, fit
 
 
 def test_one(data: bytes) -> None:

@@ -1,4 +1,4 @@
-"""Fuzz target: the GEOJSON import reader and row parser (`pipeline.importer`): format
+"""Fuzz target: the GEOJSON import reader and row parser (`pipeline.usecases.importing`): format
 detection, reading rows, and every row's fields, names, numbers and TCVN3/VNI text."""
 
 from __future__ import annotations

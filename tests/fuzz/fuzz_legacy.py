@@ -1,4 +1,5 @@
-"""Fuzz target: TCVN3/VNI detection and conversion (`search.legacy`), as the importer calls it
+"""Fuzz target: TCVN3/VNI detection and conversion (`models.language.legacy_encodings`), as the
+importer calls it
 on every text value (bytes read as UTF-8 and as Latin-1, the way legacy fonts arrive)."""
 
 from __future__ import annotations
@@ -6,7 +7,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterable
 
-from search.legacy import is_vietnamese_legacy, to_legacy, to_unicode
+from models.language.legacy_encodings import is_vietnamese_legacy, to_legacy, to_unicode
 
 
 def test_one(data: bytes) -> None:

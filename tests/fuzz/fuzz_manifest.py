@@ -1,11 +1,11 @@
-"""Fuzz target: a CSV manifest for a batch (`pipeline.sidecar.read_manifest`)."""
+"""Fuzz target: a CSV manifest for a batch (`pipeline.usecases.sidecar.read_manifest`)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
 from pipeline.errors import InputRejectedError
-from pipeline.sidecar import CaptureMeta, read_manifest
+from pipeline.usecases.sidecar import CaptureMeta, read_manifest
 from tests.fuzz.common import as_file
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from tests import samples
+from tests.factories import samples
 from tests.fuzz.common import generated
 from tests.fuzz.probes import probe_target
 

@@ -1,4 +1,4 @@
-"""Fuzz target: the search query parser: free text (`search.tantivy_query.parse_text`) and the
+"""Fuzz target: the search query parser: free text (`search.tantivy.query.parse_text`) and the
 checks every backend runs first (`search.query.check`) on fuzzed numbers and places."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from collections.abc import Iterable
 import atheris
 
 from search.query import BBox, GeoPoint, Near, Query, QueryError, Region, check
-from search.tantivy_query import parse_text
+from search.tantivy.query import parse_text
 
 
 def _float(fdp: atheris.FuzzedDataProvider) -> float:

@@ -1,4 +1,5 @@
-"""Fuzz target: a JSON sidecar (`pipeline.sidecar.read_json`, with its links to records)."""
+"""Fuzz target: a JSON sidecar (`pipeline.usecases.sidecar.read_json`, with its links to
+records)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import json
 from collections.abc import Iterable
 
 from pipeline.errors import InputRejectedError
-from pipeline.sidecar import read_json
+from pipeline.usecases.sidecar import read_json
 from tests.fuzz.common import as_file
 
 

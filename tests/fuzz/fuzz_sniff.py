@@ -7,8 +7,9 @@ import contextlib
 from collections.abc import Iterable
 
 from pipeline.errors import InputRejectedError
-from pipeline.media import HEAD_BYTES, probe, sniff, sniff_file
-from tests import samples
+from pipeline.media.probe import probe
+from pipeline.media.sniff import HEAD_BYTES, sniff, sniff_file
+from tests.factories import samples
 from tests.fuzz.common import LIMITS, as_file, generated
 
 

@@ -1,4 +1,5 @@
-"""Fuzz target: resumable uploads (`pipeline.uploads`): the id, declared size and offset a client
+"""Fuzz target: resumable uploads (`pipeline.usecases.uploads`): the id, declared size and offset a
+client
 sends (as the `PUT /api/uploads/{id}?offset=` route passes them) and the chunks that follow.
 
 Checked besides "only `UploadError` escapes": the stored bytes are always exactly the bytes
@@ -11,7 +12,7 @@ from collections.abc import Iterable
 
 import atheris
 
-from pipeline.uploads import UploadError, Uploads
+from pipeline.usecases.uploads import UploadError, Uploads
 from tests.fuzz.common import scratch_dir
 
 MAX_BYTES = 4096

@@ -1,5 +1,5 @@
 """Fuzz target: a ZIP as ingest takes it: the probe (`pipeline.media`), then its members listed
-(`pipeline.inputs.collect`) and each one extracted with the size and ratio limits."""
+(`pipeline.usecases.inputs.collect`) and each one extracted with the size and ratio limits."""
 
 from __future__ import annotations
 
@@ -8,9 +8,10 @@ import zipfile
 from collections.abc import Iterable
 
 from pipeline.errors import InputRejectedError
-from pipeline.inputs import collect, materialised
-from pipeline.media import ZIP, probe
-from tests import samples
+from pipeline.media.probe import probe
+from pipeline.media.sniff import ZIP
+from pipeline.usecases.inputs import collect, materialised
+from tests.factories import samples
 from tests.fuzz.common import LIMITS, as_file, generated, scratch_dir
 
 

@@ -7,7 +7,9 @@ import json
 from collections.abc import Iterable
 
 from pipeline.errors import InputRejectedError
-from pipeline.importer import RowRejected, detect_format, parse_row, read_rows
+from pipeline.usecases.importing.readers import detect_format, read_rows
+from pipeline.usecases.importing.records import parse_row
+from pipeline.usecases.importing.rows import RowRejected
 from tests.fuzz.common import as_file
 
 _NAMES = {"csv": "parcels.csv", "jsonl": "sites.jsonl", "geojson": "parcels.geojson"}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from pipeline.errors import InputRejectedError
-from pipeline.media import probe
+from pipeline.media.probe import probe
 from tests.fuzz.common import LIMITS, as_file
 
 

@@ -6,7 +6,7 @@ import uuid
 
 import pytest
 
-from models.store import RecordStore
+from models.application import RecordStore
 from pipeline.settings import eventstore_env
 
 

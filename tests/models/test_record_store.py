@@ -9,10 +9,10 @@ from datetime import UTC, datetime
 
 import pytest
 
+from models.application import Receipt, RecordRef, RecordStore
 from models.capture import Capture
 from models.errors import NotFoundError, NotYetRecordedError
 from models.ids import InvalidKeyError, capture_id, parcel_id, site_id
-from models.store import Receipt, RecordRef, RecordStore
 from pipeline.settings import eventstore_env
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from scanners.cli import _configure_logging
+from scanners.cli.main import _configure_logging
 
 
 @pytest.fixture
@@ -31,7 +31,7 @@ def test_traceback_goes_to_the_log_file_and_the_terminal_gets_one_line(
     try:
         raise IndexError("a parser bug")
     except IndexError:
-        logging.getLogger("pipeline.ingest").exception("internal error ab12cd on tiny.tif")
+        logging.getLogger("pipeline.usecases.ingest").exception("internal error ab12cd on tiny.tif")
 
     terminal = capsys.readouterr().err
     log_file = tmp_path / "logs" / "sohoa.log"

@@ -9,7 +9,7 @@ import sys
 import time
 
 from scanners.hotfolder import HotFolder
-from tests import samples
+from tests.factories import samples
 from tests.helpers import REPO, make_services
 
 

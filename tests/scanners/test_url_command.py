@@ -12,10 +12,10 @@ import pytest
 from click.testing import CliRunner
 from fastapi.testclient import TestClient
 
-from scanners.cli import main
-from scanners.ingest_command import ingest_paths
+from scanners.cli.ingest import ingest_paths
+from scanners.cli.main import main
 from storage.links import parse_lifetime
-from tests import samples
+from tests.factories import samples
 from tests.helpers import make_services
 from web.app import create_app
 from web.config import WebConfig

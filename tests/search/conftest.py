@@ -14,14 +14,14 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from models.store import RecordStore
+from models.application import RecordStore
 from pipeline.settings import eventstore_env
 from search.index import SearchIndex
-from search.tantivy_index import TantivyIndex
+from search.tantivy.index import TantivyIndex
 from tests.conftest import IN_CI, need, port_open
 
 if TYPE_CHECKING:
-    from search.elastic import ElasticIndex
+    from search.elastic.index import ElasticIndex
 
 OPENSEARCH_URL = os.environ.get("SOHOA_TEST_OPENSEARCH_URL", "")
 ELASTIC_URL = os.environ.get("SOHOA_TEST_ELASTICSEARCH_URL", "")
@@ -57,7 +57,7 @@ def node_url(product: str = "opensearch") -> str:
 
 def node_index(product: str = "opensearch", **options) -> Iterator[ElasticIndex]:
     """An index behind a fresh alias on the test node, dropped afterwards."""
-    from search.elastic import ElasticIndex  # only when a node is used
+    from search.elastic.index import ElasticIndex  # only when a node is used
 
     alias = f"sohoa-test-{uuid.uuid4().hex[:12]}"
     index = ElasticIndex.from_url(f"{node_url(product)}/{alias}", **options)

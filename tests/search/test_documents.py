@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from models.application import Receipt, RecordRef, RecordStore
 from models.record import RESTRICTED_ATTRIBUTES, Record
-from models.store import Receipt, RecordRef, RecordStore
-from pipeline.importer import import_records
+from pipeline.usecases.importing.records import import_records
 from search.documents import (
     capture_document,
     capture_version,

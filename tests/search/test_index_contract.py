@@ -9,8 +9,8 @@ import pytest
 from search.factory import search_index_from_url
 from search.index import Document, SearchIndex
 from search.query import BBox, Near, Query, QueryError
-from search.tantivy_index import IncompatibleIndexError, TantivyIndex
-from search.tantivy_query import FEW_FOR_TYPOS
+from search.tantivy.index import IncompatibleIndexError, TantivyIndex
+from search.tantivy.query import FEW_FOR_TYPOS
 
 VAN_MIEU = (21.0293, 105.8355)
 HOAN_KIEM_LAKE = (21.0287, 105.8523)

@@ -9,16 +9,16 @@ from pathlib import Path
 
 import pytest
 
-from models.store import RecordRef, RecordStore
-from pipeline.followers import Follower
-from pipeline.importer import import_records
+from models.application import RecordRef, RecordStore
+from pipeline.dispatch.follower import Follower
+from pipeline.usecases.importing.records import import_records
 from search.indexer import IndexProjection
 from search.query import Query
-from search.tantivy_index import TantivyIndex
+from search.tantivy.index import TantivyIndex
 
 
 def Indexer(store, index, batch=1000):
-    """The indexer as `pipeline.indexing` wires it: a follower positioned in the index."""
+    """The indexer as `pipeline.dispatch.indexer` wires it: a follower positioned in the index."""
     return Follower("indexer", store, index, IndexProjection(store, index).handle, batch)
 
 
@@ -168,7 +168,7 @@ STELE_TEXT = "Bia đá khắc năm Cảnh Hưng thứ ba"
 def test_a_scan_follows_its_site_into_and_out_of_the_public_index(store, tmp_path, tantivy_index):
     import hashlib
 
-    from models.store import Receipt
+    from models.application import Receipt
 
     import_rows(store, tmp_path, ROWS[2])  # Đền Bí Mật, not published
     data = b"a stele rubbing"

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from search.crs import box_region, to_wgs84
 from search.documents import wgs84_geometry
+from search.geo.crs import box_region, to_wgs84
 from search.index import Document, SearchIndex
 from search.query import GeoPoint, Query, QueryError, Region
 

@@ -88,8 +88,8 @@ def test_unknown_access_key_is_access_denied(bucket) -> None:
 def test_ingest_with_a_wrong_secret_fails_clearly_without_blaming_the_file(
     tmp_path: Path, bucket, store
 ) -> None:
-    from scanners.ingest_command import ingest_paths
-    from tests import samples
+    from scanners.cli.ingest import ingest_paths
+    from tests.factories import samples
     from tests.helpers import make_services
 
     endpoint, access_key, _, name = bucket

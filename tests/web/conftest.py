@@ -7,8 +7,8 @@ import re
 import pytest
 from fastapi.testclient import TestClient
 
-from pipeline.accounts import add_user
-from pipeline.indexing import indexer
+from pipeline.dispatch.indexer import indexer
+from pipeline.usecases.accounts import add_user
 from tests.helpers import make_services
 from web.app import create_app
 from web.config import WebConfig

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from models.application import RecordStore
 from models.record import Record
-from models.store import RecordStore
 
 OWNER = "Trần Thị Bích Ngọc"
 ID_NUMBER = "001190012345"
@@ -51,8 +51,8 @@ def read_pages(svc, cid, pages: list[list[str]], size: tuple[int, int] = (600, 4
 
     from PIL import Image, ImageDraw
 
-    from pipeline.stages.pagetext import PageText, Word
-    from pipeline.text_handlers import PAGE_SEPARATOR
+    from pipeline.jobs.text import PAGE_SEPARATOR
+    from pipeline.stages.pages.pagetext import PageText, Word
 
     texts = []
     for index, lines in enumerate(pages):

@@ -14,9 +14,10 @@ from uuid import UUID
 
 from models.record import Record
 from pipeline.bootstrap import Services
-from pipeline.handlers import Attempt, run_inspect
-from scanners.ingest_command import ingest_paths
-from tests import samples
+from pipeline.jobs.execute import Attempt
+from pipeline.jobs.inspection import run_inspect
+from scanners.cli.ingest import ingest_paths
+from tests.factories import samples
 from tests.web.records import SQUARE, read_pages
 
 PUBLISHED_OWNER = {

@@ -7,7 +7,7 @@ from datetime import timedelta
 from fastapi.testclient import TestClient
 
 from models.account import Account, account_id
-from pipeline.accounts import issue_token
+from pipeline.usecases.accounts import issue_token
 from tests.web.conftest import sign_in
 
 

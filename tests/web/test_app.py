@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from pipeline.handlers import Attempt, run_inspect
-from scanners.ingest_command import ingest_paths
-from tests import samples
+from pipeline.jobs.execute import Attempt
+from pipeline.jobs.inspection import run_inspect
+from scanners.cli.ingest import ingest_paths
+from tests.factories import samples
 
 
 def test_capture_pages_and_thumbnail(svc, archivist, public, tmp_path):

@@ -21,7 +21,13 @@ from starlette.routing import Mount
 
 from models.account import account_id
 from models.audit import audit_trail_id
-from pipeline.accounts import Principal, add_user, find_account, issue_token, record_restricted_read
+from pipeline.usecases.accounts import (
+    Principal,
+    add_user,
+    find_account,
+    issue_token,
+    record_restricted_read,
+)
 from tests.web.conftest import PASSWORD, csrf_of, login, reindex
 from tests.web.seed import RESTRICTED_VALUES, seed
 from tests.web.test_security import all_routes

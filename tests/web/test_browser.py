@@ -21,8 +21,8 @@ import httpx
 import pytest
 
 from models.ids import capture_id
-from pipeline.accounts import add_user
-from tests import samples
+from pipeline.usecases.accounts import add_user
+from tests.factories import samples
 from tests.helpers import REPO, make_services
 from tests.web.records import parcel, site
 

@@ -10,10 +10,10 @@ from uuid import UUID
 import pytest
 from fastapi.testclient import TestClient
 
-from scanners.ingest_command import ingest_paths
-from scanners.url_command import download_link
+from scanners.cli.ingest import ingest_paths
+from scanners.cli.url import download_link
 from storage import links
-from tests import samples
+from tests.factories import samples
 from web.app import create_app
 from web.config import WebConfig
 

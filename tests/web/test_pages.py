@@ -10,11 +10,12 @@ from uuid import UUID
 
 from PIL import Image
 
-from pipeline.accounts import audit_entries
-from pipeline.handlers import Attempt, run_inspect
-from pipeline.views import fields_view
-from scanners.ingest_command import ingest_paths
-from tests import samples
+from pipeline.jobs.execute import Attempt
+from pipeline.jobs.inspection import run_inspect
+from pipeline.presenters import fields_view
+from pipeline.usecases.accounts import audit_entries
+from scanners.cli.ingest import ingest_paths
+from tests.factories import samples
 from tests.web.records import ID_NUMBER, OWNER, parcel, read_pages, site, word_box
 
 HOAN_KIEM = (588405.0, 2326366.0)  # VN-2000 / TM-3 105° easting, northing

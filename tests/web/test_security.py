@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from starlette.routing import Mount
 
-from pipeline.accounts import add_user, audit_entries, issue_token, revoke_token
+from pipeline.usecases.accounts import add_user, audit_entries, issue_token, revoke_token
 from tests.web.conftest import PASSWORD, reindex
 from tests.web.seed import PUBLISHED_OWNER, RESTRICTED_VALUES, Seeded, seed
 from web.app import create_app

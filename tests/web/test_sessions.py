@@ -15,8 +15,8 @@ from fastapi.testclient import TestClient
 from models.account import Account
 from models.audit import AuditTrail
 from models.session import Session
-from pipeline.accounts import audit_entries, issue_token, session_principal, start_session
-from scanners.cli import main
+from pipeline.usecases.accounts import audit_entries, issue_token, session_principal, start_session
+from scanners.cli.main import main
 from tests.web.conftest import PASSWORD, csrf_of, login, sign_in
 from web.app import create_app
 from web.config import WebConfig
@@ -53,7 +53,7 @@ def test_signing_out_ends_the_session_for_every_copy_of_the_cookie(app, archivis
 
 def test_idle_and_absolute_timeouts_end_sessions(svc):
     svc_app = create_app(svc, WebConfig(session_idle_min=0.05))  # 3 s
-    from pipeline.accounts import add_user
+    from pipeline.usecases.accounts import add_user
 
     add_user(svc.store, "lan", "archivist", PASSWORD)
     client = login(TestClient(svc_app), "lan")

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from scanners.cli import main
+from scanners.cli.main import main
 from tests.helpers import make_services
 from workers import runtime as runtime_module
 from workers.heartbeat import check_file

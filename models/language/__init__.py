@@ -1,0 +1,1 @@
+"""Vietnamese text: NFC, tone placement, folding, legacy TCVN3/VNI encodings."""

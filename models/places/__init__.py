@@ -1,0 +1,1 @@
+"""Administrative units of both eras (the gazetteer) and their lookups."""

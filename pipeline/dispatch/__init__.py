@@ -1,0 +1,1 @@
+"""Followers of the notification log: the dispatcher, the sweeper, the indexer."""

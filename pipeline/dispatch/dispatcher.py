@@ -1,0 +1,72 @@
+"""The dispatcher: enqueues the jobs each new event implies."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from uuid import UUID
+
+from eventsourcing.persistence import Notification, TrackingRecorder
+from eventsourcing.utils import get_topic
+
+from models.application import RecordStore
+from models.capture import Capture
+from models.plan import Job, JobQueue, jobs_after
+from pipeline.dispatch.follower import Follower, TrackingPositions
+
+TRIGGERS = {
+    get_topic(getattr(Capture, name)): name
+    for name in (
+        "Received",
+        "TextRequested",
+        "PageRecognised",
+        "ProcessingFailed",
+        "TextAssembled",
+        "ReconstructionRequested",
+        "RetryRequested",
+    )
+}
+"""Capture events that make jobs ready (see `models.plan.jobs_after`)."""
+
+
+def dispatcher(store: RecordStore, positions: TrackingRecorder, queue: JobQueue) -> Follower:
+    """Enqueues the jobs each new capture event makes ready.
+
+    A received capture is decoded from its notification (no query per event, which keeps a
+    catch-up over a large log fast); later events need the capture's current state, e.g. to
+    see whether every page of a text run has an outcome. Jobs enqueued twice (a repeated batch,
+    or two pages finishing together) are harmless: handlers skip a job whose key has an outcome.
+    """
+
+    def handle(page: Sequence[Notification]) -> None:
+        ready: dict[tuple, Job] = {}
+        current: dict[UUID, Capture] = {}  # one load per capture per batch (pages come in runs)
+        for n in page:
+            name = TRIGGERS.get(n.topic)
+            if name is None:
+                continue
+            event = store.mapper.to_domain_event(n)
+            if name == "Received":
+                capture = event.mutate(None)
+                run = None
+            else:
+                cid = event.originator_id
+                capture = current.get(cid) or current.setdefault(cid, store.capture(cid))
+                run = _run_of(event)
+                if run is None and name != "RetryRequested":
+                    continue
+            for job in jobs_after(name, capture, run, stages=getattr(event, "stages", ())):
+                ready[(job.stage, job.capture_id, *sorted(job.params.items()))] = job
+        for job in ready.values():
+            queue.enqueue(job)
+
+    return Follower("dispatcher", store, TrackingPositions(positions), handle)
+
+
+def _run_of(event: object) -> int | None:
+    """The run an event belongs to; ProcessingFailed names it in its stage ("ocr/2/7")."""
+    run = getattr(event, "run", None)
+    if run is not None:
+        return int(run)
+    stage = getattr(event, "stage", "")
+    parts = stage.split("/")
+    return int(parts[1]) if len(parts) == 3 and parts[0] == "ocr" else None

@@ -1,0 +1,1 @@
+"""One module per job name, plus the isolation of heavy children."""

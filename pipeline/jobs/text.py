@@ -1,0 +1,101 @@
+"""Handlers of a text run: one page's text (`ocr`), the capture's full text and searchable PDF
+(`text`), and a land certificate's fields (`fields`).
+
+Page results are blobs (a PageText JSON with words, boxes, raw and corrected text; the page's
+hOCR); events carry their keys and a few numbers.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from typing import Any
+from uuid import UUID
+
+from PIL import Image
+
+from models.capture import Capture
+from models.plan import TEXT
+from pipeline.bootstrap import Services
+from pipeline.errors import InputRejectedError
+from pipeline.jobs.execute import Apply, Attempt, execute
+from pipeline.stages.pages.pagetext import PageText
+
+PAGE_SEPARATOR = "\f"
+"""Between pages in a capture's full text (form feed, as `pdftotext` writes it)."""
+
+
+def run_text(services: Services, capture_id: UUID, run: int, attempt: Attempt) -> str:
+    """The capture's full text and a searchable PDF, from the pages that were read."""
+
+    def work(capture: Capture) -> Apply:
+        from pipeline.stages.pages.searchable_pdf import searchable_pdf
+
+        outcomes = capture.page_outcomes(run)
+        done = sorted(p for p, o in outcomes.items() if o["status"] == "done")
+        failed = sorted(p for p, o in outcomes.items() if o["status"] != "done")
+        if not done:
+            raise InputRejectedError(f"none of the {len(outcomes)} pages could be read")
+        pages = [page_text(services, outcomes[p]) for p in done]
+        full = PAGE_SEPARATOR.join(p.text for p in pages)
+        text_key = services.blobs.put_bytes(full.encode("utf-8")).key
+        images = [(page_image(services, outcomes[p.page]), p) for p in pages]
+        pdf = searchable_pdf(images)
+        pdf_key = services.blobs.put_bytes(pdf).key
+        confs = [p.mean_conf for p in pages if p.text]
+        mean_conf = round(sum(confs) / len(confs), 2) if confs else 0.0
+
+        def apply(c: Capture, key: str) -> None:
+            c.record_text(
+                job_key=key,
+                run=run,
+                text_key=text_key,
+                pdf_key=pdf_key,
+                pages=len(outcomes),
+                pages_failed=failed,
+                chars=len(full),
+                mean_conf=mean_conf,
+            )
+
+        return apply
+
+    return execute(services, capture_id, TEXT, f"text/{run}", {"run": run}, attempt, work)
+
+
+def page_text(services: Services, outcome: dict[str, Any]) -> PageText:
+    return PageText.from_json(json.loads(services.blobs.read_bytes(outcome["text_key"])))
+
+
+def page_image(services: Services, outcome: dict[str, Any]) -> Image.Image:
+    """The page image a page's word boxes refer to."""
+    with Image.open(io.BytesIO(services.blobs.read_bytes(outcome["image_key"]))) as im:
+        im.load()
+        return im
+
+
+def page_jpeg(image: Image.Image) -> bytes:
+    out = io.BytesIO()
+    image.convert("L" if image.mode in ("1", "L", "LA") else "RGB").save(
+        out, "JPEG", quality=80, dpi=image.info.get("dpi", (300, 300))
+    )
+    return out.getvalue()
+
+
+def full_text(services: Services, capture: Capture) -> str | None:
+    """The capture's latest full text, or None before its text run has finished."""
+    if not capture.text:
+        return None
+    return services.blobs.read_bytes(capture.text["text_key"]).decode("utf-8")
+
+
+def raw_full_text(services: Services, capture: Capture) -> str | None:
+    """The latest full text as the engine read it, before Vietnamese correction."""
+    if not capture.text:
+        return None
+    outcomes = capture.page_outcomes(capture.text["run"])
+    pages = [page_text(services, o) for _, o in sorted(outcomes.items()) if o["status"] == "done"]
+    return PAGE_SEPARATOR.join(p.raw_text if p.raw_text is not None else p.text for p in pages)
+
+
+def _json(data: dict[str, Any]) -> bytes:
+    return json.dumps(data, ensure_ascii=False, sort_keys=True).encode("utf-8")

@@ -1,0 +1,177 @@
+"""Plain-data views of aggregates for the CLI and the web (JSON-ready)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from models.account import Account
+from models.application import HistoryEntry
+from models.audit import AuditTrail
+from models.capture import Capture
+from models.disclosure import without_credentials
+from models.plan import plan
+from models.record import Record
+
+
+def jsonable(value: Any) -> Any:
+    if isinstance(value, UUID):
+        return str(value)
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [jsonable(v) for v in value]
+    return value
+
+
+def capture_view(c: Capture) -> dict[str, Any]:
+    return jsonable(
+        {
+            "id": c.id,
+            "type": "capture",
+            "version": c.version,
+            "state": c.state(plan(c)),
+            "kind": c.kind,
+            "media_type": c.media_type,
+            "sha256": c.sha256,
+            "size": c.size,
+            "blob_key": c.blob_key,
+            "names": c.original_names,
+            "source": c.source,
+            "operator": c.operator,
+            "received_at": c.created_on,
+            "meta": c.meta,
+            "members": c.member_count,
+            "links": c.links,
+            "inspection": c.inspection,
+            "thumbnail_key": c.thumbnail_key,
+            "outcomes": c.outcomes,
+            "failures": c.failures,
+            "text_runs": c.text_runs,
+            "text": c.text,
+            "fields": c.fields and {**c.fields, "values": c.field_values()},
+            "corrections": c.corrections,
+            "model_runs": c.model_runs,
+            "model": c.model,
+        }
+    )
+
+
+def record_view(r: Record) -> dict[str, Any]:
+    return jsonable(
+        {
+            "id": r.id,
+            "type": "record",
+            "version": r.version,
+            "kind": r.kind,
+            "key": r.key,
+            "attributes": r.attributes,
+            "provenance": r.provenance,
+            "geometry": r.geometry,
+            "captures": r.captures,
+            "published": r.published,
+            "registered_at": r.created_on,
+            "modified_at": r.modified_on,
+        }
+    )
+
+
+def fields_view(capture: Capture) -> dict[str, Any]:
+    """`sohoa fields --json`: the machine's fields with people's corrections applied."""
+    if capture.fields is None:
+        return {"kind": None, "fields": {}, "corners": [], "owners": [], "changes": []}
+    result = capture.fields["result"]
+    view = dict(result)
+    view["fields"] = capture.field_values()
+    view["corrections"] = capture.corrections
+    view["record_id"] = capture.fields.get("record_id")
+    view["run"] = capture.fields["run"]
+    return jsonable(view)
+
+
+MODEL_SUMMARY = (
+    "faces",
+    "points",
+    "bbox_m",
+    "surface_area_m2",
+    "volume_m3",
+    "registered_images",
+    "images",
+    "reprojection_error_px",
+    "rmse_m",
+    "fitness",
+)
+
+
+def model_view(capture: Capture) -> dict[str, Any]:
+    """`sohoa model --json`: the latest model's metrics (flat) with its run, method and stages."""
+    n = len(capture.model_runs)
+    outcome = capture.outcomes.get(f"reconstruct/{n}", {}) if n else {}
+    view: dict[str, Any] = {"id": capture.id, "runs": n, "state": outcome.get("status", "pending")}
+    if outcome.get("status") == "failed":
+        view["error"] = outcome.get("message")
+    if capture.model:
+        m = capture.model
+        view.update({k: m["metrics"].get(k) for k in MODEL_SUMMARY if k in m["metrics"]})
+        view.update(
+            run=m["run"],
+            method=m["method"],
+            metrics=m["metrics"],
+            params=m["params"],
+            stages=m["stages"],
+            lods=sorted(m["lods"]),
+        )
+    return jsonable(view)
+
+
+def account_view(a: Account) -> dict[str, Any]:
+    """An account without its password or token hashes (nobody is shown those)."""
+    tokens = {tid: {k: v for k, v in t.items() if k != "hash"} for tid, t in a.tokens.items()}
+    return jsonable(
+        {
+            "id": a.id,
+            "type": "account",
+            "version": a.version,
+            "login": a.login,
+            "role": a.role,
+            "display_name": a.display_name,
+            "disabled": a.disabled,
+            "tokens": tokens,
+            "locked_until": getattr(a, "locked_until", None),
+        }
+    )
+
+
+def audit_trail_view(t: AuditTrail) -> dict[str, Any]:
+    return jsonable(
+        {"id": t.id, "type": "audit trail", "version": t.version, "login": t.login, "day": t.day}
+    )
+
+
+def aggregate_view(a: Any) -> dict[str, Any]:
+    if isinstance(a, Capture):
+        return capture_view(a)
+    if isinstance(a, Account):
+        return account_view(a)
+    if isinstance(a, AuditTrail):
+        return audit_trail_view(a)
+    return record_view(a)
+
+
+def history_view(entries: list[HistoryEntry]) -> list[dict[str, Any]]:
+    """Events as plain data; credentials (password, token and session hashes) are withheld
+    here, so no printer of a history (web, CLI, demo) can show them."""
+    return [
+        jsonable(
+            {
+                "version": e.version,
+                "timestamp": e.timestamp,
+                "event": e.event,
+                "data": without_credentials(e.data),
+            }
+        )
+        for e in entries
+    ]

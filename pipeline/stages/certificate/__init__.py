@@ -1,0 +1,1 @@
+"""Land-use-right certificates: sections, layout, field values."""

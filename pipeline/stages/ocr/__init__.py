@@ -1,0 +1,1 @@
+"""OCR of one page: preprocessing, recognition, hOCR."""

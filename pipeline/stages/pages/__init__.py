@@ -1,0 +1,1 @@
+"""Page images, PDF text layers, the PageText currency, searchable PDFs."""

@@ -1,0 +1,1 @@
+"""3D: scanner clouds (scans/) and photogrammetry."""

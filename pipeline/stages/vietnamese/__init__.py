@@ -1,0 +1,1 @@
+"""Vietnamese correction of OCR text and its lexicon."""

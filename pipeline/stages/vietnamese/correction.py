@@ -1,0 +1,547 @@
+"""Vietnamese correction of OCR text: restore dropped or confused diacritics where confident.
+
+Tesseract `vie` drops the marks of bold capitals ("THONG TU" for "THÔNG TƯ"), confuses marks
+("Thành phô", "QUYÉT ĐỊNH", "bồ sung") and slips digits into words ("Nguy6n"). Each of those
+errors keeps the word's *folded* form (no diacritics, đ -> d), so the candidates for a word
+are the attested syllables that fold like it. A syllable-bigram language model (built by
+`pipeline.stages.vietnamese.lexicon.build` from text the project may ship) picks the likeliest
+sequence,
+and a noisy-channel cost says how plausible each OCR slip is.
+
+Confidence: for every word the max-marginal score of each candidate (the best whole-sequence
+score that uses it) is computed with a forward-backward pass. A word is changed only when
+its best candidate beats the raw word by `KEEP_MARGIN` and every other candidate by
+`ALT_MARGIN` (natural-log units). Numbers, codes ("2280/QĐ-UBND", "TTg"), e-mail and URLs and
+words that are not Vietnamese syllables are never touched. Before that, `_unglue` undoes
+OCR's glue where it is unambiguous ("ngày23" -> "ngày 23", "1 0/4/2026" -> "10/4/2026").
+
+Output is NFC. A word the correction does not change keeps the spelling the page prints,
+old-style tone placement included ("HÒA", "Thủy": a cited text must read as printed); the
+model and the candidates use new-style placement (`models.language.text.canonical_tones`), so a word
+the correction does change comes out in new style. Search folding and the metrics treat
+both styles alike.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import gzip
+import math
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from itertools import pairwise, takewhile
+from pathlib import Path
+
+from models.language.text import canonical_tones, fold, is_vietnamese_syllable, nfc
+from pipeline.stages.pages.pagetext import PageText
+
+__all__ = [
+    "MODEL_FILE",
+    "Model",
+    "correct_page",
+    "correct_text",
+    "correct_words",
+    "lm_keys",
+    "load_model",
+]
+
+MODEL_FILE = Path(__file__).parent / "lexicon" / "model.tsv.gz"
+
+BOS, NUM, UNK, OOV = "<s>", "<num>", "<unk>", "<oov>"
+
+# Channel costs (natural-log units) of OCR slips, tuned on held-out pages (see bench).
+COST_STRIP_RUN = 0.5  # all marks missing, in a run of unmarked words (bold capitals)
+COST_STRIP_WORD = 3.0  # all marks missing on one word among marked ones
+COST_TONE = 2.5  # a tone read as another tone (ỏ/ò/õ, ấ/ầ)
+COST_TONE_LOST = 2.0  # a tone dropped
+COST_TONE_ADDED = 3.0  # a tone read where there is none
+COST_QUALITY = 2.5  # breve/circumflex/horn/stroke confused or lost (ă/â, ơ/ô, ư/u, đ/d)
+COST_DIGIT = 1.0  # a digit read for a letter inside a word
+COST_HAT_TILDE = 1.0  # ô/â/ê read as õ/ã/ẽ (small bold capitals)
+NAME_BONUS = 3.0  # extra score of keeping a proper name as read
+KEEP_MARGIN = 2.5
+ALT_MARGIN = 0.5
+DISCOUNT = 0.75  # absolute discount of every bigram count
+UNIGRAM_PRIOR = 0.05  # pseudo-count of every syllable (the generated ones have none)
+MAX_CANDIDATES = 12  # per word, the likeliest by unigram and channel
+STRIP_WINDOW = 4  # neighbours on each side looked at to decide "run of unmarked words"
+STRIP_SHARE = 0.75
+
+_TOKEN = re.compile(r"[^\W_]+")
+_CHUNK = re.compile(r"\S+")
+_INNER_JOIN = re.compile(r"[^\W_][/\\\-.&+=#][^\W_]")
+_SLIP = re.compile(r"^[^\W\d_]+\d[^\W\d_]+$")  # "Nguy6n"; never "m2", "24h"
+_ROMAN = re.compile(r"^[IVXLC]{2,}$")
+# Glue and splits of OCR (see `_unglue`).
+_WORD_THEN_NUMBER = re.compile(r"(?<![^\W_])([^\W\d_]{3,})(\d+)(?![^\W_])")  # "ngày23"
+_NUMBER_THEN_WORD = re.compile(r"(?<![^\W_])(\d+)([^\W\d_]{3,})(?![^\W_])")  # "23tháng"
+_LETTER_RUN = re.compile(r"(?<![^\W_])[^\W\d_]{4,}(?![^\W_])")  # "PhamMạnh"
+_SPLIT_DAY = re.compile(r"(?<![^\s(])([1-3]) (0/\d{1,2}/\d{2,4})(?![^\W_])")  # "1 0/4/2026"
+GLUE_MIN_COUNT = 20
+"""A word is split off a number, or a capitalised word off the syllable before it, only
+when it is a syllable the model has seen at least this often ("m2", "km2", codes stay)."""
+_BREVE, _CIRCUMFLEX, _HORN, _TILDE = "\u0306", "\u0302", "\u031b", "\u0303"
+_TONES = frozenset("\u0300\u0301\u0303\u0309\u0323")
+_QUALITIES = frozenset((_BREVE, _CIRCUMFLEX, _HORN))
+_LETTERS = "abcdefghijklmnopqrstuvwxyzđ"
+
+
+# --------------------------------------------------------------------------------------------
+# The model
+
+
+@dataclass(frozen=True)
+class Model:
+    """Syllable unigram and bigram counts; all keys lower case, NFC, new-style tones."""
+
+    version: str
+    unigram: dict[str, int]
+    bigram: dict[tuple[str, str], int]
+    context: dict[str, int]
+    """How often each key is the left side of a bigram."""
+    backoff: dict[str, float]
+    """Back-off weight of each context: DISCOUNT x distinct followers / context count."""
+    log_unigram: dict[str, float]
+    by_fold: dict[str, tuple[str, ...]]
+    """Folded form -> the syllables that fold to it (the candidates of a word)."""
+    log_floor: float
+    """log P of a key the model has never seen."""
+
+    def logp(self, prev: str, key: str) -> float:
+        """log P(key | prev): interpolated absolute discounting (Kneser-Ney without the
+        continuation counts), so a context seen with many different followers backs off more."""
+        log_uni = self.log_unigram.get(key, self.log_floor)
+        seen = self.context.get(prev)
+        if seen is None:
+            return log_uni
+        pair = self.bigram.get((prev, key))
+        if pair is None:
+            return math.log(self.backoff[prev]) + log_uni
+        return math.log((pair - DISCOUNT) / seen + self.backoff[prev] * math.exp(log_uni))
+
+
+def read_model(path: Path) -> Model:
+    """Read the gzip TSV written by the build: a `#model` header, `1` and `2` rows."""
+    unigram: dict[str, int] = {}
+    bigram: dict[tuple[str, str], int] = {}
+    version = "unknown"
+    with gzip.open(path, "rt", encoding="utf-8") as fh:
+        for line in fh:
+            cols = line.rstrip("\n").split("\t")
+            if cols[0] == "#model":
+                version = cols[1]
+            elif cols[0] == "1":
+                unigram[cols[1]] = int(cols[2])
+            elif cols[0] == "2":
+                bigram[(cols[1], cols[2])] = int(cols[3])
+    context: dict[str, int] = {}
+    followers: dict[str, int] = {}
+    for (a, _), n in bigram.items():
+        context[a] = context.get(a, 0) + n
+        followers[a] = followers.get(a, 0) + 1
+    backoff = {a: DISCOUNT * followers[a] / n for a, n in context.items()}
+    denominator = sum(unigram.values()) + UNIGRAM_PRIOR * len(unigram)
+    log_unigram = {k: math.log((n + UNIGRAM_PRIOR) / denominator) for k, n in unigram.items()}
+    by_fold: dict[str, list[str]] = {}
+    for key in unigram:
+        if not key.startswith("<"):
+            by_fold.setdefault(fold(key), []).append(key)
+    folds = {k: tuple(sorted(v)) for k, v in by_fold.items()}
+    floor = math.log(UNIGRAM_PRIOR / denominator)
+    return Model(version, unigram, bigram, context, backoff, log_unigram, folds, floor)
+
+
+@lru_cache(maxsize=1)
+def load_model() -> Model:
+    """The model shipped in `pipeline/stages/vietnamese/lexicon/` (read once per process)."""
+    return read_model(MODEL_FILE)
+
+
+# --------------------------------------------------------------------------------------------
+# Tokens
+
+
+@dataclass
+class _Token:
+    start: int
+    end: int
+    text: str
+    kind: str  # "word", "slip" (letters with a digit), "num", "other"
+    frozen: bool
+    break_before: bool
+
+
+def _case_ok(word: str) -> bool:
+    """Lower, UPPER or Title case; "TTr", "iPhone", "ĐTpo" are codes or names: left alone."""
+    letters = [c for c in word if c.isalpha()]
+    rest = letters[1:]
+    return all(c.islower() for c in rest) or all(c.isupper() for c in rest)
+
+
+def _code_spans(text: str) -> list[tuple[int, int]]:
+    """Whitespace-delimited chunks that are codes, e-mail or URLs: never corrected."""
+    spans = []
+    for m in _CHUNK.finditer(text):
+        chunk = m.group()
+        low = chunk.lower()
+        if "@" in chunk or "://" in chunk or low.startswith("www.") or _INNER_JOIN.search(chunk):
+            spans.append(m.span())
+    return spans
+
+
+def _tokens(text: str) -> list[_Token]:
+    """Alphanumeric runs of NFC `text` with their kind, frozen flag and context breaks.
+
+    A context break is any separator other than white space (punctuation, hyphens between
+    spaces, brackets): the language model does not look across it.
+    """
+    spans = _code_spans(text)
+    out: list[_Token] = []
+    prev_end = 0
+    for m in _TOKEN.finditer(text):
+        word = m.group()
+        sep = text[prev_end : m.start()]
+        prev_end = m.end()
+        in_code = any(a <= m.start() < b for a, b in spans)
+        if word.isdigit():
+            kind = "num"
+        elif any(c.isdigit() for c in word):
+            kind = "slip" if _SLIP.match(word) else "other"
+        else:
+            kind = "word"
+        frozen = in_code or kind == "other" or not _case_ok(word)
+        if kind == "word" and _ROMAN.match(word):
+            frozen = True
+        nxt = text[m.end() : m.end() + 1]
+        if len(word) == 1 and nxt in (")", "."):  # list items "a)", "b."
+            frozen = True
+        breaks = not out or bool(sep.strip())
+        out.append(_Token(m.start(), m.end(), word, kind, frozen, breaks))
+    return out
+
+
+def lm_keys(text: str) -> list[str]:
+    """The language-model keys of a text, with `<s>` at every context break.
+
+    Shared by the build and the corrector so both see text the same way: syllables lower
+    case with new-style tones, numbers as `<num>`, anything else as `<unk>`.
+    """
+    keys: list[str] = []
+    for tok in _tokens(canonical_tones(nfc(text))):
+        if tok.break_before:
+            keys.append(BOS)
+        keys.append(_static_key(tok))
+    return keys
+
+
+def _static_key(tok: _Token) -> str:
+    if tok.kind == "num":
+        return NUM
+    if tok.kind == "word" and is_vietnamese_syllable(tok.text):
+        return canonical_tones(tok.text.lower())
+    return UNK
+
+
+# --------------------------------------------------------------------------------------------
+# Channel model
+
+
+@lru_cache(maxsize=65536)
+def _marks(syllable: str) -> list[tuple[str, str, str]]:
+    """Per letter: (base, quality mark, tone mark); đ is base d with quality "đ"."""
+    out = []
+    for ch in syllable:
+        if ch == "đ":
+            out.append(("d", "đ", ""))
+            continue
+        parts = unicodedata.normalize("NFD", ch)
+        quality = "".join(c for c in parts[1:] if c in _QUALITIES)
+        tone = "".join(c for c in parts[1:] if c in _TONES)
+        out.append((parts[0], quality, tone))
+    return out
+
+
+def _is_plain(word: str) -> bool:
+    return word.isascii()
+
+
+def _channel_cost(raw: str, cand: str, strip_run: bool) -> float:
+    """How unlikely it is that OCR read `raw` (lower case) where the page says `cand`."""
+    if raw == cand:
+        return 0.0
+    digits = sum(c.isdigit() for c in raw)
+    if _is_plain(raw.translate(str.maketrans("", "", "0123456789"))) and digits == 0:
+        return COST_STRIP_RUN if strip_run else COST_STRIP_WORD
+    cost = COST_DIGIT * digits
+    for r, c in zip(_marks(raw), _marks(cand), strict=True):
+        if r[0].isdigit():
+            continue
+        if r[1:] == ("", _TILDE) and c[1:] == (_CIRCUMFLEX, ""):
+            cost += COST_HAT_TILDE  # a small circumflex read as a tilde: THÕNG, PHẼ
+            continue
+        if r[1] != c[1]:
+            cost += COST_QUALITY
+        if r[2] != c[2]:
+            cost += COST_TONE_LOST if not r[2] else COST_TONE_ADDED if not c[2] else COST_TONE
+    return cost
+
+
+def _candidates(word: str, model: Model) -> list[str]:
+    """Attested syllables that fold like `word`; a digit stands for any one letter."""
+    low = word.lower()
+    digit_at = [i for i, c in enumerate(low) if c.isdigit()]
+    if not digit_at:
+        return list(model.by_fold.get(fold(low), ()))
+    if len(digit_at) != 1:
+        return []
+    i = digit_at[0]
+    found: list[str] = []
+    for letter in _LETTERS:
+        found.extend(model.by_fold.get(fold(low[:i] + letter + low[i + 1 :]), ()))
+    return found
+
+
+# --------------------------------------------------------------------------------------------
+# Decoding
+
+
+@dataclass
+class _Slot:
+    keys: list[str]
+    """LM key of each candidate; index 0 is the raw word."""
+    forms: list[str]
+    """Lower-case spelling of each candidate (the raw word's own for index 0)."""
+    emit: list[float]
+
+
+def _is_caps(word: str) -> bool:
+    return len(word) > 1 and word.isupper()
+
+
+def _strip_runs(tokens: list[_Token]) -> list[bool]:
+    """For each token: do most correctable words around it carry no mark at all?
+
+    Capitals are judged among the capitals next to them: Tesseract drops the marks of a bold
+    heading ("THONG TU") while reading the text after it on the same line well.
+    """
+    idx = [i for i, t in enumerate(tokens) if t.kind == "word" and not t.frozen]
+    plain = {i: _is_plain(tokens[i].text) for i in idx}
+    caps = {i: _is_caps(tokens[i].text) for i in idx}
+    out = [False] * len(tokens)
+    for n, i in enumerate(idx):
+        window = idx[max(0, n - STRIP_WINDOW) : n + STRIP_WINDOW + 1]
+        if caps[i]:
+            k = window.index(i)
+            left = list(takewhile(caps.get, reversed(window[:k])))
+            right = list(takewhile(caps.get, window[k + 1 :]))
+            window = [*left, i, *right]
+        share = sum(plain[j] for j in window) / len(window)
+        out[i] = len(window) >= 2 and share >= STRIP_SHARE
+    return out
+
+
+def _names(tokens: list[_Token]) -> list[bool]:
+    """Marked Title-case words next to another Title-case word ("Trương Việt Dũng", "Đà
+    Nẵng"): proper names, which the language model knows badly, so changing them needs more."""
+
+    def title(t: _Token) -> bool:
+        return t.kind == "word" and len(t.text) > 1 and t.text[0].isupper() and t.text[1:].islower()
+
+    out = []
+    for i, t in enumerate(tokens):
+        before = i > 0 and not t.break_before and title(tokens[i - 1])
+        after = i + 1 < len(tokens) and not tokens[i + 1].break_before and title(tokens[i + 1])
+        out.append(title(t) and not _is_plain(t.text) and (before or after))
+    return out
+
+
+def _slot(tok: _Token, strip_run: bool, name: bool, model: Model) -> _Slot:
+    raw = canonical_tones(tok.text.lower())
+    slot = _Slot([_static_key(tok)], [raw], [NAME_BONUS if name else 0.0])
+    if tok.frozen or tok.kind not in ("word", "slip"):
+        return slot
+    scored = sorted(
+        (-_channel_cost(raw, cand, strip_run), cand)
+        for cand in _candidates(raw, model)
+        if cand != raw
+    )
+    best = sorted(scored, key=lambda ec: ec[0] + model.log_unigram[ec[1]], reverse=True)
+    for emit, cand in best[:MAX_CANDIDATES]:
+        slot.keys.append(cand)
+        slot.forms.append(cand)
+        slot.emit.append(emit)
+    if len(slot.keys) > 1 and raw not in model.unigram:
+        slot.keys[0] = OOV  # a misspelling of attested syllables, not an abbreviation
+    return slot
+
+
+def _max_marginals(slots: list[_Slot], model: Model) -> list[list[float]]:
+    """Forward-backward max-product over one context run: best path score through each cand."""
+    steps = [[[model.logp(BOS, k) for k in slots[0].keys]]]
+    steps += [[[model.logp(a, b) for b in s.keys] for a in p.keys] for p, s in pairwise(slots)]
+    fwd: list[list[float]] = []
+    prev = [0.0]
+    for s, trans in zip(slots, steps, strict=True):
+        prev = [
+            e + max(f + t[j] for f, t in zip(prev, trans, strict=True))
+            for j, e in enumerate(s.emit)
+        ]
+        fwd.append(prev)
+    bwd: list[list[float]] = [[0.0] * len(slots[-1].keys)]
+    for i in range(len(slots) - 1, 0, -1):
+        gain = [e + b for e, b in zip(slots[i].emit, bwd[0], strict=True)]
+        bwd.insert(0, [max(t + g for t, g in zip(row, gain, strict=True)) for row in steps[i]])
+    return [[f + b for f, b in zip(fr, br, strict=True)] for fr, br in zip(fwd, bwd, strict=True)]
+
+
+def _choose(scores: list[float]) -> int:
+    """Index of the candidate to output: 0 (the raw word) unless a change is confident."""
+    best = max(range(len(scores)), key=scores.__getitem__)
+    if best == 0 or scores[best] - scores[0] < KEEP_MARGIN:
+        return 0
+    others = [s for j, s in enumerate(scores) if j not in (0, best)]
+    if others and scores[best] - max(others) < ALT_MARGIN:
+        return 0
+    return best
+
+
+def _apply_case(raw: str, form: str) -> str:
+    """Spell `form` with the case pattern of `raw` (same number of letters)."""
+    if len(raw) != len(form):
+        return form
+    letters = [c for c in raw if c.isalpha()]
+    upper_word = len(letters) > 1 and all(c.isupper() for c in letters)
+    out = []
+    for i, (r, f) in enumerate(zip(raw, form, strict=True)):
+        upper = r.isupper() if r.isalpha() else (upper_word or (i == 0 and raw[0].isupper()))
+        out.append(f.upper() if upper else f)
+    return "".join(out)
+
+
+def _decide(tokens: list[_Token], model: Model) -> list[str]:
+    """The output spelling of every token."""
+    runs, names = _strip_runs(tokens), _names(tokens)
+    slots = [_slot(t, r, n, model) for t, r, n in zip(tokens, runs, names, strict=True)]
+    out = [t.text for t in tokens]
+    start = 0
+    for i in range(1, len(tokens) + 1):
+        if i < len(tokens) and not tokens[i].break_before:
+            continue
+        span = slots[start:i]
+        if any(len(s.keys) > 1 for s in span):
+            for j, scores in enumerate(_max_marginals(span, model)):
+                pick = _choose(scores)
+                if pick:
+                    out[start + j] = _apply_case(tokens[start + j].text, span[j].forms[pick])
+        start = i
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# Glue
+
+
+def _unglue(text: str, model: Model) -> tuple[str, int]:
+    """Undo OCR's glue and splits where both sides are plain: "ngày23" -> "ngày 23",
+    "23tháng" -> "23 tháng", "PhamMạnh" -> "Pham Mạnh" (a capital inside a word is never
+    Vietnamese), "1 0/4/2026" -> "10/4/2026" (no date has day 0). (text, changes made)."""
+    count = 0
+
+    def common(word: str) -> bool:
+        key = canonical_tones(word.lower())
+        return is_vietnamese_syllable(word) and model.unigram.get(key, 0) >= GLUE_MIN_COUNT
+
+    def word_number(m: re.Match[str]) -> str:
+        nonlocal count
+        word = m.group(1) if m.group(1)[0].isalpha() else m.group(2)
+        if not common(word):
+            return m.group()
+        count += 1
+        return f"{m.group(1)} {m.group(2)}"
+
+    def camel(m: re.Match[str]) -> str:
+        nonlocal count
+        run = m.group()
+        cut = [i for i in range(1, len(run)) if run[i].isupper() and run[i - 1].islower()]
+        if len(cut) != 1:
+            return run
+        left, right = run[: cut[0]], run[cut[0] :]
+        if not (right[1:].islower() and is_vietnamese_syllable(left) and common(right)):
+            return run
+        count += 1
+        return f"{left} {right}"
+
+    def day(m: re.Match[str]) -> str:
+        nonlocal count
+        count += 1
+        return m.group(1) + m.group(2)
+
+    text = _WORD_THEN_NUMBER.sub(word_number, text)
+    text = _NUMBER_THEN_WORD.sub(word_number, text)
+    text = _LETTER_RUN.sub(camel, text)
+    return _SPLIT_DAY.sub(day, text), count
+
+
+# --------------------------------------------------------------------------------------------
+# Public API
+
+
+def _correct(text: str, model: Model) -> tuple[str, int]:
+    text, changed = _unglue(nfc(text), model)
+    tokens = _tokens(text)
+    spelled = _decide(tokens, model)
+    parts: list[str] = []
+    pos = 0
+    for tok, new in zip(tokens, spelled, strict=True):
+        parts.append(text[pos : tok.start])
+        parts.append(new)
+        changed += new != tok.text
+        pos = tok.end
+    parts.append(text[pos:])
+    return "".join(parts), changed
+
+
+def correct_text(text: str, model: Model | None = None) -> str:
+    """Restore diacritics in OCR text where confident; line breaks, spacing, punctuation and
+    case pattern are kept ("THONG TU" -> "THÔNG TƯ"). NFC; unchanged words keep their tone
+    placement, changed words get the new style."""
+    return _correct(text, model or load_model())[0]
+
+
+def correct_words(tokens: Sequence[str], model: Model | None = None) -> list[str]:
+    """Correct a word list from OCR (reading order gives the context); same length."""
+    if not tokens:
+        return []
+    tokens = [nfc(t) for t in tokens]
+    if any("\n" in t for t in tokens):
+        return [correct_text(t, model) for t in tokens]
+    joined = correct_text("\n".join(tokens), model)
+    out = joined.split("\n")
+    return out if len(out) == len(tokens) else [correct_text(t, model) for t in tokens]
+
+
+def correct_page(page: PageText, model: Model | None = None) -> PageText:
+    """A new PageText with corrected text and word texts; the original text in `raw_text`.
+
+    `params["correction"]` records the model version and how many words of the text changed;
+    `raw_text` is set only when something changed.
+    """
+    model = model or load_model()
+    text, changed = _correct(page.text, model)
+    new_texts = correct_words([w.text for w in page.words], model)
+    words = [
+        w if t == w.text else dataclasses.replace(w, text=t)
+        for w, t in zip(page.words, new_texts, strict=True)
+    ]
+    raw = page.raw_text if page.raw_text is not None else page.text
+    params = {**page.params, "correction": {"model": model.version, "changed": changed}}
+    return dataclasses.replace(
+        page,
+        text=text,
+        words=words,
+        params=params,
+        raw_text=raw if text != page.text or words != page.words else page.raw_text,
+    )

@@ -1,0 +1,370 @@
+"""Accounts, sign-in, API tokens and the audit trail of restricted reads.
+
+`add_user` is what a `sohoa user add` command (or a first-run bootstrap) calls. Passwords are
+hashed with scrypt (stdlib); API tokens are 256-bit random strings shown once, stored as their
+sha256. A token reads `sohoa_<account id hex>_<secret>`: the account part lets a request be
+checked with one aggregate read and a constant-time comparison, with no token table to scan.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.persistence import IntegrityError
+from eventsourcing.utils import get_topic
+
+from models.account import Account, AccountError, account_id, normal_login
+from models.application import RecordStore
+from models.audit import AuditTrail, audit_trail_id
+from models.errors import NotFoundError
+from models.session import Session, session_id
+
+SCRYPT = {"n": 2**14, "r": 8, "p": 1}
+TOKEN_PREFIX = "sohoa_"
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is making a request: a staff login and role, or the public (login None)."""
+
+    login: str | None
+    role: str  # public | archivist | officer
+
+    @property
+    def is_staff(self) -> bool:
+        return self.login is not None
+
+
+PUBLIC = Principal(None, "public")
+
+
+def hash_password(password: str, salt: bytes | None = None) -> str:
+    salt = salt or secrets.token_bytes(16)
+    digest = hashlib.scrypt(password.encode(), salt=salt, dklen=32, **SCRYPT)
+    return "scrypt$" + base64.b64encode(salt).decode() + "$" + base64.b64encode(digest).decode()
+
+
+def check_password(password: str, stored: str) -> bool:
+    try:
+        scheme, salt, digest = stored.split("$")
+    except ValueError:
+        return False
+    if scheme != "scrypt":
+        return False
+    expected = hash_password(password, base64.b64decode(salt)).split("$")[2]
+    return hmac.compare_digest(expected, digest)
+
+
+def add_user(
+    store: RecordStore, login: str, role: str, password: str, display_name: str = ""
+) -> Account:
+    """Create a staff account; raises `AccountError` if the login is taken or invalid."""
+    if len(password) < 8:
+        raise AccountError("a password needs at least 8 characters")
+    name = normal_login(login)
+    account = Account(
+        login=name,
+        role=role,
+        display_name=display_name or name,
+        password_hash=hash_password(password),
+    )
+    try:
+        store.save(account)
+    except IntegrityError:
+        raise AccountError(f"login {name!r} is taken") from None
+    return account
+
+
+def ensure_user(store: RecordStore, login: str, role: str, password: str) -> Account:
+    """`add_user` unless the login exists (a settings-driven first archivist on every start)."""
+    existing = find_account(store, login)
+    return existing if existing is not None else add_user(store, login, role, password)
+
+
+def find_account(store: RecordStore, login: str) -> Account | None:
+    try:
+        return _account(store, account_id(login))
+    except (NotFoundError, AccountError):
+        return None
+
+
+def authenticate(store: RecordStore, login: str, password: str) -> Account | None:
+    account = find_account(store, login)
+    if account is None or account.disabled:
+        hash_password(password)  # same cost either way: no login enumeration by timing
+        return None
+    return account if check_password(password, account.password_hash) else None
+
+
+def issue_token(
+    store: RecordStore, login: str, label: str, ttl: timedelta, now: datetime | None = None
+) -> tuple[str, str]:
+    """A new API token for `login`: (token id, the token itself — shown once, never stored)."""
+    account = find_account(store, login)
+    if account is None:
+        raise AccountError(f"no account {login!r}")
+    token_id = secrets.token_hex(4)
+    token = f"{TOKEN_PREFIX}{account.id.hex}_{secrets.token_urlsafe(32)}"
+    expires = ((now or datetime.now(UTC)) + ttl).isoformat()
+    store.update(
+        account.id,
+        lambda a: a.issue_token(
+            token_id=token_id, token_hash=token_hash(token), label=label, expires_at=expires
+        ),
+    )
+    return token_id, token
+
+
+def revoke_token(store: RecordStore, login: str, token_id: str) -> None:
+    store.update(account_id(login), lambda a: a.revoke_token(token_id=token_id))
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def change_password(
+    store: RecordStore, login: str, password: str, now: datetime | None = None
+) -> None:
+    """A new password; every session started before now ends (the caller starts a new one
+    for the person who changed it)."""
+    if len(password) < 8:
+        raise AccountError("a password needs at least 8 characters")
+    at = (now or datetime.now(UTC)).isoformat()
+    store.update(
+        _existing(store, login).id,
+        lambda a: a.change_password(password_hash=hash_password(password), sessions_valid_from=at),
+    )
+
+
+def revoke_access(store: RecordStore, login: str, by: str, now: datetime | None = None) -> None:
+    """End every session and token of `login` (`sohoa user revoke`)."""
+    at = (now or datetime.now(UTC)).isoformat()
+    store.update(_existing(store, login).id, lambda a: a.revoke_access(at=at, by=by))
+
+
+def lock_account(
+    store: RecordStore, login: str, until: datetime, failures: int, client: str
+) -> None:
+    account = find_account(store, login)
+    if account is not None:
+        at = until.isoformat()
+        store.update(account.id, lambda a: a.lock(until=at, failures=failures, client=client))
+
+
+def unlock_account(store: RecordStore, login: str, by: str) -> bool:
+    """Lift a sign-in lockout; False if the account was not locked."""
+    account = _existing(store, login)
+    if not account.locked_until:
+        return False
+    store.update(account.id, lambda a: a.unlock(by=by))
+    return True
+
+
+def locked_until(account: Account, now: datetime | None = None) -> datetime | None:
+    if not account.locked_until:
+        return None
+    until = datetime.fromisoformat(account.locked_until)
+    return until if until > (now or datetime.now(UTC)) else None
+
+
+def _existing(store: RecordStore, login: str) -> Account:
+    account = find_account(store, login)
+    if account is None:
+        raise AccountError(f"no account {login!r}")
+    return account
+
+
+# -- sessions ---------------------------------------------------------------
+
+
+def start_session(
+    store: RecordStore, account: Account, client: str, now: datetime | None = None
+) -> str:
+    """A new server-side session; returns its token (the cookie's value, never stored)."""
+    token = secrets.token_urlsafe(32)
+    at = (now or datetime.now(UTC)).isoformat()
+    store.save(Session(id=session_id(token), login=account.login, started_at=at, client=client))
+    return token
+
+
+def session_principal(
+    store: RecordStore,
+    token: str,
+    idle: timedelta,
+    longest: timedelta,
+    now: datetime | None = None,
+) -> Principal | None:
+    """The person a session token signs in, or None if it is unknown, ended, idle too long,
+    too old, revoked, or its account is disabled. Activity is recorded at most once a minute
+    (or a tenth of the idle timeout, if shorter)."""
+    session = _session(store, token)
+    moment = now or datetime.now(UTC)
+    if session is None or session.ended:
+        return None
+    started, seen = map(datetime.fromisoformat, (session.started_at, session.last_seen))
+    if moment - started > longest or moment - seen > idle:
+        return None
+    account = find_account(store, session.login)
+    if account is None or account.disabled:
+        return None
+    if account.sessions_valid_from and session.started_at < account.sessions_valid_from:
+        return None
+    if moment - seen > min(timedelta(minutes=1), idle / 10):
+        at = moment.isoformat()
+        store.update(session.id, lambda s: s.touch(at=at))
+    return Principal(account.login, account.role)
+
+
+def end_session(store: RecordStore, token: str, reason: str) -> None:
+    session = _session(store, token)
+    if session is not None and not session.ended:
+        store.update(session.id, lambda s: s.end(reason=reason))
+
+
+def _session(store: RecordStore, token: str) -> Session | None:
+    if not token or len(token) > 200:
+        return None
+    try:
+        found = store.get_any(session_id(token))
+    except NotFoundError:
+        return None
+    return found if isinstance(found, Session) else None
+
+
+def principal_for_token(
+    store: RecordStore, token: str, now: datetime | None = None
+) -> Principal | None:
+    """The account a bearer token belongs to, or None if forged, revoked or expired."""
+    account = _token_account(store, token)
+    if account is None or account.disabled:
+        return None
+    digest = token_hash(token)
+    moment = now or datetime.now(UTC)
+    for entry in account.tokens.values():
+        if hmac.compare_digest(entry["hash"], digest):
+            if entry.get("revoked") or datetime.fromisoformat(entry["expires_at"]) <= moment:
+                return None
+            return Principal(account.login, account.role)
+    return None
+
+
+def _token_account(store: RecordStore, token: str) -> Account | None:
+    if not token.startswith(TOKEN_PREFIX):
+        return None
+    hex_id, _, secret = token[len(TOKEN_PREFIX) :].partition("_")
+    try:
+        ident = UUID(hex=hex_id)
+    except ValueError:
+        return None
+    if not secret:
+        return None
+    try:
+        return _account(store, ident)
+    except NotFoundError:
+        return None
+
+
+def _account(store: RecordStore, ident: UUID) -> Account:
+    aggregate = store.get_any(ident)
+    if not isinstance(aggregate, Account):
+        raise NotFoundError(f"{ident} is not an account")
+    return aggregate
+
+
+# -- audit ------------------------------------------------------------------
+
+
+def record_restricted_read(
+    store: RecordStore,
+    who: Principal,
+    subject_id: UUID | str,
+    attributes: list[str],
+    action: str,
+    client: str = "",
+    now: datetime | None = None,
+) -> None:
+    """Append who read which restricted attributes of what; nothing if none were shown."""
+    if not attributes or who.login is None:
+        return
+    day = (now or datetime.now(UTC)).date().isoformat()
+    trail = audit_trail_id(who.login, day)
+
+    def read(t: AuditTrail) -> None:
+        t.record_read(
+            role=who.role,
+            subject_id=str(subject_id),
+            attributes=sorted(attributes),
+            action=action,
+            client=client,
+        )
+
+    _append(store, trail, lambda: AuditTrail(login=who.login, day=day), read)
+
+
+def record_refused_sign_in(
+    store: RecordStore, login: str, client: str, reason: str, now: datetime | None = None
+) -> None:
+    """Audit a refused sign-in under the login that was tried."""
+    try:
+        name = normal_login(login)
+    except AccountError:
+        name = "(not a login)"
+    day = (now or datetime.now(UTC)).date().isoformat()
+    _append(
+        store,
+        audit_trail_id(name, day),
+        lambda: AuditTrail(login=name, day=day),
+        lambda t: t.refuse_sign_in(client=client, reason=reason),
+    )
+
+
+def _append(store: RecordStore, trail: UUID, open_trail, change) -> None:
+    try:
+        store.update(trail, change)
+    except NotFoundError:
+        opened = open_trail()
+        change(opened)
+        try:
+            store.save(opened)
+        except IntegrityError:  # opened by a concurrent request a moment ago
+            store.update(trail, change)
+
+
+def audit_entries(
+    store: RecordStore, limit: int = 200, since: datetime | None = None
+) -> list[dict[str, Any]]:
+    """The latest restricted reads and refused sign-ins, newest first: who, role, what, which
+    parts, how, from where, when."""
+    topics = [get_topic(AuditTrail.RestrictedDataRead), get_topic(AuditTrail.SignInRefused)]
+    entries: list[dict[str, Any]] = []
+    for n in store.notifications(topics=topics):
+        e = store.mapper.to_domain_event(n)
+        if since is not None and e.timestamp < since:
+            continue
+        refused = isinstance(e, AuditTrail.SignInRefused)
+        entries.append(
+            {
+                "when": e.timestamp.isoformat(),
+                "trail": str(e.originator_id),
+                "role": "" if refused else e.role,
+                "subject_id": "" if refused else e.subject_id,
+                "attributes": [] if refused else list(e.attributes),
+                "action": f"sign-in refused: {e.reason}" if refused else e.action,
+                "client": e.client,
+            }
+        )
+    logins = {}
+    for entry in entries[-limit:]:
+        trail = UUID(entry["trail"])
+        if trail not in logins:
+            logins[trail] = store.get_any(trail).login
+        entry["who"] = logins[trail]
+    return list(reversed(entries[-limit:]))

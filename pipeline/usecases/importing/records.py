@@ -1,0 +1,256 @@
+"""An import: rows in, records registered, a report out."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.persistence import IntegrityError
+
+from models.application import CONFLICT_RETRIES, RecordRef, RecordStore
+from models.ids import InvalidKeyError, parcel_key
+from pipeline.errors import InputRejectedError
+from pipeline.media.bounded import internal_error
+from pipeline.usecases.importing.fieldmaps import (
+    COMMON_FIELDS,
+    EXTRA,
+    KEY_FIELDS,
+    NOT_ATTRIBUTES,
+    PARCEL_FIELDS,
+    SITE_FIELDS,
+    VENDOR_FIELDS,
+    VENDOR_UNIT_CODES,
+)
+from pipeline.usecases.importing.geometry import _geometry
+from pipeline.usecases.importing.readers import detect_format, read_rows
+from pipeline.usecases.importing.rows import ImportReport, ImportRow, ParsedRow, RawRow, RowRejected
+from pipeline.usecases.importing.values import _nfc, _parse
+
+log = logging.getLogger(__name__)
+
+
+# -- the use case -----------------------------------------------------------
+
+
+def import_records(
+    store: RecordStore,
+    path: Path | str,
+    *,
+    on_row: Callable[[ImportRow], None] | None = None,
+    defaults: Mapping[str, Any] | None = None,
+) -> ImportReport:
+    """Import every row of `path`; a bad row is reported and skipped, the rest imports.
+
+    `defaults` are plain fields applied to rows that lack them and to which they apply
+    (e.g. `{"unit_code": "10354", "unit_era": "pre2025"}` for a register without unit codes).
+    A file that cannot be read at all raises `InputRejectedError`.
+    """
+    path = Path(path)
+    fmt = detect_format(path)
+    base = _defaults(defaults or {})
+    report = ImportReport(file=path.name, format=fmt)
+    seen: dict[UUID, str] = {}
+    started = time.perf_counter()
+    for raw in _guarded(read_rows(path, fmt), path):
+        if raw.failed:
+            result = ImportRow(raw.line, raw.where, "failed", None, raw.error)
+        else:
+            result = _import_row(store, raw, base, seen, path.name)
+        report.add(result)
+        if on_row:
+            on_row(result)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _import_row(
+    store: RecordStore, raw: RawRow, base: Mapping[str, Any], seen: dict[UUID, str], name: str
+) -> ImportRow:
+    """One row's verdict; never raises (our bug on a row is that row's `failed`)."""
+    record_id: UUID | None = None
+    try:
+        if raw.error:
+            raise RowRejected(raw.error)
+        row = parse_row(raw, base)
+        record_id = row.ref.id
+        if record_id in seen:
+            raise RowRejected(f"same {row.ref.kind} as {seen[record_id]} ({_describe(row.ref)})")
+        seen[record_id] = raw.where
+        status = apply_row(store, row, source=f"import:{name}:{raw.label}")
+        return ImportRow(raw.line, raw.where, status, str(record_id))
+    except RowRejected as e:
+        rid = str(record_id) if record_id else None
+        return ImportRow(raw.line, raw.where, "rejected", rid, str(e))
+    except Exception:  # our bug: this row's verdict, with the traceback logged; rows go on
+        rid = str(record_id) if record_id else None
+        return ImportRow(
+            raw.line, raw.where, "failed", rid, internal_error(log, f"{name} {raw.where}")
+        )
+
+
+def _guarded(rows: Iterator[RawRow], path: Path) -> Iterator[RawRow]:
+    """The rows; if the reader breaks on an unexpected error, one last row that says so."""
+    last = 0
+    try:
+        for raw in rows:
+            last = raw.line
+            yield raw
+    except InputRejectedError:
+        raise
+    except Exception:  # our bug in a reader: what was read stands, the rest is reported
+        where = f"after row {last}" if last else "the whole file"
+        error = internal_error(log, f"{path.name} {where}")
+        yield RawRow(last + 1, f"{where} (unreadable)", "rest", error=error, failed=True)
+
+
+def apply_row(store: RecordStore, row: ParsedRow, source: str) -> str:
+    """Record what is new in `row` in one save; returns registered, updated or unchanged."""
+    for _ in range(CONFLICT_RETRIES):
+        record = store.record_or_new(row.ref, source=source)
+        new = bool(record.pending_events)
+        changed = record.changed_attributes(row.attributes)
+        if changed:
+            if row.valid_from:
+                changed["valid_from"] = row.valid_from
+            record.record_attributes(attributes=changed, source=source)
+        if row.geometry is not None and record.geometry != {
+            "geometry": row.geometry,
+            "crs": row.crs,
+        }:
+            record.set_geometry(geometry=row.geometry, crs=row.crs, source=source)
+        if row.publish and not record.published:
+            record.publish()
+        if not record.pending_events:
+            return "unchanged"
+        try:
+            store.save(record)
+        except IntegrityError:
+            continue  # another writer got there first: reload and compare again
+        return "registered" if new else "updated"
+    raise RuntimeError(f"{row.ref.id}: too many concurrent writers")
+
+
+# -- one row ----------------------------------------------------------------
+
+
+def parse_row(raw: RawRow, defaults: Mapping[str, Any] | None = None) -> ParsedRow:
+    """Validate one row's values; raises `RowRejected` naming the field at fault."""
+    values, vendor_unit_code = _plain_names(_nfc(raw.values))
+    fields: dict[str, Any] = {name: _parse(name, value) for name, value in values.items()}
+    kind = _kind(fields)
+    allowed = COMMON_FIELDS | (PARCEL_FIELDS if kind == "parcel" else SITE_FIELDS)
+    wrong = sorted(set(fields) - allowed)
+    if wrong:
+        raise RowRejected(f"field(s) {', '.join(wrong)} do not apply to a {kind}")
+    for name, value in (defaults or {}).items():
+        if name in allowed and name not in fields:
+            fields[name] = value
+    ref = _ref(kind, fields, vendor_unit_code)
+    geometry, crs = _geometry(raw, fields)
+    attributes = {k: v for k, v in fields.items() if k not in NOT_ATTRIBUTES}
+    return ParsedRow(
+        ref=ref,
+        attributes=attributes,
+        geometry=geometry,
+        crs=crs,
+        publish=bool(fields.get("published")),
+        valid_from=fields.get("valid_from"),
+    )
+
+
+def _plain_names(values: dict[str, Any]) -> tuple[dict[str, Any], bool]:
+    """Map export names to plain ones, gather `extra`, and refuse unknown fields."""
+    plain: dict[str, Any] = {}
+    origin: dict[str, str] = {}
+    extra: dict[str, Any] = {}
+    unknown: list[str] = []
+    for name, value in values.items():
+        name = str(name).strip()
+        if value is None or (isinstance(value, str) and not value.strip()):
+            continue
+        if name in COMMON_FIELDS | SITE_FIELDS | PARCEL_FIELDS:
+            target = name
+        elif name.lower() in VENDOR_FIELDS:
+            target = VENDOR_FIELDS[name.lower()]
+            if target == EXTRA:
+                extra[name] = value
+                continue
+        else:
+            unknown.append(name)
+            continue
+        if target in plain and str(plain[target]).strip() != str(value).strip():
+            raise RowRejected(f"{target} is given twice ({origin[target]}, {name}), differently")
+        plain[target], origin[target] = value, name
+    if unknown:
+        raise RowRejected(f"unknown field(s) {', '.join(repr(u) for u in unknown)}")
+    if extra:
+        given = plain.get(EXTRA, {})
+        if isinstance(given, str):
+            given = _parse(EXTRA, given)
+        if not isinstance(given, dict):
+            raise RowRejected("extra must be a JSON object")
+        plain[EXTRA] = {**extra, **given}
+    return plain, origin.get("unit_code", "").lower() in VENDOR_UNIT_CODES
+
+
+def _kind(fields: dict[str, Any]) -> str:
+    if "kind" in fields:
+        return fields["kind"]
+    parcel = sorted(set(fields) & PARCEL_FIELDS)
+    site = sorted(set(fields) & SITE_FIELDS)
+    if parcel and site:
+        raise RowRejected(
+            f"parcel field(s) {', '.join(parcel)} and site field(s) {', '.join(site)} "
+            "together: give kind"
+        )
+    if parcel:
+        return "parcel"
+    if "code" in fields:
+        return "site"
+    raise RowRejected(
+        "cannot tell a parcel from a site: give kind, the parcel key "
+        "(unit_code, unit_era, sheet, parcel_number) or a site code"
+    )
+
+
+def _ref(kind: str, fields: dict[str, Any], vendor_unit_code: bool) -> RecordRef:
+    missing = [k for k in KEY_FIELDS[kind] if k not in fields]
+    if missing:
+        raise RowRejected(f"a {kind} needs {', '.join(missing)}")
+    if kind == "site":
+        return RecordRef("site", {"code": fields["code"].upper()})
+    era = fields.get("unit_era") or ("pre2025" if vendor_unit_code else None)
+    if era is None:
+        raise RowRejected(
+            "unit_era is missing (pre2025 or 2025): unit codes were reused in the 2025 "
+            "reorganisation, so a code alone does not say which commune"
+        )
+    try:
+        code, era, sheet, number = parcel_key(
+            fields["unit_code"], era, fields["sheet"], fields["parcel_number"]
+        )
+    except InvalidKeyError as e:
+        raise RowRejected(str(e)) from None
+    return RecordRef("parcel", {"unit_code": code, "era": era, "sheet": sheet, "number": number})
+
+
+def _describe(ref: RecordRef) -> str:
+    k = ref.key
+    if ref.kind == "parcel":
+        return f"unit {k['unit_code']} {k['era']}, sheet {k['sheet']}, parcel {k['number']}"
+    return f"code {k['code']}"
+
+
+def _defaults(defaults: Mapping[str, Any]) -> dict[str, Any]:
+    known = COMMON_FIELDS | SITE_FIELDS | PARCEL_FIELDS
+    unknown = sorted(set(defaults) - known)
+    if unknown:
+        raise InputRejectedError(f"unknown default field(s) {', '.join(unknown)}")
+    try:
+        return {k: _parse(k, _nfc(v)) for k, v in defaults.items() if v not in (None, "")}
+    except RowRejected as e:
+        raise InputRejectedError(f"defaults: {e}") from None

@@ -1,0 +1,17 @@
+"""The `sohoa` command line: a thin edge over pipeline use cases."""
+
+# importing a group module registers its commands on `main`
+from scanners.cli import documents, importing, ingest, models, processes, records, search, users
+from scanners.cli.main import main
+
+__all__ = [
+    "documents",
+    "importing",
+    "ingest",
+    "main",
+    "models",
+    "processes",
+    "records",
+    "search",
+    "users",
+]

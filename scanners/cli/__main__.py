@@ -1,0 +1,5 @@
+"""`python -m scanners.cli`: the `sohoa` command."""
+
+from scanners.cli import main
+
+main()

@@ -1,0 +1,1 @@
+"""Coordinates and plane geometry for place searches."""

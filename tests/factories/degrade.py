@@ -1,0 +1,206 @@
+"""Generated Vietnamese document pages and the ways real scans go wrong, for tests and benches.
+
+`render_page` draws administrative-style Vietnamese text (our own wording, not copied from any
+document) with DejaVu fonts at a given dpi; `degrade` applies one kind of damage, seeded.
+The text drawn is returned by `page_text` so a reading can be scored against it.
+"""
+
+from __future__ import annotations
+
+import io
+import random
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageChops, ImageDraw, ImageFilter, ImageFont
+
+FONTS = Path("/usr/share/fonts/truetype/dejavu")
+SERIF, SERIF_BOLD = FONTS / "DejaVuSerif.ttf", FONTS / "DejaVuSerif-Bold.ttf"
+SANS_BOLD = FONTS / "DejaVuSans-Bold.ttf"
+SIZES_IN = {"A4": (8.27, 11.69), "A5": (5.83, 8.27)}
+KINDS = ("skew", "uneven_light", "blur", "noise", "jpeg", "rotate90", "rotate180", "stamp")
+
+HEADER = ["CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do - Hạnh phúc"]
+TITLES = ["THÔNG TƯ", "QUYẾT ĐỊNH", "THÔNG BÁO", "BIÊN BẢN"]
+PARAGRAPHS = [
+    "Căn cứ Luật Đất đai và các văn bản hướng dẫn thi hành; xét đề nghị của Phòng Tài nguyên "
+    "và Môi trường về việc cấp giấy chứng nhận quyền sử dụng đất cho hộ gia đình tại phường "
+    "Yên Hòa, quận Cầu Giấy, thành phố Hà Nội.",
+    "Điều 1. Giao cho Ủy ban nhân dân phường kiểm tra hiện trạng thửa đất số 125, tờ bản đồ "
+    "số 14, diện tích 86,5 mét vuông, mục đích sử dụng là đất ở tại đô thị, thời hạn sử dụng "
+    "lâu dài.",
+    "Điều 2. Văn phòng đăng ký đất đai có trách nhiệm cập nhật hồ sơ địa chính, chỉnh lý "
+    "biến động và lưu trữ bản sao hồ sơ theo đúng quy định hiện hành.",
+    "Điều 3. Quyết định này có hiệu lực kể từ ngày ký. Chánh Văn phòng, Trưởng phòng Tài "
+    "nguyên và Môi trường, Chủ tịch Ủy ban nhân dân phường và các cá nhân có liên quan chịu "
+    "trách nhiệm thi hành.",
+    "Trong quá trình thực hiện, nếu có vướng mắc, đề nghị các cơ quan, đơn vị phản ánh kịp "
+    "thời về Sở Tài nguyên và Môi trường để tổng hợp, báo cáo Ủy ban nhân dân thành phố xem "
+    "xét, giải quyết.",
+    "Di tích đình làng Thụy Khuê được xếp hạng di tích lịch sử văn hóa cấp thành phố; việc tu "
+    "bổ, phục hồi phải giữ gìn nguyên trạng kiến trúc, hoành phi, câu đối và các hiện vật cổ.",
+]
+
+
+def page_text(seed: int = 0, paragraphs: int = 4) -> str:
+    """The text of generated page `seed`: header, a title, then body paragraphs."""
+    rng = random.Random(seed)
+    title = TITLES[seed % len(TITLES)]
+    body = rng.sample(PARAGRAPHS, k=min(paragraphs, len(PARAGRAPHS)))
+    return "\n".join([*HEADER, title, f"Số: {100 + seed}/QĐ-UBND", *body])
+
+
+def render_page(
+    text: str | None = None, *, dpi: int = 300, size: str = "A4", seed: int = 0
+) -> Image.Image:
+    """A white page (mode L) with `text` (default `page_text(seed)`) drawn like an official
+    document: the first two lines are the national header (bold capitals, centred), the third
+    the title (bold, centred), the rest left-aligned serif body text wrapped to the margins."""
+    text = page_text(seed) if text is None else text
+    w_in, h_in = SIZES_IN[size]
+    width, height = round(w_in * dpi), round(h_in * dpi)
+    page = Image.new("L", (width, height), 255)
+    draw = ImageDraw.Draw(page)
+    pt = dpi / 72
+    margin = round(0.9 * dpi)
+    y = round(0.8 * dpi)
+    for number, line in enumerate(text.split("\n")):
+        bold = number < 3
+        font = ImageFont.truetype(
+            str(SANS_BOLD if bold else SERIF), round((13 if bold else 12) * pt)
+        )
+        if number == 2:
+            y += round(10 * pt)
+        for piece in _wrap(draw, line, font, width - 2 * margin):
+            x = margin
+            if bold:
+                x = (width - draw.textlength(piece, font=font)) / 2
+            draw.text((x, y), piece, font=font, fill=0)
+            y += round(font.size * 1.5)
+            if y > height - margin:
+                return page
+        y += round(4 * pt)
+    return page
+
+
+def _wrap(draw: ImageDraw.ImageDraw, line: str, font: ImageFont.FreeTypeFont, width: int) -> list:
+    out: list[str] = []
+    current = ""
+    for word in line.split():
+        trial = f"{current} {word}".strip()
+        if current and draw.textlength(trial, font=font) > width:
+            out.append(current)
+            current = word
+        else:
+            current = trial
+    return [*out, current] if current else out
+
+
+def degrade(image: Image.Image, kind: str, seed: int = 0) -> Image.Image:
+    """One kind of damage (see KINDS), strength drawn from `seed`. Returns a mode L image."""
+    rng = np.random.default_rng(seed)
+    grey = image.convert("L")
+    if kind == "skew":
+        angle = float(rng.uniform(2.0, 5.0) * rng.choice([-1, 1]))
+        return grey.rotate(angle, resample=Image.Resampling.BICUBIC, expand=True, fillcolor=255)
+    if kind == "uneven_light":
+        return _uneven_light(grey, rng)
+    if kind == "blur":
+        return grey.filter(ImageFilter.GaussianBlur(float(rng.uniform(2.6, 3.2))))
+    if kind == "noise":
+        return _noise(grey, rng)
+    if kind == "jpeg":
+        buf = io.BytesIO()
+        small = grey.resize((grey.width // 2, grey.height // 2), Image.Resampling.BILINEAR)
+        small.save(buf, "JPEG", quality=int(rng.integers(5, 9)))
+        return Image.open(io.BytesIO(buf.getvalue())).convert("L").resize(grey.size)
+    if kind == "rotate90":
+        return grey.transpose(Image.Transpose.ROTATE_90)
+    if kind == "rotate180":
+        return grey.transpose(Image.Transpose.ROTATE_180)
+    if kind == "stamp":
+        return _stamp(grey, rng)
+    raise ValueError(f"unknown kind {kind!r}; one of {KINDS}")
+
+
+def _stamp(grey: Image.Image, rng: np.random.Generator) -> Image.Image:
+    """A round seal (red ink, as grey) with a star and a signature's strokes laid over the
+    text, as on a signed decision: the ink multiplies, so the text under it stays dark."""
+    w, h = grey.size
+    r = round(w * rng.uniform(0.11, 0.14))
+    cx, cy = round(w * rng.uniform(0.55, 0.7)), round(h * rng.uniform(0.45, 0.75))
+    seal = Image.new("L", grey.size, 255)
+    d = ImageDraw.Draw(seal)
+    ink = int(rng.integers(90, 130))
+    for k, width in ((0, max(3, r // 25)), (r // 5, max(2, r // 40)), (r // 2, max(2, r // 40))):
+        d.ellipse((cx - r + k, cy - r + k, cx + r - k, cy + r - k), outline=ink, width=width)
+    star = [
+        (cx + r * 0.25 * (1 if i % 2 == 0 else 0.4) * np.sin(i * np.pi / 5),
+         cy - r * 0.25 * (1 if i % 2 == 0 else 0.4) * np.cos(i * np.pi / 5))
+        for i in range(10)
+    ]  # fmt: skip
+    d.polygon(star, fill=ink)
+    for _ in range(3):  # the signature
+        xs = np.linspace(cx - r * 0.8, cx + r * 1.6, 40)
+        ys = cy + r * 0.3 * np.sin(xs / r * rng.uniform(2, 5)) + rng.uniform(-r / 3, r / 3)
+        d.line(list(zip(xs.tolist(), ys.tolist(), strict=True)), fill=20, width=max(2, r // 60))
+    return ImageChops.darker(grey, seal)
+
+
+def _uneven_light(grey: Image.Image, rng: np.random.Generator) -> Image.Image:
+    """A dim corner and a shadow across the page, on yellowed paper."""
+    h, w = grey.height, grey.width
+    ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
+    cx, cy = rng.uniform(0, w), rng.uniform(0, h)
+    dist = np.hypot(xs - cx, ys - cy) / np.hypot(w, h)
+    light = 0.95 - 0.6 * dist - 0.25 * (xs / w) ** 2
+    a = np.asarray(grey, dtype=np.float32)
+    paper = 235 * light
+    out = paper - (255 - a) / 255 * paper * 0.85
+    return Image.fromarray(np.clip(out, 0, 255).astype(np.uint8), "L")
+
+
+def _noise(grey: Image.Image, rng: np.random.Generator) -> Image.Image:
+    """Sensor noise plus salt-and-pepper specks."""
+    a = np.asarray(grey, dtype=np.float32)
+    a = a + rng.normal(0, 60, a.shape)
+    specks = rng.random(a.shape)
+    a[specks < 0.01] = 0
+    a[specks > 0.99] = 255
+    return Image.fromarray(np.clip(a, 0, 255).astype(np.uint8), "L")
+
+
+# --- files ---------------------------------------------------------------------------------------
+
+
+def write_text_pdf(path: Path, text: str, *, font_size: float = 12) -> Path:
+    """A born-digital A4 PDF (fpdf2, DejaVu Serif embedded) with `text` as real text, one
+    line per line of `text`, starting 72 pt from the top-left corner, 1.5 lines apart."""
+    from fpdf import FPDF
+
+    pdf = FPDF(unit="pt", format="A4")
+    pdf.set_auto_page_break(False)
+    pdf.add_page()
+    pdf.add_font("DejaVuSerif", "", str(SERIF))
+    pdf.set_font("DejaVuSerif", size=font_size)
+    y = 72.0
+    for line in text.split("\n"):
+        pdf.text(72, y + font_size, line)
+        y += font_size * 1.5
+    pdf.output(str(path))
+    return path
+
+
+def write_tiff_with_corrupt_frame(path: Path, pages: list[Image.Image], bad: int) -> Path:
+    """A multi-page deflate-compressed TIFF whose page `bad` (0-based) has garbage for data."""
+    from pipeline.media.images import tiff_pages
+
+    pages[0].save(
+        path, "TIFF", save_all=True, append_images=pages[1:], compression="tiff_adobe_deflate"
+    )
+    with path.open("r+b") as f:
+        frame = list(tiff_pages(f, path.stat().st_size, len(pages)))[bad]
+        for offset, count in zip(frame.offsets, frame.byte_counts, strict=True):
+            f.seek(offset)
+            f.write(bytes((i * 37 + 11) % 256 for i in range(count)))
+    return path

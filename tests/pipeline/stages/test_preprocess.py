@@ -1,0 +1,153 @@
+"""Cleaning page images: skew, light, borders, noise, orientation."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from pipeline.stages.ocr.preprocess import (
+    PreprocessParams,
+    estimate_skew,
+    ink_fraction,
+    noise_level,
+    normalise_light,
+    preprocess,
+    remove_borders,
+    remove_rules,
+    to_grey,
+    unread_regions,
+)
+from tests.factories.degrade import degrade, render_page
+
+NO_OSD = PreprocessParams(osd=False)
+NO_RULES = PreprocessParams(osd=False, remove_rules=False)
+
+
+@pytest.fixture(scope="module")
+def page() -> Image.Image:
+    return render_page(dpi=150, size="A5", seed=3)
+
+
+@pytest.mark.parametrize("angle", [-4.0, 2.5])
+def test_skew_is_measured_and_undone(page: Image.Image, angle: float):
+    # PIL turns counter-clockwise for a positive angle: the lines then rise to the right.
+    skewed = page.rotate(angle, resample=Image.Resampling.BICUBIC, expand=True, fillcolor=255)
+    assert estimate_skew(to_grey(skewed)) == pytest.approx(angle, abs=0.3)
+    done = preprocess(skewed, NO_OSD)
+    assert done.skew_deg == pytest.approx(angle, abs=0.3)
+    assert abs(estimate_skew(to_grey(done.image))) <= 0.3
+
+
+def test_a_straight_page_is_left_as_it_is(page: Image.Image):
+    done = preprocess(page, NO_OSD)
+    assert done.skew_deg == 0.0 and done.rotation == 0
+    assert done.image.size == page.size
+
+
+def test_uneven_light_becomes_white_paper(page: Image.Image):
+    dim = to_grey(degrade(page, "uneven_light", seed=1))
+    flat = normalise_light(dim)
+    h, w = dim.shape
+    quarters = [(slice(0, h // 2), slice(0, w // 2)), (slice(h // 2, h), slice(w // 2, w))]
+    paper_before = [np.percentile(dim[q], 90) for q in quarters]
+    paper_after = [np.percentile(flat[q], 90) for q in quarters]
+    assert min(paper_before) < 200
+    assert min(paper_after) >= 245
+    assert np.percentile(flat, 1) < 80  # the text stays dark
+
+
+def test_dark_scanner_borders_are_whitened(page: Image.Image):
+    grey = to_grey(page).copy()
+    grey[:, :40] = 20
+    grey[-30:, :] = 10
+    cleaned, bands = remove_borders(grey)
+    top, bottom, left, right = bands
+    assert left >= 40 and bottom >= 30 and top == 0 and right == 0
+    assert cleaned[:, :40].min() == 255 and cleaned[-30:].min() == 255
+    assert cleaned.min() == 0  # the text is still there
+
+
+def test_noise_is_filtered_only_on_a_noisy_page(page: Image.Image):
+    noisy = degrade(page, "noise", seed=2)
+    assert noise_level(to_grey(noisy)) > 5 > noise_level(to_grey(page))
+    cleaned = preprocess(noisy, NO_OSD)
+    assert cleaned.params["denoised"] is True
+    assert noise_level(to_grey(cleaned.image)) < noise_level(to_grey(noisy)) / 2
+    assert preprocess(page, NO_OSD).params["denoised"] is False
+
+
+def test_a_blank_page_has_no_ink_and_osd_leaves_it_alone():
+    blank = Image.new("L", (1240, 1754), 250)
+    assert ink_fraction(to_grey(blank)) == 0.0
+    done = preprocess(blank, PreprocessParams())
+    assert done.rotation == 0 and done.params["osd"] is None
+
+
+def test_osd_turns_an_upside_down_page_upright():
+    upside_down = degrade(render_page(dpi=200, size="A5", seed=4), "rotate180")
+    done = preprocess(upside_down, PreprocessParams())
+    assert done.rotation == 180
+    assert done.params["rotation"] == 180 and done.params["osd"]["confidence"] >= 2
+
+
+def test_parameters_are_recorded_as_json():
+    params = PreprocessParams(mode="binary", denoise="on")
+    assert params.to_json()["mode"] == "binary"
+    assert PreprocessParams(**params.to_json()) == params
+
+
+def _grid_page() -> np.ndarray:
+    """A white A5 page at 150 dpi with a frame, a 4×3 ruled table and some text-like ink."""
+    grey = np.full((1240, 874), 255, np.uint8)
+    grey[20:24, 20:854] = 0  # the frame
+    grey[1216:1220, 20:854] = 0
+    grey[20:1220, 20:24] = 0
+    grey[20:1220, 850:854] = 0
+    for y in range(600, 1001, 100):  # the table's rules
+        grey[y : y + 3, 100:700] = 0
+    for x in (100, 300, 500, 697):
+        grey[600:1003, x : x + 3] = 0
+    for x in range(130, 680, 22):  # "digits" in the cells: short strokes
+        grey[630:660, x : x + 4] = 0
+    return grey
+
+
+def test_rules_of_a_table_are_whitened_and_its_text_and_frame_kept():
+    grey = _grid_page()
+    cleaned, pixels = remove_rules(grey)
+    assert pixels > 0
+    assert cleaned[600:603, 100:700].min() == 255 and cleaned[600:1003, 300:303].min() == 255
+    assert cleaned[630:660, 130:134].max() == 0  # the text in a cell
+    assert cleaned[20:24, 20:854].max() == 0  # the frame around the page
+
+
+def test_a_page_without_a_table_keeps_its_rules():
+    grey = _grid_page()
+    grey[560:1010, 90:710] = 255  # no table: the frame and a signature line only
+    grey[1100:1103, 500:800] = 0
+    cleaned, pixels = remove_rules(grey)
+    assert pixels == 0 and (cleaned == grey).all()
+
+
+def test_rules_are_removed_in_cleaning_and_recorded():
+    done = preprocess(Image.fromarray(_grid_page(), "L"), NO_OSD)
+    assert done.params["rules_px"] > 0
+    assert preprocess(Image.fromarray(_grid_page(), "L"), NO_RULES).params.get("rules_px") is None
+
+
+def test_unread_regions_are_the_ink_no_word_box_covers():
+    grey = np.full((800, 600), 255, np.uint8)
+    for y in (100, 140):  # two "lines" of text that were read
+        for x in range(50, 500, 30):
+            grey[y : y + 20, x : x + 18] = 0
+    for y in (500, 530):  # a block that was not
+        for x in range(300, 560, 30):
+            grey[y : y + 20, x : x + 18] = 0
+    grey[700:702, 10:12] = 0  # a speck
+    read = [(50, 100, 500, 120), (50, 140, 500, 160)]
+    regions = unread_regions(grey, read, text_height=20)
+    assert len(regions) == 1
+    x0, y0, x1, y1 = regions[0]
+    assert x0 <= 300 and y0 <= 500 and x1 >= 558 and y1 >= 550 and y0 > 160
+    assert unread_regions(grey, [*read, (300, 500, 560, 550)], text_height=20) == []

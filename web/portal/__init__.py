@@ -1,0 +1,1 @@
+"""The public heritage portal: routes and what it shows."""

@@ -1,0 +1,1 @@
+"""Archive staff: upload, review, publish, audit."""

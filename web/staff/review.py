@@ -1,0 +1,180 @@
+"""Staff actions on records and captures: corrections, publish, withdraw, lists for the queue.
+
+Small use-case functions the staff routes call; candidates for `pipeline.jobs`.
+"""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+from uuid import UUID
+
+from models.application import RecordStore
+from models.capture import Capture
+from models.plan import plan
+from models.record import Record
+from pipeline.presenters import fields_view
+from pipeline.usecases.accounts import Principal
+from search.documents import wgs84_geometry
+
+CORNERS_CRS = "EPSG:5897"
+"""VN-2000 / TM-3 105° (Hà Nội's cadastral grid): the CRS of a certificate's corner table."""
+
+
+def correct_attributes(
+    store: RecordStore, who: Principal, ident: UUID, attributes: dict[str, Any]
+) -> None:
+    """Record a person's corrections as one `AttributesRecorded` (source "person:<login>")."""
+
+    def change(record: Record) -> None:
+        if not isinstance(record, Record):
+            raise TypeError("not a record")
+        changed = record.changed_attributes(attributes)
+        if changed:
+            record.record_attributes(attributes=changed, source=f"person:{who.login}")
+
+    store.update(ident, change)
+
+
+def publish(store: RecordStore, ident: UUID) -> None:
+    def change(record: Record) -> None:
+        if not record.published:
+            record.publish()
+
+    store.update(ident, change)
+
+
+def withdraw(store: RecordStore, ident: UUID, reason: str) -> None:
+    def change(record: Record) -> None:
+        if record.published:
+            record.withdraw(reason=reason)
+
+    store.update(ident, change)
+
+
+def recent_captures(store: RecordStore, limit: int = 100) -> list[dict[str, Any]]:
+    """The last `limit` captures received, newest first, with their state.
+
+    Reads every capture id from the log then loads the last `limit`: fine for thousands; a
+    status projection should replace it for millions.
+    """
+    ids = list(store.capture_ids())
+    out = []
+    for cid in reversed(ids[-limit:]):
+        c: Capture = store.capture(cid)
+        out.append(
+            {
+                "id": str(c.id),
+                "name": c.original_names[0],
+                "kind": c.kind,
+                "state": c.state(plan(c)),
+                "received_at": c.created_on.isoformat(),
+                "size": c.size,
+                "failures": c.failures,
+                "links": [str(x) for x in c.links],
+            }
+        )
+    return out
+
+
+def by_state(captures: list[dict[str, Any]], state: str) -> list[dict[str, Any]]:
+    return list(itertools.islice((c for c in captures if c["state"] == state), 100))
+
+
+def progress(capture: Capture) -> dict[str, Any]:
+    """What the capture page polls: the state, each text run's pages read of total, the other
+    stages' states, and the failures still standing (which the retry button runs again)."""
+    planned = plan(capture)
+    total = int(capture.inspection.get("pages") or 0)
+    runs = []
+    for run in range(1, len(capture.text_runs) + 1):
+        outcomes = capture.page_outcomes(run)
+        statuses = [o.get("status") for o in outcomes.values()]
+        text = capture.outcomes.get(f"text/{run}", {})
+        runs.append(
+            {
+                "run": run,
+                "lang": capture.text_runs[run - 1].get("lang"),
+                "pages": total,
+                "done": statuses.count("done"),
+                "failed": statuses.count("failed"),
+                "assembled": text.get("status"),
+            }
+        )
+    stages = [
+        {"stage": s, "status": capture.outcomes.get(s, {}).get("status", "pending")}
+        for s in planned
+        if not s.startswith("ocr/")
+    ]
+    failed = [
+        {
+            "stage": s,
+            "error_class": capture.outcomes[s].get("error_class"),
+            "message": capture.outcomes[s].get("message"),
+            "permanent": capture.outcomes[s].get("permanent"),
+        }
+        for s in capture.failed_stages()
+    ]
+    return {
+        "id": str(capture.id),
+        "version": capture.version,
+        "state": capture.state(planned),
+        "text_runs": runs,
+        "stages": stages,
+        "failed": failed,
+        "retryable": bool(failed),
+    }
+
+
+def field_rows(capture: Capture) -> list[dict[str, Any]]:
+    """Each extracted field with its value (people's corrections applied), the machine's value,
+    its confidence, and the page and box it was read from."""
+    view = fields_view(capture)
+    machine = ((capture.fields or {}).get("result") or {}).get("fields") or {}
+    provenance = view.get("provenance") or {}
+    rows = []
+    for name, value in (view.get("fields") or {}).items():
+        where = provenance.get(name) or {}
+        correction = capture.corrections.get(name)
+        rows.append(
+            {
+                "name": name,
+                "value": value,
+                "machine": machine.get(name),
+                "confidence": where.get("confidence"),
+                "page": where["page"] + 1 if where.get("page") is not None else None,
+                "box": where.get("box"),
+                "by": correction["by"] if correction else None,
+                "reason": correction["reason"] if correction else None,
+            }
+        )
+    return rows
+
+
+def corners_wgs84(corners: list[list[float]]) -> dict[str, Any] | None:
+    """A certificate's VN-2000 corner table as a GeoJSON polygon in WGS 84 (lon, lat)."""
+    if len(corners) < 3:
+        return None
+    ring = [list(map(float, c)) for c in corners]
+    if ring[0] != ring[-1]:
+        ring.append(ring[0])
+    shape = {"type": "Polygon", "coordinates": [ring]}
+    return wgs84_geometry({"geometry": shape, "crs": CORNERS_CRS})
+
+
+NUMERIC_FIELDS = frozenset({"area_m2"})
+
+
+def parse_value(name: str, text: str, current: Any) -> Any:
+    """A form's text as the type of the field's value (numbers stay numbers: "120,5" → 120.5)."""
+    text = text.strip()
+    numeric = name in NUMERIC_FIELDS or (
+        isinstance(current, (int, float)) and not isinstance(current, bool)
+    )
+    if not numeric:
+        return text
+    try:
+        number = float(text.replace(" ", "").replace(",", "."))
+    except ValueError:
+        return text
+    return int(number) if isinstance(current, int) and number.is_integer() else number

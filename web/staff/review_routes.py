@@ -1,0 +1,129 @@
+"""Staff and officers: page images (unredacted; audited when they show personal data), crops
+of a field's box, the model's preview, live progress, and the form posts of the review screen.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import RedirectResponse, Response
+from starlette.datastructures import FormData
+
+from models.capture import Capture
+from models.disclosure import Part
+from pipeline.bootstrap import Services
+from pipeline.presenters import fields_view
+from pipeline.usecases.certificates import correct_fields
+from pipeline.usecases.retry import retry_failed
+from web import pages as web_pages
+from web.auth import Archivist, Staff, csrf_guard
+from web.staff import review
+from web.staff.reads import read_capture
+
+router = APIRouter(tags=["staff"], dependencies=[Depends(csrf_guard)])
+PRIVATE = {"Cache-Control": "private, no-store"}
+MAX_FORM_FIELDS = 100
+BOX = r"^\d{1,6}(,\d{1,6}){3}$"
+
+
+def _svc(request: Request) -> Services:
+    return request.app.state.services
+
+
+def _page(svc: Services, capture: Capture, n: int) -> web_pages.Page:
+    page = web_pages.page_of(svc, capture, n, with_text=False)
+    if page is None or not web_pages.has_image(capture, page):
+        raise HTTPException(404, f"no image of page {n}")
+    return page
+
+
+@router.get("/api/captures/{ident}/pages/{n}/image.jpg")
+async def page_image(request: Request, who: Staff, ident: UUID, n: int) -> Response:
+    """Page `n` (from 1) as the text run saw it (the image its word boxes refer to), else as
+    received. Not redacted: reading a certificate's page is recorded in the audit log."""
+    svc = _svc(request)
+    capture = svc.store.capture(ident)
+    page = _page(svc, capture, n)
+    data = await run_in_threadpool(web_pages.image, svc, capture, page)
+    if data is None:
+        raise HTTPException(404, f"no image of page {n}")
+    read_capture(request, who, ident, Part.PAGE_IMAGES, f"page {n} image")
+    return Response(data, media_type="image/jpeg", headers=PRIVATE)
+
+
+@router.get("/api/captures/{ident}/pages/{n}/crop.jpg")
+async def page_crop(
+    request: Request,
+    who: Staff,
+    ident: UUID,
+    n: int,
+    box: Annotated[
+        str, Query(pattern=r"^\d{1,6}(,\d{1,6}){3}$", description="left,top,right,bottom")
+    ],
+) -> Response:
+    """The part of page `n`'s image around `box` (pixels of the page the OCR boxes refer to)."""
+    svc = _svc(request)
+    capture = svc.store.capture(ident)
+    page = _page(svc, capture, n)
+    if not page.image_key:
+        raise HTTPException(404, f"page {n} has not been read yet")
+    left, top, right, bottom = (int(v) for v in box.split(","))
+    if right <= left or bottom <= top:
+        raise HTTPException(400, "box: right must exceed left and bottom top")
+    data = svc.blobs.read_bytes(page.image_key)
+    body = await run_in_threadpool(web_pages.crop, data, (left, top, right, bottom))
+    read_capture(request, who, ident, Part.PAGE_IMAGES, f"page {n} crop")
+    return Response(body, media_type="image/jpeg", headers=PRIVATE)
+
+
+@router.get("/api/captures/{ident}/preview.png")
+def model_preview(request: Request, who: Staff, ident: UUID) -> Response:
+    svc = _svc(request)
+    key = (svc.store.capture(ident).model or {}).get("preview_key")
+    if key is None:
+        raise HTTPException(404, "no preview yet")
+    return Response(svc.blobs.read_bytes(key), media_type="image/png")
+
+
+@router.get("/api/captures/{ident}/progress")
+def capture_progress(request: Request, who: Staff, ident: UUID) -> dict:
+    """State, pages read of total per text run, stage states, standing failures (small: the
+    capture page polls it every second or two)."""
+    return review.progress(_svc(request).store.capture(ident))
+
+
+@router.post("/staff/captures/{ident}/fields", include_in_schema=False)
+async def correct_fields_form(request: Request, who: Archivist, ident: UUID) -> RedirectResponse:
+    """The review form without JavaScript: `field.<name>` inputs (changed ones are recorded)
+    and a `reason`; the page's script posts JSON to /api/captures/{id}/fields instead."""
+    svc = _svc(request)
+    capture = svc.store.capture(ident)
+    form = await request.form(max_fields=MAX_FORM_FIELDS)
+    values = changed_values(capture, form)
+    if values:
+        reason = str(form.get("reason") or "")[:500]
+        await run_in_threadpool(correct_fields, svc, ident, values, reason, f"person:{who.login}")
+    return RedirectResponse(f"/staff/captures/{ident}#fields", status_code=303)
+
+
+def changed_values(capture: Capture, form: FormData) -> dict:
+    current = fields_view(capture)["fields"]
+    values = {}
+    for key, raw in form.items():
+        name = key.removeprefix("field.")
+        if name == key or name not in current or not isinstance(raw, str):
+            continue
+        value = review.parse_value(name, raw[:10000], current[name])
+        if value != current[name] and not (value == "" and current[name] is None):
+            values[name] = value
+    return values
+
+
+@router.post("/staff/captures/{ident}/retry", include_in_schema=False)
+def retry_form(request: Request, who: Archivist, ident: UUID) -> RedirectResponse:
+    _svc(request).store.capture(ident)  # 404 for any other id
+    retry_failed(_svc(request), ident, requested_by=f"person:{who.login}")
+    return RedirectResponse(f"/staff/captures/{ident}", status_code=303)
