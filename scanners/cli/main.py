@@ -62,23 +62,31 @@ def _without_exc(record: logging.LogRecord) -> logging.LogRecord:
     return copy
 
 
+class _LogFile(logging.FileHandler):
+    """The log file, created with its folder only when something is first written: a command
+    that logs nothing leaves no trace in the data folder (the demo checks it is its own)."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(path, encoding="utf-8", delay=True)
+
+    def _open(self):
+        Path(self.baseFilename).parent.mkdir(parents=True, exist_ok=True)
+        return super()._open()
+
+    def handleError(self, record: logging.LogRecord) -> None:  # a read-only folder: say so once
+        self.close()
+        logging.getLogger().removeHandler(self)
+
+
 def _configure_logging(verbose: bool) -> None:
     fmt = "%(asctime)s %(levelname)s %(name)s: %(message)s"
     level = logging.INFO if verbose else logging.WARNING
     log_file = Settings.from_env().data_dir / "logs" / "sohoa.log"
-    handlers: list[logging.Handler] = []
-    try:
-        log_file.parent.mkdir(parents=True, exist_ok=True)
-        to_file = logging.FileHandler(log_file, encoding="utf-8")
-        to_file.setFormatter(logging.Formatter(fmt))
-        handlers.append(to_file)
-        terminal = logging.StreamHandler()
-        terminal.setFormatter(_NoTraceback(fmt, log_file))
-    except OSError:  # a read-only data folder: everything to the terminal, as before
-        terminal = logging.StreamHandler()
-        terminal.setFormatter(logging.Formatter(fmt))
-    handlers.append(terminal)
-    logging.basicConfig(level=level, handlers=handlers, force=True)
+    to_file = _LogFile(log_file)
+    to_file.setFormatter(logging.Formatter(fmt))
+    terminal = logging.StreamHandler()
+    terminal.setFormatter(_NoTraceback(fmt, log_file))
+    logging.basicConfig(level=level, handlers=[to_file, terminal], force=True)
 
 
 def _brief(data: dict) -> str:

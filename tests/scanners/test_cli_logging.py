@@ -41,3 +41,14 @@ def test_traceback_goes_to_the_log_file_and_the_terminal_gets_one_line(
     written = log_file.read_text()
     assert "internal error ab12cd" in written and "Traceback" in written
     assert "IndexError: a parser bug" in written
+
+
+def test_a_command_that_logs_nothing_leaves_no_log_folder(
+    tmp_path: Path, monkeypatch, restore_root_logging
+) -> None:
+    """`sohoa demo --fresh` refuses a data folder it did not make: logging must not make one."""
+    data = tmp_path / "fresh"
+    monkeypatch.setenv("SOHOA_DATA_DIR", str(data))
+    _configure_logging(verbose=False)
+    logging.getLogger("pipeline").info("below the level: not written")
+    assert not data.exists()
