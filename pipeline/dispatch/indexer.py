@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from models.places.gazetteer import Gazetteer, Unit
+from models.places.gazetteer import Gazetteer
+from models.places.units import Unit
 from models.record import Record
 from pipeline.bootstrap import Services
 from pipeline.dispatch.follower import Follower

@@ -6,7 +6,8 @@ from collections import Counter
 
 import pytest
 
-from models.places.gazetteer import Gazetteer, GazetteerDataError, Unit
+from models.places.gazetteer import Gazetteer
+from models.places.units import GazetteerDataError, Unit
 from tests.conftest import SHARED_DATA, need
 
 FOLDER = SHARED_DATA / "heritage" / "admin_units_vn"
