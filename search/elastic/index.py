@@ -40,21 +40,23 @@ document: logged with its id (never its values), listed in `rejected`, and skipp
 from __future__ import annotations
 
 import json
-import logging
 import re
-import time
-from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
-from urllib.parse import quote, unquote, urlsplit
+from urllib.parse import unquote, urlsplit
 
-from search.elastic.mapping import document_of, index_template, positions_template, source_of
+from search.elastic.client import (
+    ElasticsearchClient,
+    NodeClient,
+    NodeError,
+    NodeUnreachableError,
+)
+from search.elastic.documents import DocumentsMixin
+from search.elastic.mapping import index_template, positions_template
 from search.elastic.query import result_of, search_body
-from search.index import Document, SearchConfigurationError, SearchIndex, SearchUnavailableError
+from search.index import SearchConfigurationError, SearchIndex, SearchUnavailableError
 from search.query import Query, QueryError, SearchResult
-
-log = logging.getLogger(__name__)
 
 DEFAULT_ALIAS = "sohoa"
 DEFAULT_PORT = 9200
@@ -63,121 +65,13 @@ MAX_BULK_BYTES = 5 * 1024 * 1024
 RETRY_WAITS_S = (0.5, 1.0, 2.0)
 """Waits before sending again the items a bulk request could not store for a retryable reason;
 after the last, the batch is `SearchUnavailableError` and the follower tries it again later."""
-UNAVAILABLE_TYPES = frozenset(
-    {
-        "index_not_found_exception",  # a rebuild or a restore is under way: not the document
-        "index_closed_exception",
-        "cluster_block_exception",  # read-only while the disk is full
-        "no_shard_available_action_exception",
-        "unavailable_shards_exception",
-        "es_rejected_execution_exception",
-        "opensearch_rejected_execution_exception",
-        "circuit_breaking_exception",
-        "process_cluster_event_timeout_exception",
-    }
-)
+
 
 _ALIAS_NAME = re.compile(r"[a-z0-9][a-z0-9_-]*")
 PRODUCTS = ("elasticsearch", "opensearch")
 
 
-class NodeError(Exception):
-    """The node answered a request with an HTTP error."""
-
-    def __init__(self, status: int, error_type: str, reason: str = "") -> None:
-        super().__init__(f"HTTP {status} {error_type}")
-        self.status = status
-        self.error_type = error_type
-        self.reason = reason
-
-    @property
-    def transient(self) -> bool:
-        """Worth trying again later: busy, failing, or the index missing or closed for now."""
-        return (
-            self.status in (408, 429)
-            or self.status >= 500
-            or self.error_type in (UNAVAILABLE_TYPES)
-        )
-
-    @classmethod
-    def of(cls, status: int, body: Any) -> NodeError:
-        """From a node's error body (`{"error": {"type", "reason"}}` or `{"error": "text"}`)."""
-        error = body.get("error") if isinstance(body, dict) else None
-        if isinstance(error, dict):
-            return cls(status, str(error.get("type") or "error"), str(error.get("reason") or ""))
-        return cls(status, "error" if error is None else str(error)[:200])
-
-
-class NodeUnreachableError(Exception):
-    """Nothing reached the node, or no answer came back (refused, reset, timed out, TLS)."""
-
-
-class NodeClient(ABC):
-    """One REST request at a time to an Elasticsearch-compatible node."""
-
-    product = "Elasticsearch"
-    highlight_offset_option = "max_analyzed_offset"
-    """The highlight option that bounds how much text is analysed for a snippet."""
-
-    @abstractmethod
-    def request(
-        self,
-        method: str,
-        path: str,
-        *,
-        params: dict[str, Any] | None = None,
-        body: bytes | None = None,
-        ndjson: bool = False,
-    ) -> Any:
-        """The node's JSON answer; NodeError for an HTTP error, else NodeUnreachableError."""
-
-    @abstractmethod
-    def close(self) -> None: ...
-
-
-class ElasticsearchClient(NodeClient):
-    """`NodeClient` on the official `elasticsearch` 8 client."""
-
-    _JSON = "application/vnd.elasticsearch+json; compatible-with=8"
-    _NDJSON = "application/vnd.elasticsearch+x-ndjson; compatible-with=8"
-
-    def __init__(self, node: str, auth: tuple[str, str] | None, **options: Any) -> None:
-        from elasticsearch import Elasticsearch
-
-        options = {"request_timeout": 30, "max_retries": 2, "retry_on_timeout": True, **options}
-        if auth:
-            options["basic_auth"] = auth
-        self._client = Elasticsearch(node, **options)
-
-    def request(
-        self,
-        method: str,
-        path: str,
-        *,
-        params: dict[str, Any] | None = None,
-        body: bytes | None = None,
-        ndjson: bool = False,
-    ) -> Any:
-        from elasticsearch import ApiError, TransportError
-
-        headers = {"accept": self._JSON}
-        if body is not None:
-            headers["content-type"] = self._NDJSON if ndjson else self._JSON
-        try:
-            response = self._client.perform_request(
-                method, path, params=params, headers=headers, body=body
-            )
-        except ApiError as exc:
-            raise NodeError.of(int(exc.meta.status), exc.body) from exc
-        except TransportError as exc:
-            raise NodeUnreachableError(str(exc)) from exc
-        return response.body
-
-    def close(self) -> None:
-        self._client.close()
-
-
-class ElasticIndex(SearchIndex):
+class ElasticIndex(DocumentsMixin, SearchIndex):
     """`SearchIndex` on Elasticsearch 8 or OpenSearch 2 behind the alias `index_alias` (or one
     concrete index, see `for_index`)."""
 
@@ -335,137 +229,6 @@ class ElasticIndex(SearchIndex):
     def _own_index(self, name: str) -> re.Match[str] | None:
         return re.fullmatch(rf"{re.escape(self._alias)}-(\d+)(?:-positions)?", name)
 
-    # -- documents -------------------------------------------------------------------------------
-
-    def upsert(self, documents: list[Document]) -> int:
-        """Bulk `index` actions with external versions, in requests of at most
-        `max_bulk_bytes`; see the module docstring for what is retried and what is skipped."""
-        self.rejected = []
-        newest: dict[str, Document] = {}
-        for doc in documents:  # one action per id: the batch's newest version
-            if doc.id not in newest or doc.version > newest[doc.id].version:
-                newest[doc.id] = doc
-        pending = [(doc.id, _bulk_lines(doc)) for doc in newest.values()]
-        stored = 0
-        for wait in (*self.retry_waits_s, None):
-            again: list[tuple[str, bytes]] = []
-            for chunk in _chunks(pending, self.max_bulk_bytes):
-                done, retry = self._bulk(chunk)
-                stored += done
-                again += retry
-            if not again:
-                return stored
-            if wait is None:
-                raise SearchUnavailableError(
-                    f"{self.product} could not store {len(again)} document(s) now"
-                )
-            log.info("%s: %d document(s) to send again", self.product, len(again))
-            time.sleep(wait)
-            pending = again
-        return stored  # pragma: no cover - the loop returns or raises
-
-    def _bulk(self, chunk: list[tuple[str, bytes]]) -> tuple[int, list[tuple[str, bytes]]]:
-        """One `_bulk` request: (documents stored, items to send again)."""
-        params = {"require_alias": "true"} if self._is_alias else None
-        body = b"".join(lines for _, lines in chunk)
-        try:
-            response = self._client.request(
-                "POST", f"/{self._alias}/_bulk", params=params, body=body, ndjson=True
-            )
-        except NodeError as exc:
-            if exc.status == 413 and len(chunk) > 1:  # the node's limit is below ours: halve
-                half = len(chunk) // 2
-                first, second = self._bulk(chunk[:half]), self._bulk(chunk[half:])
-                return first[0] + second[0], first[1] + second[1]
-            if exc.status == 413:
-                self._reject(chunk[0][0], f"HTTP 413: larger than the node takes ({len(body)} B)")
-                return 0, []
-            if exc.transient:
-                return 0, chunk
-            raise self._refused("index documents", exc) from exc
-        except NodeUnreachableError as exc:
-            raise SearchUnavailableError(
-                f"{self.product} is unreachable (index documents): {exc}"
-            ) from exc
-        lines = dict(chunk)
-        stored, retry = 0, []
-        for item in response.get("items", []):
-            ((_, result),) = item.items()
-            status = int(result.get("status", 500))
-            if 200 <= status < 300:
-                stored += 1
-            elif status == 409:
-                log.debug("search document %s: older than the indexed version", result.get("_id"))
-            elif NodeError.of(status, result).transient:
-                retry.append((result["_id"], lines[result["_id"]]))
-            else:
-                error = NodeError.of(status, result)
-                self._reject(result["_id"], f"HTTP {status} {error.error_type}")
-        return stored, retry
-
-    def _reject(self, doc_id: str, why: str) -> None:
-        """A bad document: reported by id and reason (the error type, never a value)."""
-        log.warning("search document %s rejected by %s: %s", doc_id, self.product, why)
-        self.rejected.append((doc_id, why))
-
-    def delete(self, doc_id: str, version: int | None = None) -> None:
-        """With `version`: external_gte, so the tombstone carries that version (a late index
-        of it or an older one meets a 409) and a newer stored version is left alone."""
-        versioned = {"version": version, "version_type": "external_gte"} if version else {}
-        with self._backend("delete a document"):
-            try:
-                self._call("DELETE", f"/{self._alias}/_doc/{_id(doc_id)}", **versioned)
-            except NodeError as exc:
-                if exc.status not in (404, 409) or exc.error_type in UNAVAILABLE_TYPES:
-                    raise
-
-    def get(self, doc_id: str) -> Document | None:
-        with self._backend("read a document"):
-            found = self._read(f"/{self._alias}/_doc/{_id(doc_id)}")
-        return document_of(found["_source"]) if found else None
-
-    def _read(self, path: str) -> dict[str, Any] | None:
-        """A document by path; None if it is not there (a missing index is an error)."""
-        try:
-            return self._call("GET", path)
-        except NodeError as exc:
-            if exc.status == 404 and exc.error_type not in UNAVAILABLE_TYPES:
-                return None
-            raise
-
-    def versions(self, doc_ids: list[str]) -> dict[str, int]:
-        """One `_mget` without sources: the external `_version` is the aggregate version."""
-        if not doc_ids:
-            return {}
-        with self._backend("read versions"):
-            response = self._call("POST", f"/{self._alias}/_mget", {"ids": doc_ids}, _source=False)
-        return {d["_id"]: int(d["_version"]) for d in response["docs"] if d.get("found")}
-
-    def count(self) -> int:
-        with self._backend("count documents"):
-            return int(self._call("GET", f"/{self._alias}/_count")["count"])
-
-    def refresh(self) -> None:
-        with self._backend("refresh the index"):
-            self._call("POST", f"/{self._alias}/_refresh")
-
-    # -- follower positions ----------------------------------------------------------------------
-
-    def position(self, follower: str) -> int:
-        with self._backend("read a follower position"):
-            found = self._read(f"/{self._positions}/_doc/{_id(follower)}")
-        return int(found["_source"]["notification_id"]) if found else 0
-
-    def set_position(self, follower: str, notification_id: int) -> None:
-        document = {"follower": follower, "notification_id": notification_id}
-        with self._backend("store a follower position"):
-            self._call(
-                "PUT",
-                f"/{self._positions}/_doc/{_id(follower)}",
-                document,
-                require_alias=self._is_alias or None,
-            )
-
     # -- search ----------------------------------------------------------------------------------
 
     def search(self, query: Query) -> SearchResult:
@@ -503,30 +266,6 @@ class ElasticIndex(SearchIndex):
         return SearchConfigurationError(
             f"{self.product} refused to {action}: HTTP {exc.status} {why}: {exc.reason[:300]}"
         )
-
-
-def _bulk_lines(doc: Document) -> bytes:
-    action = {"index": {"_id": doc.id, "version": doc.version, "version_type": "external"}}
-    source = json.dumps(source_of(doc), ensure_ascii=False)
-    return f"{json.dumps(action)}\n{source}\n".encode()
-
-
-def _chunks(items: list[tuple[str, bytes]], limit: int) -> Iterator[list[tuple[str, bytes]]]:
-    """Consecutive runs of items of at most `limit` bytes (an item over it goes alone)."""
-    chunk: list[tuple[str, bytes]] = []
-    size = 0
-    for item in items:
-        if chunk and size + len(item[1]) > limit:
-            yield chunk
-            chunk, size = [], 0
-        chunk.append(item)
-        size += len(item[1])
-    if chunk:
-        yield chunk
-
-
-def _id(doc_id: str) -> str:
-    return quote(doc_id, safe="")
 
 
 def _param(value: Any) -> str:

@@ -13,7 +13,7 @@ from opensearchpy import OpenSearch
 from opensearchpy.exceptions import ConnectionError as OpenSearchConnectionError
 from opensearchpy.exceptions import TransportError
 
-from search.elastic.index import NodeClient, NodeError, NodeUnreachableError
+from search.elastic.client import NodeClient, NodeError, NodeUnreachableError
 
 
 class OpenSearchClient(NodeClient):

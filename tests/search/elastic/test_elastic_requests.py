@@ -25,7 +25,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from search.elastic.index import ElasticIndex, ElasticsearchClient
+from search.elastic.client import ElasticsearchClient
+from search.elastic.index import ElasticIndex
 from search.elastic.query import MAX_ANALYZED_CHARS
 from search.geo.crs import box_region, to_wgs84
 from search.index import Document, SearchConfigurationError, SearchUnavailableError

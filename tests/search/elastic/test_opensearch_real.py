@@ -12,8 +12,10 @@ from typing import Any
 
 import pytest
 
+import search.elastic.documents
 import search.elastic.index
-from search.elastic.index import ElasticIndex, NodeError
+from search.elastic.client import NodeError
+from search.elastic.index import ElasticIndex
 from search.elastic.query import MAX_ANALYZED_CHARS
 from search.factory import search_index_from_url
 from search.index import Document, SearchConfigurationError, SearchUnavailableError
@@ -110,7 +112,7 @@ def test_bulk_requests_are_split_by_bytes(opensearch: ElasticIndex):
 def test_a_document_over_the_node_s_request_limit_is_reported_and_the_rest_index(
     opensearch: ElasticIndex, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ):
-    lines = search.elastic.index._bulk_lines
+    lines = search.elastic.documents._bulk_lines
 
     def quickly(doc: Document) -> bytes:  # 101 MB of source without analysing 101 MB of text
         if doc.id != "huge":
@@ -118,9 +120,9 @@ def test_a_document_over_the_node_s_request_limit_is_reported_and_the_rest_index
         action = b'{"index":{"_id":"huge","version":1,"version_type":"external"}}\n'
         return action + b'{"id":"huge","text":"' + b"a" * (101 * 1024 * 1024) + b'"}\n'
 
-    monkeypatch.setattr(search.elastic.index, "_bulk_lines", quickly)
+    monkeypatch.setattr(search.elastic.documents, "_bulk_lines", quickly)
     docs = [site("before"), site("huge"), site("after")]  # over http.max_content_length, 100 MB
-    with caplog.at_level(logging.WARNING, logger="search.elastic.index"):
+    with caplog.at_level(logging.WARNING, logger="search.elastic.documents"):
         assert opensearch.upsert(docs) == 2
     assert [doc_id for doc_id, _ in opensearch.rejected] == ["huge"]
     assert "413" in opensearch.rejected[0][1] and "huge" in caplog.text
@@ -131,16 +133,16 @@ def test_a_document_over_the_node_s_request_limit_is_reported_and_the_rest_index
 def test_a_malformed_document_is_skipped_and_the_rest_index(opensearch: ElasticIndex):
     bad = Document(id="bad", version=1, kind="site", title="x", published=True)
     good = site("good")
-    original = search.elastic.index.source_of
+    original = search.elastic.documents.source_of
 
     def malformed(doc: Document) -> dict[str, Any]:
         return {**original(doc), "version": "not a number"} if doc.id == "bad" else original(doc)
 
-    search.elastic.index.source_of, saved = malformed, search.elastic.index.source_of
+    search.elastic.documents.source_of, saved = malformed, search.elastic.documents.source_of
     try:
         assert opensearch.upsert([bad, good]) == 1
     finally:
-        search.elastic.index.source_of = saved
+        search.elastic.documents.source_of = saved
     assert opensearch.rejected == [("bad", "HTTP 400 mapper_parsing_exception")]
 
 
