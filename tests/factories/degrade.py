@@ -204,3 +204,37 @@ def write_tiff_with_corrupt_frame(path: Path, pages: list[Image.Image], bad: int
             f.seek(offset)
             f.write(bytes((i * 37 + 11) % 256 for i in range(count)))
     return path
+
+
+# --- development pages (issue 19) ----------------------------------------------------------------
+
+DEV_PDF = "hrmaster1982-dev_phapluat-8chude-data__nghi-dinh-so-51-2025-nd-cp-44397.pdf"
+"""A born-digital page of the development set (../shared/data/ocr-vie/born_digital): tests
+that need a real government page use it, never an evaluation page (gov_docs, sealed)."""
+
+
+def render_pdf_page(pdf: Path, index: int = 0, dpi: int = 200) -> Image.Image:
+    """Page `index` of a PDF drawn in grey at `dpi` (pypdfium2), as a scanner would see it."""
+    import pypdfium2
+
+    doc = pypdfium2.PdfDocument(str(pdf))
+    try:
+        return doc[index].render(scale=dpi / 72).to_pil().convert("L")
+    finally:
+        doc.close()
+
+
+def pdf_page_text(pdf: Path, index: int = 0) -> str:
+    """The text layer of one page (pdfplumber), NFC: the ground truth of a rendered page."""
+    import unicodedata
+
+    import pdfplumber
+
+    with pdfplumber.open(str(pdf)) as doc:
+        return unicodedata.normalize("NFC", doc.pages[index].extract_text() or "")
+
+
+def write_image_pdf(path: Path, image: Image.Image, dpi: int = 200) -> Path:
+    """An image-only PDF of one page (the image embedded at `dpi`, no text layer)."""
+    image.save(path, "PDF", resolution=dpi)
+    return path

@@ -10,25 +10,44 @@ from PIL import Image
 
 from pipeline.errors import InputRejectedError
 from pipeline.stages.pages.images import load_page, page_count
-from tests.factories.degrade import render_page, write_text_pdf, write_tiff_with_corrupt_frame
+from tests.factories.degrade import (
+    DEV_PDF,
+    render_page,
+    render_pdf_page,
+    write_image_pdf,
+    write_text_pdf,
+    write_tiff_with_corrupt_frame,
+)
 from tests.factories.samples import LIMITS, make_encrypted_pdf, make_jpeg
 
 
-def test_a_png_without_a_dpi_is_taken_for_a4_and_read_at_its_own_resolution(shared_data: Path):
-    png = shared_data / "ocr-vie/gov_docs/real_qd_729_ttg_p1.png"
+def _dev_scan(shared_data: Path) -> Image.Image:
+    """A real A4 government page (development set) as a 200-dpi grey scan."""
+    return render_pdf_page(shared_data / "ocr-vie/born_digital" / DEV_PDF, 0, dpi=200)
+
+
+def test_a_png_without_a_dpi_is_taken_for_a4_and_read_at_its_own_resolution(
+    shared_data: Path, tmp_path: Path
+):
+    png = tmp_path / "scan.png"
+    scan = _dev_scan(shared_data)
+    scan.save(png)  # no dpi recorded
     page = load_page(png, "image/png", 0, dpi=300, limits=LIMITS)
     assert page.how == "raster"
-    assert 195 <= page.source_dpi <= 205  # 1670×2356 px on A4
-    assert page.image.size == (1670, 2356)  # 200 dpi is close enough: not resampled
+    assert 195 <= page.source_dpi <= 205  # about 1654×2339 px on A4
+    assert page.image.size == scan.size  # 200 dpi is close enough: not resampled
     assert page.image.mode in ("L", "RGB")
 
 
-def test_an_image_only_pdf_gives_its_embedded_scan_not_a_rendering(shared_data: Path):
-    gov = shared_data / "ocr-vie/gov_docs"
-    page = load_page(gov / "imageonly_real_qd_729_ttg.pdf", "application/pdf", 0, limits=LIMITS)
+def test_an_image_only_pdf_gives_its_embedded_scan_not_a_rendering(
+    shared_data: Path, tmp_path: Path
+):
+    scan = _dev_scan(shared_data)
+    pdf = write_image_pdf(tmp_path / "imageonly.pdf", scan, dpi=200)
+    page = load_page(pdf, "application/pdf", 0, limits=LIMITS)
     assert page.how == "embedded"
     assert round(page.source_dpi) == 200
-    assert page.image.size == Image.open(gov / "real_qd_729_ttg_p1.png").size
+    assert page.image.size == scan.size
 
 
 def test_a_born_digital_pdf_page_is_rendered_at_the_target_dpi(tmp_path: Path):
@@ -106,14 +125,16 @@ def test_a_pdf_page_pdfium_cannot_draw_is_rejected_with_the_reason(tmp_path: Pat
         load_page(pdf, "application/pdf", 0, limits=LIMITS)
 
 
-def test_an_embedded_scan_that_cannot_be_decoded_is_drawn_instead(shared_data: Path, monkeypatch):
+def test_an_embedded_scan_that_cannot_be_decoded_is_drawn_instead(
+    shared_data: Path, tmp_path: Path, monkeypatch
+):
     from pipeline.stages.pages import images as pages
 
     def fails(*_args, **_kwargs):
         raise ValueError("unsupported colour space")
 
+    pdf = write_image_pdf(tmp_path / "imageonly.pdf", _dev_scan(shared_data), dpi=200)
     monkeypatch.setattr(pages, "_embedded", fails)
-    pdf = shared_data / "ocr-vie/gov_docs/imageonly_real_qd_729_ttg.pdf"
     page = load_page(pdf, "application/pdf", 0, dpi=100, limits=LIMITS)
     assert (page.how, page.dpi) == ("rendered", 100)
 

@@ -42,15 +42,19 @@ def test_lines_without_any_diacritics_get_them_back(raw: str, expected: str) -> 
 @pytest.mark.parametrize(
     ("raw", "expected"),
     [
-        # Real slips of tesseract -l vie on government pages (not the evaluation pages).
-        ("nội thành Thành phô mùa mưa", "nội thành Thành phố mùa mưa"),
+        # Slips of the kinds tesseract -l vie makes, on lines of the development set
+        # (born-digital PDFs in ../shared/data/ocr-vie/born_digital; issue 19).
+        (
+            "Ủy ban nhân dân tỉnh và Thành phô trực thuộc",
+            "Ủy ban nhân dân tỉnh và Thành phố trực thuộc",
+        ),
         ("QUYÉT ĐỊNH:", "QUYẾT ĐỊNH:"),
         (
-            "Luật sửa đổi, bồ sung một số điễu của Luật",
-            "Luật sửa đổi, bổ sung một số điều của Luật",
+            "Căn cứ Luật sửa đổi, bồ sung một số điễu của Luật",
+            "Căn cứ Luật sửa đổi, bổ sung một số điều của Luật",
         ),
-        ("Luật Tổ chức chính quyên địa phương", "Luật Tổ chức chính quyền địa phương"),
-        ("Thường trực Hội đông nhân dân", "Thường trực Hội đồng nhân dân"),
+        ("Luật Ban hành văn bản quy phạm pháp luật", "Luật Ban hành văn bản quy phạm pháp luật"),
+        ("Thường trực Hội đông nhân dân tỉnh", "Thường trực Hội đồng nhân dân tỉnh"),
         ("THÕNG TƯ QUY ĐỊNH", "THÔNG TƯ QUY ĐỊNH"),  # circumflex read as a tilde
         ("ông Nguy6n Văn Hùng", "ông Nguyễn Văn Hùng"),  # a digit for a letter
     ],
@@ -67,12 +71,12 @@ def test_case_pattern_of_each_word_is_kept() -> None:
 @pytest.mark.parametrize(
     "text",
     [
-        "Số: 2280/QĐ-UBND",
-        "Số: 729/QĐ-TTg",
-        "Tờ trình số 191/TTr-SXD ngày 10/4/2026",
-        "Liên hệ: vanthu@hanoi.gov.vn hoặc https://vanban.chinhphu.vn/default.aspx?id=2280",
+        "Số: 1373/QĐ-BKHĐT",
+        "Số: 51/2025/NĐ-CP",
+        "Tờ trình số 48/TTr-STNMT ngày 12/9/2024",
+        "Liên hệ: vanthu@example.gov.vn hoặc https://vanban.example.vn/default.aspx?id=1373",
         "Thửa đất số: 125, tờ bản đồ số: 7, diện tích 120,5 m²",
-        "- VPCP: BTCN, các PCN, TGĐ Cổng TTĐT; Lưu: VT, CN (b/c).",
+        "- CT, PCT UBND tỉnh; Lưu: VT, KGVX (b/c).",
     ],
 )
 def test_numbers_codes_and_addresses_are_untouched(text: str) -> None:
@@ -81,17 +85,17 @@ def test_numbers_codes_and_addresses_are_untouched(text: str) -> None:
 
 def test_code_that_looks_like_syllables_is_untouched() -> None:
     # "TB/TU" would read as "TB/TƯ" if its parts were corrected as words.
-    assert correct_text("Thông báo số 212-TB/TU ngày 23/01/2026") == (
-        "Thông báo số 212-TB/TU ngày 23/01/2026"
+    assert correct_text("Thông báo số 57-TB/TU ngày 18/02/2025") == (
+        "Thông báo số 57-TB/TU ngày 18/02/2025"
     )
 
 
 @pytest.mark.parametrize(
     "text",
     [
-        "Phó Thủ tướng Chính phủ có ý kiến chỉ đạo như sau:\n"
-        "Giao Bộ Xây dựng chủ trì, phối hợp với các cơ quan liên quan.",
-        "Ông Trương Việt Dũng, Phó Chủ tịch Ủy ban nhân dân Thành phố, đã ký.",
+        "Ủy ban nhân dân tỉnh có ý kiến như sau:\n"
+        "Giao Sở Tài chính chủ trì, phối hợp với các cơ quan liên quan.",
+        "Ông Nguyễn Phước Bình, Phó Chánh Văn phòng Ủy ban nhân dân tỉnh, đã ký.",
         "Diện tích đất ở tại đô thị là 93,0 m², thời hạn sử dụng lâu dài.",
         "Đình làng thờ Thành hoàng; văn bia tiến sĩ dựng trên lưng rùa đá.",
     ],
@@ -141,8 +145,8 @@ def test_a_corrected_word_takes_new_style_tones_beside_old_style_ones_kept() -> 
     "raw",
     [
         "CONG HOA XA HOI CHU NGHIA VIET NAM\nDoc lap - Tu do - Hanh phuc",
-        "Căn cứ Luật Tổ chúc Chính phủ ngày 19 tháng 02 năm 2025;\nQUYÉT ĐỊNH:",
-        "phô vê Quản lý hoạt động thoát nước và xử lý nước thải trên địa bàn Thành phó.",
+        "Căn cứ Luật Tổ chúc Chính phủ ngày 18 tháng 02 năm 2025;\nQUYÉT ĐỊNH:",
+        "phô vê quản lý hồ sơ địa chính và tài liệu lưu trữ trên địa bàn Thành phó.",
     ],
 )
 def test_correcting_twice_changes_nothing_more(raw: str) -> None:
@@ -244,16 +248,13 @@ def test_the_shipped_model_is_what_the_build_makes(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("raw", "expected"),
     [
-        ("Hà Nội, ngày23 tháng 4 năm 2026", "Hà Nội, ngày 23 tháng 4 năm 2026"),
-        ("ngày 23tháng 4", "ngày 23 tháng 4"),
-        ("ngày23/4/2026", "ngày 23/4/2026"),
-        ("PCN PhạmMạnh Cường", "PCN Phạm Mạnh Cường"),
-        ("Tờ trình ngày\n1 0/4/2026 về", "Tờ trình ngày\n10/4/2026 về"),
+        ("Quảng Ngãi, ngày15 tháng 01 năm 2022", "Quảng Ngãi, ngày 15 tháng 01 năm 2022"),
+        ("ngày 15tháng 01", "ngày 15 tháng 01"),
+        ("ngày15/01/2022", "ngày 15/01/2022"),
+        ("KT. BỘ TRƯỞNG TrầnQuốc Phương", "KT. BỘ TRƯỞNG Trần Quốc Phương"),
     ],
 )
-def test_words_glued_to_numbers_or_each_other_and_split_days_are_undone(
-    raw: str, expected: str
-) -> None:
+def test_words_glued_to_numbers_or_each_other_are_undone(raw: str, expected: str) -> None:
     assert correct_text(raw) == expected
 
 
@@ -261,8 +262,9 @@ def test_words_glued_to_numbers_or_each_other_and_split_days_are_undone(
     "text",
     [
         "diện tích 120 m2, 0,5 km2, ca 24h",
-        "thửa CT8, PTTgTT, VPCP2, McDonald, iPhone",
+        "thửa CT8, KTTHh5, VPUB2, McDonald, iPhone",
         "ngày 2 21 tháng",  # no rule says which digit is wrong
+        "Tờ trình ngày 1 0/4/2024",  # a day split by a space is left as read (issue 19)
         "ông Nguy6n Văn Hùng",  # a digit inside a word is a letter slip, not glue
     ],
 )
@@ -272,8 +274,8 @@ def test_units_codes_and_names_are_not_unglued(text: str) -> None:
 
 
 def test_correct_page_counts_unglued_words_and_keeps_words_aligned() -> None:
-    page = _page("Hà Nội, ngày23 tháng 4")
+    page = _page("Quảng Ngãi, ngày15 tháng 01")
     out = correct_page(page)
-    assert out.text == "Hà Nội, ngày 23 tháng 4"
-    assert [w.text for w in out.words] == ["Hà", "Nội,", "ngày 23", "tháng", "4"]
+    assert out.text == "Quảng Ngãi, ngày 15 tháng 01"
+    assert [w.text for w in out.words] == ["Quảng", "Ngãi,", "ngày 15", "tháng", "01"]
     assert out.params["correction"]["changed"] == 1 and out.raw_text == page.text

@@ -1,12 +1,11 @@
 """Build the Vietnamese correction model from the project's corpus (deterministic).
 
-    python -m pipeline.stages.vietnamese.lexicon.build            # writes syllables.txt,
-model.tsv.gz
-    python -m pipeline.stages.vietnamese.lexicon.build --exclude 'qd_2280/p1[7-9].txt' --out /tmp/m
+    python -m pipeline.stages.vietnamese.lexicon.build   # writes syllables.txt, model.tsv.gz
+    python -m pipeline.stages.vietnamese.lexicon.build --exclude 'born_digital/vht534.txt' --out /tmp/m
 
 Inputs, all under `corpus/` (provenance and licences in `corpus/SOURCES.md`):
 
-- running text (`*.txt` outside the word lists, including `qd_2280/`): syllable unigram and
+- running text (`*.txt` outside the word lists, including `born_digital/`): syllable unigram and
   bigram counts, weighted `TEXT_WEIGHT`;
 - `pyvi_words.txt`, a dictionary of multi-syllable words: +1 per syllable and per adjacent
   syllable pair inside a word (which syllables go together, though not how often);
@@ -15,7 +14,8 @@ Inputs, all under `corpus/` (provenance and licences in `corpus/SOURCES.md`):
   the spelling rules for c/k, g/gh, ng/ngh): count 0, so such syllables are candidates only
   when nothing attested fits. Written to `syllables.txt`.
 
-`--exclude` leaves corpus files out (glob, relative to `corpus/`), to measure on held-out pages.
+`--exclude` leaves corpus files out (glob, relative to `corpus/`), to measure on held-out pages
+(the development bench corrects each born-digital document with a model built without it).
 """
 
 from __future__ import annotations
