@@ -18,6 +18,19 @@ module
    rotated 90/180, a seal and signature over the text) and seed, CER of raw Tesseract and of
    sohoa on the same PNG.
 
+4. `--split`: the development set beside the report-only set (bench/ocr_sets.py: the split of
+   issue 19), every recogniser side by side on the same pages in the same run: raw
+   Tesseract with each model (Debian `vie` fast; `vie_best_int`, the 4.0.0_best_int model of
+   npm @tesseract.js-data/vie; Debian's `Vietnamese` script model; combinations) and the
+   sohoa pipeline (preprocessing, second pass, Vietnamese correction). Per set and reader:
+   word recall, word precision, CER, CER without diacritics (the rest are diacritic errors),
+   seconds per page (one process per page, 2 at a time), and for the corrector the words it
+   turned right→wrong and wrong→right. Development pages are corrected with a model built
+   without their own document. Models missing from `--tessdata` are skipped with a note.
+
+       nice .venv/bin/python bench/bench_ocr.py --split [--engines vie,vie_best_int,sohoa]
+           [--tessdata var/tessdata] [--limit N] [--json]
+
 Quick mode: 6 pages for throughput, one seed per damage kind.
 """
 
@@ -223,13 +236,185 @@ def bench_degraded(folder: Path, seeds: int) -> list[dict]:
     return rows
 
 
+# --- 4. development vs report only, recognisers side by side --------------------------------------
+
+ENGINES = ("vie", "vie_best_int", "Vietnamese", "vie_best_int+Vietnamese", "sohoa")
+SOHOA_PREFIX = "sohoa"
+
+
+def _engine_text(job: tuple[str, str, str | None, str | None]) -> tuple[str, str | None, float]:
+    """(text, corrected text or None, seconds) of one page read by one engine."""
+    import time
+
+    engine, path, tessdata, model_path = job
+    started = time.perf_counter()
+    if engine.startswith(SOHOA_PREFIX):
+        text, fixed = _sohoa_read(path, engine, tessdata, model_path)
+        return text, fixed, time.perf_counter() - started
+    cmd = ["tesseract", path, "stdout", "-l", engine]
+    if tessdata:
+        cmd[1:1] = ["--tessdata-dir", tessdata]
+    done = subprocess.run(cmd, capture_output=True, env=_ENV, check=True)
+    return done.stdout.decode("utf-8"), None, time.perf_counter() - started
+
+
+def _sohoa_read(
+    path: str, engine: str, tessdata: str | None, model_path: str | None
+) -> tuple[str, str]:
+    from pipeline.stages.ocr.recognise import read_page
+    from pipeline.stages.vietnamese.correction import correct_page
+
+    page = read_page(Path(path), "image/png", 0, sohoa_params(engine, tessdata), _limits())
+    return page.text, correct_page(page, _model(model_path)).text
+
+
+def sohoa_params(engine: str, tessdata: str | None):
+    """OcrParams of an engine name "sohoa[:LANG[:key=value...]]"; keys of PreprocessParams
+    take a "pp." prefix ("sohoa::second_pass=0:pp.denoise=off")."""
+    from dataclasses import fields, replace
+
+    from pipeline.stages.ocr.recognise import OcrParams
+
+    _, _, rest = engine.partition(":")
+    lang, *pairs = rest.split(":") if rest else [""]
+    params = OcrParams(lang=lang or "vie", tessdata=tessdata if lang not in ("", "vie") else None)
+    for pair in pairs:
+        key, _, value = pair.partition("=")
+        target = params.preprocess if key.startswith("pp.") else params
+        kind = {f.name: f.type for f in fields(target)}[key.removeprefix("pp.")]
+        casts = {"bool": lambda v: v not in ("0", "false", "False"), "float": float, "int": int}
+        typed = casts.get(str(kind), str)(value)
+        if key.startswith("pp."):
+            params = replace(params, preprocess=replace(params.preprocess, **{key[3:]: typed}))
+        else:
+            params = replace(params, **{key: typed})
+    return params
+
+
+@__import__("functools").cache
+def _model(path: str | None):
+    from pipeline.stages.vietnamese.correction import load_model, read_model
+
+    return load_model() if path is None else read_model(Path(path))
+
+
+def _available(engine: str, tessdata: str | None) -> bool:
+    if engine.startswith(SOHOA_PREFIX):
+        langs = engine.split(":")[1] if ":" in engine else ""
+    else:
+        langs = engine
+    if not langs:
+        return True
+    cmd = ["tesseract", "--list-langs"] + (["--tessdata-dir", tessdata] if tessdata else [])
+    have = subprocess.run(cmd, capture_output=True, text=True).stdout.split()
+    return all(lang in have for lang in langs.split("+"))
+
+
+def bench_split(folder: Path, engines: list[str], tessdata: str | None, limit: int | None):
+    from bench.ocr_sets import DEV_LABEL, development_pages, report_only_pages
+    from pipeline.stages.vietnamese.lexicon import build
+
+    pages = development_pages(folder, limit) + report_only_pages()
+    models: dict[str | None, str | None] = {None: None}
+    for page in pages:
+        if page.exclude not in models:
+            out = folder / f"model-{len(models)}"
+            models[page.exclude] = str(build.build(out, [page.exclude]))
+    rows: list[dict] = []
+    for engine in engines:
+        dirs = tessdata if ("best_int" in engine or engine.startswith(SOHOA_PREFIX)) else None
+        if not _available(engine, dirs):
+            log(f"split: {engine} is not installed (tessdata {dirs}), skipped")
+            continue
+        jobs = [(engine, str(p.image), dirs, models[p.exclude]) for p in pages]
+        with ProcessPoolExecutor(WORKERS) as pool:
+            results = list(pool.map(_engine_text, jobs))
+        for label in (DEV_LABEL, "report only"):
+            picks = [i for i, p in enumerate(pages) if p.set == label]
+            if picks:
+                rows += _split_rows(
+                    engine, label, [pages[i] for i in picks], [results[i] for i in picks]
+                )
+    return rows
+
+
+def _split_rows(engine: str, label: str, pages: list, results: list) -> list[dict]:
+    from bench.textmetrics import corrections, folded_cer, word_precision
+
+    truths = [p.truth for p in pages]
+    readings = [("raw" if results[0][1] is None else "read", [r[0] for r in results])]
+    if results[0][1] is not None:
+        readings.append(("corrected", [r[1] for r in results]))
+    seconds = statistics.mean(r[2] for r in results)
+    rows = []
+    for how, texts in readings:
+        name = engine if how == "raw" else f"{engine} ({how})"
+
+        def mean(metric, texts=texts):
+            return statistics.mean(metric(t, g) for t, g in zip(texts, truths, strict=True))
+
+        c, f = mean(cer), mean(folded_cer)
+        note = (
+            f"{label}: {len(pages)} pages; CER {c:.3f} = {f:.3f} letters + {c - f:.3f} diacritics"
+        )
+        rows.append(
+            row(f"[{label}] {name}: word recall", "share", mean(word_recall), None, note=note)
+        )
+        rows.append(row(f"[{label}] {name}: word precision", "share", mean(word_precision), None))
+        rows.append(row(f"[{label}] {name}: CER", "share", c, None))
+        rows.append(row(f"[{label}] {name}: CER without diacritics", "share", f, None))
+        rows.append(row(f"[{label}] {name}: seconds/page", "s", seconds, None))
+    if len(readings) == 2:
+        moves = [corrections(r[0], r[1], p.truth) for r, p in zip(results, pages, strict=True)]
+        good, bad, changed = (sum(m[i] for m in moves) for i in range(3))
+        rows.append(
+            row(
+                f"[{label}] {engine}: corrector right→wrong",
+                "words",
+                bad,
+                None,
+                note=f"wrong→right {good}, words changed {changed}",
+            )
+        )
+    for p, r in zip(pages, results, strict=True):
+        text = r[1] or r[0]
+        log(
+            f"  [{label}] {engine} {p.name}: recall {word_recall(text, p.truth):.3f}, "
+            f"precision {word_precision_of(text, p.truth):.3f}, CER {cer(text, p.truth):.3f}"
+        )
+    return rows
+
+
+def word_precision_of(text: str, truth: str) -> float:
+    from bench.textmetrics import word_precision
+
+    return word_precision(text, truth)
+
+
 def main() -> list[dict]:
     p = parser(__doc__.split("\n\n")[0])
     p.add_argument("--pages", type=int, help="pages for the throughput figure (default 40)")
     p.add_argument("--seeds", type=int, help="pages per damage kind (default 3; quick 1)")
     p.add_argument("--skip-speed", action="store_true", help="only the quality figures")
     p.add_argument("--skip-quality", action="store_true", help="only the throughput figure")
+    p.add_argument("--split", action="store_true", help="only development vs report only")
+    p.add_argument("--engines", default=",".join(ENGINES), help="for --split, comma-separated")
+    p.add_argument("--tessdata", help="for --split: folder with vie_best_int.traineddata")
+    p.add_argument("--limit", type=int, help="for --split: development pages (default all)")
+    p.add_argument("--check-corpus", action="store_true", help="only the corpus hygiene check")
     args = p.parse_args()
+    if args.check_corpus:
+        from bench.ocr_sets import check_corpus
+
+        bad = check_corpus()
+        log("corpus holds no report-only phrase" if not bad else "\n".join(bad))
+        sys.exit(1 if bad else 0)
+    if args.split:
+        log(f"bench_ocr --split: {load_average()}")
+        with scratch("ocr-split") as folder:
+            rows = bench_split(folder, args.engines.split(","), args.tessdata, args.limit)
+        emit(rows, args.json)
+        return rows
     pages = args.pages or (6 if args.quick else 40)
     seeds = args.seeds or (1 if args.quick else 3)
     log(f"bench_ocr: {load_average()}")

@@ -63,3 +63,44 @@ def word_recall(hypothesis: str, reference: str) -> float:
     if not total:
         return 1.0
     return sum(min(n, hyp[w]) for w, n in ref.items()) / total
+
+
+def word_precision(hypothesis: str, reference: str) -> float:
+    """Share of the reading's words that are in the truth (bag of words, with multiplicity):
+    junk read from seals, stamps and rules lowers it."""
+    ref, hyp = Counter(words(reference)), Counter(words(hypothesis))
+    total = sum(hyp.values())
+    if not total:
+        return 1.0
+    return sum(min(n, ref[w]) for w, n in hyp.items()) / total
+
+
+def folded_cer(hypothesis: str, reference: str) -> float:
+    """CER with every diacritic removed on both sides (đ -> d): the errors that are not
+    diacritics. CER minus this is the share of diacritic errors."""
+    from models.language.text import fold
+
+    ref, hyp = fold(normalise(reference)), fold(normalise(hypothesis))
+    if not ref:
+        return 0.0 if not hyp else 1.0
+    return edit_distance(hyp, ref) / len(ref)
+
+
+def corrections(raw: str, fixed: str, reference: str) -> tuple[int, int, int]:
+    """(wrong→right, right→wrong, changed) words of a correction: raw and corrected words
+    aligned one to one (difflib); a word is right when the truth holds it (bag of words)."""
+    import difflib
+
+    truth = Counter(words(reference))
+    a, b = words(raw), words(fixed)
+    good = bad = changed = 0
+    matcher = difflib.SequenceMatcher(a=a, b=b, autojunk=False)
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag != "replace" or i2 - i1 != j2 - j1:
+            changed += max(i2 - i1, j2 - j1) if tag != "equal" else 0
+            continue
+        for old, new in zip(a[i1:i2], b[j1:j2], strict=True):
+            changed += 1
+            good += new in truth and old not in truth
+            bad += old in truth and new not in truth
+    return good, bad, changed

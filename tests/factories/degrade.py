@@ -17,7 +17,7 @@ from PIL import Image, ImageChops, ImageDraw, ImageFilter, ImageFont
 FONTS = Path("/usr/share/fonts/truetype/dejavu")
 SERIF, SERIF_BOLD = FONTS / "DejaVuSerif.ttf", FONTS / "DejaVuSerif-Bold.ttf"
 SANS_BOLD = FONTS / "DejaVuSans-Bold.ttf"
-SIZES_IN = {"A4": (8.27, 11.69), "A5": (5.83, 8.27)}
+SIZES_IN = {"A3": (11.69, 16.54), "A4": (8.27, 11.69), "A5": (5.83, 8.27)}
 KINDS = ("skew", "uneven_light", "blur", "noise", "jpeg", "rotate90", "rotate180", "stamp")
 
 HEADER = ["CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do - Hạnh phúc"]
@@ -238,3 +238,95 @@ def write_image_pdf(path: Path, image: Image.Image, dpi: int = 200) -> Path:
     """An image-only PDF of one page (the image embedded at `dpi`, no text layer)."""
     image.save(path, "PDF", resolution=dpi)
     return path
+
+
+MARK_KINDS = ("seal", "stamp", "signature", "logo", "rule")
+
+
+def add_marks(page: Image.Image, seed: int = 0, kinds: tuple[str, ...] = MARK_KINDS) -> Image.Image:
+    """A generated page with the marks that are not text drawn where real ones sit: a round
+    seal with its lettered ring over the signature block, a boxed stamp ("ĐÃ KÝ"), a signature,
+    a filled logo in the top-left corner, and rules under the header and across the foot. The
+    ink multiplies (darker wins), as a stamp on a printed page does."""
+    rng = np.random.default_rng(seed)
+    grey = page.convert("L")
+    w, h = grey.size
+    marks = Image.new("L", grey.size, 255)
+    d = ImageDraw.Draw(marks)
+    unit = w / 100
+    ink = int(rng.integers(80, 130))
+    if "seal" in kinds:
+        r = unit * rng.uniform(9, 12)
+        cx, cy = w * rng.uniform(0.6, 0.72), h * rng.uniform(0.55, 0.8)
+        d.ellipse((cx - r, cy - r, cx + r, cy + r), outline=ink, width=max(3, round(r / 18)))
+        d.ellipse((cx - 0.7 * r, cy - 0.7 * r, cx + 0.7 * r, cy + 0.7 * r), outline=ink, width=2)
+        font = ImageFont.truetype(str(SANS_BOLD), max(8, round(r / 7)))
+        for i, ch in enumerate("ỦY BAN NHÂN DÂN * PHƯỜNG YÊN HÒA *"):
+            a = 2 * np.pi * i / 34
+            d.text((cx + 0.85 * r * np.sin(a), cy - 0.85 * r * np.cos(a)), ch, font=font, fill=ink)
+    if "stamp" in kinds:
+        x0, y0 = w * rng.uniform(0.08, 0.2), h * rng.uniform(0.6, 0.85)
+        x1, y1 = x0 + unit * 22, y0 + unit * 7
+        d.rectangle((x0, y0, x1, y1), outline=ink, width=max(3, round(unit / 3)))
+        font = ImageFont.truetype(str(SANS_BOLD), round(unit * 3.2))
+        d.text((x0 + unit * 3, y0 + unit * 1.5), "ĐÃ KÝ", font=font, fill=ink)
+    if "signature" in kinds:
+        x0, y0 = w * rng.uniform(0.55, 0.65), h * rng.uniform(0.6, 0.85)
+        xs = np.linspace(x0, x0 + unit * 25, 80)
+        ys = y0 + unit * 2 * np.sin((xs - x0) / unit * rng.uniform(0.6, 1.2)) * np.linspace(
+            1, 0.3, 80
+        )
+        d.line(
+            list(zip(xs.tolist(), ys.tolist(), strict=True)), fill=25, width=max(2, round(unit / 4))
+        )
+        d.line(
+            (x0, y0 + unit * 3, x0 + unit * 20, y0 - unit), fill=25, width=max(2, round(unit / 4))
+        )
+    if "logo" in kinds:
+        r = unit * 5
+        cx, cy = w * 0.1, h * 0.05
+        d.ellipse((cx - r, cy - r, cx + r, cy + r), fill=ink)
+        d.polygon(
+            [(cx, cy - 0.7 * r), (cx + 0.6 * r, cy + 0.5 * r), (cx - 0.6 * r, cy + 0.5 * r)],
+            fill=250,
+        )
+    if "rule" in kinds:
+        for y in (h * 0.14, h * 0.95):
+            d.line((w * 0.08, y, w * 0.92, y), fill=0, width=max(2, round(unit / 5)))
+    return ImageChops.darker(grey, marks)
+
+
+def handwriting_page(dpi: int = 200, seed: int = 0) -> Image.Image:
+    """An A5 page of pure cursive handwriting (joined loops on ruled lines, no print)."""
+    rng = np.random.default_rng(seed)
+    w, h = round(5.83 * dpi), round(8.27 * dpi)
+    page = Image.new("L", (w, h), 245)
+    d = ImageDraw.Draw(page)
+    step = dpi // 3
+    for y in range(dpi // 2, h - dpi // 2, step):
+        x = dpi // 2 + int(rng.integers(0, dpi // 4))
+        while x < w - dpi // 2:
+            n = int(rng.integers(20, 60))
+            xs = x + np.cumsum(rng.uniform(1, 4, n)) * dpi / 100
+            ys = y + np.sin(np.linspace(0, rng.uniform(4, 12), n)) * step * 0.25
+            ys += rng.normal(0, step * 0.06, n)
+            d.line(
+                list(zip(xs.tolist(), ys.tolist(), strict=True)), fill=40, width=max(2, dpi // 90)
+            )
+            x = int(xs[-1]) + int(rng.integers(dpi // 12, dpi // 5))
+    return page
+
+
+def wall_photo(width: int = 1600, height: int = 1200, seed: int = 0) -> Image.Image:
+    """A photo of a brick wall: mortar lines, brick texture, light falling off."""
+    rng = np.random.default_rng(seed)
+    a = rng.normal(150, 25, (height, width)).astype(np.float32)
+    brick_h, brick_w = 60, 150
+    for row, y in enumerate(range(0, height, brick_h)):
+        a[y : y + 8] = 215
+        offset = (row % 2) * brick_w // 2
+        for x in range(offset, width, brick_w):
+            a[y : y + brick_h, x : x + 8] = 215
+    a *= np.linspace(1.0, 0.7, width)[None, :]
+    image = Image.fromarray(np.clip(a, 0, 255).astype(np.uint8), "L")
+    return image.filter(ImageFilter.GaussianBlur(1.2))

@@ -42,6 +42,11 @@ from pipeline.stages.pages.pagetext import PageText, Word
 from pipeline.stages.tools.tesseract import detect_orientation, run_tesseract, tesseract_version
 
 LANGUAGES = ("vie", "vie+eng", "vie+fra", "chi_tra")
+MODELS = ("vie_best_int", "Vietnamese", "vie+Vietnamese", "vie_best_int+Vietnamese")
+"""Other Vietnamese models `OcrParams` accepts (not offered to users until one wins):
+`vie_best_int`, Tesseract's 4.0.0_best_int model (npm @tesseract.js-data/vie, in a
+`tessdata` folder); `Vietnamese`, Debian's script model (tesseract-ocr-script-viet).
+`vie` is Debian's fast model. bench/bench_ocr.py --split compares them."""
 PSMS = (1, 3, 4, 6, 7, 11, 12)
 
 BLANK_INK = 0.0005
@@ -68,6 +73,12 @@ a title): Tesseract misreads big glyphs ("ST" as "SLI") that it reads right at u
 MIN_GAIN = 5.0
 """A line read again replaces the first reading when its mean confidence is this much better."""
 _MIN_TEXT_WORDS = 5
+DIM_LINE_CONF = 60.0
+"""A line read at a mean confidence below this is listed in params["dim_lines"] ([block,
+line] pairs) so the portal can show it dimmed."""
+WIDE_SKEW_DEG = 45.0
+"""A poorly read page is tried at its skew measured over ±45° (a page photographed at any
+angle: with the 90° turns of OSD, every angle is covered)."""
 
 
 @dataclass(frozen=True)
@@ -84,13 +95,20 @@ class OcrParams:
     second_pass: bool = True
     """Read again, as single blocks, the inked regions the page reading left out (signature
     blocks under a seal, lines crossed by a stamp); see `read_unread`."""
+    tessdata: str | None = None
+    """Folder given to Tesseract as --tessdata-dir (it must hold every model of `lang`);
+    None: the system's models."""
+    suppress_marks: bool = True
+    """Drop the words read from seals, stamps, signatures, logos and rules, and symbols read
+    at low confidence; each region skipped is recorded in params["suppressed"]
+    (`pipeline.stages.junk`)."""
     estimate_resolution: bool = True
     """Let Tesseract estimate the resolution from the text's x-height rather than telling it
     the scan's dpi: its size thresholds then fit the text, not the paper, and it keeps more
     diacritics (gov_docs pages: CER 0.157 with --dpi 200, 0.140 estimated; see bench)."""
 
     def __post_init__(self) -> None:
-        if self.lang not in LANGUAGES:
+        if self.lang not in LANGUAGES + MODELS:
             raise InputRejectedError(
                 f"OCR language {self.lang!r} is not offered; choose one of: {', '.join(LANGUAGES)}"
             )
@@ -203,6 +221,12 @@ def ocr_image(
     cleaned = Image.fromarray(cleaned_a, "L")
     result = recognise(cleaned, params, page=page, dpi=dpi)
     rotation = 0
+    if pp.deskew and _poor(result):
+        result, cleaned, skew, found = _try_wide_skew(
+            grey, result, cleaned, skew, found, params, page, dpi
+        )
+        if found.get("wide_skew"):
+            grey = to_grey(cleaned)
     if pp.osd and _poor(result):
         osd = detect_orientation(grey, dpi)
         found["osd"] = None if osd is None else {"rotate": osd[0], "confidence": osd[1]}
@@ -218,9 +242,39 @@ def ocr_image(
     _reject_non_document(result, page)
     if params.second_pass:
         result = read_unread(cleaned, result, params)
+    if params.suppress_marks:
+        from pipeline.stages.ocr.junk import suppress
+
+        result = suppress(result, to_grey(cleaned))
+    result.params["dim_lines"] = dim_lines(result)
     if not result.words:
         result.params["blank"] = True
     return result, cleaned
+
+
+def dim_lines(text: PageText) -> list[list[int]]:
+    """[block, line] of every line read at a mean confidence below DIM_LINE_CONF."""
+    return [
+        [ws[0].block, ws[0].line]
+        for ws in text.lines()
+        if sum(w.conf for w in ws) / len(ws) < DIM_LINE_CONF
+    ]
+
+
+def _try_wide_skew(grey, result, cleaned, skew, found, params, page, dpi):
+    """The page turned by its skew measured over ±WIDE_SKEW_DEG, read again, kept when it
+    reads better (a phone photo at 30°); the arguments unchanged otherwise."""
+    from pipeline.stages.ocr.preprocess import estimate_skew, rotate
+
+    wide = estimate_skew(grey, WIDE_SKEW_DEG)
+    if abs(wide) <= params.preprocess.max_skew_deg:
+        return result, cleaned, skew, found
+    turned_a, skew2, found2 = clean(rotate(grey, wide), params.preprocess)
+    turned = Image.fromarray(turned_a, "L")
+    again = recognise(turned, params, page=page, dpi=dpi)
+    if _score(again) <= _score(result):
+        return result, cleaned, skew, found
+    return again, turned, round(wide + skew2, 2), {**found, **found2, "wide_skew": wide}
 
 
 # --- second pass over what the page reading left out ----------------------------------------

@@ -44,6 +44,8 @@ def run_tesseract(image: Image.Image, params: OcrParams, *, page: int, dpi: int)
         _normal(image).save(f, "PNG", compress_level=1)
         f.flush()
         cmd = [_tesseract(), f.name, "stdout", "-l", params.lang, "--psm", str(params.psm)]
+        if params.tessdata:
+            cmd += ["--tessdata-dir", params.tessdata]
         if not params.estimate_resolution:
             cmd += ["--dpi", str(dpi)]
         cmd.append("hocr")

@@ -1,7 +1,7 @@
 """Build the Vietnamese correction model from the project's corpus (deterministic).
 
     python -m pipeline.stages.vietnamese.lexicon.build   # writes syllables.txt, model.tsv.gz
-    python -m pipeline.stages.vietnamese.lexicon.build --exclude 'born_digital/vht534.txt' --out /tmp/m
+    python -m pipeline.stages.vietnamese.lexicon.build --exclude born_digital/vht534.txt --out m/
 
 Inputs, all under `corpus/` (provenance and licences in `corpus/SOURCES.md`):
 

@@ -1,0 +1,188 @@
+"""Marks that are not text: seals, stamps, signatures, logos and rules produce no words.
+
+Tesseract reads a seal's ring, a signature's strokes and a table's rules as letters and
+symbols ("=", "] 19?", "TTÿT"): junk that lowers word precision and that a reader of the
+portal takes for text. `find_marks` finds the large ink shapes of a page that no letter makes
+(a connected component of ink far taller and wider than the page's text, or a long thin rule)
+and names their kind by shape; `suppress` drops the words that sit on a mark and do not look
+like confident text, and the words anywhere on the page that are nothing but symbols read at
+low confidence. Every region whose words were dropped is recorded (kind, box, words) in
+`params["suppressed"]`, so staff can see what was skipped.
+
+Words under a seal that read well (the signer's name a seal overlaps) are kept: a word on a
+mark goes only when it is read below `MARK_CONF` or is not a plausible token.
+
+Tuned on generated pages with synthetic seals, stamps, signatures and rules
+(tests/degrade.py `stamp`, `add_marks`); bench/bench_ocr.py --split reports word precision
+on the development set.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import cv2
+import numpy as np
+
+from models.language.text import is_vietnamese_syllable
+from pipeline.stages.pages.pagetext import Box, PageText, Word
+
+MARK_SIZE = 2.6
+"""A mark is ink connected over at least this many text heights both ways (a letter, even
+with stacked diacritics, spans under 2)."""
+RULE_LENGTH = 12.0
+"""...or a run this many text heights long and at most RULE_THICKNESS thick: a rule."""
+RULE_THICKNESS = 0.35
+MARK_CONF = 75.0
+"""A word on a mark is kept only when read at least this confidently and plausible."""
+SYMBOL_CONF = 50.0
+"""A word with no letter or digit, or only one, read below this anywhere is junk."""
+LINE_OUTSIDE = 2
+"""A word on a mark belongs to a printed line when at least this many words of its line lie
+off every mark."""
+FRAME_WORDS = 8
+"""A shape holding more well-read words than this is a table or a frame, not a mark."""
+SEAL_ROUND = (0.75, 1.33)
+SEAL_FILL = 0.30
+"""A round mark whose ink covers less of its box than this is a seal's ring; more, a logo."""
+
+
+@dataclass(frozen=True)
+class Mark:
+    kind: str
+    """"seal", "stamp", "signature", "logo" or "rule"."""
+    box: Box
+
+
+def find_marks(grey: np.ndarray, text_height: int) -> list[Mark]:
+    """The large non-letter ink shapes of a page (boxes in the image's pixels)."""
+    if text_height < 4:
+        return []
+    _, ink = cv2.threshold(grey, 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
+    # Close small gaps so a seal's ring or a signature's broken stroke is one shape.
+    gap = max(1, text_height // 6)
+    ink = cv2.morphologyEx(ink, cv2.MORPH_CLOSE, np.ones((gap, gap), np.uint8))
+    n, _, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    h_img, w_img = grey.shape
+    marks = []
+    for x, y, w, h, area in stats[1:n]:
+        if w >= 0.9 * w_img and h >= 0.9 * h_img:
+            continue  # a frame round the page
+        box = (int(x), int(y), int(x + w), int(y + h))
+        long, short = max(w, h), min(w, h)
+        if long >= RULE_LENGTH * text_height and short <= RULE_THICKNESS * text_height:
+            marks.append(Mark("rule", box))
+        elif w >= MARK_SIZE * text_height and h >= MARK_SIZE * text_height:
+            marks.append(Mark(_kind(w, h, area), box))
+    return marks
+
+
+def _kind(w: int, h: int, area: int) -> str:
+    fill = area / (w * h)
+    if SEAL_ROUND[0] <= w / h <= SEAL_ROUND[1]:
+        return "seal" if fill < SEAL_FILL else "logo"
+    if fill < 0.12 and w / h > 1.5:
+        return "signature"
+    return "stamp"
+
+
+def _plausible(text: str) -> bool:
+    """A word a page prints: a syllable, a number or code, an abbreviation in capitals."""
+    core = text.strip(".,;:!?()[]\"'“”-–/")
+    if not core:
+        return False
+    if core.isalpha():
+        return is_vietnamese_syllable(core) or (core.isupper() and len(core) <= 6)
+    alnum = sum(c.isalnum() for c in core)
+    return alnum >= 2 and any(c.isdigit() for c in core) and alnum >= 0.6 * len(core)
+
+
+def _symbols(text: str) -> bool:
+    return sum(c.isalnum() for c in text) < 2
+
+
+def _overlap(a: Box, b: Box) -> float:
+    """Share of `a`'s area inside `b`."""
+    w = min(a[2], b[2]) - max(a[0], b[0])
+    h = min(a[3], b[3]) - max(a[1], b[1])
+    area = max(1, (a[2] - a[0]) * (a[3] - a[1]))
+    return max(0, w) * max(0, h) / area
+
+
+def suppress(page: PageText, grey: np.ndarray) -> PageText:
+    """`page` without the words read from marks and the low-confidence symbols; the regions
+    they came from in params["suppressed"] ([{kind, box, words}])."""
+    confident = [w for w in page.words if w.conf >= 60]
+    if not confident:
+        return page
+    height = int(np.median([w.box[3] - w.box[1] for w in confident]))
+    marks = find_marks(grey, height)
+    on_mark = [
+        next((i for i, m in enumerate(marks) if _overlap(w.box, m.box) >= 0.5), None)
+        for w in page.words
+    ]
+    marks = _not_frames(marks, page.words, on_mark)
+    lines_outside: dict[tuple[int, int], int] = {}
+    for word, on in zip(page.words, on_mark, strict=True):
+        if on is None or marks[on] is None:
+            key = (word.block, word.line)
+            lines_outside[key] = lines_outside.get(key, 0) + 1
+    kept: list[Word] = []
+    dropped: dict[int, list[Word]] = {}
+    for word, on in zip(page.words, on_mark, strict=True):
+        mark = None if on is None else marks[on]
+        # A word on a seal, stamp, logo or signature stays only when it reads well and its
+        # line goes on beyond the mark (a printed line the seal overlaps), never the mark's
+        # own lettering ("ĐÃ KÝ", a seal's ring).
+        sure = (
+            word.conf >= MARK_CONF
+            and _plausible(word.text)
+            and lines_outside.get((word.block, word.line), 0) >= LINE_OUTSIDE
+        )
+        if mark is not None and mark.kind != "rule" and not sure:
+            dropped.setdefault(on, []).append(word)
+        elif _symbols(word.text) and word.conf < SYMBOL_CONF and not word.text.isalnum():
+            dropped.setdefault(-1, []).append(word)
+        elif mark is not None and mark.kind == "rule" and not _plausible(word.text):
+            dropped.setdefault(on, []).append(word)
+        else:
+            kept.append(word)
+    if not dropped:
+        page.params["suppressed"] = []
+        return page
+    regions = []
+    for i, words in dropped.items():
+        mark = marks[i] if i >= 0 else None
+        kind, box = ("symbols", _union(words)) if mark is None else (mark.kind, mark.box)
+        regions.append({"kind": kind, "box": list(box), "words": len(words)})
+    from pipeline.stages.ocr.hocr import mean_conf, words_to_hocr, words_to_text
+
+    page.params["suppressed"] = regions
+    return replace(
+        page,
+        words=kept,
+        text=words_to_text(kept),
+        mean_conf=mean_conf(kept),
+        hocr=words_to_hocr(kept, page.width, page.height),
+    )
+
+
+def _not_frames(
+    marks: list[Mark], words: list[Word], on_mark: list[int | None]
+) -> list[Mark | None]:
+    """`marks` with None for the shapes that hold many well-read words: a table's grid or a
+    frame round a block of text, not a stamp."""
+    sure: dict[int, int] = {}
+    for word, on in zip(words, on_mark, strict=True):
+        if on is not None and word.conf >= MARK_CONF and _plausible(word.text):
+            sure[on] = sure.get(on, 0) + 1
+    return [None if sure.get(i, 0) > FRAME_WORDS else m for i, m in enumerate(marks)]
+
+
+def _union(words: list[Word]) -> Box:
+    return (
+        min(w.box[0] for w in words),
+        min(w.box[1] for w in words),
+        max(w.box[2] for w in words),
+        max(w.box[3] for w in words),
+    )
