@@ -7,7 +7,7 @@
   phone would (`scanner`, `phone`: skew, blur, uneven light, noise, JPEG); its ground truth is
   the page's own text layer (pdfplumber, NFC). Rules, thresholds, defaults, corpora and test
   fixtures may be chosen here. The Vietnamese corrector reads each page with a model built
-  *without* that page's document (`corpus_exclude`), so its figures stay held out.
+  *without* that page's document (`Page.exclude`), so its figures stay held out.
 - **report only** (`REPORT_ONLY`, ../shared/data/ocr-vie/gov_docs): 3 real scanned government
   pages with human ground truth. Figures on them are printed, labelled "report only", and are
   never used to choose anything. They never feed a corpus or a test.
