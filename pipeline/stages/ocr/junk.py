@@ -27,16 +27,18 @@ import numpy as np
 from models.language.text import is_vietnamese_syllable
 from pipeline.stages.pages.pagetext import Box, PageText, Word
 
-MARK_SIZE = 2.6
+MARK_SIZE = 3.0
 """A mark is ink connected over at least this many text heights both ways (a letter, even
-with stacked diacritics, spans under 2)."""
+with stacked diacritics, spans under 2; two lines of blurred text that touch, under 3)."""
+ROUND_SIZE = 4.0
+"""A seal or logo spans at least this many text heights (a real seal is about 9)."""
 RULE_LENGTH = 12.0
 """...or a run this many text heights long and at most RULE_THICKNESS thick: a rule."""
 RULE_THICKNESS = 0.35
 MARK_CONF = 75.0
 """A word on a mark is kept only when read at least this confidently and plausible."""
 SYMBOL_CONF = 50.0
-"""A word with no letter or digit, or only one, read below this anywhere is junk."""
+"""A word with no letter or digit, read below this anywhere, is junk."""
 LINE_OUTSIDE = 2
 """A word on a mark belongs to a printed line when at least this many words of its line lie
 off every mark."""
@@ -72,8 +74,10 @@ def find_marks(grey: np.ndarray, text_height: int) -> list[Mark]:
         long, short = max(w, h), min(w, h)
         if long >= RULE_LENGTH * text_height and short <= RULE_THICKNESS * text_height:
             marks.append(Mark("rule", box))
-        elif w >= MARK_SIZE * text_height and h >= MARK_SIZE * text_height:
-            marks.append(Mark(_kind(w, h, area), box))
+        elif short >= MARK_SIZE * text_height:
+            kind = _kind(w, h, area)
+            if kind not in ("seal", "logo") or short >= ROUND_SIZE * text_height:
+                marks.append(Mark(kind, box))
     return marks
 
 
@@ -98,7 +102,8 @@ def _plausible(text: str) -> bool:
 
 
 def _symbols(text: str) -> bool:
-    return sum(c.isalnum() for c in text) < 2
+    """No letter or digit at all ("=", "—", "|"): a list number "1." is text."""
+    return not any(c.isalnum() for c in text)
 
 
 def _overlap(a: Box, b: Box) -> float:
@@ -141,7 +146,7 @@ def suppress(page: PageText, grey: np.ndarray) -> PageText:
         )
         if mark is not None and mark.kind != "rule" and not sure:
             dropped.setdefault(on, []).append(word)
-        elif _symbols(word.text) and word.conf < SYMBOL_CONF and not word.text.isalnum():
+        elif _symbols(word.text) and word.conf < SYMBOL_CONF:
             dropped.setdefault(-1, []).append(word)
         elif mark is not None and mark.kind == "rule" and not _plausible(word.text):
             dropped.setdefault(on, []).append(word)
