@@ -400,8 +400,8 @@ def word_precision_of(text: str, truth: str) -> float:
 def _marks_page(job: tuple[int, bool]) -> tuple[float, float, list]:
     from bench.ocr_sets import damage
     from bench.textmetrics import word_precision
-    from pipeline.stages.ocr import OcrParams, ocr_image
-    from tests.degrade import add_marks, page_text, render_page
+    from pipeline.stages.ocr.recognise import OcrParams, ocr_image
+    from tests.factories.degrade import add_marks, page_text, render_page
 
     seed, suppress = job
     image, _ = damage(add_marks(render_page(dpi=300, seed=seed), seed), "scanner", seed)

@@ -15,7 +15,7 @@ read whole costs one connected-components pass and no more Tesseract runs. The s
 first chosen on evaluation pages (issue 19); on the development set (`bench/bench_ocr.py
 --split --dev-only`, 16 born-digital pages drawn and damaged) it is neutral (recall, precision
 0.983, CER 0.007 with and without): those pages carry no wet seal. Marks that are not text
-are then dropped (`pipeline.stages.junk`) and poorly read lines listed for dimming.
+are then dropped (`pipeline.stages.ocr.junk`) and poorly read lines listed for dimming.
 """
 
 from __future__ import annotations
@@ -103,7 +103,7 @@ class OcrParams:
     suppress_marks: bool = True
     """Drop the words read from seals, stamps, signatures, logos and rules, and symbols read
     at low confidence; each region skipped is recorded in params["suppressed"]
-    (`pipeline.stages.junk`)."""
+    (`pipeline.stages.ocr.junk`)."""
     estimate_resolution: bool = True
     """Let Tesseract estimate the resolution from the text's x-height rather than telling it
     the scan's dpi: its size thresholds then fit the text, not the paper, and it keeps more
