@@ -327,7 +327,7 @@ def test_put_file_stores_once_and_dedupes(
     blob_store: BlobStore, tmp_path, monkeypatch: pytest.MonkeyPatch, size: int
 ) -> None:
     # on S3, files above 1 MiB take the multipart path (16 MiB parts: 20 MiB is two)
-    monkeypatch.setattr("storage.s3.SINGLE_PUT_MAX", 1 * MiB)
+    monkeypatch.setattr("storage.s3_upload.SINGLE_PUT_MAX", 1 * MiB)
     src = tmp_path / "scan.bin"
     src.write_bytes(random.Random(size).randbytes(size))
     sha = hashlib.sha256(src.read_bytes()).hexdigest()

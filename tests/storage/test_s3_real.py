@@ -235,7 +235,7 @@ def test_put_file_uploads_once_to_its_address(store: S3BlobStore, tmp_path: Path
 def test_large_put_file_is_one_multipart_upload_to_its_address(
     store: S3BlobStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("storage.s3.SINGLE_PUT_MAX", 1024 * 1024)
+    monkeypatch.setattr("storage.s3_upload.SINGLE_PUT_MAX", 1024 * 1024)
     src = tmp_path / "model.ply"
     src.write_bytes(os.urandom(20 * 1024 * 1024))
     ref, requests = requests_of(store, lambda: store.put_file(src))
@@ -252,7 +252,7 @@ def test_large_put_file_is_one_multipart_upload_to_its_address(
 def test_a_file_changed_after_hashing_is_not_stored(
     store: S3BlobStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("storage.s3.SINGLE_PUT_MAX", 1024 * 1024)
+    monkeypatch.setattr("storage.s3_upload.SINGLE_PUT_MAX", 1024 * 1024)
     src = tmp_path / "scan.tif"
     src.write_bytes(os.urandom(6 * 1024 * 1024))
     stale = hashlib.sha256(b"what the file held when it was hashed").hexdigest()
