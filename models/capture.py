@@ -7,7 +7,7 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
-from models.ids import capture_id
+from models.ids import Outcome, capture_id
 
 KINDS = ("document", "land-certificate", "photo-set", "scan-set", "model")
 
@@ -128,7 +128,7 @@ class Capture(Aggregate):
         """One page's text: `text_key` is a PageText JSON blob (words, boxes, raw and corrected
         text), `image_key` the page image its boxes refer to (upright, deskewed; JPEG), `source`
         says whether it came from OCR or an accepted PDF text layer."""
-        self.outcomes[page_stage(run, page)] = {
+        self.outcomes[str(Outcome("ocr", run, page))] = {
             "status": "done",
             "job_key": job_key,
             "text_key": text_key,
@@ -164,7 +164,7 @@ class Capture(Aggregate):
             "chars": chars,
             "mean_conf": mean_conf,
         }
-        self.outcomes[f"text/{run}"] = {"status": "done", "job_key": job_key}
+        self.outcomes[str(Outcome("text", run))] = {"status": "done", "job_key": job_key}
 
     @event("FieldsExtracted")
     def record_fields(
@@ -172,7 +172,7 @@ class Capture(Aggregate):
     ) -> None:
         """Certificate fields (value, confidence, page and box each) as the machine read them."""
         self.fields = {"run": run, "kind": kind, "result": result, "record_id": record_id}
-        self.outcomes[f"fields/{run}"] = {"status": "done", "job_key": job_key}
+        self.outcomes[str(Outcome("fields", run))] = {"status": "done", "job_key": job_key}
 
     @event("FieldCorrected")
     def correct_field(self, *, field: str, value: Any, by: str, reason: str) -> None:
@@ -209,7 +209,7 @@ class Capture(Aggregate):
             "params": params,
             "stages": stages,
         }
-        self.outcomes[f"reconstruct/{run}"] = {"status": "done", "job_key": job_key}
+        self.outcomes[str(Outcome("reconstruct", run))] = {"status": "done", "job_key": job_key}
 
     @event("RetryRequested")
     def request_retry(self, *, stages: list[str], requested_by: str) -> None:
@@ -220,13 +220,26 @@ class Capture(Aggregate):
     def failed_stages(self) -> list[str]:
         return [s for s, o in self.outcomes.items() if o.get("status") == "failed"]
 
+    def stages_to_retry(self) -> list[str]:
+        """The failed stages, and the text (and fields) of every run whose pages are read
+        again: re-read pages mean their text is assembled again."""
+        failed = self.failed_stages()
+        runs = {o.run for o in map(Outcome.parse, failed) if o.is_page}
+        later = [
+            name
+            for run in sorted(runs)
+            for stage in ("text", "fields")
+            if (name := str(Outcome(stage, run))) in self.outcomes and name not in failed
+        ]
+        return failed + later
+
     def page_outcomes(self, run: int) -> dict[int, dict[str, Any]]:
         """Outcomes (done or failed) of a text run's pages, by page index."""
-        prefix = f"ocr/{run}/"
+        named = ((Outcome.parse(name), outcome) for name, outcome in self.outcomes.items())
         return {
-            int(stage[len(prefix) :]): outcome
-            for stage, outcome in self.outcomes.items()
-            if stage.startswith(prefix)
+            o.page: outcome
+            for o, outcome in named
+            if o.stage == "ocr" and o.run == run and o.page is not None
         }
 
     def field_values(self) -> dict[str, Any]:
@@ -252,14 +265,10 @@ class Capture(Aggregate):
                 return "partial"
             # a failed page still lets the later stages run; anything else ends the capture
             failed_pages_only = all(
-                st != "failed" or s.startswith("ocr/")
+                st != "failed" or Outcome.parse(s).is_page
                 for s, st in zip(planned_stages, statuses, strict=True)
             )
             return "pending" if failed_pages_only and None in statuses else "failed"
         if all(s == "done" for s in statuses):
             return "done"
         return "pending"
-
-
-def page_stage(run: int, page: int) -> str:
-    return f"ocr/{run}/{page}"

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass
 from uuid import UUID, uuid5
 
 NAMESPACE = UUID("5b0d6f1e-8a43-4c1e-9a57-2f3c7d0e5a11")
@@ -31,19 +33,90 @@ def capture_id(sha256: str) -> UUID:
 
 def parcel_id(unit_code: str, era: str, sheet: str | int, number: str | int) -> UUID:
     """A parcel is (commune-level unit code and its era, map sheet, parcel number)."""
-    key = parcel_key(unit_code, era, sheet, number)
-    return uuid5(NAMESPACE, "parcel:" + ":".join(key))
+    return ParcelKey.of(unit_code, era, sheet, number).id
 
 
-def parcel_key(
-    unit_code: str, era: str, sheet: str | int, number: str | int
-) -> tuple[str, str, str, str]:
-    code = str(unit_code).strip()
-    if not code.isdigit() or len(code) > 5:
-        raise InvalidKeyError(f"unit code must be up to 5 digits, got {unit_code!r}")
-    if era not in ERAS:
-        raise InvalidKeyError(f"unit era must be one of {ERAS}, got {era!r}")
-    return (code.zfill(5), era, _number(sheet, "map sheet"), _number(number, "parcel number"))
+@dataclass(frozen=True)
+class ParcelKey:
+    """A parcel's natural key, normalised: unit code (5 digits) **and era**, sheet, number.
+
+    Built only by `of` (which validates and normalises: "012" = "12") or `parse` (the
+    `str()` form, "00070:2025:12:45"); a record's key mapping is `as_record_key()`.
+    """
+
+    unit_code: str
+    era: str
+    sheet: str
+    number: str
+
+    @classmethod
+    def of(cls, unit_code: str | int, era: str, sheet: str | int, number: str | int) -> ParcelKey:
+        code = str(unit_code).strip()
+        if not code.isdigit() or len(code) > 5:
+            raise InvalidKeyError(f"unit code must be up to 5 digits, got {unit_code!r}")
+        if era not in ERAS:
+            raise InvalidKeyError(f"unit era must be one of {ERAS}, got {era!r}")
+        return cls(
+            code.zfill(5), era, _number(sheet, "map sheet"), _number(number, "parcel number")
+        )
+
+    @classmethod
+    def parse(cls, text: str) -> ParcelKey:
+        """The inverse of `str()`."""
+        parts = text.split(":")
+        if len(parts) != 4:
+            raise InvalidKeyError(f"not a parcel key (unit:era:sheet:number): {text!r}")
+        return cls.of(*parts)
+
+    @classmethod
+    def from_record_key(cls, key: Mapping[str, str]) -> ParcelKey:
+        """From a parcel record's key mapping (`unit_code`, `era`, `sheet`, `number`)."""
+        return cls.of(key["unit_code"], key["era"], key["sheet"], key["number"])
+
+    def as_record_key(self) -> dict[str, str]:
+        return {
+            "unit_code": self.unit_code,
+            "era": self.era,
+            "sheet": self.sheet,
+            "number": self.number,
+        }
+
+    @property
+    def id(self) -> UUID:
+        return uuid5(NAMESPACE, f"parcel:{self}")
+
+    def __str__(self) -> str:
+        return f"{self.unit_code}:{self.era}:{self.sheet}:{self.number}"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """The name of one stage's outcome on a capture: `inspect`, `ocr/<run>/<page>`,
+    `text/<run>`, `fields/<run>`, `reconstruct/<run>`.
+
+    Capture outcomes and `ProcessingFailed.stage` are keyed by `str(Outcome(...))`; this is
+    the one place that string is formatted (`__str__`) and split (`parse`).
+    """
+
+    stage: str
+    run: int | None = None
+    page: int | None = None
+
+    @classmethod
+    def parse(cls, text: str) -> Outcome:
+        stage, *numbers = str(text).split("/")
+        if not stage or len(numbers) > 2 or not all(n.isdigit() for n in numbers):
+            raise InvalidKeyError(f"not an outcome name (stage[/run[/page]]): {text!r}")
+        return cls(stage, *map(int, numbers))
+
+    @property
+    def is_page(self) -> bool:
+        """An OCR page's outcome (a failed page does not end its capture's processing)."""
+        return self.page is not None
+
+    def __str__(self) -> str:
+        numbers = [n for n in (self.run, self.page) if n is not None]
+        return "/".join([self.stage, *map(str, numbers)])
 
 
 def site_id(registration_code: str) -> UUID:

@@ -7,7 +7,7 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
-from models.ids import document_id, parcel_id, site_id
+from models.ids import ParcelKey, document_id, site_id
 
 RECORD_KINDS = ("parcel", "site", "document")
 
@@ -75,7 +75,7 @@ class Record(Aggregate):
 def record_id(kind: str, key: dict[str, str]) -> UUID:
     """The deterministic id of a record from its kind and natural key."""
     if kind == "parcel":
-        return parcel_id(key["unit_code"], key["era"], key["sheet"], key["number"])
+        return ParcelKey.from_record_key(key).id
     if kind == "site":
         return site_id(key["code"])
     if kind == "document":

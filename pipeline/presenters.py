@@ -11,6 +11,7 @@ from models.application import HistoryEntry
 from models.audit import AuditTrail
 from models.capture import Capture
 from models.disclosure import without_credentials
+from models.ids import Outcome
 from models.plan import plan
 from models.record import Record
 
@@ -109,7 +110,7 @@ MODEL_SUMMARY = (
 def model_view(capture: Capture) -> dict[str, Any]:
     """`sohoa model --json`: the latest model's metrics (flat) with its run, method and stages."""
     n = len(capture.model_runs)
-    outcome = capture.outcomes.get(f"reconstruct/{n}", {}) if n else {}
+    outcome = capture.outcomes.get(str(Outcome("reconstruct", n)), {}) if n else {}
     view: dict[str, Any] = {"id": capture.id, "runs": n, "state": outcome.get("status", "pending")}
     if outcome.get("status") == "failed":
         view["error"] = outcome.get("message")

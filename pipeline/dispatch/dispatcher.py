@@ -10,22 +10,11 @@ from eventsourcing.utils import get_topic
 
 from models.application import RecordStore
 from models.capture import Capture
-from models.plan import Job, JobQueue, jobs_after
+from models.plan import AFTER, Job, JobQueue, jobs_after
 from pipeline.dispatch.follower import Follower, TrackingPositions
 
-TRIGGERS = {
-    get_topic(getattr(Capture, name)): name
-    for name in (
-        "Received",
-        "TextRequested",
-        "PageRecognised",
-        "ProcessingFailed",
-        "TextAssembled",
-        "ReconstructionRequested",
-        "RetryRequested",
-    )
-}
-"""Capture events that make jobs ready (see `models.plan.jobs_after`)."""
+TRIGGERS = {get_topic(cls): cls for cls in AFTER}
+"""The topics of the Capture event classes that make jobs ready (`models.plan.AFTER`)."""
 
 
 def dispatcher(store: RecordStore, positions: TrackingRecorder, queue: JobQueue) -> Follower:
@@ -41,32 +30,17 @@ def dispatcher(store: RecordStore, positions: TrackingRecorder, queue: JobQueue)
         ready: dict[tuple, Job] = {}
         current: dict[UUID, Capture] = {}  # one load per capture per batch (pages come in runs)
         for n in page:
-            name = TRIGGERS.get(n.topic)
-            if name is None:
+            if n.topic not in TRIGGERS:
                 continue
             event = store.mapper.to_domain_event(n)
-            if name == "Received":
+            if isinstance(event, Capture.Received):
                 capture = event.mutate(None)
-                run = None
             else:
                 cid = event.originator_id
                 capture = current.get(cid) or current.setdefault(cid, store.capture(cid))
-                run = _run_of(event)
-                if run is None and name != "RetryRequested":
-                    continue
-            for job in jobs_after(name, capture, run, stages=getattr(event, "stages", ())):
+            for job in jobs_after(event, capture):
                 ready[(job.stage, job.capture_id, *sorted(job.params.items()))] = job
         for job in ready.values():
             queue.enqueue(job)
 
     return Follower("dispatcher", store, TrackingPositions(positions), handle)
-
-
-def _run_of(event: object) -> int | None:
-    """The run an event belongs to; ProcessingFailed names it in its stage ("ocr/2/7")."""
-    run = getattr(event, "run", None)
-    if run is not None:
-        return int(run)
-    stage = getattr(event, "stage", "")
-    parts = stage.split("/")
-    return int(parts[1]) if len(parts) == 3 and parts[0] == "ocr" else None

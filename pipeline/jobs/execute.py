@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
+from models.application import RecordStore
 from models.capture import Capture
 from models.errors import SohoaError
 from models.plan import Stage, job_key
@@ -26,8 +27,9 @@ from storage.base import StorageError
 
 log = logging.getLogger(__name__)
 
-Apply = Callable[[Capture, str], None]
-"""Records a stage's result on the capture, given the job key (runs inside `store.update`)."""
+Apply = Callable[[RecordStore, str], None]
+"""Records a stage's result through one named `RecordStore` command, given the job key (the
+command skips a job key that has an outcome already)."""
 
 
 BUG_ERRORS: tuple[type[Exception], ...] = (
@@ -92,11 +94,7 @@ def execute(
         record_failure(services, capture_id, outcome, key, e, attempt, permanent=False)
         return "failed"
 
-    def change(c: Capture) -> None:
-        if not c.has_outcome(key):
-            apply(c, key)
-
-    store.update(capture_id, change)
+    apply(store, key)
     return "done"
 
 
@@ -111,15 +109,12 @@ def record_failure(
 ) -> None:
     log.warning("capture %s: %s failed (%s): %s", capture_id, outcome, type(error).__name__, error)
 
-    def change(c: Capture) -> None:
-        if not c.has_outcome(key):
-            c.record_failure(
-                job_key=key,
-                stage=outcome,
-                error_class=type(error).__name__,
-                message=str(error)[:2000],
-                attempt=attempt.number,
-                permanent=permanent,
-            )
-
-    services.store.update(capture_id, change)
+    services.store.record_failure(
+        capture_id,
+        job_key=key,
+        stage=outcome,
+        error_class=type(error).__name__,
+        message=str(error)[:2000],
+        attempt=attempt.number,
+        permanent=permanent,
+    )

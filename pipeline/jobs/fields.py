@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from uuid import UUID
 
+from models.application import RecordStore
 from models.capture import Capture
+from models.ids import Outcome
 from models.plan import FIELDS
 from pipeline.bootstrap import Services
 from pipeline.jobs.execute import Apply, Attempt, execute
@@ -26,13 +28,18 @@ def run_fields(services: Services, capture_id: UUID, run: int, attempt: Attempt)
         result = extract_certificate(pages).to_json()
         record_id = link_certificate(services, capture, result)
 
-        def apply(c: Capture, key: str) -> None:
-            c.record_fields(
-                job_key=key, run=run, kind=result["kind"], result=result, record_id=record_id
+        def apply(store: RecordStore, key: str) -> None:
+            store.record_fields(
+                capture_id,
+                job_key=key,
+                run=run,
+                kind=result["kind"],
+                result=result,
+                record_id=record_id,
             )
-            if record_id is not None and record_id not in c.links:
-                c.link_record(record_id=record_id)
 
         return apply
 
-    return execute(services, capture_id, FIELDS, f"fields/{run}", {"run": run}, attempt, work)
+    return execute(
+        services, capture_id, FIELDS, str(Outcome(FIELDS.name, run)), {"run": run}, attempt, work
+    )

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from uuid import UUID
 
+from models.application import RecordStore, Thumbnail
 from models.capture import Capture
 from models.plan import INSPECT, MODEL_KINDS, TEXT_KINDS
 from pipeline.bootstrap import Services
@@ -32,20 +33,21 @@ def run_inspect(services: Services, capture_id: UUID, attempt: Attempt) -> str:
         result = _inspect_blob(services, capture)
         thumb = services.blobs.put_bytes(result.thumbnail) if result.thumbnail else None
 
-        def apply(c: Capture, key: str) -> None:
-            c.record_inspection(job_key=key, stage=INSPECT.name, facts=result.facts)
-            if thumb:
-                width, height = _image_size(result.thumbnail)
-                c.record_thumbnail(blob_key=thumb.key, width=width, height=height)
-            if (
-                "text" in auto
-                and c.kind in TEXT_KINDS
-                and c.media_type in PAGE_TYPES
-                and not c.text_runs
-            ):
-                c.request_text(run=1, params=settings.text_params(c.meta), requested_by="pipeline")
-            if "model" in auto and c.kind in MODEL_KINDS and not c.model_runs:
-                c.request_reconstruction(run=1, params={}, requested_by="pipeline")
+        thumbnail = Thumbnail(thumb.key, *_image_size(result.thumbnail)) if thumb else None
+        wants_text = (
+            "text" in auto and capture.kind in TEXT_KINDS and capture.media_type in PAGE_TYPES
+        )
+
+        def apply(store: RecordStore, key: str) -> None:
+            store.record_inspection(
+                capture_id,
+                job_key=key,
+                stage=INSPECT.name,
+                facts=result.facts,
+                thumbnail=thumbnail,
+                first_text_run=settings.text_params(capture.meta) if wants_text else None,
+                first_model_run="model" in auto and capture.kind in MODEL_KINDS,
+            )
 
         return apply
 

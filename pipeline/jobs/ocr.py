@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from models.capture import Capture, page_stage
+from models.application import RecordStore
+from models.capture import Capture
+from models.ids import Outcome
 from models.plan import OCR
 from pipeline.bootstrap import Services
 from pipeline.errors import InputRejectedError
@@ -39,8 +41,9 @@ def run_page(services: Services, capture_id: UUID, run: int, page: int, attempt:
         hocr_key = services.blobs.put_bytes(text.hocr).key if text.hocr else None
         image_key = services.blobs.put_bytes(page_jpeg(image)).key
 
-        def apply(c: Capture, key: str) -> None:
-            c.record_page(
+        def apply(store: RecordStore, key: str) -> None:
+            store.record_page(
+                capture_id,
                 job_key=key,
                 run=run,
                 page=page,
@@ -58,7 +61,9 @@ def run_page(services: Services, capture_id: UUID, run: int, page: int, attempt:
         return apply
 
     key_params = {"run": run, "page": page}
-    return execute(services, capture_id, OCR, page_stage(run, page), key_params, attempt, work)
+    return execute(
+        services, capture_id, OCR, str(Outcome(OCR.name, run, page)), key_params, attempt, work
+    )
 
 
 def _run_params(capture: Capture, run: int) -> dict[str, Any]:

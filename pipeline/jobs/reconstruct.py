@@ -14,7 +14,9 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
+from models.application import RecordStore
 from models.capture import Capture
+from models.ids import Outcome
 from models.plan import RECONSTRUCT
 from pipeline.bootstrap import Services
 from pipeline.errors import InputRejectedError
@@ -67,8 +69,9 @@ def run_reconstruct(services: Services, capture_id: UUID, run: int, attempt: Att
             )
         stages = [*out["stages"], {"stage": "total", "peak_rss_mb": peak_mb}]
 
-        def apply(c: Capture, key: str) -> None:
-            c.record_model(
+        def apply(store: RecordStore, key: str) -> None:
+            store.record_model(
+                capture_id,
                 job_key=key,
                 run=run,
                 method=out["method"],
@@ -83,7 +86,13 @@ def run_reconstruct(services: Services, capture_id: UUID, run: int, attempt: Att
         return apply
 
     return execute(
-        services, capture_id, RECONSTRUCT, f"reconstruct/{run}", {"run": run}, attempt, work
+        services,
+        capture_id,
+        RECONSTRUCT,
+        str(Outcome(RECONSTRUCT.name, run)),
+        {"run": run},
+        attempt,
+        work,
     )
 
 

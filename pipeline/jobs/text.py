@@ -14,7 +14,9 @@ from uuid import UUID
 
 from PIL import Image
 
+from models.application import RecordStore
 from models.capture import Capture
+from models.ids import Outcome
 from models.plan import TEXT
 from pipeline.bootstrap import Services
 from pipeline.errors import InputRejectedError
@@ -45,8 +47,9 @@ def run_text(services: Services, capture_id: UUID, run: int, attempt: Attempt) -
         confs = [p.mean_conf for p in pages if p.text]
         mean_conf = round(sum(confs) / len(confs), 2) if confs else 0.0
 
-        def apply(c: Capture, key: str) -> None:
-            c.record_text(
+        def apply(store: RecordStore, key: str) -> None:
+            store.assemble_text(
+                capture_id,
                 job_key=key,
                 run=run,
                 text_key=text_key,
@@ -59,7 +62,9 @@ def run_text(services: Services, capture_id: UUID, run: int, attempt: Attempt) -
 
         return apply
 
-    return execute(services, capture_id, TEXT, f"text/{run}", {"run": run}, attempt, work)
+    return execute(
+        services, capture_id, TEXT, str(Outcome(TEXT.name, run)), {"run": run}, attempt, work
+    )
 
 
 def page_text(services: Services, outcome: dict[str, Any]) -> PageText:

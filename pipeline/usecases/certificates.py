@@ -16,8 +16,7 @@ from uuid import UUID
 from models.application import RecordRef
 from models.capture import Capture
 from models.errors import NotFoundError
-from models.ids import InvalidKeyError
-from models.record import Record
+from models.ids import InvalidKeyError, Outcome
 from pipeline.bootstrap import Services
 
 log = logging.getLogger(__name__)
@@ -63,32 +62,19 @@ def link_certificate(services: Services, capture: Capture, result: dict[str, Any
     if result.get("changes"):
         attributes["changes"] = result["changes"]
     corners = result.get("corners") or []
-    source = f"capture:{capture.id}:fields/{len(capture.text_runs)}"
-
-    def change(record: Record) -> None:
-        new = record.changed_attributes(attributes)
-        machine = {k: v for k, v in new.items() if k not in corrected}
-        if machine:
-            record.record_attributes(attributes=machine, source=source)
-        for name, value in new.items():  # a person's value carries that person as its source
-            if name in corrected:
-                by = capture.corrections[name]["by"]
-                record.record_attributes(attributes={name: value}, source=f"{by} via {source}")
-        if len(corners) >= 3:
-            ring = [list(map(float, p)) for p in corners]
-            geometry = {"type": "Polygon", "coordinates": [[*ring, ring[0]]]}
-            if (record.geometry or {}).get("geometry") != geometry:
-                record.set_geometry(geometry=geometry, crs=VN2000_HANOI, source=source)
-        if capture.id not in record.captures:
-            record.link_capture(capture_id=capture.id)
-
-    store = services.store
-    try:
-        store.update(ref.id, change)
-    except NotFoundError:
-        record = store.record_or_new(ref, source=source)
-        change(record)
-        store.save(record)
+    geometry = None
+    if len(corners) >= 3:
+        ring = [list(map(float, p)) for p in corners]
+        geometry = {"type": "Polygon", "coordinates": [[*ring, ring[0]]]}
+    services.store.record_certificate(
+        ref,
+        capture_id=capture.id,
+        attributes=attributes,
+        corrected_by={name: c["by"] for name, c in capture.corrections.items()},
+        geometry=geometry,
+        crs=VN2000_HANOI,
+        source=f"capture:{capture.id}:{Outcome('fields', len(capture.text_runs))}",
+    )
     return ref.id
 
 
@@ -135,14 +121,7 @@ def correct_fields(
     svc: Services, capture_id: UUID, values: dict[str, Any], reason: str, by: str
 ) -> None:
     """Record people's corrections, then carry them to the parcel record."""
-    operator = by
-
-    def change(c: Capture) -> None:
-        for name, value in values.items():
-            if c.corrections.get(name, {}).get("value") != value:
-                c.correct_field(field=name, value=value, by=operator, reason=reason)
-
-    svc.store.update(capture_id, change)
+    svc.store.correct_fields(capture_id, values, by=by, reason=reason)
     capture = svc.store.capture(capture_id)
     if capture.fields is not None:
         link_certificate(svc, capture, capture.fields["result"])

@@ -14,7 +14,7 @@ from typing import Any
 
 from models.application import RecordRef
 from models.capture import KINDS
-from models.ids import ERAS, InvalidKeyError, parcel_key, site_id
+from models.ids import ERAS, InvalidKeyError, ParcelKey, site_id
 from pipeline.errors import InputRejectedError
 
 MAX_SIDECAR_BYTES = 256 * 1024
@@ -63,14 +63,8 @@ class CaptureMeta:
             if missing:
                 raise InputRejectedError(f"parcel link needs {', '.join(missing)}")
             era = v.get("unit_era", "2025")
-            code, era, sheet, number = _key(
-                parcel_key, v["unit_code"], era, v["sheet"], v["parcel_number"]
-            )
-            refs.append(
-                RecordRef(
-                    "parcel", {"unit_code": code, "era": era, "sheet": sheet, "number": number}
-                )
-            )
+            key = _key(ParcelKey.of, v["unit_code"], era, v["sheet"], v["parcel_number"])
+            refs.append(RecordRef("parcel", key.as_record_key()))
         if v.get("site_code"):
             _key(site_id, v["site_code"])
             refs.append(RecordRef("site", {"code": v["site_code"].strip().upper()}))

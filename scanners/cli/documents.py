@@ -10,6 +10,7 @@ import click
 
 from models.capture import Capture
 from models.errors import NotFoundError
+from models.ids import Outcome
 from models.plan import TEXT_KINDS
 from pipeline.bootstrap import Services
 from pipeline.jobs.text import full_text, raw_full_text
@@ -46,12 +47,7 @@ def run_ocr(
         params = svc.settings.text_params(capture.meta)
         if lang:
             params["lang"] = lang
-        operator = svc.settings.operator
-
-        def change(c: Capture) -> None:
-            c.request_text(run=len(c.text_runs) + 1, params=params, requested_by=operator)
-
-        svc.store.update(capture_id, change)
+        svc.store.request_text_run(capture_id, params, svc.settings.operator)
     if wait:
         wait_for(svc, [capture_id], as_json=True)
     return text_report(svc.store.capture(capture_id))
@@ -69,7 +65,7 @@ def text_report(capture: Capture) -> dict[str, Any]:
                 "pages_failed": {
                     p: o.get("message") for p, o in pages.items() if o["status"] != "done"
                 },
-                "state": capture.outcomes.get(f"text/{n}", {}).get("status", "pending"),
+                "state": capture.outcomes.get(str(Outcome("text", n)), {}).get("status", "pending"),
                 "sources": sorted({o.get("source") for o in pages.values() if o.get("source")}),
                 "engines": sorted({o.get("engine") for o in pages.values() if o.get("engine")}),
             }
@@ -95,7 +91,7 @@ def _text_state(capture: Capture) -> str:
     if not capture.text_runs:
         return "no text run" if capture.outcomes.get("inspect") else "waiting for inspection"
     n = len(capture.text_runs)
-    outcome = capture.outcomes.get(f"text/{n}")
+    outcome = capture.outcomes.get(str(Outcome("text", n)))
     if outcome is None:
         done = len(capture.page_outcomes(n))
         return f"run {n}: {done} of {capture.inspection.get('pages', '?')} pages read"

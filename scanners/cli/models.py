@@ -44,12 +44,7 @@ def run_reconstruct(
         check_params(capture.kind, overrides)
     except (InputRejectedError, ValueError) as e:
         raise click.BadParameter(str(e), param_hint="--param") from None
-    operator = svc.settings.operator
-
-    def change(c: Capture) -> None:
-        c.request_reconstruction(run=len(c.model_runs) + 1, params=overrides, requested_by=operator)
-
-    svc.store.update(capture_id, change)
+    svc.store.request_reconstruction(capture_id, overrides, svc.settings.operator)
     if wait:
         wait_for(svc, [capture_id], as_json=True)
     return model_view(svc.store.capture(capture_id))

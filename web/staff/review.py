@@ -11,8 +11,8 @@ from uuid import UUID
 
 from models.application import RecordStore
 from models.capture import Capture
+from models.ids import Outcome
 from models.plan import plan
-from models.record import Record
 from pipeline.presenters import fields_view
 from pipeline.usecases.accounts import Principal
 from search.documents import wgs84_geometry
@@ -25,31 +25,15 @@ def correct_attributes(
     store: RecordStore, who: Principal, ident: UUID, attributes: dict[str, Any]
 ) -> None:
     """Record a person's corrections as one `AttributesRecorded` (source "person:<login>")."""
-
-    def change(record: Record) -> None:
-        if not isinstance(record, Record):
-            raise TypeError("not a record")
-        changed = record.changed_attributes(attributes)
-        if changed:
-            record.record_attributes(attributes=changed, source=f"person:{who.login}")
-
-    store.update(ident, change)
+    store.correct_attributes(ident, attributes, by=who.login)
 
 
 def publish(store: RecordStore, ident: UUID) -> None:
-    def change(record: Record) -> None:
-        if not record.published:
-            record.publish()
-
-    store.update(ident, change)
+    store.publish(ident)
 
 
 def withdraw(store: RecordStore, ident: UUID, reason: str) -> None:
-    def change(record: Record) -> None:
-        if record.published:
-            record.withdraw(reason=reason)
-
-    store.update(ident, change)
+    store.withdraw(ident, reason)
 
 
 def recent_captures(store: RecordStore, limit: int = 100) -> list[dict[str, Any]]:
@@ -90,7 +74,7 @@ def progress(capture: Capture) -> dict[str, Any]:
     for run in range(1, len(capture.text_runs) + 1):
         outcomes = capture.page_outcomes(run)
         statuses = [o.get("status") for o in outcomes.values()]
-        text = capture.outcomes.get(f"text/{run}", {})
+        text = capture.outcomes.get(str(Outcome("text", run)), {})
         runs.append(
             {
                 "run": run,
@@ -104,7 +88,7 @@ def progress(capture: Capture) -> dict[str, Any]:
     stages = [
         {"stage": s, "status": capture.outcomes.get(s, {}).get("status", "pending")}
         for s in planned
-        if not s.startswith("ocr/")
+        if not Outcome.parse(s).is_page
     ]
     failed = [
         {

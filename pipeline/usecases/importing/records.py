@@ -12,7 +12,7 @@ from uuid import UUID
 from eventsourcing.persistence import IntegrityError
 
 from models.application import CONFLICT_RETRIES, RecordRef, RecordStore
-from models.ids import InvalidKeyError, parcel_key
+from models.ids import InvalidKeyError, ParcelKey
 from pipeline.errors import InputRejectedError
 from pipeline.media.bounded import internal_error
 from pipeline.usecases.importing.fieldmaps import (
@@ -230,12 +230,10 @@ def _ref(kind: str, fields: dict[str, Any], vendor_unit_code: bool) -> RecordRef
             "reorganisation, so a code alone does not say which commune"
         )
     try:
-        code, era, sheet, number = parcel_key(
-            fields["unit_code"], era, fields["sheet"], fields["parcel_number"]
-        )
+        key = ParcelKey.of(fields["unit_code"], era, fields["sheet"], fields["parcel_number"])
     except InvalidKeyError as e:
         raise RowRejected(str(e)) from None
-    return RecordRef("parcel", {"unit_code": code, "era": era, "sheet": sheet, "number": number})
+    return RecordRef("parcel", key.as_record_key())
 
 
 def _describe(ref: RecordRef) -> str:
