@@ -8,8 +8,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from uuid import UUID
 
-from models.application import RecordStore, Thumbnail
+from models.application import RecordStore
 from models.capture import Capture
+from models.commands import Thumbnail
 from models.plan import INSPECT, MODEL_KINDS, TEXT_KINDS
 from pipeline.bootstrap import Services
 from pipeline.errors import InputRejectedError

@@ -22,7 +22,7 @@ from eventsourcing.utils import get_topic
 
 from models.account import Account, AccountError, account_id, normal_login
 from models.application import RecordStore
-from models.audit import AuditTrail, audit_trail_id
+from models.audit import AuditTrail
 from models.errors import NotFoundError
 from models.session import Session, session_id
 
@@ -113,17 +113,18 @@ def issue_token(
     token_id = secrets.token_hex(4)
     token = f"{TOKEN_PREFIX}{account.id.hex}_{secrets.token_urlsafe(32)}"
     expires = ((now or datetime.now(UTC)) + ttl).isoformat()
-    store.update(
+    store.issue_token(
         account.id,
-        lambda a: a.issue_token(
-            token_id=token_id, token_hash=token_hash(token), label=label, expires_at=expires
-        ),
+        token_id=token_id,
+        token_hash=token_hash(token),
+        label=label,
+        expires_at=expires,
     )
     return token_id, token
 
 
 def revoke_token(store: RecordStore, login: str, token_id: str) -> None:
-    store.update(account_id(login), lambda a: a.revoke_token(token_id=token_id))
+    store.revoke_token(account_id(login), token_id)
 
 
 def token_hash(token: str) -> str:
@@ -138,16 +139,15 @@ def change_password(
     if len(password) < 8:
         raise AccountError("a password needs at least 8 characters")
     at = (now or datetime.now(UTC)).isoformat()
-    store.update(
-        _existing(store, login).id,
-        lambda a: a.change_password(password_hash=hash_password(password), sessions_valid_from=at),
+    store.change_password(
+        _existing(store, login).id, password_hash=hash_password(password), sessions_valid_from=at
     )
 
 
 def revoke_access(store: RecordStore, login: str, by: str, now: datetime | None = None) -> None:
     """End every session and token of `login` (`sohoa user revoke`)."""
     at = (now or datetime.now(UTC)).isoformat()
-    store.update(_existing(store, login).id, lambda a: a.revoke_access(at=at, by=by))
+    store.revoke_access(_existing(store, login).id, at=at, by=by)
 
 
 def lock_account(
@@ -155,8 +155,7 @@ def lock_account(
 ) -> None:
     account = find_account(store, login)
     if account is not None:
-        at = until.isoformat()
-        store.update(account.id, lambda a: a.lock(until=at, failures=failures, client=client))
+        store.lock_account(account.id, until=until.isoformat(), failures=failures, client=client)
 
 
 def unlock_account(store: RecordStore, login: str, by: str) -> bool:
@@ -164,7 +163,7 @@ def unlock_account(store: RecordStore, login: str, by: str) -> bool:
     account = _existing(store, login)
     if not account.locked_until:
         return False
-    store.update(account.id, lambda a: a.unlock(by=by))
+    store.unlock_account(account.id, by)
     return True
 
 
@@ -218,15 +217,14 @@ def session_principal(
     if account.sessions_valid_from and session.started_at < account.sessions_valid_from:
         return None
     if moment - seen > min(timedelta(minutes=1), idle / 10):
-        at = moment.isoformat()
-        store.update(session.id, lambda s: s.touch(at=at))
+        store.touch_session(session.id, moment.isoformat())
     return Principal(account.login, account.role)
 
 
 def end_session(store: RecordStore, token: str, reason: str) -> None:
     session = _session(store, token)
     if session is not None and not session.ended:
-        store.update(session.id, lambda s: s.end(reason=reason))
+        store.end_session(session.id, reason)
 
 
 def _session(store: RecordStore, token: str) -> Session | None:
@@ -294,19 +292,15 @@ def record_restricted_read(
     """Append who read which restricted attributes of what; nothing if none were shown."""
     if not attributes or who.login is None:
         return
-    day = (now or datetime.now(UTC)).date().isoformat()
-    trail = audit_trail_id(who.login, day)
-
-    def read(t: AuditTrail) -> None:
-        t.record_read(
-            role=who.role,
-            subject_id=str(subject_id),
-            attributes=sorted(attributes),
-            action=action,
-            client=client,
-        )
-
-    _append(store, trail, lambda: AuditTrail(login=who.login, day=day), read)
+    store.audit_read(
+        who.login,
+        (now or datetime.now(UTC)).date().isoformat(),
+        role=who.role,
+        subject_id=str(subject_id),
+        attributes=sorted(attributes),
+        action=action,
+        client=client,
+    )
 
 
 def record_refused_sign_in(
@@ -318,24 +312,7 @@ def record_refused_sign_in(
     except AccountError:
         name = "(not a login)"
     day = (now or datetime.now(UTC)).date().isoformat()
-    _append(
-        store,
-        audit_trail_id(name, day),
-        lambda: AuditTrail(login=name, day=day),
-        lambda t: t.refuse_sign_in(client=client, reason=reason),
-    )
-
-
-def _append(store: RecordStore, trail: UUID, open_trail, change) -> None:
-    try:
-        store.update(trail, change)
-    except NotFoundError:
-        opened = open_trail()
-        change(opened)
-        try:
-            store.save(opened)
-        except IntegrityError:  # opened by a concurrent request a moment ago
-            store.update(trail, change)
+    store.audit_refused_sign_in(name, day, client=client, reason=reason)
 
 
 def audit_entries(
