@@ -4,15 +4,83 @@ from __future__ import annotations
 
 import getpass
 import os
+import secrets
 import socket
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from pipeline.media.limits import Limits
 
 GiB = 1024**3
+WEB_SECRETS = ("session_secret", "admin_password")
+
+
+@dataclass(frozen=True)
+class WebSettings:
+    """The web edge's section of `Settings`: environment variables `SOHOA_WEB_<FIELD>`."""
+
+    session_secret: str = ""
+    """HMAC key of CSRF tokens and signed links; empty: a random key in `<data dir>/web-secret`."""
+    session_idle_min: float = 30.0
+    """A session unused this long ends (SOHOA_WEB_SESSION_IDLE_MIN)."""
+    session_max_h: float = 12.0
+    """A session ends this long after sign-in, used or not (SOHOA_WEB_SESSION_MAX_H)."""
+    token_days: int = 90
+    """Lifetime of API tokens issued from the staff page."""
+    search_rate_per_min: float = 60.0
+    """Public search requests per client address per minute (token bucket refill)."""
+    search_burst: int = 20
+    max_query_bytes: int = 8192
+    """Longer query strings get 414."""
+    admin_login: str = ""
+    admin_password: str = ""
+    """A first archivist created on start if this login does not exist yet."""
+    login_free_attempts: int = 5
+    """Failed sign-ins (per client address, per login) before each next one must wait."""
+    login_delay_s: float = 1.0
+    """The first wait; it doubles with every further failure, up to login_max_delay_s."""
+    login_max_delay_s: float = 900.0
+    lockout_after: int = 10
+    """Failed sign-ins of one login in a row that lock it (an archivist can unlock it)."""
+    lockout_min: float = 60.0
+    """How long a lockout lasts if nobody lifts it."""
+    secure_cookies: bool = False
+    """Mark cookies Secure (set behind HTTPS)."""
+    time_zone: str = "Asia/Ho_Chi_Minh"
+    """Dates typed on the officer console are read in this zone."""
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> WebSettings:
+        """An empty value means "unset"; booleans are 1/true/yes."""
+        env = os.environ if env is None else env
+        values: dict[str, object] = {}
+        for f in fields(cls):
+            raw = env.get("SOHOA_WEB_" + f.name.upper())
+            if raw:
+                kind = type(f.default)
+                values[f.name] = raw.lower() in ("1", "true", "yes") if kind is bool else kind(raw)
+        return cls(**values)  # type: ignore[arg-type]
+
+    def secret(self, data_dir: Path) -> bytes:
+        if self.session_secret:
+            return self.session_secret.encode()
+        path = data_dir / "web-secret"
+        if not path.exists():
+            data_dir.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as f:
+                f.write(secrets.token_hex(32))
+        return path.read_text().strip().encode()
+
+    def redacted(self) -> dict[str, str]:
+        """The section for display, with the secrets masked."""
+        shown = {f.name: str(getattr(self, f.name)) for f in fields(self)}
+        for name in WEB_SECRETS:
+            if shown[name]:
+                shown[name] = "***"
+        return shown
 
 
 @dataclass(frozen=True)
@@ -56,6 +124,8 @@ class Settings:
     heartbeat_file: str = ""
     """`worker`/`follow` rewrite this file every few seconds while all their parts are alive;
     `sohoa health` checks its age (container healthchecks)."""
+    web: WebSettings = field(default_factory=WebSettings)
+    """The web edge's section (`SOHOA_WEB_*`)."""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -74,6 +144,7 @@ class Settings:
             "search_url": env.get("SOHOA_SEARCH_URL") or f"tantivy://{data_dir}/index",
             "operator": env.get("SOHOA_OPERATOR") or _user(),
             "station": env.get("SOHOA_STATION") or socket.gethostname(),
+            "web": WebSettings.from_env(env),
         }
         for f in fields(cls):
             name = "SOHOA_" + f.name.upper()
@@ -113,7 +184,9 @@ class Settings:
 
     def redacted(self) -> dict[str, str]:
         """Settings for display, with passwords in URLs masked."""
-        return {f.name: _mask(str(getattr(self, f.name))) for f in fields(self)}
+        shown = {f.name: _mask(str(getattr(self, f.name))) for f in fields(self) if f.name != "web"}
+        shown.update({f"web_{k}": v for k, v in self.web.redacted().items()})
+        return shown
 
 
 LANGUAGE_CODES = {"vi": "vie", "en": "vie+eng", "fr": "vie+fra", "han": "chi_tra", "zh": "chi_tra"}

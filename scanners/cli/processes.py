@@ -50,10 +50,9 @@ def serve(host: str, port: int, everything: bool) -> None:
     import uvicorn
 
     from web.app import create_app
-    from web.config import WebConfig
 
     svc = services()
-    app = create_app(svc, WebConfig.from_env())  # SOHOA_WEB_* settings (web/config.py)
+    app = create_app(svc, svc.settings.web)  # SOHOA_WEB_* settings (pipeline/settings.py)
     runtime = None
     if everything or svc.settings.broker_url.startswith("memory"):
         from workers.runtime import Runtime

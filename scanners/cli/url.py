@@ -92,7 +92,6 @@ def url(ident: str, expires: str, web_url: str | None, as_json: bool) -> None:
     from pipeline.bootstrap import bootstrap
     from pipeline.settings import Settings
     from storage import StorageError
-    from web.config import WebConfig
 
     try:
         lifetime = links.parse_lifetime(expires)
@@ -109,7 +108,7 @@ def url(ident: str, expires: str, web_url: str | None, as_json: bool) -> None:
             svc,
             capture_id,
             lifetime,
-            secret=WebConfig.from_env().secret(settings.data_dir),
+            secret=settings.web.secret(settings.data_dir),
             web_url=web_url or settings.storage_public_url or DEFAULT_WEB_URL,
         )
     except (NotFoundError, LinkError, StorageError) as e:

@@ -33,3 +33,25 @@ def test_postgres_url_and_redacted_display():
     assert "pw" not in shown["eventstore_url"]
     with pytest.raises(ValueError, match="SOHOA_EVENTSTORE_URL"):
         eventstore_env("mysql://x")
+
+
+def test_the_web_section_reads_sohoa_web_variables_with_the_same_defaults():
+    s = Settings.from_env(
+        {
+            "SOHOA_WEB_SEARCH_BURST": "7",
+            "SOHOA_WEB_SECURE_COOKIES": "true",
+            "SOHOA_WEB_SESSION_IDLE_MIN": "",  # empty means unset
+            "SOHOA_WEB_SESSION_SECRET": "k3y",
+        }
+    )
+    assert s.web.search_burst == 7 and s.web.secure_cookies is True
+    assert s.web.session_idle_min == 30.0 and s.web.login_max_delay_s == 900.0
+    assert s.web.secret(s.data_dir) == b"k3y"
+
+
+def test_the_web_secrets_are_masked_in_the_display():
+    shown = Settings.from_env(
+        {"SOHOA_WEB_SESSION_SECRET": "k3y", "SOHOA_WEB_ADMIN_PASSWORD": "pa55word"}
+    ).redacted()
+    assert shown["web_session_secret"] == "***" and shown["web_admin_password"] == "***"
+    assert "k3y" not in str(shown) and "pa55word" not in str(shown)

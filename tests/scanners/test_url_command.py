@@ -12,13 +12,13 @@ import pytest
 from click.testing import CliRunner
 from fastapi.testclient import TestClient
 
+from pipeline.settings import WebSettings
 from scanners.cli.ingest import ingest_paths
 from scanners.cli.main import main
 from storage.links import parse_lifetime
 from tests.factories import samples
 from tests.helpers import make_services
 from web.app import create_app
-from web.config import WebConfig
 
 
 def ingest_one(tmp_path: Path, **env: str) -> tuple[str, bytes]:
@@ -55,7 +55,7 @@ def test_local_link_is_served_by_the_web_app(tmp_path: Path) -> None:
     assert abs(expires_at - (datetime.now(UTC) + timedelta(minutes=30))) < timedelta(seconds=30)
 
     svc = make_services(tmp_path)  # the web app, on the same data folder and so the same secret
-    client = TestClient(create_app(svc, WebConfig()))
+    client = TestClient(create_app(svc, WebSettings()))
     r = client.get(f"{url.path}?{url.query}")
     assert r.status_code == 200 and r.content == data
     assert "filename*=UTF-8''S%E1%BB%95" in r.headers["content-disposition"]
@@ -76,9 +76,9 @@ def test_the_web_secret_from_the_environment_is_shared(tmp_path: Path) -> None:
     url = urlsplit(result.output.strip())
     assert url.netloc == "archive.example.org"
     svc = make_services(tmp_path)
-    good = TestClient(create_app(svc, WebConfig(session_secret=secret)))
+    good = TestClient(create_app(svc, WebSettings(session_secret=secret)))
     assert good.get(f"{url.path}?{url.query}").content == data
-    other = TestClient(create_app(svc, WebConfig()))  # the data folder's own secret
+    other = TestClient(create_app(svc, WebSettings()))  # the data folder's own secret
     assert other.get(f"{url.path}?{url.query}").status_code == 403
 
 

@@ -8,10 +8,10 @@ import pytest
 from fastapi.testclient import TestClient
 
 from pipeline.dispatch.indexer import indexer
+from pipeline.settings import WebSettings
 from pipeline.usecases.accounts import add_user
 from tests.helpers import make_services
 from web.app import create_app
-from web.config import WebConfig
 
 PASSWORD = "correct horse battery"
 
@@ -27,7 +27,7 @@ def svc(tmp_path):
 def app(svc):
     add_user(svc.store, "lan", "archivist", PASSWORD)
     add_user(svc.store, "minh", "officer", PASSWORD)
-    return create_app(svc, WebConfig(search_rate_per_min=600, search_burst=200))
+    return create_app(svc, WebSettings(search_rate_per_min=600, search_burst=200))
 
 
 def csrf_of(html: str) -> str:

@@ -21,6 +21,7 @@ from starlette.routing import Mount
 
 from models.account import account_id
 from models.audit import audit_trail_id
+from pipeline.settings import WebSettings
 from pipeline.usecases.accounts import (
     Principal,
     add_user,
@@ -32,7 +33,6 @@ from tests.web.conftest import PASSWORD, csrf_of, login, reindex
 from tests.web.seed import RESTRICTED_VALUES, seed
 from tests.web.test_security import all_routes
 from web.app import create_app
-from web.config import WebConfig
 
 ROLES = ("anonymous", "public client", "officer", "archivist")
 STAFF = frozenset({"officer", "archivist"})
@@ -202,7 +202,7 @@ def _trail(svc) -> UUID:
 
 @pytest.fixture
 def matrix_app(svc, world):
-    return create_app(svc, WebConfig(search_rate_per_min=60_000, search_burst=10_000))
+    return create_app(svc, WebSettings(search_rate_per_min=60_000, search_burst=10_000))
 
 
 def clients(app) -> dict[str, TestClient]:

@@ -10,12 +10,12 @@ from uuid import UUID
 import pytest
 from fastapi.testclient import TestClient
 
+from pipeline.settings import WebSettings
 from scanners.cli.ingest import ingest_paths
 from scanners.cli.url import download_link
 from storage import links
 from tests.factories import samples
 from web.app import create_app
-from web.config import WebConfig
 
 WEB = "http://archive.example.org"
 
@@ -30,11 +30,11 @@ def capture_id(svc, tmp_path: Path) -> str:
 
 @pytest.fixture
 def client(svc) -> TestClient:
-    return TestClient(create_app(svc, WebConfig()))
+    return TestClient(create_app(svc, WebSettings()))
 
 
 def link(svc, capture_id: str, lifetime=timedelta(hours=1), now=None) -> str:
-    secret = WebConfig().secret(svc.settings.data_dir)
+    secret = WebSettings().secret(svc.settings.data_dir)
     made = download_link(svc, UUID(capture_id), lifetime, secret=secret, web_url=WEB, now=now)
     assert made.url.startswith(f"{WEB}/files/{capture_id}?expires=")
     parts = urlsplit(made.url)
@@ -81,12 +81,12 @@ def test_an_expired_link_is_refused(svc, client, capture_id):
 
 
 def test_a_link_signed_with_another_secret_is_refused(svc, capture_id):
-    other = TestClient(create_app(svc, WebConfig(session_secret="another deployment")))
+    other = TestClient(create_app(svc, WebSettings(session_secret="another deployment")))
     assert other.get(link(svc, capture_id)).status_code == 403
 
 
 def test_a_signed_link_to_an_unknown_capture_is_404(svc, client):
-    secret = WebConfig().secret(svc.settings.data_dir)
+    secret = WebSettings().secret(svc.settings.data_dir)
     unknown = "11111111-1111-1111-1111-111111111111"
     path = links.signed_path(secret, unknown, datetime.now(UTC) + timedelta(minutes=5))
     assert client.get(path).status_code == 404

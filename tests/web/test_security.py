@@ -20,11 +20,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from starlette.routing import Mount
 
+from pipeline.settings import WebSettings
 from pipeline.usecases.accounts import add_user, audit_entries, issue_token, revoke_token
 from tests.web.conftest import PASSWORD, reindex
 from tests.web.seed import PUBLISHED_OWNER, RESTRICTED_VALUES, Seeded, seed
 from web.app import create_app
-from web.config import WebConfig
 
 PUBLIC_ROUTES = {
     ("GET", "/"),
@@ -69,7 +69,7 @@ def open_app(svc, world):
     """The app with staff accounts and a search limit high enough for fuzzing."""
     add_user(svc.store, "lan", "archivist", PASSWORD)
     add_user(svc.store, "minh", "officer", PASSWORD)
-    return create_app(svc, WebConfig(search_rate_per_min=60_000, search_burst=10_000))
+    return create_app(svc, WebSettings(search_rate_per_min=60_000, search_burst=10_000))
 
 
 def bearer(svc, login: str, ttl: timedelta = timedelta(days=1)) -> dict[str, str]:
@@ -361,7 +361,7 @@ def test_html_staff_pages_send_the_public_to_sign_in(open_app, world):
 
 def test_a_burst_of_public_searches_is_limited_per_client_not_for_staff(svc, world):
     add_user(svc.store, "lan", "archivist", PASSWORD)
-    app = create_app(svc, WebConfig(search_rate_per_min=60, search_burst=5))
+    app = create_app(svc, WebSettings(search_rate_per_min=60, search_burst=5))
     one = TestClient(app, client=("203.0.113.7", 1000))
     other = TestClient(app, client=("203.0.113.8", 1000))
 

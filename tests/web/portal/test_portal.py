@@ -8,12 +8,12 @@ from fastapi.testclient import TestClient
 
 from pipeline.jobs.execute import Attempt
 from pipeline.jobs.inspection import run_inspect
+from pipeline.settings import WebSettings
 from scanners.cli.ingest import ingest_paths
 from tests.factories import samples
 from tests.web.conftest import reindex
 from tests.web.records import ID_NUMBER, OWNER, XSS, parcel, read_pages, site
 from web.app import create_app
-from web.config import WebConfig
 
 
 def test_search_without_diacritics_finds_published_only(svc, public):
@@ -65,7 +65,7 @@ def test_public_never_sees_owners_or_id_numbers(svc, public):
 
 
 def test_huge_query_string_and_rate_limit(svc):
-    client = TestClient(create_app(svc, WebConfig(search_rate_per_min=1, search_burst=3)))
+    client = TestClient(create_app(svc, WebSettings(search_rate_per_min=1, search_burst=3)))
     assert client.get("/api/search", params={"q": "x" * 20_000}).status_code == 414  # 100 KB: e2e
     codes = [client.get("/api/search", params={"q": "ha noi"}).status_code for _ in range(5)]
     assert codes[:3] == [200, 200, 200] and codes[3:] == [429, 429]
