@@ -26,6 +26,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from pipeline.stages.certificate.corners import read_corners, shoelace
 from pipeline.stages.certificate.fields import (
     Found,
     find_date,
@@ -36,9 +37,6 @@ from pipeline.stages.certificate.fields import (
     parse_purpose,
     parse_term,
     parse_use_form,
-    read_corners,
-    read_owners,
-    shoelace,
 )
 from pipeline.stages.certificate.layout import (
     OTHER,
@@ -53,6 +51,7 @@ from pipeline.stages.certificate.layout import (
     union,
     value_after,
 )
+from pipeline.stages.certificate.owners import read_owners
 from pipeline.stages.pages.pagetext import PageText
 
 FIELDS = (
