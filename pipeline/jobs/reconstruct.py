@@ -113,7 +113,7 @@ def reconstruct_files(
     else:
         from pipeline.stages.reconstruction.scans.reconstruct import reconstruct_scans
 
-        result = reconstruct_scans(paths, params, limits)
+        result = reconstruct_scans(paths, params, limits, set_of_one=kind == "scan-set")
     out = Path(workdir)
     (out / "model.glb").write_bytes(result.glb)
     lods = {}

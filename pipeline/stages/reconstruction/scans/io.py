@@ -66,6 +66,9 @@ class Geometry:
     """The factor the file's coordinates were multiplied by."""
     facts: dict[str, Any] = field(default_factory=dict)
     """What reading learnt: format, points read, non-finite points dropped, voxel, notes."""
+    sensor_m: np.ndarray | None = None
+    """Where the scanner stood, in metres in the points' frame, when the file says so (an E57
+    scan's pose, a PCD VIEWPOINT other than the default); None when it does not."""
 
 
 @dataclass
@@ -76,6 +79,7 @@ class _Read:
     units: str = ASSUMED
     to_metre: float = 1.0
     facts: dict[str, Any] = field(default_factory=dict)
+    sensor: np.ndarray | None = None
 
 
 def load(path: Path, media_type: str, limits: Limits, *, budget: int = DEFAULT_BUDGET) -> Geometry:
@@ -124,6 +128,7 @@ def _finish(read: _Read) -> Geometry:
         units=read.units,
         to_metre=read.to_metre,
         facts=facts,
+        sensor_m=None if read.sensor is None else np.asarray(read.sensor) * read.to_metre,
     )
 
 
@@ -310,8 +315,11 @@ def _read_pcd(path: Path, budget: int) -> _Read:
         header = read_pcd_header(f)
     if not {"x", "y", "z"} <= set(header.fields):
         raise InputRejectedError(f"PCD has no x, y and z fields (it has {list(header.fields)})")
+    sensor = _pcd_viewpoint(path)
     if header.data != "binary":
-        return _stream(iter([_o3d_cloud(path)]), budget)
+        read = _stream(iter([_o3d_cloud(path)]), budget)
+        read.sensor = sensor
+        return read
     kinds = {"F": "f", "I": "i", "U": "u"}
     dtype = np.dtype(
         [
@@ -327,7 +335,29 @@ def _read_pcd(path: Path, budget: int) -> _Read:
     chunks = (
         _pcd_columns(records[i : i + CHUNK_POINTS]) for i in range(0, header.points, CHUNK_POINTS)
     )
-    return _stream(chunks, budget)
+    read = _stream(chunks, budget)
+    read.sensor = sensor
+    return read
+
+
+def _pcd_viewpoint(path: Path) -> np.ndarray | None:
+    """The sensor position a PCD declares (VIEWPOINT tx ty tz qw qx qy qz); None when it is the
+    default "0 0 0 1 0 0 0", which every writer puts by default and so says nothing."""
+    with path.open("rb") as f:
+        head = f.read(4096).decode("ascii", "replace")
+    for line in head.splitlines():
+        words = line.split()
+        if words[:1] == ["VIEWPOINT"] and len(words) == 8:
+            try:
+                values = [float(w) for w in words[1:]]
+            except ValueError:
+                return None
+            if values == [0, 0, 0, 1, 0, 0, 0] or not np.isfinite(values).all():
+                return None
+            return np.asarray(values[:3])
+        if words[:1] == ["DATA"]:
+            break
+    return None
 
 
 def _pcd_columns(records: np.ndarray) -> Columns:
@@ -559,11 +589,14 @@ def _read_e57(path: Path, budget: int) -> _Read:
         if scans == 0:
             raise InputRejectedError("the E57 file holds no scans")
         read = _stream(_e57_chunks(e57, scans), budget, {"scans": scans})
+        # One scan: its pose places the scanner (the origin of the scan's own frame).
+        sensor = np.asarray(e57.get_header(0).translation, dtype=np.float64) if scans == 1 else None
     except (pye57.libe57.E57Exception, *_DECODE_ERRORS) as e:
         raise InputRejectedError(f"cannot read the E57 points: {e}") from e
     finally:
         e57.close()
     read.units = "m"  # E57 coordinates are metres by specification
+    read.sensor = sensor
     return read
 
 

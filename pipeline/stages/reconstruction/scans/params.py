@@ -9,6 +9,7 @@ from pipeline.errors import InputRejectedError
 from pipeline.stages.reconstruction.scans.clean import ORIENTATIONS
 from pipeline.stages.reconstruction.scans.surface import METHODS
 
+SENSORS = ("file", "origin", "unknown")
 _TRUE, _FALSE = {"1", "true", "yes", "on"}, {"0", "false", "no", "off"}
 
 
@@ -31,9 +32,16 @@ class ScanParams:
     orient: str = "auto"
     register_voxel_m: float = 0.0
     """Voxel of the registration features; 0 means: from the scans' point spacing."""
+    sensor: str = "file"
+    """Where each scan's scanner stood, for the free-space check of registration: "file" (where
+    the file says: an E57 scan pose, a PCD VIEWPOINT; unknown otherwise), "origin" (a declared
+    convention: every scan in its scanner's frame, scanner at the origin), "unknown" (never
+    checked). A match is never rejected on a guess of where the scanner was."""
     min_fitness: float = 0.3
     ransac_iterations: int = 100_000
     ransac_tries: int = 3
+    """Global matches per pair: one fast global registration, the rest RANSAC seeds (tried on
+    the pairs whose fast match closes no loop)."""
     method: str = "poisson"
     poisson_depth: int = 9
     trim_quantile: float = 0.02
@@ -63,6 +71,7 @@ class ScanParams:
             (3 <= self.normal_neighbours <= 200, "normal_neighbours must be in 3..200"),
             (self.orient in ORIENTATIONS, f"orient must be one of {', '.join(ORIENTATIONS)}"),
             (self.register_voxel_m >= 0, "register_voxel_m must be ≥ 0"),
+            (self.sensor in SENSORS, f"sensor must be one of {', '.join(SENSORS)}"),
             (0 < self.min_fitness <= 1, "min_fitness must be in (0, 1]"),
             (self.ransac_iterations >= 1000, "ransac_iterations must be ≥ 1000"),
             (1 <= self.ransac_tries <= 10, "ransac_tries must be in 1..10"),

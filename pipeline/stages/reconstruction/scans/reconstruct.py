@@ -37,25 +37,35 @@ _LARGE_COORDINATE = 10_000.0  # metres; beyond this the model is shifted to a lo
 
 
 def reconstruct_scans(
-    inputs: list[tuple[Path, str]], params: ScanParams, limits: Limits
+    inputs: list[tuple[Path, str]], params: ScanParams, limits: Limits, *, set_of_one: bool = False
 ) -> Reconstruction:
-    """Reconstruct one object from one or more scans (path, media type) of it."""
+    """Reconstruct one object from one or more scans (path, media type) of it.
+
+    `set_of_one`: the input came as a scan set holding one scan (the outcome says so)."""
     if not inputs:
         raise InputRejectedError("no scans to reconstruct from")
     with _open3d_threads(params.threads):
-        return _reconstruct(inputs, params, limits)
+        return _reconstruct(inputs, params, limits, set_of_one)
 
 
 def _reconstruct(
-    inputs: list[tuple[Path, str]], params: ScanParams, limits: Limits
+    inputs: list[tuple[Path, str]], params: ScanParams, limits: Limits, set_of_one: bool
 ) -> Reconstruction:
     stages: list[dict[str, Any]] = []
     facts: dict[str, Any] = {}
     with _stage(stages, "load") as info:
-        geometries = [load(p, t, limits, budget=params.max_points_in_memory) for p, t in inputs]
+        geometries = [
+            _load(k, p, t, limits, params, len(inputs)) for k, (p, t) in enumerate(inputs)
+        ]
         info["points"] = sum(len(g.points) for g in geometries)
     facts.update(_input_facts(geometries))
+    if len(geometries) > 1:
+        _check_set(geometries, [p for p, _ in inputs])
     origin = _origin(geometries)
+    if len(geometries) == 1 and len(inputs) == 1 and set_of_one:
+        facts["notes"] = [
+            "a scan set of one scan: nothing to register; the model shows only what that scan saw"
+        ]
     if len(geometries) == 1 and geometries[0].faces is not None and not params.remesh:
         mesh = _given_mesh(geometries[0], origin, stages)
     else:
@@ -89,6 +99,7 @@ def _mesh_from_clouds(
             result = register_scans(
                 clouds,
                 params.register_voxel_m,
+                sensors=_sensors(geometries, origin, params.sensor),
                 min_fitness=params.min_fitness,
                 ransac_iterations=params.ransac_iterations,
                 tries=params.ransac_tries,
@@ -98,12 +109,14 @@ def _mesh_from_clouds(
             for cloud, pose in zip(clouds[1:], result.poses[1:], strict=True):
                 merged += cloud.transform(pose)
             info.update(pairs=len(result.pairs), rmse_m=result.rmse_m, fitness=result.fitness)
+            info.update(result.facts)
         facts.update(
             rmse_m=result.rmse_m,
             fitness=result.fitness,
             registration_pairs=result.pairs,
             poses=[np.round(p, 9).tolist() for p in result.poses],
             registration_voxel_m=result.voxel_m,
+            registration=result.facts,
         )
     else:
         merged = clouds[0]
@@ -172,6 +185,40 @@ def _finish(
         params=params.as_dict(),
         stages=stages,
     )
+
+
+def _load(
+    k: int, path: Path, media_type: str, limits: Limits, params: ScanParams, count: int
+) -> Geometry:
+    """One input; in a set, a rejection names the scan (number and file)."""
+    try:
+        return load(path, media_type, limits, budget=params.max_points_in_memory)
+    except InputRejectedError as e:
+        if count == 1:
+            raise
+        raise InputRejectedError(f"scan {k + 1} ({path.name}): {e}") from e
+
+
+def _check_set(geometries: list[Geometry], paths: list[Path]) -> None:
+    """Scans of one object in frames of their own: a georeferenced tile among them is not one."""
+    tiles = [k for k, g in enumerate(geometries) if g.crs]
+    if tiles and len(tiles) < len(geometries):
+        named = ", ".join(f"{k + 1} ({paths[k].name}, {geometries[k].crs})" for k in tiles)
+        raise InputRejectedError(
+            f"scan(s) {named} are georeferenced LiDAR tiles (they declare a CRS) among object "
+            "scans in frames of their own: a tile cannot be registered to an object; ingest "
+            "tiles on their own"
+        )
+
+
+def _sensors(geometries: list[Geometry], origin: np.ndarray, rule: str) -> list[Any]:
+    """Per scan, its scanner's position in the scan's (shifted) frame, or None: as the files
+    say (`file`), at each frame's origin by declared convention (`origin`), or never."""
+    if rule == "unknown":
+        return [None] * len(geometries)
+    if rule == "origin":
+        return [-origin for _ in geometries]
+    return [None if g.sensor_m is None else g.sensor_m - origin for g in geometries]
 
 
 def _surface_voxel(points: np.ndarray, params: ScanParams) -> float:
