@@ -340,6 +340,52 @@ def range_scans(
     return out
 
 
+@dataclass(frozen=True)
+class PoseError:
+    rotation_deg: float
+    translation_mm: float
+    """At the scan's centroid."""
+    max_mm: float
+    """Over the scan's points."""
+
+
+def pose_errors(
+    points: list[np.ndarray], truth: list[np.ndarray], found: list[np.ndarray]
+) -> list[PoseError]:
+    """Per scan, how far `found` (poses into the first scan's frame, or any common frame) puts
+    it from `truth` (poses into the object's frame), after the one rigid transform that best
+    lays the whole registered set on the truth: the set's own frame is arbitrary, and measuring
+    against scan 1 alone would charge every scan with scan 1's error."""
+    moved_true, moved_found = [], []
+    for p, t, f in zip(points, truth, found, strict=True):
+        sample = p[:: max(1, len(p) // 500)]
+        moved_true.append(sample @ t[:3, :3].T + t[:3, 3])
+        moved_found.append(sample @ f[:3, :3].T + f[:3, 3])
+    a, b = np.concatenate(moved_true), np.concatenate(moved_found)
+    ca, cb = a.mean(axis=0), b.mean(axis=0)
+    u, _, vt = np.linalg.svd((b - cb).T @ (a - ca))
+    rot = (u @ vt).T
+    if np.linalg.det(rot) < 0:
+        vt[-1] *= -1
+        rot = (u @ vt).T
+    fit = np.eye(4)
+    fit[:3, :3], fit[:3, 3] = rot, ca - rot @ cb
+    out = []
+    for p, t, f in zip(points, truth, found, strict=True):
+        error = np.linalg.inv(t) @ fit @ f
+        angle = np.degrees(np.arccos(np.clip((np.trace(error[:3, :3]) - 1) / 2, -1, 1)))
+        centre = p.mean(axis=0)
+        moved = p @ error[:3, :3].T + error[:3, 3]
+        out.append(
+            PoseError(
+                float(angle),
+                float(np.linalg.norm(error[:3, :3] @ centre + error[:3, 3] - centre)) * 1000,
+                float(np.linalg.norm(moved - p, axis=1).max()) * 1000,
+            )
+        )
+    return out
+
+
 def _cast(scene, view: np.ndarray, pixels: tuple[int, int], fov_deg: float):
     """Unit ray directions (scanner frame), hit distances and surface normals of the hits."""
     import open3d as o3d

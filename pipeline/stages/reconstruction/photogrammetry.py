@@ -153,7 +153,36 @@ def readable_photos(photos: list[Path], min_photos: int) -> tuple[list[Path], li
             f"only {len(usable)} of {len(photos)} files are readable photos, "
             f"need at least {min_photos} ({detail})"
         )
-    return usable, skipped
+    return _distinct_frames(usable, skipped, min_photos)
+
+
+SAME_FRAME = 2.0
+"""Mean absolute difference (0–255) of two 64×64 grey thumbnails under which two photos are one
+frame (the same shot saved twice, a camera that did not move)."""
+
+
+def _distinct_frames(
+    usable: list[Path], skipped: list[dict], min_photos: int
+) -> tuple[list[Path], list[dict]]:
+    """Keep the first of each run of identical frames; reject a set with too few distinct."""
+    from PIL import Image
+
+    kept: list[tuple[Path, np.ndarray]] = []
+    for path in usable:
+        with Image.open(path) as im:
+            thumb = np.asarray(im.convert("L").resize((64, 64)), dtype=np.float32)
+        same = next((k for k, t in kept if np.abs(t - thumb).mean() < SAME_FRAME), None)
+        if same is None:
+            kept.append((path, thumb))
+        else:
+            skipped.append({"name": path.name, "reason": f"the same frame as {same.name}"})
+    if len(kept) < min_photos:
+        raise InputRejectedError(
+            f"the {len(usable)} photos hold only {len(kept)} distinct frame(s) "
+            f"({', '.join(p.name for p, _ in kept)}; the others repeat them): photogrammetry "
+            f"needs at least {min_photos} photos taken from different positions"
+        )
+    return [p for p, _ in kept], skipped
 
 
 def _unreadable(path: Path) -> str | None:

@@ -160,12 +160,16 @@ def check_sizes(clouds: list[o3d.geometry.PointCloud]) -> None:
     median = float(np.median(sizes))
     odd = [k for k, s in enumerate(sizes) if max(s / median, median / s) > MAX_SIZE_RATIO]
     if odd:
-        which = ", ".join(f"{k + 1} ({sizes[k] / median:.3g}× the others)" for k in odd)
+        which = ", ".join(f"{k + 1} ({_ratio(sizes[k] / median)} the others)" for k in odd)
         raise InputRejectedError(
             f"scan(s) {which} differ in size from the rest of the set by more than "
             f"{MAX_SIZE_RATIO:g}×: mixed units (millimetres among metres?); export every scan "
             "in one unit, or give each its unit"
         )
+
+
+def _ratio(r: float) -> str:
+    return f"{r:,.0f}× the size of" if r >= 1 else f"1/{1 / r:,.0f} of the size of"
 
 
 def auto_voxel(clouds: list[o3d.geometry.PointCloud]) -> float:
