@@ -349,13 +349,10 @@ class PoseError:
     """Over the scan's points."""
 
 
-def pose_errors(
+def set_alignment(
     points: list[np.ndarray], truth: list[np.ndarray], found: list[np.ndarray]
-) -> list[PoseError]:
-    """Per scan, how far `found` (poses into the first scan's frame, or any common frame) puts
-    it from `truth` (poses into the object's frame), after the one rigid transform that best
-    lays the whole registered set on the truth: the set's own frame is arbitrary, and measuring
-    against scan 1 alone would charge every scan with scan 1's error."""
+) -> np.ndarray:
+    """The rigid transform that best lays the registered set (`found` poses) on the truth."""
     moved_true, moved_found = [], []
     for p, t, f in zip(points, truth, found, strict=True):
         sample = p[:: max(1, len(p) // 500)]
@@ -370,6 +367,17 @@ def pose_errors(
         rot = (u @ vt).T
     fit = np.eye(4)
     fit[:3, :3], fit[:3, 3] = rot, ca - rot @ cb
+    return fit
+
+
+def pose_errors(
+    points: list[np.ndarray], truth: list[np.ndarray], found: list[np.ndarray]
+) -> list[PoseError]:
+    """Per scan, how far `found` (poses into the first scan's frame, or any common frame) puts
+    it from `truth` (poses into the object's frame), after the one rigid transform that best
+    lays the whole registered set on the truth: the set's own frame is arbitrary, and measuring
+    against scan 1 alone would charge every scan with scan 1's error."""
+    fit = set_alignment(points, truth, found)
     out = []
     for p, t, f in zip(points, truth, found, strict=True):
         error = np.linalg.inv(t) @ fit @ f
