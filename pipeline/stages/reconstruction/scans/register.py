@@ -178,9 +178,11 @@ def _check_unambiguous(result: Registration, min_fitness: float) -> None:
     raise InputRejectedError(
         f"the scans fit together more than one way: {len(against)} of {len(strong)} "
         f"well-overlapping pairs (scans {named}{'…' if len(against) > 6 else ''}) match in a way "
-        "the best registration contradicts (a nearly symmetric object?). If each scan is in its "
-        "scanner's frame, say so (--param sensor=origin) so that the free-space check can tell "
-        "the ways apart; or add scans whose overlaps show distinctive detail"
+        "the best registration contradicts: are they scans of more than one object, or of a "
+        "nearly symmetric one? If more than one object, ingest each object as a set of its own; "
+        "if each scan is in its scanner's frame, say so (--param sensor=origin) so that the "
+        "free-space check can tell the ways apart; or add scans whose overlaps show distinctive "
+        "detail"
     )
 
 
