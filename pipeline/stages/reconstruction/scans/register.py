@@ -134,6 +134,12 @@ def register_scans(
         if not any(id(c) in confirmed for c in found):
             seeds = _ransac_seeds(prepared, i, j, voxel, ransac_iterations, tries - 1, seed)
             found[:] = _candidates(prepared, i, j, voxel, seeds, found)
+            if not found and _both_known(prepared[i], prepared[j]):
+                # every match so far seen through: RANSAC once more, with other seeds
+                seeds = _ransac_seeds(
+                    prepared, i, j, voxel, ransac_iterations, tries - 1, seed, first=tries - 1
+                )
+                found[:] = _candidates(prepared, i, j, voxel, seeds, found)
     confirmed = _confirmed(candidates, prepared, voxel)
     for (i, k), found in candidates.items():  # matches implied through a third scan
         if not any(id(c) in confirmed for c in found):
@@ -271,7 +277,7 @@ def _candidates(
             )  # fmt: skip
     distinct: list[Pair] = []
     for pair in sorted(refined, key=lambda p: -p.fitness):
-        if source.sensor is not None and target.sensor is not None and pair not in known:
+        if _both_known(source, target) and pair not in known:
             fine = _icp_fine(prepared, pair, voxel)  # free space needs the pose to a point spacing
             if _refuted(source, target, fine.transformation, voxel):
                 continue
@@ -281,12 +287,20 @@ def _candidates(
 
 
 def _ransac_seeds(
-    prepared: list[_Prepared], i: int, j: int, voxel: float, iterations: int, tries: int, seed: int
+    prepared: list[_Prepared],
+    i: int,
+    j: int,
+    voxel: float,
+    iterations: int,
+    tries: int,
+    seed: int,
+    *,
+    first: int = 0,
 ) -> list[tuple[str, np.ndarray, int]]:
     import open3d as o3d
 
     out = []
-    for attempt in range(max(1, tries)):
+    for attempt in range(first, first + max(1, tries)):
         o3d.utility.random.seed(seed + 7919 * attempt + 1000 * i + j)
         transform = _ransac(prepared[i], prepared[j], voxel, iterations, attempt % 2 == 0)
         out.append((f"ransac-{attempt + 1}", transform, -1))
@@ -408,8 +422,12 @@ def _rms_apart(transform: np.ndarray, points: np.ndarray) -> float:
 # --- free space (only where both scanners are known) ---------------------------------------------
 
 
+def _both_known(source: _Prepared, target: _Prepared) -> bool:
+    return source.sensor is not None and target.sensor is not None
+
+
 def _refuted(source: _Prepared, target: _Prepared, transform: np.ndarray, voxel: float) -> bool:
-    if source.sensor is None or target.sensor is None:
+    if not _both_known(source, target):
         return False  # where the scanners stood is not known: no guess, no rejection
     return _sees_through(source, target, transform, voxel) > MAX_SEE_THROUGH
 
