@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-SHARED_SCANS = Path(__file__).resolve().parents[2] / "shared" / "data" / "scans3d"
+SHARED_SCANS = Path(__file__).resolve().parents[3] / "shared" / "data" / "scans3d"
 STANFORD = SHARED_SCANS / "stanford_reconstructed_meshes"
 DEVELOPMENT_OBJECT = "bunny"
 """Tests and the choice of every default use this one."""

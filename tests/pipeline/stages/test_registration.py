@@ -11,13 +11,17 @@ import numpy as np
 import pytest
 
 from pipeline.errors import InputRejectedError
-from pipeline.media import Limits
-from pipeline.stages.scan3d import clean
-from pipeline.stages.scan3d.params import ScanParams
-from pipeline.stages.scan3d.reconstruct import reconstruct_scans
-from pipeline.stages.scan3d.register import _free_space_share, _Prepared, register_scans
-from tests import scans
+from pipeline.media.limits import Limits
+from pipeline.stages.reconstruction.scans import clean
+from pipeline.stages.reconstruction.scans.params import ScanParams
+from pipeline.stages.reconstruction.scans.reconstruct import reconstruct_scans
+from pipeline.stages.reconstruction.scans.register import (
+    _free_space_share,
+    _Prepared,
+    register_scans,
+)
 from tests.conftest import need
+from tests.factories import scans
 
 LIMITS = Limits(1 << 30, 600_000_000, 2000, 50_000_000, 10_000, 200)
 FAST = ScanParams(poisson_depth=7, lods=(5_000,), max_faces=20_000)
@@ -161,7 +165,7 @@ def test_sensor_parameter_is_checked():
 
 
 def test_a_pcd_viewpoint_and_an_e57_pose_give_the_scanner_position(tmp_path):
-    from pipeline.stages.scan3d.io import load
+    from pipeline.stages.reconstruction.scans.io import load
 
     points = np.random.default_rng(1).uniform(-0.1, 0.1, (500, 3))
     pcd = scans.write_pcd(tmp_path / "a.pcd", points)
@@ -177,7 +181,7 @@ def test_a_pcd_viewpoint_and_an_e57_pose_give_the_scanner_position(tmp_path):
 def test_a_photo_set_of_identical_frames_is_rejected(tmp_path):
     from PIL import Image
 
-    from pipeline.stages.photogrammetry import readable_photos
+    from pipeline.stages.reconstruction.photogrammetry import readable_photos
 
     frame = (np.random.default_rng(2).uniform(0, 255, (300, 400, 3))).astype(np.uint8)
     paths = []
