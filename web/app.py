@@ -20,8 +20,11 @@ from web.config import WebConfig
 from web.land import routes as routes_land
 from web.portal import routes as routes_public
 from web.portal.ratelimit import RateLimiter
+from web.staff import captures as routes_captures
+from web.staff import records as routes_records
 from web.staff import review_routes as routes_review
 from web.staff import routes as routes_staff
+from web.staff import uploads as routes_uploads
 from web.throttle import LoginThrottle, SignInStormGuard
 
 STATIC = Path(__file__).parent / "static"
@@ -57,7 +60,16 @@ def create_app(services: Services, config: WebConfig | None = None) -> FastAPI:
     _middleware(app, config)
     app.add_middleware(SignInStormGuard, throttle=state.login_throttle)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    for module in (routes_public, routes_auth, routes_land, routes_review, routes_staff):
+    for module in (
+        routes_public,
+        routes_auth,
+        routes_land,
+        routes_review,
+        routes_staff,
+        routes_uploads,
+        routes_captures,
+        routes_records,
+    ):
         app.include_router(module.router)
     app.include_router(routes_files.router)
 

@@ -1,0 +1,172 @@
+"""Staff uploads: multipart forms and JSON, and resumable uploads in chunks.
+
+Uploads go through `pipeline.usecases.ingest.Ingestor` like every other input; the web only receives
+bytes into files under `<data dir>/uploads` and hands their paths over.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from pydantic import BaseModel, Field
+
+from pipeline.bootstrap import Services
+from pipeline.errors import InputRejectedError
+from pipeline.usecases.accounts import Principal
+from pipeline.usecases.ingest import Ingestor, IngestResult
+from pipeline.usecases.inputs import Item
+from pipeline.usecases.sidecar import CaptureMeta, validate
+from pipeline.usecases.uploads import (
+    UploadError,
+    UploadNotFoundError,
+    UploadOffsetError,
+    UploadTooLargeError,
+)
+from web.auth import Archivist, csrf_guard
+from web.staff.multipart import receive_form
+from web.staff.routes import _svc
+
+router = APIRouter(tags=["staff"], dependencies=[Depends(csrf_guard)])
+
+
+META_FIELDS = (
+    "title", "description", "collection", "language", "site_code", "document_code",
+    "unit_code", "unit_era", "sheet", "parcel_number",
+)  # fmt: skip
+
+
+def ingestor(svc: Services, who: Principal) -> Ingestor:
+    s = svc.settings
+    return Ingestor(
+        svc.store, svc.blobs, s.limits, s.data_dir / "uploads" / "tmp", who.login or "web", "web"
+    )
+
+
+def meta_from(values: dict[str, Any]) -> CaptureMeta:
+    """Sidecar fields from a form or JSON body (empty values dropped), validated as sidecars."""
+    picked = {k: str(v).strip() for k, v in values.items() if k in META_FIELDS and str(v).strip()}
+    if values.get("kind"):
+        picked["kind"] = str(values["kind"])
+    try:
+        return validate(picked, "upload")
+    except InputRejectedError as e:
+        raise HTTPException(400, str(e)) from None
+
+
+def _ingest(svc: Services, who: Principal, name: str, path: Path, meta: CaptureMeta) -> dict:
+    item = Item(display=name, source=path, kind=meta.kind)
+    results: list[IngestResult] = ingestor(svc, who).ingest_item(item, meta)
+    return {**results[0].__dict__, "path": name}
+
+
+@router.post("/api/captures", status_code=201)
+async def upload(request: Request, who: Archivist) -> list[dict]:
+    """multipart/form-data: one or more `file` parts, plus sidecar fields (`kind`, `title`,
+    `site_code`, `document_code`, `unit_code`, `unit_era`, `sheet`, `parcel_number`, …).
+    Each file is streamed to disk, then ingested; one result per file."""
+    svc = _svc(request)
+    folder = svc.settings.data_dir / "uploads" / "form"
+    form = await receive_form(request, folder, svc.settings.max_file_bytes)
+    try:
+        meta = meta_from(form.fields)
+        if not form.files:
+            raise HTTPException(400, "no file in the form")
+        return [await run_in_threadpool(_ingest, svc, who, n, p, meta) for n, p in form.files]
+    finally:
+        form.discard()
+
+
+@router.post("/staff/upload", include_in_schema=False)
+async def upload_form(request: Request, who: Archivist) -> Response:
+    """The no-JavaScript upload form: ingest, then show the first capture's page."""
+    results = await upload(request, who)
+    first = next((r for r in results if r["capture_id"]), None)
+    if first is None:
+        return JSONResponse(results, status_code=422)
+    return RedirectResponse(f"/staff/captures/{first['capture_id']}", status_code=303)
+
+
+class NewUpload(BaseModel):
+    name: str = Field(..., min_length=1, max_length=255)
+    size: int | None = Field(None, ge=1)
+    meta: dict[str, str] = Field(default_factory=dict)
+
+
+@router.post("/api/uploads", status_code=201)
+def create_upload(request: Request, who: Archivist, body: NewUpload) -> dict:
+    """Start a resumable upload; then PUT chunks at `offset`, then POST …/complete."""
+    meta_from(body.meta)  # refuse bad metadata before any byte arrives
+    try:
+        info = request.app.state.uploads.create(body.name, body.size, body.meta)
+    except UploadTooLargeError as e:
+        raise HTTPException(413, str(e)) from None
+    return _upload_json(info)
+
+
+@router.get("/api/uploads/{upload_id}")
+def upload_status(request: Request, who: Archivist, upload_id: str) -> dict:
+    return _upload_json(_uploads_call(request.app.state.uploads.info, upload_id))
+
+
+@router.put("/api/uploads/{upload_id}")
+async def put_chunk(
+    request: Request, who: Archivist, upload_id: str, offset: Annotated[int, Query(ge=0)]
+) -> dict:
+    """Bytes at `offset`. A repeated chunk is accepted and changes nothing; a chunk past the
+    end is refused with 409 and `expected` (also in the `Upload-Offset` header)."""
+    uploads = request.app.state.uploads
+    try:
+        with uploads.writer(upload_id, offset) as w:
+            async for chunk in request.stream():
+                if chunk:
+                    await run_in_threadpool(w.put, chunk)
+    except UploadError as e:
+        raise _upload_error(e) from None
+    return _upload_json(uploads.info(upload_id))
+
+
+@router.post("/api/uploads/{upload_id}/complete")
+async def complete_upload(request: Request, who: Archivist, upload_id: str) -> dict:
+    """Ingest the assembled file; the upload is discarded whatever the outcome."""
+    uploads = request.app.state.uploads
+    info = _uploads_call(uploads.info, upload_id)
+    path = _uploads_call(uploads.path_when_complete, upload_id)
+    meta = meta_from(info.meta)
+    try:
+        return await run_in_threadpool(_ingest, _svc(request), who, info.name, path, meta)
+    finally:
+        uploads.discard(upload_id)
+
+
+@router.delete("/api/uploads/{upload_id}", status_code=204)
+def cancel_upload(request: Request, who: Archivist, upload_id: str) -> Response:
+    _uploads_call(request.app.state.uploads.info, upload_id)
+    request.app.state.uploads.discard(upload_id)
+    return Response(status_code=204)
+
+
+def _uploads_call(fn, upload_id: str):
+    try:
+        return fn(upload_id)
+    except UploadError as e:
+        raise _upload_error(e) from None
+
+
+def _upload_error(e: UploadError) -> HTTPException:
+    if isinstance(e, UploadNotFoundError):
+        return HTTPException(404, str(e))
+    if isinstance(e, UploadOffsetError):
+        return HTTPException(
+            409, {"message": str(e), "expected": e.expected}, {"Upload-Offset": str(e.expected)}
+        )
+    if isinstance(e, UploadTooLargeError):
+        return HTTPException(413, str(e))
+    return HTTPException(400, str(e))
+
+
+def _upload_json(info) -> dict:
+    return {"id": info.id, "name": info.name, "size": info.size, "offset": info.offset}
