@@ -11,12 +11,12 @@ from fastapi.staticfiles import StaticFiles
 
 from models.errors import NotFoundError
 from pipeline.bootstrap import Services
+from pipeline.settings import WebSettings
 from pipeline.usecases.accounts import ensure_user
 from pipeline.usecases.uploads import Uploads
 from storage import BlobNotFoundError
 from web import routes_auth, routes_files
 from web.auth import LoginRequiredError, login_redirect
-from web.config import WebConfig
 from web.land import routes as routes_land
 from web.portal import routes as routes_public
 from web.portal.ratelimit import RateLimiter
@@ -35,8 +35,9 @@ CSP = (
 )
 
 
-def create_app(services: Services, config: WebConfig | None = None) -> FastAPI:
-    config = config or WebConfig()
+def create_app(services: Services, config: WebSettings | None = None) -> FastAPI:
+    """The app; `config` defaults to the web section of the services' settings."""
+    config = config or services.settings.web
     app = FastAPI(
         title="sohoa",
         version="0.1.0",
@@ -91,7 +92,7 @@ def _handlers(app: FastAPI) -> None:
         return RedirectResponse(login_redirect(error.next_url), status_code=303)
 
 
-def _middleware(app: FastAPI, config: WebConfig) -> None:
+def _middleware(app: FastAPI, config: WebSettings) -> None:
     @app.middleware("http")
     async def guard(request: Request, call_next) -> Response:
         if len(request.scope.get("query_string", b"")) > config.max_query_bytes:
