@@ -59,3 +59,10 @@ def audit_cli_read(svc: Services, subject: object, action: str) -> None:
         return
     who = Principal(svc.settings.operator or "operator", "operator")
     record_restricted_read(svc.store, who, subject.id, [str(p) for p in parts], action, "cli")
+
+
+def audit_cli_search_hit(svc: Services, subject_id: str, text: str) -> None:
+    """An officer search on the CLI showed this record's restricted fields (owners, numbers)."""
+    who = Principal(svc.settings.operator or "operator", "operator")
+    action = f"cli search {text!r}"
+    record_restricted_read(svc.store, who, subject_id, ["restricted fields"], action, "cli")

@@ -107,13 +107,17 @@ def dumps(data: Any) -> str:
 @click.option("--raw", is_flag=True, help="As the engine read it, before Vietnamese correction.")
 def text(ident: str, raw: bool) -> None:
     """A document capture's full text (pages separated by form feeds)."""
+    from scanners.cli.audit import audit_cli_read
     from scanners.cli.documents import run_text
 
     svc = services()
     try:
-        click.echo(run_text(svc, parse_id(ident), raw))
+        cid = parse_id(ident)
+        shown = run_text(svc, cid, raw)
+        audit_cli_read(svc, svc.store.capture(cid), "cli text")  # a certificate's owners
     except NotFoundError as e:
         raise click.ClickException(str(e)) from None
+    click.echo(shown)
 
 
 @main.command()
@@ -153,7 +157,11 @@ def fields(ident: str, corrections: tuple[str, ...], reason: str, as_json: bool)
         cid = parse_id(ident)
         if corrections:
             correct_fields(svc, cid, parse_params(corrections), reason, svc.settings.operator)
-        view = fields_view(svc.store.capture(cid))
+        capture = svc.store.capture(cid)
+        view = fields_view(capture)
     except NotFoundError as e:
         raise click.ClickException(str(e)) from None
+    from scanners.cli.audit import audit_cli_read
+
+    audit_cli_read(svc, capture, "cli fields")
     emit(view, as_json, fields_text(view))

@@ -19,6 +19,7 @@ from models.ids import InvalidKeyError, parcel_id
 from pipeline.bootstrap import Services
 from pipeline.presenters import record_view
 from pipeline.usecases.unit_lookup import UnknownUnitError, unit_keys
+from scanners.cli.audit import audit_cli_read, audit_cli_search_hit
 from scanners.cli.main import _parse_time, main, services
 from search.geo.crs import box_region, to_wgs84
 from search.query import Near, Query, QueryError
@@ -115,6 +116,9 @@ def run_search(svc: Services, query: Query, as_json: bool) -> int:
         result = svc.index.search(query)
     except QueryError as e:
         raise click.ClickException(str(e)) from None
+    if query.role != "public":  # officers' hits carry owners and certificate numbers
+        for h in result.hits:
+            audit_cli_search_hit(svc, h.id, query.text or "")
     data = {
         "total": result.total,
         "hits": [
@@ -188,6 +192,7 @@ def _parcel_view(svc: Services, pid: UUID, as_of: datetime | None) -> dict | Non
         return {"id": str(pid), "state": "not yet recorded then"}
     except NotFoundError:
         return None
+    audit_cli_read(svc, record, "cli parcel")
     return record_view(record)
 
 

@@ -181,3 +181,19 @@ def test_cli_history_of_an_account_withholds_its_hashes(svc, app):
     out = cli(svc, "history", str(Account.create_id("lan")), "--json")
     assert "scrypt$" not in out and "TokenIssued" in out and "[credential withheld]" in out
     assert str(Session) and str(AuditTrail)  # the store's other types print the same way
+
+
+def test_cli_parcel_and_officer_search_are_audited_reads(svc):
+    from pipeline.dispatch.indexer import indexer
+    from tests.web.seed import HIDDEN_OWNER, parcel
+
+    parcel(svc, "46", HIDDEN_OWNER, published=False)
+    indexer(svc).catch_up()
+    cli(svc, "parcel", "--unit", "00031", "--sheet", "12", "--number", "46", "--json")
+    entries = audit_entries(svc.store)
+    assert [(e["action"], e["client"]) for e in entries] == [("cli parcel", "cli")]
+    cli(svc, "search", "--role", "officer", "--json")
+    assert any(e["action"].startswith("cli search") for e in audit_entries(svc.store))
+    before = len(audit_entries(svc.store))
+    cli(svc, "search", "--json")  # the public role sees nothing restricted: nothing to audit
+    assert len(audit_entries(svc.store)) == before
