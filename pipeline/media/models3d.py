@@ -115,6 +115,12 @@ class LasHeader:
     points: int
     mins: tuple[float, float, float]
     maxs: tuple[float, float, float]
+    vlrs: int = 0
+    """Variable length records declared between the header and the points."""
+    evlrs: int = 0
+    """Extended variable length records declared after the points (LAS 1.4)."""
+    first_evlr: int = 0
+    """Offset of the first extended record (LAS 1.4)."""
 
 
 def read_las_header(f: BinaryIO) -> LasHeader:
@@ -122,11 +128,13 @@ def read_las_header(f: BinaryIO) -> LasHeader:
     if len(head) < 227 or head[:4] != b"LASF":
         raise InputRejectedError("truncated LAS: the public header is cut off")
     major, minor = head[24], head[25]
-    header_size, point_offset = struct.unpack_from("<HI", head, 94)
+    header_size, point_offset, vlrs = struct.unpack_from("<HII", head, 94)
     fmt_byte, record_length, legacy_count = struct.unpack_from("<BHI", head, 104)
-    points = legacy_count
+    points, evlrs, first_evlr = legacy_count, 0, 0
     if (major, minor) >= (1, 4) and header_size >= 255 and len(head) >= 255:
         points = struct.unpack_from("<Q", head, 247)[0] or legacy_count
+    if minor >= 4 and len(head) >= 247:  # laspy reads these whenever the minor version is ≥ 4
+        first_evlr, evlrs = struct.unpack_from("<QI", head, 235)
     max_x, min_x, max_y, min_y, max_z, min_z = struct.unpack_from("<6d", head, 179)
     return LasHeader(
         version=f"{major}.{minor}",
@@ -138,6 +146,9 @@ def read_las_header(f: BinaryIO) -> LasHeader:
         points=points,
         mins=(min_x, min_y, min_z),
         maxs=(max_x, max_y, max_z),
+        vlrs=vlrs,
+        evlrs=evlrs,
+        first_evlr=first_evlr,
     )
 
 
@@ -153,6 +164,7 @@ def _probe_las(r: BoundedReader, limits: Limits, path: Path) -> dict:
             f"corrupt LAS: point records of {h.record_length} bytes are too short for "
             f"point format {h.point_format}"
         )
+    _check_las_records(h, size)
     _reject_points("LAS header", h.points, limits)
     held = (size - h.point_offset) // h.record_length
     if not h.compressed and held < h.points:
@@ -160,6 +172,40 @@ def _probe_las(r: BoundedReader, limits: Limits, path: Path) -> dict:
             f"LAS header claims {h.points:,} points but the file holds only {held:,}"
         )
     return {"points": h.points, "version": h.version, "point_format": h.point_format}
+
+
+_VLR_HEADER = 54
+_EVLR_HEADER = 60
+
+
+def _check_las_records(h: LasHeader, size: int) -> None:
+    """The declared (extended) variable length records must fit where the file keeps them.
+
+    laspy reads the declared number of records one by one, even past the end of the file: a
+    single flipped bit in the count (2**28 records in a 900-byte file) made it allocate record
+    objects until the process was killed (issue 20). Checked here, the count is at most the
+    file's size over a record header, so reading the records costs memory in proportion to the
+    file.
+    """
+    room = h.point_offset - h.header_size
+    if h.vlrs * _VLR_HEADER > room:
+        raise InputRejectedError(
+            f"corrupt LAS: the header declares {h.vlrs:,} variable length records, but only "
+            f"{room:,} bytes lie between the header and the points "
+            f"(room for {room // _VLR_HEADER:,})"
+        )
+    if h.evlrs:
+        if h.first_evlr < h.point_offset or h.first_evlr > size:
+            raise InputRejectedError(
+                "corrupt LAS: the offset to the extended variable length records is out of the file"
+            )
+        room = size - h.first_evlr
+        if h.evlrs * _EVLR_HEADER > room:
+            raise InputRejectedError(
+                f"corrupt LAS: the header declares {h.evlrs:,} extended variable length "
+                f"records, but only {room:,} bytes follow their offset "
+                f"(room for {room // _EVLR_HEADER:,})"
+            )
 
 
 # GLB, OBJ, STL, XYZ, PCD, E57
