@@ -15,11 +15,11 @@ from fastapi.testclient import TestClient
 from models.account import Account
 from models.audit import AuditTrail
 from models.session import Session
+from pipeline.settings import WebSettings
 from pipeline.usecases.accounts import audit_entries, issue_token, session_principal, start_session
 from scanners.cli.main import main
 from tests.web.conftest import PASSWORD, csrf_of, login, sign_in
 from web.app import create_app
-from web.config import WebConfig
 
 RECORD = "/api/records/00000000-0000-0000-0000-000000000000"
 """A staff route: 404 when signed in (no such record), 401 when not."""
@@ -52,7 +52,7 @@ def test_signing_out_ends_the_session_for_every_copy_of_the_cookie(app, archivis
 
 
 def test_idle_and_absolute_timeouts_end_sessions(svc):
-    svc_app = create_app(svc, WebConfig(session_idle_min=0.05))  # 3 s
+    svc_app = create_app(svc, WebSettings(session_idle_min=0.05))  # 3 s
     from pipeline.usecases.accounts import add_user
 
     add_user(svc.store, "lan", "archivist", PASSWORD)
@@ -145,7 +145,7 @@ def test_a_storm_of_sign_ins_from_one_address_is_throttled_and_audited(svc, app)
 def test_a_login_that_keeps_failing_is_locked_until_an_archivist_unlocks_it(
     svc, app, archivist, how
 ):
-    quick = create_app(svc, WebConfig(login_delay_s=0.001))  # waits of ms, not minutes
+    quick = create_app(svc, WebSettings(login_delay_s=0.001))  # waits of ms, not minutes
     for n in range(10):  # from ten addresses: the address limit never starts
         time.sleep(0.05)  # the login's own growing wait (1, 2, 4 … ms here)
         r = sign_in(TestClient(quick, client=(f"192.0.2.{n}", 1)), "minh", "wrong password")
