@@ -57,7 +57,7 @@ BOS, NUM, UNK, OOV = "<s>", "<num>", "<unk>", "<oov>"
 # on the development set only (born-digital pages rendered and degraded, generated pages).
 COST_STRIP_RUN = 0.5  # all marks missing, in a run of unmarked words (bold capitals)
 COST_STRIP_WORD = 3.0  # all marks missing on one word among marked ones
-COST_TONE = 2.5  # a tone read as another tone (ỏ/ò/õ, ấ/ầ)
+COST_TONE = 3.5  # a tone read as another tone (ỏ/ò/õ, ấ/ầ); 2.5 turned mời→mới, tại→tài (dev)
 COST_TONE_LOST = 2.0  # a tone dropped
 COST_TONE_ADDED = 3.0  # a tone read where there is none
 COST_QUALITY = 2.5  # breve/circumflex/horn/stroke confused or lost (ă/â, ơ/ô, ư/u, đ/d)
