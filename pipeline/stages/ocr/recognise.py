@@ -37,8 +37,8 @@ from pipeline.stages.ocr.preprocess import (
     ink_fraction,
     rotate_right_angle,
     to_grey,
-    unread_regions,
 )
+from pipeline.stages.ocr.unread import unread_regions
 from pipeline.stages.pages.images import load_page, reject_tiny
 from pipeline.stages.pages.pagetext import PageText, Word
 from pipeline.stages.tools.tesseract import detect_orientation, run_tesseract, tesseract_version

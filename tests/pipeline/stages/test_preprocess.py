@@ -16,8 +16,8 @@ from pipeline.stages.ocr.preprocess import (
     remove_borders,
     remove_rules,
     to_grey,
-    unread_regions,
 )
+from pipeline.stages.ocr.unread import unread_regions
 from tests.factories.degrade import degrade, render_page
 
 NO_OSD = PreprocessParams(osd=False)
