@@ -1,6 +1,6 @@
 """Text-like ink a page reading left out: regions Tesseract's page segmentation dropped.
 
-`pipeline.stages.ocr.recognise.read_unread` reads them again as one block (psm 6).
+`pipeline.stages.ocr.secondpass.read_unread` reads them again as one block (psm 6).
 """
 
 from __future__ import annotations

@@ -17,9 +17,9 @@ from pipeline.stages.ocr.recognise import (
     ocr_image,
     read_page,
     read_page_image,
-    read_unread,
     recognise,
 )
+from pipeline.stages.ocr.secondpass import read_unread
 from pipeline.stages.pages.pagetext import Word
 from pipeline.stages.tools.tesseract import OcrTimeoutError
 from tests.factories.degrade import (
