@@ -34,6 +34,7 @@ from bench.common import REPO, Stopwatch, emit, load_average, log, parser, row, 
 from bench.textmetrics import cer, word_recall, words
 from models.language.text import fold
 from pipeline.stages.vietnamese import correction as vietnamese
+from pipeline.stages.vietnamese import model as vietnamese_model
 from pipeline.stages.vietnamese.lexicon import build
 
 GOV = REPO.parent / "shared" / "data" / "ocr-vie" / "gov_docs"
@@ -56,7 +57,7 @@ def ocr_all(images: list[Path]) -> list[str]:
 
 
 def score_rows(
-    label: str, raws: list[str], truths: list[str], names: list[str], model: vietnamese.Model
+    label: str, raws: list[str], truths: list[str], names: list[str], model: vietnamese_model.Model
 ) -> tuple[list[dict], list[str]]:
     """Recall and CER per page and for all pages joined, raw (baseline) vs corrected."""
     fixed = [vietnamese.correct_text(t, model) for t in raws]
@@ -119,7 +120,7 @@ def score_texts(
     return rows
 
 
-def speed_rows(texts: list[str], model: vietnamese.Model) -> list[dict]:
+def speed_rows(texts: list[str], model: vietnamese_model.Model) -> list[dict]:
     vietnamese.correct_text(texts[0], model)  # warm
     chars = sum(len(t) for t in texts)
     best = float("inf")
@@ -131,9 +132,9 @@ def speed_rows(texts: list[str], model: vietnamese.Model) -> list[dict]:
     page = ("\n".join(texts) * 2)[:3000]
     with Stopwatch() as one:
         vietnamese.correct_text(page, model)
-    vietnamese.load_model.cache_clear()
+    vietnamese_model.load_model.cache_clear()
     with Stopwatch() as load:
-        vietnamese.load_model()
+        vietnamese_model.load_model()
     return [
         row("correction speed", "chars/s", chars / best, None, note="best of 3, model loaded"),
         row("one 3,000-character page", "ms", one.s * 1000, None, aim="sohoa ≤ 1000"),
@@ -147,12 +148,12 @@ def dev_rows(tmp: Path) -> list[dict]:
 
     pages = development_pages(tmp)
     raws = ocr_all([p.image for p in pages])
-    models: dict[str, vietnamese.Model] = {}
+    models: dict[str, vietnamese_model.Model] = {}
     fixed = []
     for page, raw in zip(pages, raws, strict=True):
         if page.exclude not in models:
             out = tmp / f"model-{len(models)}"
-            models[page.exclude] = vietnamese.read_model(build.build(out, [page.exclude]))
+            models[page.exclude] = vietnamese_model.read_model(build.build(out, [page.exclude]))
         fixed.append(vietnamese.correct_text(raw, models[page.exclude]))
     truths, names = [p.truth for p in pages], [p.name for p in pages]
     return score_texts(DEV, raws, fixed, truths, names)
@@ -192,7 +193,7 @@ def main() -> None:
     if not GOV.is_dir():
         sys.exit(f"no report-only pages at {GOV}")
     log(load_average())
-    model = vietnamese.load_model()
+    model = vietnamese_model.load_model()
     log(f"model {model.version}; OCR of {len(PAGES)} pages")
     started = time.perf_counter()
     raws = ocr_all([GOV / f"{name}.png" for name in PAGES])

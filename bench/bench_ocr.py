@@ -293,7 +293,7 @@ def sohoa_params(engine: str, tessdata: str | None):
 
 @__import__("functools").cache
 def _model(path: str | None):
-    from pipeline.stages.vietnamese.correction import load_model, read_model
+    from pipeline.stages.vietnamese.model import load_model, read_model
 
     return load_model() if path is None else read_model(Path(path))
 

@@ -11,14 +11,9 @@ from PIL import Image, ImageDraw, ImageFont
 
 from models.language.text import fold
 from pipeline.stages.pages.pagetext import PageText, Word
-from pipeline.stages.vietnamese.correction import (
-    MODEL_FILE,
-    correct_page,
-    correct_text,
-    correct_words,
-    load_model,
-)
+from pipeline.stages.vietnamese.correction import correct_page, correct_text, correct_words
 from pipeline.stages.vietnamese.lexicon import build
+from pipeline.stages.vietnamese.model import MODEL_FILE, load_model
 from tests.conftest import need
 
 BOLD = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf")

@@ -30,7 +30,7 @@ from itertools import pairwise
 from pathlib import Path
 
 from models.language.text import canonical_tones, is_vietnamese_syllable, nfc
-from pipeline.stages.vietnamese.correction import BOS, lm_keys
+from pipeline.stages.vietnamese.model import BOS, lm_keys
 
 HERE = Path(__file__).parent
 CORPUS = HERE / "corpus"
