@@ -13,13 +13,11 @@ import pytest
 from pipeline.errors import InputRejectedError
 from pipeline.media.limits import Limits
 from pipeline.stages.reconstruction.scans import clean
+from pipeline.stages.reconstruction.scans.freespace import _free_space_share
+from pipeline.stages.reconstruction.scans.matching import _Prepared
 from pipeline.stages.reconstruction.scans.params import ScanParams
 from pipeline.stages.reconstruction.scans.reconstruct import reconstruct_scans
-from pipeline.stages.reconstruction.scans.register import (
-    _free_space_share,
-    _Prepared,
-    register_scans,
-)
+from pipeline.stages.reconstruction.scans.register import register_scans
 from tests.conftest import need
 from tests.factories import scans
 
