@@ -179,7 +179,7 @@ def test_a_pcd_viewpoint_and_an_e57_pose_give_the_scanner_position(tmp_path):
 def test_a_photo_set_of_identical_frames_is_rejected(tmp_path):
     from PIL import Image
 
-    from pipeline.stages.reconstruction.photogrammetry import readable_photos
+    from pipeline.stages.reconstruction.photos import readable_photos
 
     frame = (np.random.default_rng(2).uniform(0, 255, (300, 400, 3))).astype(np.uint8)
     paths = []
