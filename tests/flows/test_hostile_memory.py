@@ -121,4 +121,5 @@ def test_the_inspect_job_records_the_culprit_as_a_permanent_failure_in_bounded_m
     [failure] = figures["failures"]
     assert failure["permanent"], failure
     assert "268,435,456 variable length records" in failure["message"], failure
-    assert figures["peak_mib"] < 1000
+    # the imports alone (Open3D, OpenCV, Tesseract bindings) take most of a GB; the bug took 17
+    assert figures["peak_mib"] < 0.9 * LIMIT_BYTES / 2**20
