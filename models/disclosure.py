@@ -2,9 +2,10 @@
 
 Every route, CLI command and search path asks `may_see(role, kind, part)` before it shows a
 part of an aggregate, and `is_restricted(part)` to know whether showing it is an audited read.
-The public allow-list of a record kind's attributes lives with the search documents
-(`search.documents.split_attributes`), which index and portal share; this module says *who*
-may see the restricted rest, and that credentials leave the server for nobody.
+It also holds what the public may see of records and captures: the allow-list of each record
+kind's attributes (`split_attributes`) and when a capture is public (`capture_is_public`),
+which the search documents, the portal and redaction all read; it says *who* may see the
+restricted rest, and that credentials leave the server for nobody.
 
 Roles: `public` (anyone, signed in or not, on the portal and public API), `archivist` and
 `officer` (staff, web), `operator` (someone with the CLI on the server, who could read the
@@ -13,13 +14,14 @@ store anyway: everything but credentials, every restricted read audited).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from enum import StrEnum
 from typing import Any
 
 from models.account import Account
 from models.audit import AuditTrail
 from models.capture import Capture
-from models.record import Record
+from models.record import RESTRICTED_ATTRIBUTES, Record
 
 
 class Role(StrEnum):
@@ -153,3 +155,53 @@ def capture_parts(capture: Capture, shows_personal_data: bool) -> list[Part]:
     if shows_personal_data:
         parts.append(Part.PAGE_IMAGES)
     return parts
+
+
+# --- What the public may see of records and captures (the index, the portal and redaction
+# all read these; `search.documents` builds documents from them).
+
+UNIT_NAMES = ("ward", "ward_old", "ward_new", "district", "district_old", "province")
+
+
+SITE_PUBLIC = frozenset(
+    {"name", "aliases", "type", "rank", "period", "address", "description", "code"}
+    | {"has_model", "has_documents", "valid_from", *UNIT_NAMES}
+)
+
+
+PARCEL_PUBLIC = frozenset(
+    {"area_m2", "legal_area_m2", "purpose", "purpose_label", "address", "locality"}
+    | {"old_unit_code", "old_sheet", "old_parcel_number", "valid_from", *UNIT_NAMES}
+)
+
+
+DOCUMENT_PUBLIC = SITE_PUBLIC
+
+
+PUBLIC_ATTRIBUTES = {"site": SITE_PUBLIC, "parcel": PARCEL_PUBLIC, "document": DOCUMENT_PUBLIC}
+
+
+def split_attributes(
+    kind: str, attributes: dict[str, Any]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(public, restricted) by the kind's allow-list; personal data is never public."""
+    allowed = PUBLIC_ATTRIBUTES.get(kind, frozenset()) - RESTRICTED_ATTRIBUTES
+    public = {k: v for k, v in attributes.items() if k in allowed}
+    restricted = {k: v for k, v in attributes.items() if k not in allowed}
+    return public, restricted
+
+
+PUBLIC_CAPTURE_KINDS = frozenset({"site", "document"})
+"""Record kinds whose captures may be public."""
+
+
+PRIVATE_CAPTURE_KINDS = frozenset({"land-certificate"})
+"""Capture kinds that are never public (a certificate shows its owner)."""
+
+
+def capture_is_public(records: Sequence[Record], kind: str = "") -> bool:
+    """Linked to a published site or archive document, and to no parcel; never a land
+    certificate (`kind`), whatever it is linked to."""
+    if kind in PRIVATE_CAPTURE_KINDS or any(r.kind not in PUBLIC_CAPTURE_KINDS for r in records):
+        return False
+    return any(r.published for r in records)

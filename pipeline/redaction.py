@@ -1,7 +1,7 @@
 """What the public may see: attributes by allow-list, masked text, blacked-out images.
 
 Every public response goes through here. Attributes use the search documents' allow-list
-(`search.documents.split_attributes`), so the portal and the public index agree; text masks
+(`models.disclosure.split_attributes`), so the portal and the public index agree; text masks
 ID-number-like digit runs (CMND 9 digits, CCCD 12 digits, also written in groups) and the names
 the caller gives (a parcel's owners); images are re-encoded with boxes painted black, so no
 hidden layer or metadata of the original survives.
@@ -17,9 +17,9 @@ from typing import Any
 
 from PIL import Image, ImageDraw
 
+from models.disclosure import split_attributes
 from models.record import RESTRICTED_ATTRIBUTES, Record
 from pipeline.stages.pages.pagetext import PageText, Word
-from search.documents import split_attributes
 
 MASK = "█"
 _SEP = r"[ .\-]?"

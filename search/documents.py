@@ -3,9 +3,10 @@
 A document is built from one aggregate version and carries that version, so an index never
 lets an older build overwrite a newer one. Fields are split by who may see them:
 
-- **public**: an allow-list per record kind (below). A heritage site or archive document is
-  public once published; a parcel is public only once published, and then only its cadastral
-  fields (unit, sheet, number, area, land-use code, address, geometry).
+- **public**: an allow-list per record kind (in `models.disclosure`, the rule of who sees
+  what). A heritage site or archive document is public once published; a parcel is public
+  only once published, and then only its cadastral fields (unit, sheet, number, area,
+  land-use code, address, geometry).
 - **restricted**: everything else, always including `models.record.RESTRICTED_ATTRIBUTES`
   (owners, ID numbers, serials, registry numbers, changes) and `extra` (uninterpreted source
   fields). An attribute not on the allow-list is restricted until someone decides otherwise.
@@ -31,23 +32,17 @@ from pathlib import PurePath
 from typing import Any
 
 from models.capture import Capture
-from models.record import RESTRICTED_ATTRIBUTES, Record
+from models.disclosure import (  # the public allow-lists live with the rule
+    PUBLIC_CAPTURE_KINDS,
+    capture_is_public,
+    split_attributes,
+)
+from models.record import Record
 from search.index import Document
 
 log = logging.getLogger(__name__)
 
 WGS84 = "EPSG:4326"
-UNIT_NAMES = ("ward", "ward_old", "ward_new", "district", "district_old", "province")
-SITE_PUBLIC = frozenset(
-    {"name", "aliases", "type", "rank", "period", "address", "description", "code"}
-    | {"has_model", "has_documents", "valid_from", *UNIT_NAMES}
-)
-PARCEL_PUBLIC = frozenset(
-    {"area_m2", "legal_area_m2", "purpose", "purpose_label", "address", "locality"}
-    | {"old_unit_code", "old_sheet", "old_parcel_number", "valid_from", *UNIT_NAMES}
-)
-DOCUMENT_PUBLIC = SITE_PUBLIC
-PUBLIC_ATTRIBUTES = {"site": SITE_PUBLIC, "parcel": PARCEL_PUBLIC, "document": DOCUMENT_PUBLIC}
 
 
 def record_document(record: Record, unit_names: dict[str, Any] | None = None) -> Document:
@@ -73,16 +68,6 @@ def record_document(record: Record, unit_names: dict[str, Any] | None = None) ->
         point=point,
         shape=shape,
     )
-
-
-def split_attributes(
-    kind: str, attributes: dict[str, Any]
-) -> tuple[dict[str, Any], dict[str, Any]]:
-    """(public, restricted) by the kind's allow-list; personal data is never public."""
-    allowed = PUBLIC_ATTRIBUTES.get(kind, frozenset()) - RESTRICTED_ATTRIBUTES
-    public = {k: v for k, v in attributes.items() if k in allowed}
-    restricted = {k: v for k, v in attributes.items() if k not in allowed}
-    return public, restricted
 
 
 def _record_facts(
@@ -122,10 +107,6 @@ def record_title(record: Record) -> str:
 CAPTURE_VERSION_SHIFT = 20
 """A capture document's version is (capture version << 20) + the sum of its linked records'
 versions: it grows whenever either does, and the capture's own version can be read back."""
-PUBLIC_CAPTURE_KINDS = frozenset({"site", "document"})
-"""Record kinds whose captures may be public."""
-PRIVATE_CAPTURE_KINDS = frozenset({"land-certificate"})
-"""Capture kinds that are never public (a certificate shows its owner)."""
 
 
 def capture_document(capture: Capture, text: str = "", records: Sequence[Record] = ()) -> Document:
@@ -161,14 +142,6 @@ def capture_document(capture: Capture, text: str = "", records: Sequence[Record]
         restricted={k: v for k, v in staff.items() if v not in (None, [], {})},
         text=text if public else "",
     )
-
-
-def capture_is_public(records: Sequence[Record], kind: str = "") -> bool:
-    """Linked to a published site or archive document, and to no parcel; never a land
-    certificate (`kind`), whatever it is linked to."""
-    if kind in PRIVATE_CAPTURE_KINDS or any(r.kind not in PUBLIC_CAPTURE_KINDS for r in records):
-        return False
-    return any(r.published for r in records)
 
 
 def capture_version(capture_version: int, record_versions: Iterable[int]) -> int:

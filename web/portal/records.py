@@ -15,17 +15,13 @@ from uuid import UUID
 from fastapi import HTTPException
 
 from models.capture import Capture
+from models.disclosure import PUBLIC_ATTRIBUTES, capture_is_public
 from models.errors import NotFoundError
 from models.record import RESTRICTED_ATTRIBUTES, Record
 from pipeline.bootstrap import Services
 from pipeline.presenters import jsonable
 from pipeline.redaction import public_attributes
-from search.documents import (
-    PUBLIC_ATTRIBUTES,
-    capture_is_public,
-    record_title,
-    wgs84_geometry,
-)
+from search.documents import record_title, wgs84_geometry
 from web import pages as web_pages
 from web import results as hooks
 
