@@ -249,13 +249,14 @@ def bench_build(root: Path, records: list) -> tuple[list[dict], Any]:
 def node_url(arg: str | None) -> str:
     import os
 
-    url = arg or os.environ.get("SOHOA_TEST_OPENSEARCH_URL", "")
+    from tests.services.services import read_env
+
     env = Path(__file__).resolve().parent.parent / "var" / "services.env"
-    if not url and env.exists():
-        for line in env.read_text().splitlines():
-            key, _, value = line.removeprefix("export ").partition("=")
-            if key == "SOHOA_TEST_OPENSEARCH_URL":
-                url = value.strip("'\"")
+    url = (
+        arg
+        or os.environ.get("SOHOA_TEST_OPENSEARCH_URL", "")
+        or read_env(env).get("SOHOA_TEST_OPENSEARCH_URL", "")
+    )
     if not url:
         raise SystemExit("--backend opensearch needs --url or SOHOA_TEST_OPENSEARCH_URL")
     return url if "+" in url.split("://")[0] else f"opensearch+{url}"

@@ -43,12 +43,9 @@ from bench.common import (
 
 def s3_settings() -> tuple[str, str, str]:
     """(endpoint, access key, secret) of the S3 server, from the environment or services.env."""
-    values = dict(os.environ)
-    env_file = REPO / "var" / "services.env"
-    if env_file.exists():
-        for line in env_file.read_text().splitlines():
-            key, _, value = line.removeprefix("export ").partition("=")
-            values.setdefault(key, value.strip("'\""))
+    from tests.services.services import read_env
+
+    values = {**read_env(REPO / "var" / "services.env"), **os.environ}
     try:
         return (
             values["SOHOA_TEST_S3_ENDPOINT"],

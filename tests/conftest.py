@@ -22,12 +22,11 @@ def _load_service_urls() -> None:
     Only `SOHOA_TEST_*` keys are read: the deployment URLs in the same file must not switch
     the tests' embedded defaults to the distributed backends.
     """
-    if not SERVICES_ENV.exists():
-        return
-    for line in SERVICES_ENV.read_text().splitlines():
-        key, _, value = line.removeprefix("export ").partition("=")
+    from tests.services.services import read_env
+
+    for key, value in read_env(SERVICES_ENV).items():
         if key.startswith("SOHOA_TEST_"):
-            os.environ.setdefault(key, value.strip("'\""))
+            os.environ.setdefault(key, value)
 
 
 _load_service_urls()

@@ -57,12 +57,19 @@ def audit_cli_read(svc: Services, subject: object, action: str) -> None:
         parts = [str(p) for p in capture_parts(subject, subject.kind == "land-certificate")]
     else:
         return
-    who = Principal(svc.settings.operator or "operator", "operator")
-    record_restricted_read(svc.store, who, subject.id, [str(p) for p in parts], action, "cli")
+    record_restricted_read(
+        svc.store, _operator(svc), subject.id, [str(p) for p in parts], action, "cli"
+    )
 
 
 def audit_cli_search_hit(svc: Services, subject_id: str, text: str) -> None:
     """An officer search on the CLI showed this record's restricted fields (owners, numbers)."""
-    who = Principal(svc.settings.operator or "operator", "operator")
     action = f"cli search {text!r}"
-    record_restricted_read(svc.store, who, subject_id, ["restricted fields"], action, "cli")
+    record_restricted_read(
+        svc.store, _operator(svc), subject_id, ["restricted fields"], action, "cli"
+    )
+
+
+def _operator(svc: Services) -> Principal:
+    """Whoever runs the CLI on the server: audited as `SOHOA_OPERATOR`, role "operator"."""
+    return Principal(svc.settings.operator or "operator", "operator")

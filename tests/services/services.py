@@ -538,19 +538,13 @@ class RabbitMQ(Service):
             return False
 
     def stop(self, quiet: bool = False) -> None:
+        launcher = read_int(self.pid_file)  # the script that started beam (pid() is beam's)
         super().stop(quiet)
-        stop_pid(read_int(self.pid_file), self.name)  # the launcher script, if it outlived beam
+        stop_pid(launcher, self.name)  # if it outlived beam
         epmd_pid = read_int(self.dir / "epmd.pid")
         if epmd_pid is not None:
             stop_pid(epmd_pid, "epmd")
             (self.dir / "epmd.pid").unlink(missing_ok=True)
-
-    def start(self) -> int:
-        port = super().start()
-        beam = read_int(self.dir / "beam.pid")
-        if beam is not None:
-            self.pid_file.write_text(f"{beam}\n")
-        return port
 
     def env(self, port: int) -> dict[str, str]:
         return {"SOHOA_TEST_AMQP_URL": f"amqp://guest:guest@{HOST}:{port}/%2F"}
@@ -687,6 +681,19 @@ LOGBACK_WARN = """<configuration>
 SERVICES: dict[str, Service] = {
     s.name: s for s in (PostgreSQL(), Redis(), RabbitMQ(), OpenSearch(), S3Proxy())
 }
+
+
+def read_env(path: Path = ENV_FILE) -> dict[str, str]:
+    """The URLs a `write_env` file holds (empty when there is none): what tests and benches
+    read to find the servers."""
+    if not path.exists():
+        return {}
+    values = {}
+    for line in path.read_text().splitlines():
+        key, sep, value = line.removeprefix("export ").partition("=")
+        if sep and not key.startswith("#"):
+            values[key] = value.strip("'\"")
+    return values
 
 
 def write_env(values: dict[str, str]) -> None:
