@@ -185,6 +185,25 @@ class Capture(Aggregate):
     ) -> None:
         self.model_runs.append(params)
 
+    model_progress: dict[str, Any] | None = None
+    """How far the latest reconstruction run has got (`ReconstructionProgressed`); a class
+    default, so captures recorded before the event existed load unchanged."""
+
+    @event("ReconstructionProgressed")
+    def record_model_progress(
+        self, *, run: int, stage: str, done: int | None, total: int | None, elapsed_s: float
+    ) -> None:
+        """A running reconstruction's stage and count (photos read, pairs matched, photos
+        registered of `total`). The job records it throttled, a few dozen per run at most, so
+        the history says how a long run went without an event per photo."""
+        self.model_progress = {
+            "run": run,
+            "stage": stage,
+            "done": done,
+            "total": total,
+            "elapsed_s": elapsed_s,
+        }
+
     @event("ModelReconstructed")
     def record_model(
         self,

@@ -19,6 +19,7 @@ from eventsourcing.persistence import IntegrityError
 from models.audit import AuditTrail, audit_trail_id
 from models.capture import Capture
 from models.errors import NotFoundError
+from models.ids import Outcome
 from models.record import Record
 
 if TYPE_CHECKING:
@@ -133,6 +134,16 @@ class CaptureCommands(_Commands):
         self._record_outcome(
             capture_id, job_key, lambda c: c.record_model(job_key=job_key, **model)
         )
+
+    def record_model_progress(self, capture_id: UUID, *, run: int, **progress: Any) -> None:
+        """A reconstruction run's progress, unless the run has its outcome already (a late
+        report from a run that has ended adds nothing)."""
+
+        def change(c: Capture) -> None:
+            if str(Outcome("reconstruct", run)) not in c.outcomes:
+                c.record_model_progress(run=run, **progress)
+
+        self._change(capture_id, change)
 
     def record_failure(self, capture_id: UUID, *, job_key: str, **failure: Any) -> None:
         """A stage's failure (`Capture.record_failure`), unless the job has an outcome."""
