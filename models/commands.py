@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import date
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
@@ -19,7 +20,8 @@ from eventsourcing.persistence import IntegrityError
 from models.audit import AuditTrail, audit_trail_id
 from models.capture import Capture
 from models.errors import NotFoundError
-from models.ids import Outcome
+from models.ids import Outcome, ParcelKey
+from models.places.lineage import LineageChange, apply_change, label
 from models.record import Record
 
 if TYPE_CHECKING:
@@ -42,6 +44,8 @@ class _Commands:
     if TYPE_CHECKING:
 
         def record_or_new(self, ref: RecordRef, source: str) -> Record: ...
+
+        def record(self, record_id: UUID) -> Record: ...
 
         def save(self, *aggregates: Aggregate) -> Any: ...
 
@@ -185,7 +189,63 @@ class CaptureCommands(_Commands):
         self._change(capture_id, change)
 
 
-class RecordCommands(_Commands):
+class LineageCommands(_Commands):
+    """Splits, merges, renumberings and dated changes of parcels (mixed into `RecordStore`
+    through `RecordCommands`)."""
+
+    def record_parcel_change(
+        self, change: LineageChange, *, today: date, tolerance: float
+    ) -> str | None:
+        """Retire the parents and derive the children (new ones are registered) in one save;
+        returns the area warning, if any. Raises `LineageError` (the rule broken, naming the
+        parcels) or `NotFoundError` (a parent that does not exist)."""
+        for _ in range(50):
+            parents = [self._existing_parcel(k) for k in change.parents]
+            children = [self._parcel_or_new(k, change) for k in change.children]
+            warning = apply_change(change, parents, children, today, tolerance)
+            try:
+                self.save(*parents, *children)
+                return warning
+            except IntegrityError:
+                continue  # a concurrent writer: reload and check again
+        raise RuntimeError(f"change {change.id}: too many concurrent writers")
+
+    def record_dated_changes(self, record_id: UUID, changes: list[dict[str, Any]]) -> int:
+        """Dated changes (each with an `id`) on a parcel's timeline; those already there add
+        nothing. Returns how many were new."""
+        added: list[int] = [0]
+
+        def change(record: Record) -> None:
+            known = {c["id"] for c in record.changes}
+            added[0] = 0
+            for c in changes:
+                if c["id"] not in known:
+                    record.record_change(change=c)
+                    added[0] += 1
+
+        self._change(record_id, change)
+        return added[0]
+
+    def _existing_parcel(self, key: ParcelKey) -> Record:
+        try:
+            return self.record(key.id)
+        except NotFoundError:
+            raise NotFoundError(f"parcel {label(key)} does not exist") from None
+
+    def _parcel_or_new(self, key: ParcelKey, change: LineageChange) -> Record:
+        try:
+            return self.record(key.id)
+        except NotFoundError:
+            child = Record(kind="parcel", key=key.as_record_key(), source=change.source)
+            area = change.child_areas.get(str(key))
+            values: dict[str, Any] = {"valid_from": change.effective.isoformat()}
+            if area is not None:
+                values["area_m2"] = area
+            child.record_attributes(attributes=values, source=change.source)
+            return child
+
+
+class RecordCommands(LineageCommands):
     """What users and stages do to a record (mixed into `RecordStore`)."""
 
     def correct_attributes(self, record_id: UUID, attributes: dict[str, Any], by: str) -> None:

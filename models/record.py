@@ -43,6 +43,15 @@ class Record(Aggregate):
         self.geometry: dict[str, Any] | None = None
         self.captures: list[UUID] = []
         self.published = False
+        # lineage and dated changes (models/places/lineage.py); old streams replay to these
+        self.began: str | None = None
+        self.retired: str | None = None
+        self.retired_by: str | None = None
+        self.derived_by: str | None = None
+        self.parents: list[dict[str, Any]] = []
+        self.children: list[dict[str, Any]] = []
+        self.ancestors: list[dict[str, Any]] = []
+        self.changes: list[dict[str, Any]] = []
 
     @event("AttributesRecorded")
     def record_attributes(self, *, attributes: dict[str, Any], source: str) -> None:
@@ -50,6 +59,9 @@ class Record(Aggregate):
         self.attributes.update(attributes)
         for name in attributes:
             self.provenance[name] = source
+        start = attributes.get("valid_from")
+        if isinstance(start, str) and (self.began is None or start < self.began):
+            self.began = start
 
     @event("GeometrySet")
     def set_geometry(self, *, geometry: dict[str, Any], crs: str, source: str) -> None:
@@ -66,6 +78,38 @@ class Record(Aggregate):
     @event("Withdrawn")
     def withdraw(self, *, reason: str) -> None:
         self.published = False
+
+    @event("Retired")
+    def retire(self, *, change: dict[str, Any]) -> None:
+        """A split, merge or renumbering (`change`) ends this parcel on its effective date; it
+        is kept, and names its children."""
+        self.retired = self.retired or change["effective"]
+        self.retired_by = change["id"]
+        known = {c["id"] for c in self.children}
+        for child in change["children"]:
+            if child["id"] not in known:
+                self.children.append({**child, "kind": change["kind"], "change_id": change["id"]})
+        self._timeline(change)
+
+    @event("Derived")
+    def derive(self, *, change: dict[str, Any], ancestors: list[dict[str, Any]]) -> None:
+        """This parcel comes from `change`'s parents from its effective date on."""
+        self.derived_by = change["id"]
+        self.began = change["effective"]
+        self.parents = [
+            {**p, "kind": change["kind"], "change_id": change["id"]} for p in change["parents"]
+        ]
+        self.ancestors = ancestors
+        self._timeline(change)
+
+    @event("ChangeRecorded")
+    def record_change(self, *, change: dict[str, Any]) -> None:
+        """A dated change on this parcel: a transfer, a mortgage, a correction (kind, effective
+        date, legal basis, where it was read)."""
+        self._timeline(change)
+
+    def _timeline(self, change: dict[str, Any]) -> None:
+        self.changes = [c for c in self.changes if c["id"] != change["id"]] + [change]
 
     def changed_attributes(self, attributes: dict[str, Any]) -> dict[str, Any]:
         """What differs from the recorded attributes (so re-imports add nothing)."""

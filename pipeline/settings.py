@@ -121,6 +121,9 @@ class Settings:
     """Per-collection OCR languages: "sac-phong=chi_tra,phap-thuoc=vie+fra"."""
     reconstruct_time_limit_s: int = 1800
     reconstruct_memory_mb: int = 6000
+    split_area_tolerance: float = 0.02
+    """A split or merge whose children's areas exceed the parents' by more than this fraction
+    is recorded with a warning."""
     heartbeat_file: str = ""
     """`worker`/`follow` rewrite this file every few seconds while all their parts are alive;
     `sohoa health` checks its age (container healthchecks)."""
