@@ -19,12 +19,13 @@ def run_fields(services: Services, capture_id: UUID, run: int, attempt: Attempt)
     the values (people's corrections win over the machine's)."""
 
     def work(capture: Capture) -> Apply:
+        from pipeline.stages.certificate.photoread import split_spreads
         from pipeline.stages.certificate.sections import extract_certificate
 
         outcomes = capture.page_outcomes(run)
-        pages = [
-            page_text(services, o) for _, o in sorted(outcomes.items()) if o["status"] == "done"
-        ]
+        pages = split_spreads(
+            [page_text(services, o) for _, o in sorted(outcomes.items()) if o["status"] == "done"]
+        )
         result = extract_certificate(pages).to_json()
         record_id = link_certificate(services, capture, result)
 

@@ -27,12 +27,14 @@ def run_page(services: Services, capture_id: UUID, run: int, page: int, attempt:
     """Read one page: its PDF text layer when good, else OCR; then Vietnamese correction."""
 
     def work(capture: Capture) -> Apply:
+        from pipeline.stages.certificate.photoread import read_certificate_page
         from pipeline.stages.ocr.recognise import read_page_image
         from pipeline.stages.vietnamese.correction import correct_page
 
         params = _run_params(capture, run)
+        read = read_certificate_page if capture.kind == "land-certificate" else read_page_image
         with services.blobs.local_path(capture.blob_key) as path:
-            text, image = read_page_image(
+            text, image = read(
                 path, capture.media_type, page, ocr_params(params), services.settings.limits
             )
         if params.get("correct", True) and text.lang.startswith("vie"):
