@@ -18,7 +18,9 @@ from storage import BlobNotFoundError
 from web import routes_auth, routes_files
 from web.auth import LoginRequiredError, login_redirect
 from web.land import routes as routes_land
+from web.portal import iiif_routes as routes_iiif
 from web.portal import routes as routes_public
+from web.portal.iiif_cors import IiifCors
 from web.portal.ratelimit import RateLimiter
 from web.staff import captures as routes_captures
 from web.staff import records as routes_records
@@ -60,9 +62,11 @@ def create_app(services: Services, config: WebSettings | None = None) -> FastAPI
     _handlers(app)
     _middleware(app, config)
     app.add_middleware(SignInStormGuard, throttle=state.login_throttle)
+    app.add_middleware(IiifCors)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     for module in (
         routes_public,
+        routes_iiif,
         routes_auth,
         routes_land,
         routes_review,

@@ -2,7 +2,8 @@
 `info.json` and manifest declares) for any page size an inspection may have recorded.
 
 The region and size path segments themselves are compared with the fixed renditions in
-`web.portal.routes.image` (level 0 accepts nothing else), so there is no parser to fuzz there."""
+`web.portal.iiif_routes.image` (level 0 accepts nothing else), so there is no parser to fuzz
+there."""
 
 from __future__ import annotations
 

@@ -11,15 +11,12 @@ from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
-from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
+from fastapi.responses import HTMLResponse, Response, StreamingResponse
 
 from pipeline.bootstrap import Services
 from search.query import QueryError
-from web import pages as web_pages
 from web import results as hooks
 from web.auth import client_address, csrf_guard, principal
-from web.portal import iiif
 from web.portal.records import public_capture, public_history, public_record, record_page_data
 from web.searching import PUBLIC_FACETS, build_query, run
 from web.templating import render
@@ -105,83 +102,6 @@ def public_record_history(request: Request, ident: UUID) -> list:
     return public_history(svc, public_record(svc, ident))
 
 
-@router.get("/iiif/{ident}/manifest.json")
-def manifest(request: Request, ident: UUID) -> JSONResponse:
-    """IIIF Presentation 3 manifest of a published capture: one canvas per page, in order,
-    each with a level-0 image service and the page's (masked) text."""
-    svc = services_of(request)
-    capture, records = public_capture(svc, ident)
-    limits = web_pages.restrictions(capture, records)
-    canvases = []
-    for page in web_pages.pages(svc, capture):
-        if not page.image_key:  # public images come only from read (redactable) pages
-            continue
-        width, height = web_pages.size(svc, capture, page)
-        text = web_pages.public_text(page, limits)
-        canvases.append(iiif.Canvas(page.n, width, height, text))
-    label = str(
-        (records[0].attributes.get("name") if records else None)
-        or capture.meta.get("title")
-        or capture.id
-    )
-    body = iiif.manifest(_base(request), capture, label, canvases)
-    return JSONResponse(body, headers={"Access-Control-Allow-Origin": "*"})
-
-
-@router.get("/iiif/{ident}/thumbnail.jpg", include_in_schema=False)
-async def iiif_thumbnail(request: Request, ident: UUID) -> Response:
-    """The first page, small; made only from the redacted page image, so 404 until the page
-    has been read (never the inspection thumbnail: it is not redacted)."""
-    svc = services_of(request)
-    capture, records = public_capture(svc, ident)
-    page = web_pages.page_of(svc, capture, 1)
-    if page is None or not page.image_key:
-        raise HTTPException(404, "no public thumbnail until the first page has been read")
-    data = await run_in_threadpool(_public_image, svc, capture, records, page)
-    body = await run_in_threadpool(web_pages.thumbnail, data, svc.settings.thumbnail_px)
-    return Response(body, media_type="image/jpeg", headers=CACHE)
-
-
-@router.get("/iiif/{ident}/{page}/info.json")
-def image_info(request: Request, ident: UUID, page: int) -> JSONResponse:
-    """IIIF Image API 3, level 0."""
-    svc = services_of(request)
-    capture, _ = public_capture(svc, ident)
-    found = _page(svc, capture, page)
-    width, height = web_pages.size(svc, capture, found)
-    body = iiif.image_info(_base(request), capture, page, width, height)
-    return JSONResponse(body, headers={"Access-Control-Allow-Origin": "*"})
-
-
-@router.get("/iiif/{ident}/{page}/full/{size}/0/default.jpg", include_in_schema=False)
-async def image(request: Request, ident: UUID, page: int, size: str) -> Response:
-    """The page image; personal data on it blacked out (see `web.pages`)."""
-    svc = services_of(request)
-    capture, records = public_capture(svc, ident)
-    found = _page(svc, capture, page)
-    width, height = web_pages.size(svc, capture, found)
-    if size not in ("max", f"{width},{height}", f"{width},"):
-        raise HTTPException(400, "level 0: only full/max is available")
-    data = await run_in_threadpool(_public_image, svc, capture, records, found)
-    return Response(
-        data,
-        media_type="image/jpeg",
-        headers={**CACHE, "Access-Control-Allow-Origin": "*"},
-    )
-
-
-def _public_image(svc: Services, capture, records, page: web_pages.Page) -> bytes:
-    """The page image with personal data blacked out; only a read page (its text says where
-    names and ID numbers are) has one."""
-    if not page.image_key:
-        raise HTTPException(404, "no public image until this page has been read")
-    limits = web_pages.restrictions(capture, records)
-    data = web_pages.image(svc, capture, page, web_pages.public_boxes(page, limits))
-    if data is None:
-        raise HTTPException(404, "no image of this page")
-    return data
-
-
 @router.get("/public/captures/{ident}/model.glb", include_in_schema=False)
 def public_model(request: Request, ident: UUID, lod: str | None = None) -> Response:
     svc = services_of(request)
@@ -208,18 +128,7 @@ def stream_blob(svc: Services, key: str) -> Iterator[bytes]:
             yield chunk
 
 
-def _page(svc: Services, capture, n: int) -> web_pages.Page:
-    page = web_pages.page_of(svc, capture, n)
-    if page is None or not page.image_key:
-        raise HTTPException(404, "no public image of this page (not read yet, or no such page)")
-    return page
-
-
 def map_items(hits: list[dict]) -> list[dict]:
     """What the map needs of each hit (the page embeds it; keep it small)."""
     keys = ("id", "title", "url", "lat", "lon", "geometry")
     return [{k: h[k] for k in keys} for h in hits if h["lat"] is not None or h["geometry"]]
-
-
-def _base(request: Request) -> str:
-    return str(request.base_url).rstrip("/")
