@@ -26,6 +26,8 @@ class Found:
     confidence: float
     page: int
     box: Box
+    raw: str | None = None
+    """The text the value was read from, as OCR gave it (shown beside a rejected value)."""
 
     def provenance(self) -> dict[str, Any]:
         return {"confidence": round(self.confidence, 3), "page": self.page, "box": list(self.box)}

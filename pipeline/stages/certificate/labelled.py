@@ -83,7 +83,8 @@ def _put_span(found: dict[str, Found], name: str, row: Row, hit: Hit, parse) -> 
         return
     value, sure = parsed
     conf = row.span_conf(start, end) * hit.quality * sure
-    found[name] = Found(value, conf, row.page, row.span_box(start, end))
+    raw = row.text[start:end]
+    found[name] = Found(value, conf, row.page, row.span_box(start, end), raw)
 
 
 def _put(found: dict[str, Found], name: str, piece: Found | None, parse) -> None:
@@ -91,7 +92,8 @@ def _put(found: dict[str, Found], name: str, piece: Found | None, parse) -> None
         return
     parsed = parse(piece.value)
     if parsed and parsed[0]:
-        found[name] = Found(parsed[0], piece.confidence * parsed[1], piece.page, piece.box)
+        conf = piece.confidence * parsed[1]
+        found[name] = Found(parsed[0], conf, piece.page, piece.box, piece.value)
 
 
 def _area(text: str) -> tuple[float, float] | None:
@@ -119,13 +121,15 @@ def _parcel(row: Row, hit: Hit) -> dict[str, Found]:
     parcel = normalise_parcel(row.text[start:parcel_end])
     if parcel:
         conf = row.span_conf(start, parcel_end) * hit.quality
-        out["parcel_number"] = Found(parcel, conf, row.page, row.span_box(start, parcel_end))
+        box = row.span_box(start, parcel_end)
+        out["parcel_number"] = Found(parcel, conf, row.page, box, row.text[start:parcel_end])
     if sheet_hit:
         s_start, s_end = value_after(row, Hit(start + sheet_hit.start, start + sheet_hit.end, 1))
         sheet = normalise_parcel(row.text[s_start:s_end])
         if sheet:
             conf = row.span_conf(s_start, s_end) * sheet_hit.quality
-            out["map_sheet"] = Found(sheet, conf, row.page, row.span_box(s_start, s_end))
+            box = row.span_box(s_start, s_end)
+            out["map_sheet"] = Found(sheet, conf, row.page, box, row.text[s_start:s_end])
     return out
 
 
@@ -138,9 +142,10 @@ def _purpose(row: Row, hit: Hit) -> dict[str, Found]:
         return {}
     conf = row.span_conf(start, end) * hit.quality
     box = row.span_box(start, end)
-    out = {"purpose": Found(text, conf * sure, row.page, box)}
+    raw = row.text[start:end]
+    out = {"purpose": Found(text, conf * sure, row.page, box, raw)}
     if code:
-        out["purpose_code"] = Found(code, conf * sure, row.page, box)
+        out["purpose_code"] = Found(code, conf * sure, row.page, box, raw)
     return out
 
 

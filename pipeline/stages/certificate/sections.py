@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from datetime import date
 from typing import Any
 
 from pipeline.stages.certificate.changes import _changes
@@ -31,18 +32,18 @@ from pipeline.stages.certificate.fields import Found
 from pipeline.stages.certificate.labelled import _labelled
 from pipeline.stages.certificate.layout import OTHER, classify_rows, detect_form, page_rows
 from pipeline.stages.certificate.owners import read_owners
+from pipeline.stages.certificate.qr import QrCode, parse_qr
 from pipeline.stages.certificate.signing import _serial, _signing
+from pipeline.stages.certificate.validate import AREA_TOLERANCE, Context, Verdict, check_fields
 from pipeline.stages.pages.pagetext import PageText
 
 FIELDS = (
     "parcel_number", "map_sheet", "area_m2", "purpose", "purpose_code", "term", "use_form",
     "origin", "address", "issue_date", "issuer", "serial", "registry_number",
 )  # fmt: skip
-RESTRICTED_FIELDS = frozenset({"owners", "changes", "serial", "registry_number"})
-"""Parts of `to_json()` that are personal data: keys of the top level or of "fields"."""
-AREA_TOLERANCE = 0.01
-"""The corner polygon agrees with the stated area within 1 % (or 0.5 m² for tiny parcels):
-areas are printed to 0.1 m² and corners to the centimetre."""
+RESTRICTED_FIELDS = frozenset({"owners", "changes", "serial", "registry_number", "qr"})
+"""Parts of `to_json()` that are personal data: keys of the top level, of "fields", of
+"provenance" or of "review" (the QR code's content can name the owners)."""
 
 
 @dataclass
@@ -56,6 +57,10 @@ class CertificateFields:
     corners_found: Found | None = None
     owners: list[dict[str, Any]] = field(default_factory=list)
     changes: list[dict[str, Any]] = field(default_factory=list)
+    verdicts: dict[str, Verdict] = field(default_factory=dict)
+    """Each field's check: the value kept (None when it failed), raw reading, confidence,
+    whether a person must look at it and why (`validate.py`)."""
+    qr: list[QrCode] = field(default_factory=list)
 
     def area_check(self) -> dict[str, Any] | None:
         stated = self.fields.get("area_m2")
@@ -71,22 +76,36 @@ class CertificateFields:
         if self.kind != "land_certificate":
             return {
                 "kind": self.kind, "form": None, "pages": self.sections, "fields": {},
-                "provenance": {}, "corners": [], "area_check": None, "owners": [], "changes": [],
+                "provenance": {}, "review": {}, "corners": [], "area_check": None, "owners": [],
+                "changes": [], "qr": None,
             }  # fmt: skip
         provenance = {k: f.provenance() for k, f in self.fields.items()}
         if self.corners_found:
             provenance["corners"] = self.corners_found.provenance()
+        for code in self.qr[:1]:
+            provenance["qr"] = {"confidence": 1.0, "page": code.page, "box": list(code.box)}
+        values = {k: self.fields[k].value if k in self.fields else None for k in FIELDS}
+        if self.verdicts:
+            values = {k: self.verdicts[k].value for k in FIELDS}
         return {
             "kind": self.kind,
             "form": self.form,
             "pages": self.sections,
-            "fields": {k: self.fields[k].value if k in self.fields else None for k in FIELDS},
+            "fields": values,
             "provenance": provenance,
+            "review": {k: v.to_json() for k, v in self.verdicts.items()},
             "corners": [[e, n] for e, n in self.corners],
             "area_check": self.area_check(),
             "owners": self.owners,
             "changes": self.changes,
+            "qr": self.qr_json(),
         }
+
+    def qr_json(self) -> dict[str, Any] | None:
+        """The QR codes read (their raw text) and the fields the first one names."""
+        if not self.qr:
+            return None
+        return {"codes": [c.to_json() for c in self.qr], "fields": parse_qr(self.qr[0].text)}
 
     def public_json(self) -> dict[str, Any]:
         """`to_json()` without the restricted parts (for public search and pages)."""
@@ -95,6 +114,7 @@ class CertificateFields:
             out.pop(key, None)
             out["fields"].pop(key, None)
             out["provenance"].pop(key, None)
+            out["review"].pop(key, None)
         return out
 
 
@@ -103,8 +123,12 @@ def classify_page(page: PageText) -> str:
     return classify_rows(page_rows(page))
 
 
-def extract_certificate(pages: Sequence[PageText]) -> CertificateFields:
-    """The certificate read from its pages' text (any order; non-certificate pages ignored)."""
+def extract_certificate(
+    pages: Sequence[PageText], *, received: date | None = None, qr: Sequence[QrCode] = ()
+) -> CertificateFields:
+    """The certificate read from its pages' text (any order; non-certificate pages ignored),
+    every field checked (`validate.check_fields`) against the form's era, the date the capture
+    was `received`, the corner polygon and the `qr` codes read on its page images."""
     per_page = [page_rows(p) for p in pages]
     sections = [classify_rows(rows) for rows in per_page]
     kept = [(s, rows) for s, rows in zip(sections, per_page, strict=True) if s != OTHER]
@@ -129,8 +153,12 @@ def extract_certificate(pages: Sequence[PageText]) -> CertificateFields:
         corners_found=corners_found,
         owners=read_owners(body, first_sections),
         changes=changes,
+        qr=list(qr),
     )
     check = result.area_check()
     if corners_found and check and check["ok"] is False:
         result.corners_found = replace(corners_found, confidence=corners_found.confidence * 0.6)
+    qr_fields = parse_qr(qr[0].text) if qr else None
+    context = Context(result.form, received, check["polygon_m2"] if check else None, qr_fields)
+    result.verdicts = check_fields(found, context)
     return result

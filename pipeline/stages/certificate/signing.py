@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import replace
 
 from pipeline.stages.certificate.fields import Found, find_date, find_serial
 from pipeline.stages.certificate.layout import Row, label_at_start, union
@@ -17,33 +16,75 @@ _TITLE = re.compile(r"^\W*(kt\W|tuq|tm\W|chu\s*tich|pho\s*chu|giam\s*doc|pho\s*g
 
 
 _DATE_LINE = re.compile(r"ngay.{0,14}thang.{0,14}nam|ngay\s*\S{1,2}\s?/")
+_PLACE_DATE = re.compile(r"[^\W\d_]\W{0,2},\W{0,2}ngay\b")
+"""The signature block's date follows its place and a comma: "Hà Nội, ngày 06 tháng 11 …"."""
+_NOT_ISSUE = re.compile(
+    r"thoi\s*han|den\s*ngay|loai\s*dat|nghi\s*dinh|quyet\s*dinh|thong\s*tu|luat\b|hop\s*dong"
+    r"|ho\s*so|ban\s*an|theo\b|can\s*cu|\bso\s*\S*\s*/"
+)
+"""Dates that are not the issue date: a term, a legal basis ("Nghị định … ngày …"), a
+contract or dossier of a change."""
 
 
 def _signing(rows: Sequence[Row]) -> dict[str, Found]:
-    """The issue date ("Hà Nội, ngày 06 tháng 11 năm 2014") and the body signing under it.
+    """The issue date and the body signing under it, anchored on the signature block: the date
+    line written "<place>, ngày … tháng … năm …" with an issuing body (or its signer's title)
+    in the rows below. Any other date on the page (a term, a legal basis, a change's
+    confirmation) is never taken for it.
 
-    The date line is the one an issuing body follows; when its (often handwritten) digits do
-    not read as a date, the issuer is still taken and the date left out."""
-    fallback: dict[str, Found] = {}
+    When the block's (often handwritten) digits do not read as a date, the issuer is still
+    taken and the date left out; a place-and-date line with no body under it gives the date at
+    a lower confidence."""
+    best: tuple[int, int] | None = None
     for i, row in enumerate(rows):
-        if re.search(r"thoi\s*han|den\s*ngay|loai\s*dat", row.folded):
+        anchor = _date_anchor(row)
+        if anchor is None:
             continue
-        found = find_date(row.text)
-        if not found and not _DATE_LINE.search(row.folded):
-            continue
-        out = {}
-        if found:
-            iso, start, end = found
-            out["issue_date"] = Found(
-                iso, row.span_conf(start, end), row.page, row.span_box(start, end)
-            )
-        issuer = _issuer(rows, i)
-        if issuer:
-            return {**out, "issuer": issuer}
-        if found and not fallback and "," in row.text[: found[1]]:
-            date_found = out["issue_date"]
-            fallback = {"issue_date": replace(date_found, confidence=date_found.confidence * 0.7)}
-    return fallback
+        score = (2 if _PLACE_DATE.search(row.folded) else 0) + _below(rows, i)
+        if score >= 2 and (best is None or score > best[0]):
+            best = (score, i)
+    if best is None:
+        return {}
+    score, i = best
+    row = rows[i]
+    out: dict[str, Found] = {}
+    start = _date_anchor(row) or 0
+    found = find_date(row.text[start:])
+    if found:
+        iso, s, e = found
+        conf = row.span_conf(start + s, start + e) * (1.0 if score >= 4 else 0.7)
+        raw = row.text[start + s : start + e]
+        out["issue_date"] = Found(iso, conf, row.page, row.span_box(start + s, start + e), raw)
+    issuer = _issuer(rows, i)
+    if issuer:
+        out["issuer"] = issuer
+    return out
+
+
+def _date_anchor(row: Row) -> int | None:
+    """Where the date of a date line starts ("ngày" after a comma, else the first "ngày"),
+    unless what precedes it says the date is of something else."""
+    m = _DATE_LINE.search(row.folded)
+    if m is None:
+        return None
+    place = _PLACE_DATE.search(row.folded)
+    start = row.folded.index("ngay", place.start()) if place else m.start()
+    if _NOT_ISSUE.search(row.folded[:start]) or _NOT_ISSUE.search(row.folded[start:][:40]):
+        return None
+    return start
+
+
+def _below(rows: Sequence[Row], i: int) -> int:
+    """2 when an issuing body is named in the three rows under row `i`, 1 for a signer's
+    title only, else 0."""
+    for j in range(i + 1, min(i + 4, len(rows))):
+        if rows[j].page != rows[i].page:
+            break
+        if _ISSUER.search(rows[j].folded):
+            return 2
+        if _TITLE.match(rows[j].folded):
+            return 1
+    return 0
 
 
 def _issuer(rows: Sequence[Row], i: int) -> Found | None:
@@ -62,7 +103,7 @@ def _issuer(rows: Sequence[Row], i: int) -> Found | None:
         if cut and nxt and _upper(nxt.text) and not _TITLE.match(nxt.folded):
             text, used = f"{text} {nxt.text}", [row, nxt]
         conf = sum(r.span_conf(0, len(r.text)) for r in used) / len(used)
-        return Found(text.strip(" ."), conf, row.page, union(r.box for r in used))
+        return Found(text.strip(" ."), conf, row.page, union(r.box for r in used), text)
     return None
 
 
@@ -85,7 +126,7 @@ def _serial(rows: Sequence[Row]) -> Found | None:
             value, start, end = found
             conf = row.span_conf(start, end) * (1.0 if single else 0.8)
             (alone if single else inside).append(
-                Found(value, conf, row.page, row.span_box(start, end))
+                Found(value, conf, row.page, row.span_box(start, end), row.text[start:end])
             )
     if alone:
         return max(alone, key=lambda f: f.confidence)

@@ -1,0 +1,340 @@
+"""Every certificate field checked before it is stored: a format, a plausibility check, and the
+agreement of readings that must agree (the corner polygon and the stated area, the purpose and
+its code, the QR code and the print).
+
+    check_fields(found, context) -> {name: Verdict}
+
+A value that fails its format or plausibility check is stored as None with `needs_review` and
+the reason, the raw reading kept beside it; a value that disagrees with another reading is kept
+and flagged; a value read with little confidence is kept and flagged. Nothing here repairs a
+value: the readers (`labelled.py`, `signing.py`) already did what can be done safely.
+
+Formats (DOMAIN.md §1): parcel and sheet numbers are digits with an optional letter suffix
+("12", "125a") or a short letter prefix ("CT8", "PL9"); registry numbers a known prefix and
+3–8 digits ("CH 01583", "VP 00123"); serials 1–2 letters and 6 digits (to 2024) or 2 letters
+and 8 digits (the 2025 form); dates in the form's era and never after the capture arrived.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from models.language.text import canonical_tones, is_vietnamese_syllable, nfc
+from pipeline.stages.certificate.fields import CODES, PURPOSES, Found
+from pipeline.stages.certificate.layout import fold_keep_length
+
+REVIEW_BELOW = 0.7
+"""A value read with less confidence than this goes to a person (chosen on generated
+certificates, the development set; see bench/bench_certificate_review.py)."""
+AREA_TOLERANCE = 0.01
+"""The corner polygon agrees with the stated area within 1 % (or 0.5 m² for tiny parcels):
+areas are printed to 0.1 m² and corners to the centimetre."""
+AREA_RANGE = (1.0, 5_000_000.0)
+"""Plausible parcel areas in m² (a 1 m² strip to a 500 ha forest lot)."""
+REGISTRY_PREFIXES = frozenset({"CH", "CS", "CT", "VP", "DA", "CN", "BC", "H", "MN", "CSH", "TP"})
+"""Prefixes of registry numbers seen on certificates (DOMAIN.md §1.2; the list is open)."""
+ERAS: dict[str | None, tuple[date, date | None]] = {
+    "2009-2024": (date(2009, 12, 10), date(2025, 12, 31)),
+    "2025": (date(2024, 8, 1), None),
+    None: (date(1993, 7, 14), None),
+}
+"""Issue dates each form can carry (Circular 17/2009 from 10 Dec 2009, used into 2025;
+Circular 10/2024's form from 1 Aug 2024); an unknown form: any date since the 1993 Land Law."""
+OPTIONAL = {"2025": frozenset({"origin"})}
+"""Fields a form may leave out, so their absence is no cause for review."""
+EXTRA_CODES = frozenset(
+    [
+        "DTS",
+        "DXH",
+        "DNG",
+        "DSK",
+        "CQP",
+        "CAN",
+        "SKT",
+        "SKN",
+        "SKS",
+        "SKX",
+        "DKV",
+        "DRA",
+        "DCK",
+        "PNK",
+        "DCS",
+        "NCS",
+        "DCT",
+        "DPC",
+        "DKT",
+        "DMT",
+        "CNC",
+    ]
+)
+"""Codes of DOMAIN.md §1.5 and Circular 08/2024 that no purpose text maps to here."""
+OFFICIAL_CODES = CODES | EXTRA_CODES
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a field's value is checked against."""
+
+    form: str | None = None
+    received: date | None = None
+    polygon_m2: float | None = None
+    qr: Mapping[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class Verdict:
+    value: Any
+    raw: str | None
+    confidence: float
+    needs_review: bool
+    reason: str | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "raw": self.raw,
+            "confidence": round(self.confidence, 3),
+            "needs_review": self.needs_review,
+            "reason": self.reason,
+        }
+
+
+class Rejected(Exception):
+    """A value that fails its field's format or plausibility check (the message says why)."""
+
+
+class Doubtful(Exception):
+    """A value that passes but that a person should confirm (kept, flagged, reason given)."""
+
+    def __init__(self, value: Any, reason: str) -> None:
+        super().__init__(reason)
+        self.value = value
+
+
+# --- one check per field: the value (possibly tidied) or Rejected ---------------------------
+
+_NUMBER = re.compile(r"\d{1,5}[a-zA-Z]?|[A-Z]{1,3}\d{1,4}[a-zA-Z]?|Lô\s?\d{1,4}")
+
+
+def _parcel(value: Any, ctx: Context) -> Any:
+    v = str(value).strip()
+    if not _NUMBER.fullmatch(v):
+        raise Rejected(f"{v!r} is not a parcel number (digits, an optional letter)")
+    if re.fullmatch(r"0+[a-zA-Z]?", v):
+        raise Rejected("parcel number 0")
+    return v
+
+
+def _sheet(value: Any, ctx: Context) -> Any:
+    v = str(value).strip()
+    if not _NUMBER.fullmatch(v):
+        raise Rejected(f"{v!r} is not a map sheet number (digits, an optional letter)")
+    digits = re.sub(r"\D", "", v)
+    if not digits or int(digits) == 0 or (v.isdigit() and int(v) > 2000):
+        raise Rejected(f"map sheet {v} is out of range (1–2000)")
+    return v
+
+
+def _area(value: Any, ctx: Context) -> Any:
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        raise Rejected(f"{value!r} is not a number")
+    if not AREA_RANGE[0] <= value <= AREA_RANGE[1]:
+        raise Rejected(f"{value} m² is not a plausible parcel area")
+    return float(value)
+
+
+def _registry(value: Any, ctx: Context) -> Any:
+    v = str(value).strip()
+    m = re.fullmatch(r"([A-Z]{1,4}) ?(\d{3,8})", v)
+    if not m:
+        raise Rejected(f"{v!r} is not a registry number (a prefix and 3–8 digits)")
+    if m.group(1) not in REGISTRY_PREFIXES:
+        raise Rejected(f"registry prefix {m.group(1)} is not one the registries use")
+    return f"{m.group(1)} {m.group(2)}"
+
+
+def _serial(value: Any, ctx: Context) -> Any:
+    v = str(value).strip()
+    m = re.fullmatch(r"([A-Z]{1,2}) ?(\d{6}|\d{8})", v)
+    if not m:
+        raise Rejected(f"{v!r} is not a serial (2 letters and 6 or 8 digits)")
+    letters, digits = m.groups()
+    if ctx.form == "2025" and (len(digits) != 8 or len(letters) != 2):
+        raise Rejected(f"serial {v} has not the 2025 form's 2 letters and 8 digits")
+    if ctx.form == "2009-2024" and len(digits) != 6:
+        raise Rejected(f"serial {v} has not the 2009–2024 form's 6 digits")
+    return f"{letters} {digits}"
+
+
+def _issue_date(value: Any, ctx: Context) -> Any:
+    try:
+        d = date.fromisoformat(str(value))
+    except ValueError:
+        raise Rejected(f"{value!r} is not a date") from None
+    first, last = ERAS.get(ctx.form, ERAS[None])
+    if d < first or (last and d > last):
+        raise Rejected(f"{d:%d/%m/%Y} is outside the {ctx.form or 'certificate'} form's era")
+    if ctx.received and d > ctx.received:
+        raise Rejected(f"{d:%d/%m/%Y} is after the capture was received")
+    return d.isoformat()
+
+
+def _purpose(value: Any, ctx: Context) -> Any:
+    v = str(value)
+    if v not in PURPOSES:
+        raise Rejected(f"{v!r} is not a purpose of the official list")
+    return v
+
+
+def _purpose_code(value: Any, ctx: Context) -> Any:
+    v = str(value)
+    if v not in OFFICIAL_CODES:
+        raise Rejected(f"{v!r} is not an official land-use code")
+    return v
+
+
+def _term(value: Any, ctx: Context) -> Any:
+    v = str(value)
+    if v == "Lâu dài" or re.fullmatch(r"Đến ngày \d{2}/\d{2}/\d{4}", v):
+        return v
+    raise Rejected(f"{v!r} is neither 'Lâu dài' nor 'Đến ngày dd/mm/yyyy'")
+
+
+def _use_form(value: Any, ctx: Context) -> Any:
+    if value in ("Sử dụng riêng", "Sử dụng chung"):
+        return value
+    raise Rejected(f"{value!r} is neither 'Sử dụng riêng' nor 'Sử dụng chung'")
+
+
+_UNIT_WORDS = re.compile(r"\b(phuong|xa|thi tran|quan|huyen|thi xa|thanh pho|tinh|khu)\b")
+
+
+def _address(value: Any, ctx: Context) -> Any:
+    v = _text(value, "address")
+    if not _UNIT_WORDS.search(fold_keep_length(v)):
+        raise Rejected("names no ward, commune, district or city")
+    return v
+
+
+def _issuer(value: Any, ctx: Context) -> Any:
+    v = _text(value, "issuer")
+    folded = fold_keep_length(v)
+    if not re.match(r"(uy ban nhan dan|so |van phong|chi nhanh|bo )", folded):
+        raise Rejected("does not start with an issuing body's name")
+    return v
+
+
+def _origin(value: Any, ctx: Context) -> Any:
+    return _text(value, "origin")
+
+
+_ALLOWED = re.compile(r"[\w\s,.;:()/\-–]+")
+
+
+def _text(value: Any, what: str) -> str:
+    """Free text that must read as Vietnamese: no stray symbols, every word a syllable."""
+    v = nfc(str(value)).strip()
+    if len(v) < 4:
+        raise Rejected(f"{what} {v!r} is too short")
+    if not _ALLOWED.fullmatch(v):
+        junk = "".join(sorted(set(re.sub(r"[\w\s,.;:()/\-–]", "", v))))
+        raise Rejected(f"{what} holds stray symbols {junk!r}")
+    words = re.findall(r"[^\W\d_]+", v)
+    if len(words) >= 3 and v.isascii():
+        raise Doubtful(v, f"{what} was read without its diacritics")
+    odd = [w for w in words if len(w) > 1 and not _syllable(w)]
+    if odd:
+        raise Rejected(f"{what} holds words that are not Vietnamese: {' '.join(odd[:3])}")
+    return v
+
+
+def _syllable(word: str) -> bool:
+    lower = canonical_tones(word.lower())
+    return is_vietnamese_syllable(lower) or (lower.upper() == word and len(word) <= 5)
+
+
+CHECKS = {
+    "parcel_number": _parcel,
+    "map_sheet": _sheet,
+    "area_m2": _area,
+    "purpose": _purpose,
+    "purpose_code": _purpose_code,
+    "term": _term,
+    "use_form": _use_form,
+    "origin": _origin,
+    "address": _address,
+    "issue_date": _issue_date,
+    "issuer": _issuer,
+    "serial": _serial,
+    "registry_number": _registry,
+}
+
+
+# --- all fields -----------------------------------------------------------------------------
+
+
+def check_fields(found: Mapping[str, Found], ctx: Context) -> dict[str, Verdict]:
+    """A verdict for every field of `CHECKS`: each value alone, then the agreements."""
+    verdicts = {name: _check_one(name, found.get(name), ctx) for name in CHECKS}
+    disagreements = {**_agreements(verdicts, ctx), **_qr_disagreements(verdicts, ctx)}
+    for name, reason in disagreements.items():
+        v = verdicts[name]
+        reasons = "; ".join(r for r in (v.reason, reason) if r and r != "not read")
+        verdicts[name] = Verdict(v.value, v.raw, v.confidence * 0.5, True, reasons)
+    return verdicts
+
+
+def _check_one(name: str, f: Found | None, ctx: Context) -> Verdict:
+    if f is None or f.value is None:
+        optional = name in OPTIONAL.get(ctx.form or "", frozenset())
+        return Verdict(None, None, 0.0, not optional, None if optional else "not read")
+    raw = f.raw if f.raw is not None else str(f.value)
+    try:
+        value = CHECKS[name](f.value, ctx)
+    except Rejected as e:
+        return Verdict(None, raw.strip(), f.confidence, True, str(e))
+    except Doubtful as d:
+        return Verdict(d.value, raw.strip(), f.confidence, True, str(d))
+    if f.confidence < REVIEW_BELOW:
+        return Verdict(value, raw.strip(), f.confidence, True, "read with low confidence")
+    return Verdict(value, raw.strip(), f.confidence, False, None)
+
+
+def _agreements(v: Mapping[str, Verdict], ctx: Context) -> dict[str, str]:
+    out: dict[str, str] = {}
+    purpose, code = v["purpose"].value, v["purpose_code"].value
+    if purpose and code and PURPOSES.get(purpose) != code:
+        out["purpose"] = out["purpose_code"] = f"purpose {purpose!r} and code {code} disagree"
+    area = v["area_m2"].value
+    polygon = ctx.polygon_m2
+    if area and polygon and abs(polygon - area) > max(AREA_TOLERANCE * area, 0.5):
+        out["area_m2"] = f"the corner polygon gives {polygon:.1f} m²"
+    term, issued = v["term"].value, v["issue_date"].value
+    if term and issued and term.startswith("Đến ngày"):
+        until = date(*map(int, reversed(term.removeprefix("Đến ngày ").split("/"))))
+        if until.isoformat() <= issued:
+            out["term"] = "the term ends before the certificate was issued"
+    return out
+
+
+def _qr_disagreements(v: Mapping[str, Verdict], ctx: Context) -> dict[str, str]:
+    """Fields the QR code names with another value: "QR says …"."""
+    out: dict[str, str] = {}
+    for name, said in (ctx.qr or {}).items():
+        mine = v.get(name)
+        if mine is None or said is None:
+            continue
+        if mine.value is None or not _same(name, mine.value, said):
+            out[name] = f"QR says {said}"
+    return out
+
+
+def _same(name: str, a: Any, b: Any) -> bool:
+    if name == "area_m2":
+        return abs(float(a) - float(b)) <= 0.05
+    if name in ("parcel_number", "map_sheet"):
+        return str(a).lstrip("0").lower() == str(b).lstrip("0").lower()
+    return re.sub(r"\s", "", str(a)).upper() == re.sub(r"\s", "", str(b)).upper()
