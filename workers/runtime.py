@@ -19,6 +19,9 @@ from pipeline.dispatch.follower import Follower
 from pipeline.dispatch.indexer import IDLE_S as INDEXER_IDLE_S
 from pipeline.dispatch.indexer import indexer
 from pipeline.dispatch.sweeper import sweep
+from pipeline.projections.follower import IDLE_S as STATS_IDLE_S
+from pipeline.projections.follower import stats_follower
+from pipeline.jobs.ocr import page_pool
 from workers import heartbeat
 from workers.actors import declare_actors
 from workers.broker import DramatiqQueue, make_broker
@@ -50,6 +53,7 @@ class Runtime:
         self.queue = DramatiqQueue(self.broker)
         self.dispatcher: Follower = dispatcher(services.store, services.positions, self.queue)
         self.indexer = indexer(services) if follow else None
+        self.stats = stats_follower(services) if follow else None
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self._worker: dramatiq.Worker | None = None
@@ -57,6 +61,9 @@ class Runtime:
 
     def start(self) -> Runtime:
         if self._workers:
+            # Pages' OCR runs in a pool of processes (see `pipeline.jobs.ocr`): start it now,
+            # so its processes load while the first jobs (inspection) run.
+            page_pool(self.services)
             self._worker = dramatiq.Worker(
                 self.broker,
                 worker_threads=self.services.settings.worker_threads,
@@ -68,6 +75,7 @@ class Runtime:
             loops = (
                 ("dispatcher", self.dispatcher.run, ()),
                 ("indexer", self.indexer.run, (INDEXER_IDLE_S,)),
+                ("stats", self.stats.run, (STATS_IDLE_S,)),
                 ("sweeper", self._sweep, ()),
             )
             for name, loop, extra in loops:
@@ -98,7 +106,7 @@ class Runtime:
 
             checks["worker"] = threads_alive
         if self._follow:
-            for follower in (self.dispatcher, self.indexer):
+            for follower in (self.dispatcher, self.indexer, self.stats):
                 checks[follower.name] = partial(_polling, follower)
         return checks
 
