@@ -1,7 +1,17 @@
 """The `sohoa` command line: a thin edge over pipeline use cases."""
 
 # importing a group module registers its commands on `main`
-from scanners.cli import documents, importing, ingest, models, processes, records, search, users
+from scanners.cli import (
+    documents,
+    importing,
+    ingest,
+    models,
+    parcels,
+    processes,
+    records,
+    search,
+    users,
+)
 from scanners.cli.main import main
 
 __all__ = [
@@ -10,6 +20,7 @@ __all__ = [
     "ingest",
     "main",
     "models",
+    "parcels",
     "processes",
     "records",
     "search",

@@ -9,18 +9,13 @@ from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
-from uuid import UUID
 
 import click
 from tqdm import tqdm
 
-from models.errors import NotFoundError, NotYetRecordedError
-from models.ids import InvalidKeyError, parcel_id
 from pipeline.bootstrap import Services
-from pipeline.presenters import record_view
-from pipeline.usecases.unit_lookup import UnknownUnitError, unit_keys
-from scanners.cli.audit import audit_cli_read, audit_cli_search_hit
-from scanners.cli.main import _parse_time, main, services
+from scanners.cli.audit import audit_cli_search_hit
+from scanners.cli.main import main, services
 from search.geo.crs import box_region, to_wgs84
 from search.query import Near, Query, QueryError
 
@@ -142,73 +137,6 @@ def run_search(svc: Services, query: Query, as_json: bool) -> int:
     return 0
 
 
-def run_parcel(
-    svc: Services, unit: str, sheet: str, number: str, as_of: datetime | None, as_json: bool
-) -> int:
-    """A parcel by the unit name or code on its papers, old or new; its state as of a date."""
-    try:
-        candidates = unit_keys(svc.gazetteer, unit)
-    except UnknownUnitError as e:
-        raise click.ClickException(str(e)) from None
-    found = []
-    for code, era, label in candidates:
-        try:
-            pid = parcel_id(code, era, sheet, number)
-        except InvalidKeyError as e:
-            raise click.ClickException(str(e)) from None
-        if (view := _parcel_view(svc, pid, as_of)) is not None:
-            found.append({"unit": label, **view})
-    asked = {"unit": unit, "sheet": sheet, "number": number}
-    missing = f"no parcel {sheet}/{number} under {', '.join(c[2] for c in candidates)}"
-    return _print_parcels(asked, as_of, found, as_json, missing)
-
-
-def run_parcel_by_certificate(
-    svc: Services, serial: str, registry: str, as_of: datetime | None, as_json: bool
-) -> int:
-    """Parcels whose certificate has this serial and/or registry number (typed any way: "bv
-    999451" is "BV 999451"), found through the index, shown from the record store."""
-    query = Query(
-        role="officer",
-        filters={"kind": ["parcel"]},
-        serial=serial.strip(),
-        registry_number=registry.strip(),
-        limit=100,
-    )
-    try:
-        hits = svc.index.search(query).hits
-    except QueryError as e:
-        raise click.ClickException(str(e)) from None
-    found = [v for h in hits if (v := _parcel_view(svc, UUID(h.id), as_of)) is not None]
-    asked = {"serial": serial or None, "registry_number": registry or None}
-    missing = "no parcel with that certificate number (is the index caught up? `sohoa follow`)"
-    return _print_parcels(asked, as_of, found, as_json, missing)
-
-
-def _parcel_view(svc: Services, pid: UUID, as_of: datetime | None) -> dict | None:
-    try:
-        record = svc.store.as_of(pid, as_of) if as_of else svc.store.record(pid)
-    except NotYetRecordedError:
-        return {"id": str(pid), "state": "not yet recorded then"}
-    except NotFoundError:
-        return None
-    audit_cli_read(svc, record, "cli parcel")
-    return record_view(record)
-
-
-def _print_parcels(
-    asked: dict, as_of: datetime | None, found: list[dict], as_json: bool, missing: str
-) -> int:
-    if as_json:
-        asked = {**asked, "as_of": as_of.isoformat() if as_of else None}
-        click.echo(json.dumps({"query": asked, "parcels": found}, ensure_ascii=False))
-    elif not found:
-        click.echo(missing)
-    for p in [] if as_json else found:
-        click.echo(json.dumps(p, ensure_ascii=False, indent=2))
-    return 0 if found else 1
-
-
 def run_reindex(svc: Services) -> int:
     """Build a new index from the log, catch up, then switch over to it."""
     if svc.settings.search_url.startswith("tantivy"):
@@ -318,29 +246,6 @@ def search(
         registry=registry,
     )
     sys.exit(run_search(services(), query, as_json))
-
-
-@main.command()
-@click.option("--unit", help="Ward or commune name (old or new) or 5-digit code.")
-@click.option("--sheet", help="Map sheet (tờ bản đồ số).")
-@click.option("--number", help="Parcel number (thửa đất số).")
-@click.option("--serial", default="", help="Or: the certificate's serial, typed any way.")
-@click.option("--registry", default="", help="Or: the certificate's registry number.")
-@click.option("--as-of", "as_of", help="ISO date or time: the record as it stood then.")
-@click.option("--json", "as_json", is_flag=True)
-def parcel(unit, sheet, number, serial, registry, as_of, as_json) -> None:
-    """A land parcel by the names its papers carry, before or after the 2025 reorganisation,
-    or by its certificate's serial or registry number."""
-    from scanners.cli.search import run_parcel, run_parcel_by_certificate
-
-    when = _parse_time(as_of) if as_of else None
-    if when and len(as_of) <= 10:
-        when = when.replace(hour=23, minute=59, second=59)  # a date means the end of that day
-    if serial.strip() or registry.strip():
-        sys.exit(run_parcel_by_certificate(services(), serial, registry, when, as_json))
-    if not (unit and sheet and number):
-        raise click.UsageError("give --unit, --sheet and --number, or --serial or --registry")
-    sys.exit(run_parcel(services(), unit, sheet, number, when, as_json))
 
 
 @main.command()

@@ -102,7 +102,7 @@ def test_parcel_by_new_ward_name_finds_it_filed_under_the_old_unit(env):
         "7",
         "--number",
         "12",
-        "--as-of",
+        "--recorded-as-of",
         "2001-01-01",
         "--json",
         env=env,
