@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import html
 import math
+import re
+from collections import Counter
 from dataclasses import dataclass, field
+from difflib import SequenceMatcher
 from typing import Any
 
+from models.language.text import fold, tokens
 from search.geo.geometry import is_convex, ring_area, signed_area
 
 ROLES = ("public", "officer")
@@ -142,9 +147,46 @@ class Hit:
 
 @dataclass(frozen=True)
 class SearchResult:
+    """`showing` is empty when the words as typed (exactly or without diacritics) found the
+    hits. When they found nothing, every backend tries once more forgiving typos and taking
+    the last word as a prefix, and `showing` is then the text those hits match ("showing
+    results for …"), so a page can say that it is not what was asked."""
+
     total: int
     hits: list[Hit]
     facets: dict[str, dict[str, int]]
+    showing: str = ""
+
+
+_MARKED = re.compile(r"<mark>(.*?)</mark>")
+CLOSE_ENOUGH = 0.7
+"""How alike (difflib's ratio of the folded words) a found word must be to name a typed one."""
+
+
+def correction(text: str, hits: list[Hit]) -> str:
+    """The typed text with each word replaced by the word of the hits (their marked snippet
+    words and titles) that it most likely meant: the same word folded, one it begins, or the
+    closest spelling; a word with no likely match is kept as typed."""
+    found: Counter[str] = Counter()
+    for hit in hits[:10]:
+        for marked in _MARKED.findall(hit.highlight):
+            found.update(tokens(html.unescape(marked)))
+        found.update(tokens(hit.title))
+    candidates = [(word, fold(word)) for word, _ in found.most_common()]
+    return " ".join(_likeliest(word, candidates) for word in tokens(text[:MAX_QUERY_CHARS]))
+
+
+def _likeliest(word: str, candidates: list[tuple[str, str]]) -> str:
+    typed = fold(word)
+    best, score = word, CLOSE_ENOUGH
+    for candidate, folded in candidates:
+        if folded == typed:
+            return candidate
+        likeness = 1.0 if len(typed) >= 2 and folded.startswith(typed) else 0.0
+        likeness = max(likeness, SequenceMatcher(None, typed, folded).ratio())
+        if likeness > score:
+            best, score = candidate, likeness
+    return best
 
 
 def check(query: Query) -> None:

@@ -54,9 +54,9 @@ from search.elastic.client import (
 )
 from search.elastic.documents import DocumentsMixin
 from search.elastic.mapping import index_template, positions_template
-from search.elastic.query import result_of, search_body
+from search.elastic.query import can_widen, result_of, search_body
 from search.index import SearchConfigurationError, SearchIndex, SearchUnavailableError
-from search.query import Query, QueryError, SearchResult
+from search.query import MAX_QUERY_CHARS, Query, QueryError, SearchResult
 
 DEFAULT_ALIAS = "sohoa"
 DEFAULT_PORT = 9200
@@ -232,15 +232,22 @@ class ElasticIndex(DocumentsMixin, SearchIndex):
     # -- search ----------------------------------------------------------------------------------
 
     def search(self, query: Query) -> SearchResult:
-        body = search_body(query, self._client.highlight_offset_option)
+        """The words as written first; typos and a prefix forgiven only if they found nothing."""
+        option = self._client.highlight_offset_option
+        result = result_of(self._search(search_body(query, option)), query.role)
+        if result.total or not can_widen(query.text[:MAX_QUERY_CHARS]):
+            return result
+        widened = self._search(search_body(query, option, widen=True))
+        return result_of(widened, query.role, widened_from=query.text)
+
+    def _search(self, body: dict[str, Any]) -> dict[str, Any]:
         with self._backend("search"):
             try:
-                response = self._call("POST", f"/{self._alias}/_search", body)
+                return self._call("POST", f"/{self._alias}/_search", body)
             except NodeError as exc:
                 if exc.status == 400 and not exc.transient:
                     raise QueryError(f"the search could not be run ({exc.error_type})") from exc
                 raise
-        return result_of(response, query.role)
 
     # -- errors ----------------------------------------------------------------------------------
 

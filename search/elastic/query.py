@@ -1,8 +1,10 @@
 """Elasticsearch `_search` bodies from the query model, and search results from responses.
 
 Queries never use `query_string`: user text only ever appears as the text of match queries
-(`multi_match` best_fields with `fuzziness` on folded fields, the same on `.exact` sub-fields
-boosted, `bool_prefix` for the word being typed, `phrase` for quoted text). Each clause covers
+(`multi_match` best_fields on folded fields, the same on `.exact` sub-fields boosted, `phrase`
+for quoted text). As in the tantivy backend, typos (`fuzziness`) and the word being typed
+(`bool_prefix`) are forgiven only in a second request, sent when the words as written found
+nothing (`widen`); the result then says what it shows. Each clause covers
 the name fields and the catch-all only, and text is cut to `MAX_WORDS` words, which keeps a
 pasted page inside Lucene's clause limit. Public queries exclude `restricted*` from `_source`,
 never name a restricted field and filter `published: true`; officers query `restricted_all`
@@ -36,6 +38,7 @@ from search.query import (
     Region,
     SearchResult,
     check,
+    correction,
 )
 
 FACET_BUCKETS = 500
@@ -62,14 +65,17 @@ _QUOTED = re.compile(r'"([^"]*)"')
 _WORD = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff]|[^\W_]+")
 
 
-def search_body(query: Query, offset_option: str = "max_analyzed_offset") -> dict[str, Any]:
+def search_body(
+    query: Query, offset_option: str = "max_analyzed_offset", widen: bool = False
+) -> dict[str, Any]:
     """The `_search` body for a query; QueryError for one no backend or this one can answer.
 
     `offset_option` names the highlight option bounding the analysed text: Elasticsearch's
-    `max_analyzed_offset`, OpenSearch's `max_analyzer_offset` (the client knows which)."""
+    `max_analyzed_offset`, OpenSearch's `max_analyzer_offset` (the client knows which).
+    `widen` forgives typos and takes the last word as a prefix."""
     check(query)
     _check_names(query)
-    clauses = _text_clauses(query.text[:MAX_QUERY_CHARS], query.role)
+    clauses = _text_clauses(query.text[:MAX_QUERY_CHARS], query.role, widen)
     filters = _filters(query)
     boolean = {key: value for key, value in (("must", clauses), ("filter", filters)) if value}
     body: dict[str, Any] = {
@@ -101,10 +107,19 @@ def _check_names(query: Query) -> None:
             )
 
 
-def _text_clauses(text: str, role: str) -> list[dict[str, Any]]:
+def can_widen(text: str) -> bool:
+    """Whether forgiving typos or a prefix could change what the text's words match."""
+    words, used = _first_words(_QUOTED.sub(" ", match_form(text)).replace('"', " "), MAX_WORDS)
+    if not used:
+        return False
+    fuzzy = used <= MAX_FUZZY_WORDS and not any(c.isdigit() for c in words)
+    return fuzzy or len(_WORD.findall(words)[-1]) >= MIN_PREFIX_CHARS
+
+
+def _text_clauses(text: str, role: str, widen: bool = False) -> list[dict[str, Any]]:
     """Quoted parts must match as phrases; the other words must match (three in four beyond
-    three words) in one name field or in the role's catch-all field; the last may be a prefix.
-    Text with no word at all (only punctuation) matches nothing."""
+    three words) in one name field or in the role's catch-all field; widened, with typos and
+    the last word as a prefix. Text with no word at all (only punctuation) matches nothing."""
     text = match_form(text)
     budget, clauses = MAX_WORDS, []
     for quoted in _QUOTED.findall(text):
@@ -117,11 +132,11 @@ def _text_clauses(text: str, role: str) -> list[dict[str, Any]]:
     if used:
         enough = {"operator": "or", "minimum_should_match": MATCH_ALL_WORDS_UP_TO}
         folded = _multi_match(words, "best_fields", role, **enough)
-        if used <= MAX_FUZZY_WORDS and not any(c.isdigit() for c in words):
+        if widen and used <= MAX_FUZZY_WORDS and not any(c.isdigit() for c in words):
             folded["multi_match"].update(fuzziness="AUTO:4,8", max_expansions=FUZZY_EXPANSIONS)
         exact = _multi_match(words, "best_fields", role, exact=True, **enough)
         last = _WORD.findall(words)[-1]
-        if len(last) >= MIN_PREFIX_CHARS:
+        if widen and len(last) >= MIN_PREFIX_CHARS:
             clauses.append(
                 _either(folded, exact, _multi_match(words, "bool_prefix", role, **enough))
             )
@@ -239,17 +254,21 @@ def _highlight(role: str) -> dict[str, Any]:
 # -- results in ------------------------------------------------------------------------------
 
 
-def result_of(response: dict[str, Any], role: str) -> SearchResult:
+def result_of(response: dict[str, Any], role: str, widened_from: str = "") -> SearchResult:
+    """The result of a response; `widened_from` is the typed text when the request was the
+    widened one, so the result says what it shows."""
     hits = response.get("hits", {})
     facets = {
         name: {keyword(b.get("key_as_string", b["key"])): int(b["doc_count"]) for b in buckets}
         for name, agg in (response.get("aggregations") or {}).items()
         for buckets in [agg.get("buckets", [])]
     }
+    found = [_hit_of(hit, role) for hit in hits.get("hits", [])]
     return SearchResult(
         total=int(hits.get("total", {}).get("value", 0)),
-        hits=[_hit_of(hit, role) for hit in hits.get("hits", [])],
+        hits=found,
         facets=facets,
+        showing=correction(widened_from, found) if widened_from and found else "",
     )
 
 

@@ -27,9 +27,8 @@ from tantivy import Query as TQuery
 
 from search.documents import flatten_text
 from search.index import Document, SearchIndex, SearchUnavailableError
-from search.query import Hit, Query, SearchResult, check
+from search.query import Hit, Query, SearchResult, check, correction
 from search.tantivy.query import (
-    FEW_FOR_TYPOS,
     ParsedText,
     PlaceTest,
     check_names,
@@ -179,7 +178,8 @@ class TantivyIndex(SearchIndex):
         parsed = parse_text(query.text)
         strict = parsed.strict()
         ranked, total, facets = _run(searcher, query, strict)
-        if strict is not parsed and total < FEW_FOR_TYPOS:  # too little: forgive typos
+        widened = strict is not parsed and total == 0  # nothing as written: forgive typos
+        if widened:
             ranked, total, facets = _run(searcher, query, parsed)
         else:
             parsed = strict  # snippets mark what matched
@@ -188,7 +188,8 @@ class TantivyIndex(SearchIndex):
             _hit(searcher.doc(address), score, query.role, parsed, match)
             for score, address in ranked
         ]
-        return SearchResult(total=total, hits=hits, facets=facets)
+        showing = correction(query.text, hits) if widened and hits else ""
+        return SearchResult(total=total, hits=hits, facets=facets, showing=showing)
 
     # -- follower positions ------------------------------------------------
 

@@ -6,9 +6,10 @@ characters, 2 from 8) and, for the word being typed last, folded prefixes. Words
 required up to three of them, then three in four. Quoted text is a phrase. An accented query
 therefore ranks its exact spelling first, and any spelling still finds the rest.
 
-Typo matching is the costly part (a fuzzy word expands to every indexed word near it, "linh"
-to "minh" and "lich"), so the index first runs the query without it (`ParsedText.strict`) and
-forgives typos only when that finds fewer than `FEW_FOR_TYPOS` documents.
+Typos and prefixes widen a query a lot (a fuzzy word expands to every indexed word near it,
+"dong" to "dựng", and the prefix "da" to "đại"), so the index first runs the words as written,
+exact and folded only (`ParsedText.strict`), and forgives typos and takes the last word as a
+prefix only when that finds nothing; the result then says what it shows (`SearchResult.showing`).
 
 Places are filtered in two steps: the index narrows to candidates (range queries on `lat` and
 `lon` for the box around `near`, `search.tantivy.tiles` terms for `containing` and `intersecting`),
@@ -35,8 +36,6 @@ from search.tantivy.schema import ANALYZER, GROUPS, KEY_FIELDS, SCHEMA, TILES
 from search.tantivy.tiles import point_tiles, region_tiles
 
 MAX_WORDS = 32
-FEW_FOR_TYPOS = 10
-"""Below this many matches of the words as written (and prefixed), typos are forgiven too."""
 KM_PER_DEGREE = 111.195
 EARTH_KM = 6371.0088
 
@@ -73,10 +72,17 @@ class ParsedText:
         return [*self.words, *(w for p in self.phrases for w in p)]
 
     def strict(self) -> ParsedText:
-        """The same words without typo matching (itself when no word would match a typo)."""
-        if not any(w.fuzzy and fuzzy_distance(w.folded) for w in self.words):
+        """The same words, exact and folded only: no typo, no prefix (itself when no word
+        would match a typo or a prefix)."""
+        if not any(_widens(w) for w in self.words):
             return self
-        return replace(self, words=[replace(w, fuzzy=False) for w in self.words])
+        return replace(self, words=[replace(w, fuzzy=False, prefix=False) for w in self.words])
+
+
+def _widens(word: Word) -> bool:
+    return bool(word.fuzzy and fuzzy_distance(word.folded)) or (
+        word.prefix and len(word.folded) >= 2
+    )
 
 
 QUOTED = re.compile(r'"([^"]*)"')

@@ -10,7 +10,6 @@ from search.factory import search_index_from_url
 from search.index import Document, SearchIndex
 from search.query import BBox, Near, Query, QueryError
 from search.tantivy.index import IncompatibleIndexError, TantivyIndex
-from search.tantivy.query import FEW_FOR_TYPOS
 
 VAN_MIEU = (21.0293, 105.8355)
 HOAN_KIEM_LAKE = (21.0287, 105.8523)
@@ -105,17 +104,38 @@ def test_the_exact_accented_spelling_ranks_first(corpus):
     assert found.index("gdd") < found.index("dd")
 
 
-def test_a_word_with_a_typo_still_matches(corpus):
-    assert "vm" in ids(corpus, "Van Mieo")
+def test_a_word_with_a_typo_still_matches_and_the_result_says_so(corpus):
+    result = corpus.search(Query(text="Van Mieo"))
+    assert "vm" in [h.id for h in result.hits]
+    assert result.showing == "Văn Miếu"
+    assert corpus.search(Query(text="Văn Miếu")).showing == ""  # found as written
 
 
-def test_tantivy_forgives_typos_only_when_the_words_as_written_find_few(tmp_path: Path):
-    index = TantivyIndex(tmp_path / "typos")
-    index.upsert([site(f"linh{i}", f"Đình Linh {i}") for i in range(FEW_FOR_TYPOS)])
-    index.upsert([site("minh", "Đình Minh")])
-    assert set(ids(index, "Linh")) == {f"linh{i}" for i in range(FEW_FOR_TYPOS)}
-    assert {"minh", "linh0"} <= set(ids(index, "Minh"))  # one match: "linh" is one edit away
-    index.close()
+TYPO_ONLY = [
+    site("dung", "Nhà bia", text="Nhà bia được xây dựng bằng đá ong."),
+    site("dai", "Đền Đông", text="Đền thời đại Lý."),
+    site("vm2", "Bia đá", text="Bia dựng ở sân đình."),
+]
+
+
+def test_typos_are_forgiven_only_when_the_words_as_written_find_nothing(corpus):
+    corpus.upsert(TYPO_ONLY)
+    corpus.refresh()
+    found = ids(corpus, "dong da")
+    assert "gdd" in found and "dd" in found
+    assert not {"dung", "dai", "vm2"} & set(found)  # "dựng", "đại", "đá" are not "dong da"
+    assert corpus.search(Query(text="dong da")).showing == ""
+
+
+def test_a_facet_count_is_the_total_its_filter_gives(corpus):
+    corpus.upsert(TYPO_ONLY)
+    corpus.refresh()
+    for text in ("dong da", "dinh", "Van Mieo", ""):
+        result = corpus.search(Query(text=text, facets=("rank", "kind")))
+        for name, counts in result.facets.items():
+            for value, count in counts.items():
+                narrowed = corpus.search(Query(text=text, filters={name: [value]}))
+                assert narrowed.total == count, (text, name, value)
 
 
 def test_numbers_are_matched_exactly(corpus):
@@ -128,9 +148,10 @@ def test_quoted_text_is_a_phrase(corpus):
     assert "vm" not in ids(corpus, '"giam tu quoc"')
 
 
-def test_the_last_word_matches_as_a_prefix(corpus):
+def test_the_last_word_matches_as_a_prefix_when_nothing_matches_it_whole(corpus):
     assert "vm" in ids(corpus, "Văn Mi")
     assert "hk" in ids(corpus, "hoan ki")
+    assert corpus.search(Query(text="hoan ki")).showing == "Hoàn Kiếm"
 
 
 # -- filters, facets, pages -------------------------------------------------

@@ -640,51 +640,72 @@ def empty_result(aggregations: dict[str, Any] | None = None) -> dict[str, Any]:
     return response
 
 
-def words(text: str, folded: list[str], exact: list[str], fuzzy: bool = True) -> dict[str, Any]:
-    """The clause for unquoted words: folded (typo tolerant), accented (boosted), prefix."""
+def words(
+    text: str, folded: list[str], exact: list[str], fuzzy: bool = False, prefix: bool = False
+) -> dict[str, Any]:
+    """The clause for unquoted words: folded, accented (boosted); widened, typo tolerant and
+    with the last word as a prefix."""
     enough = {"operator": "or", "minimum_should_match": "3<75%"}
     tolerant = {"fuzziness": "AUTO:4,8", "max_expansions": 10} if fuzzy else {}
-    return {
-        "bool": {
-            "should": [
-                {
-                    "multi_match": {
-                        "query": text,
-                        "type": "best_fields",
-                        "fields": folded,
-                        **enough,
-                        **tolerant,
-                    }
-                },
-                {
-                    "multi_match": {
-                        "query": text,
-                        "type": "best_fields",
-                        "fields": exact,
-                        **enough,
-                        "boost": 2.0,
-                    }
-                },
-                {
-                    "multi_match": {
-                        "query": text,
-                        "type": "bool_prefix",
-                        "fields": folded,
-                        **enough,
-                    }
-                },
-            ],
-            "minimum_should_match": 1,
-        }
-    }
+    should: list[dict[str, Any]] = [
+        {
+            "multi_match": {
+                "query": text, "type": "best_fields", "fields": folded, **enough, **tolerant,
+            }
+        },
+        {
+            "multi_match": {
+                "query": text, "type": "best_fields", "fields": exact, **enough, "boost": 2.0,
+            }
+        },
+    ]  # fmt: skip
+    if prefix:
+        should.append(
+            {"multi_match": {"query": text, "type": "bool_prefix", "fields": folded, **enough}}
+        )
+    return {"bool": {"should": should, "minimum_should_match": 1}}
 
 
 def search_request(es: Recorder, index: ElasticIndex, query: Query) -> Request:
+    """The first request of a search: the words as written (a second, widened one follows
+    when that finds nothing and typos or a prefix could change it)."""
+    es.reply(empty_result())
     es.reply(empty_result())
     index.search(query)
-    request = only(es)
+    request = es.requests[0]
     assert (request.method, request.path, request.params) == ("POST", "/sohoa/_search", {})
     return request
+
+
+def widened_request(es: Recorder, index: ElasticIndex, query: Query) -> Request:
+    search_request(es, index, query)
+    assert len(es.requests) == 2, [(r.method, r.path) for r in es.requests]
+    return es.requests[1]
+
+
+def found(source: dict[str, Any]) -> dict[str, Any]:
+    response = empty_result()
+    response["hits"] = {"total": {"value": 1}, "hits": [{"_id": "vm", "_source": source}]}
+    return response
+
+
+def test_typos_and_a_prefix_are_forgiven_only_when_the_words_as_written_find_nothing(
+    es: Recorder, index: ElasticIndex
+):
+    widened = widened_request(es, index, Query(text="van mieo")).json()
+    assert widened["query"]["bool"]["must"] == [
+        words("van mieo", FOLDED, EXACT, fuzzy=True, prefix=True)
+    ]
+
+    es.requests.clear()
+    es.reply(found({"kind": "site", "title": "Văn Miếu"}))
+    assert index.search(Query(text="van mieu")).showing == ""
+    assert len(es.requests) == 1  # found as written: no second request
+
+    es.requests.clear()
+    es.reply(empty_result())
+    es.reply(found({"kind": "site", "title": "Văn Miếu"}))
+    assert index.search(Query(text="van mieo")).showing == "Văn Miếu"
 
 
 def test_a_public_search_for_dong_da(es: Recorder, index: ElasticIndex):
@@ -768,13 +789,14 @@ def test_hostile_text_is_only_text_in_match_queries(es: Recorder, index: Elastic
         {"multi_match": {"query": "x", "type": "phrase", "fields": FOLDED}},
     ]
     rest = "title:* OR _id:1 AND { : } \\ <script>"
-    assert body["query"]["bool"]["must"][2] == words(rest, FOLDED, EXACT, fuzzy=False)
+    assert body["query"]["bool"]["must"][2] == words(rest, FOLDED, EXACT)
 
 
 def test_long_text_is_cut_to_32_words_matched_without_fuzziness(es: Recorder, index: ElasticIndex):
-    body = search_request(es, index, Query(text="abc " * 5000)).json()
+    body = widened_request(es, index, Query(text="abc " * 5000)).json()
 
-    assert body["query"]["bool"]["must"] == [words(" ".join(["abc"] * 32), FOLDED, EXACT, False)]
+    sent = " ".join(["abc"] * 32)
+    assert body["query"]["bool"]["must"] == [words(sent, FOLDED, EXACT, prefix=True)]
 
 
 @pytest.mark.parametrize(
@@ -805,9 +827,9 @@ def test_text_without_words_matches_nothing(es: Recorder, index: ElasticIndex, t
 
 
 def test_numbers_are_matched_without_fuzziness(es: Recorder, index: ElasticIndex):
-    body = search_request(es, index, Query(text="thua 1235")).json()
+    body = widened_request(es, index, Query(text="thua 1235")).json()
 
-    assert body["query"]["bool"]["must"] == [words("thua 1235", FOLDED, EXACT, fuzzy=False)]
+    assert body["query"]["bool"]["must"] == [words("thua 1235", FOLDED, EXACT, prefix=True)]
 
 
 def test_no_text_browses_what_is_published(es: Recorder, index: ElasticIndex):
