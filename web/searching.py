@@ -57,7 +57,12 @@ def run(services: Services, query: Query) -> dict[str, Any]:
                 "fields": fields,
             }
         )
-    return {"total": result.total, "hits": hits, "facets": result.facets}
+    return {
+        "total": result.total,
+        "hits": hits,
+        "facets": result.facets,
+        "showing": result.showing,
+    }
 
 
 def hit_url(ident: str, kind: str, fields: dict[str, Any], role: str) -> str:

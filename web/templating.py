@@ -14,6 +14,7 @@ from markupsafe import Markup, escape
 
 from web.auth import CSRF_COOKIE, page_csrf, principal
 from web.i18n import LANG_COOKIE, lang_of, translator
+from web.labels import Labels
 
 TEMPLATES = Path(__file__).parent / "templates"
 _MARK = re.compile(r"(</?mark>)")
@@ -66,6 +67,7 @@ def render(request: Request, name: str, status_code: int = 200, **context: Any) 
         request=request,
         lang=lang,
         t=translator(lang),
+        label=Labels(lang),
         who=principal(request),
         csrf_token=csrf,
         **context,
