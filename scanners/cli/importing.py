@@ -41,10 +41,19 @@ def run_import(
                 click.echo(json.dumps(row.to_json(), ensure_ascii=False))
             elif row.status in ("rejected", "failed"):
                 bar.write(f"{row.status} {path.name} {row.where}: {row.error}", file=sys.stderr)
+            if row.warning and not as_json:
+                bar.write(f"warning {path.name} {row.where}: {row.warning}", file=sys.stderr)
             bar.update(1)
 
         try:
-            report = import_records(svc.store, path, on_row=on_row, defaults=defaults)
+            report = import_records(
+                svc.store,
+                path,
+                on_row=on_row,
+                defaults=defaults,
+                recorded_by=svc.settings.operator,
+                split_area_tolerance=svc.settings.split_area_tolerance,
+            )
         except InputRejectedError as e:
             raise click.ClickException(str(e)) from None
     if not as_json:

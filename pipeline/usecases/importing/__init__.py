@@ -50,6 +50,12 @@ Fields (plain snake_case; the same in every format):
 | `registry_number` | parcel | text | certificate registry number; restricted |
 | `old_unit_code`, `old_sheet`, `old_parcel_number` | parcel | text | numbers before a renumbering |
 | `valid_from` | both | `YYYY-MM-DD` or `DD/MM/YYYY` | when the values took effect (see below) |
+| `split_from` | parcel | `UNIT/SHEET/NUMBER`, `UNIT:ERA/SHEET/NUMBER` | split from (tách thửa) |
+| `merged_from` | parcel | list of parcels as above, or `;`-separated | merged (hợp thửa) |
+| `renumbered_from` | parcel | a parcel as above | this parcel's number before a renumbering |
+| `effective_date` | parcel | `YYYY-MM-DD` or `DD/MM/YYYY` | when that change took effect |
+| `legal_basis` | parcel | text | the decision or contract behind the change |
+| `basis_capture` | parcel | capture id | the scanned decision |
 | `extra` | both | JSON object (in CSV: JSON text) | source fields kept as is, not interpreted |
 
 Names from land-database exports are accepted in any letter case and mapped:
@@ -81,6 +87,15 @@ pre-reform codes and the exports we have (Đà Nẵng ward 20248) predate 1 July
 
 **valid_from** is recorded in the same `AttributesRecorded` event as the attributes that changed;
 on its own (nothing else changed) it records nothing.
+
+**Lineage.** A row with `split_from`, `merged_from` or `renumbered_from` registers its parcel
+as derived from those parents, which are retired (kept, never deleted) on `effective_date`; the
+parents must exist (recorded, or in an earlier row), or the row is rejected with its line. A
+merge across units, a cycle, a date before the parent began or in the future reject the row
+naming the parcels; children whose areas exceed the parent's by more than
+`SOHOA_SPLIT_AREA_TOLERANCE` are recorded with a warning. A re-import whose value differs from
+the recorded one also records a dated correction (from, to, the row's source) on the parcel's
+timeline.
 
 **Duplicates.** A second row with the key of an earlier row in the same file is rejected
 (naming the earlier row), so the first one wins and a re-import stays a no-op.

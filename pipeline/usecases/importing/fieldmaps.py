@@ -5,6 +5,11 @@ from __future__ import annotations
 KINDS = ("parcel", "site")
 EXTRA = "extra"
 
+LINEAGE_FIELDS = ("split_from", "merged_from", "renumbered_from")
+"""Where a parcel comes from (`UNIT/SHEET/NUMBER` or `UNIT:ERA/SHEET/NUMBER`): one per row."""
+CHANGE_FIELDS = frozenset({*LINEAGE_FIELDS, "effective_date", "legal_basis", "basis_capture"})
+"""A row's change of lineage and its date and legal basis: not attributes."""
+
 KEY_FIELDS = {"parcel": ("unit_code", "sheet", "parcel_number"), "site": ("code",)}
 COMMON_FIELDS = frozenset(
     {
@@ -41,11 +46,13 @@ PARCEL_FIELDS = frozenset(
         "old_unit_code",
         "old_sheet",
         "old_parcel_number",
+        *CHANGE_FIELDS,
     }
 )
 NOT_ATTRIBUTES = frozenset(
     {"kind", "code", "unit_code", "unit_era", "sheet", "parcel_number", "lat", "lon"}
     | {"published", "valid_from"}
+    | CHANGE_FIELDS
 )
 
 VENDOR_FIELDS: dict[str, str] = {

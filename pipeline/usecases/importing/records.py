@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -26,11 +28,21 @@ from pipeline.usecases.importing.fieldmaps import (
     VENDOR_UNIT_CODES,
 )
 from pipeline.usecases.importing.geometry import _geometry
+from pipeline.usecases.importing.lineage import (
+    Parents,
+    link_parents,
+    record_corrections,
+    row_change,
+)
 from pipeline.usecases.importing.readers import detect_format, read_rows
 from pipeline.usecases.importing.rows import ImportReport, ImportRow, ParsedRow, RawRow, RowRejected
 from pipeline.usecases.importing.values import _nfc, _parse
 
 log = logging.getLogger(__name__)
+
+
+def today() -> date:
+    return datetime.now(UTC).date()
 
 
 # -- the use case -----------------------------------------------------------
@@ -42,24 +54,28 @@ def import_records(
     *,
     on_row: Callable[[ImportRow], None] | None = None,
     defaults: Mapping[str, Any] | None = None,
+    recorded_by: str = "import",
+    split_area_tolerance: float = 0.02,
 ) -> ImportReport:
     """Import every row of `path`; a bad row is reported and skipped, the rest imports.
 
     `defaults` are plain fields applied to rows that lack them and to which they apply
     (e.g. `{"unit_code": "10354", "unit_era": "pre2025"}` for a register without unit codes).
-    A file that cannot be read at all raises `InputRejectedError`.
+    A file that cannot be read at all raises `InputRejectedError`. Rows naming parents
+    (`split_from` …) are recorded as changes of lineage by `recorded_by`.
     """
     path = Path(path)
     fmt = detect_format(path)
     base = _defaults(defaults or {})
     report = ImportReport(file=path.name, format=fmt)
     seen: dict[UUID, str] = {}
+    context = Context(store, Parents(store), recorded_by, today(), split_area_tolerance)
     started = time.perf_counter()
     for raw in _guarded(read_rows(path, fmt), path):
         if raw.failed:
             result = ImportRow(raw.line, raw.where, "failed", None, raw.error)
         else:
-            result = _import_row(store, raw, base, seen, path.name)
+            result = _import_row(context, raw, base, seen, path.name)
         report.add(result)
         if on_row:
             on_row(result)
@@ -67,8 +83,19 @@ def import_records(
     return report
 
 
+@dataclass(frozen=True)
+class Context:
+    """What every row of one import shares."""
+
+    store: RecordStore
+    parents: Parents
+    recorded_by: str
+    today: date
+    tolerance: float
+
+
 def _import_row(
-    store: RecordStore, raw: RawRow, base: Mapping[str, Any], seen: dict[UUID, str], name: str
+    context: Context, raw: RawRow, base: Mapping[str, Any], seen: dict[UUID, str], name: str
 ) -> ImportRow:
     """One row's verdict; never raises (our bug on a row is that row's `failed`)."""
     record_id: UUID | None = None
@@ -80,8 +107,8 @@ def _import_row(
         if record_id in seen:
             raise RowRejected(f"same {row.ref.kind} as {seen[record_id]} ({_describe(row.ref)})")
         seen[record_id] = raw.where
-        status = apply_row(store, row, source=f"import:{name}:{raw.label}")
-        return ImportRow(raw.line, raw.where, status, str(record_id))
+        status, warning = apply_row(context, row, source=f"import:{name}:{raw.label}")
+        return ImportRow(raw.line, raw.where, status, str(record_id), warning=warning)
     except RowRejected as e:
         rid = str(record_id) if record_id else None
         return ImportRow(raw.line, raw.where, "rejected", rid, str(e))
@@ -107,15 +134,22 @@ def _guarded(rows: Iterator[RawRow], path: Path) -> Iterator[RawRow]:
         yield RawRow(last + 1, f"{where} (unreadable)", "rest", error=error, failed=True)
 
 
-def apply_row(store: RecordStore, row: ParsedRow, source: str) -> str:
-    """Record what is new in `row` in one save; returns registered, updated or unchanged."""
+def apply_row(context: Context, row: ParsedRow, source: str) -> tuple[str, str | None]:
+    """Record what is new in `row` in one save (with its parents, when it names some);
+    returns registered, updated or unchanged, and a warning to show."""
+    store = context.store
     for _ in range(CONFLICT_RETRIES):
         record = store.record_or_new(row.ref, source=source)
         new = bool(record.pending_events)
         changed = record.changed_attributes(row.attributes)
         if changed:
-            if row.valid_from:
-                changed["valid_from"] = row.valid_from
+            if not new:
+                record_corrections(
+                    record, changed, row, source=source, recorded_by=context.recorded_by
+                )
+            dated = row.valid_from or (row.change.effective if row.change else None)
+            if dated:
+                changed["valid_from"] = dated
             record.record_attributes(attributes=changed, source=source)
         if row.geometry is not None and record.geometry != {
             "geometry": row.geometry,
@@ -124,13 +158,24 @@ def apply_row(store: RecordStore, row: ParsedRow, source: str) -> str:
             record.set_geometry(geometry=row.geometry, crs=row.crs, source=source)
         if row.publish and not record.published:
             record.publish()
+        parents, warning = link_parents(
+            record,
+            row,
+            context.parents,
+            source=source,
+            recorded_by=context.recorded_by,
+            today=context.today,
+            tolerance=context.tolerance,
+        )
         if not record.pending_events:
-            return "unchanged"
+            return "unchanged", None
         try:
-            store.save(record)
+            store.save(record, *parents)
         except IntegrityError:
+            context.parents.forget()
             continue  # another writer got there first: reload and compare again
-        return "registered" if new else "updated"
+        context.parents.remember(record, *parents)
+        return ("registered" if new else "updated"), warning
     raise RuntimeError(f"{row.ref.id}: too many concurrent writers")
 
 
@@ -150,6 +195,7 @@ def parse_row(raw: RawRow, defaults: Mapping[str, Any] | None = None) -> ParsedR
         if name in allowed and name not in fields:
             fields[name] = value
     ref = _ref(kind, fields, vendor_unit_code)
+    change = row_change(fields, ref.key["era"]) if kind == "parcel" else None
     geometry, crs = _geometry(raw, fields)
     attributes = {k: v for k, v in fields.items() if k not in NOT_ATTRIBUTES}
     return ParsedRow(
@@ -159,6 +205,7 @@ def parse_row(raw: RawRow, defaults: Mapping[str, Any] | None = None) -> ParsedR
         crs=crs,
         publish=bool(fields.get("published")),
         valid_from=fields.get("valid_from"),
+        change=change,
     )
 
 

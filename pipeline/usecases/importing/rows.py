@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from models.application import RecordRef
+from models.ids import ParcelKey
 
 WGS84 = "EPSG:4326"
 
@@ -24,6 +25,7 @@ class ImportRow:
     status: str  # registered | updated | unchanged | rejected | failed (internal error <id>)
     record_id: str | None = None
     error: str | None = None
+    warning: str | None = None  # recorded, but a person should look (a split's areas)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -32,6 +34,7 @@ class ImportRow:
             "status": self.status,
             "record_id": self.record_id,
             "error": self.error,
+            "warning": self.warning,
         }
 
 
@@ -44,10 +47,13 @@ class ImportReport:
     updated: int = 0
     unchanged: int = 0
     rejected: list[dict[str, Any]] = field(default_factory=list)
+    warnings: list[dict[str, Any]] = field(default_factory=list)
     seconds: float = 0.0
 
     def add(self, row: ImportRow) -> None:
         self.rows += 1
+        if row.warning:
+            self.warnings.append({"line": row.line, "where": row.where, "warning": row.warning})
         if row.status == "rejected":
             self.rejected.append({"line": row.line, "where": row.where, "reason": row.error})
         elif row.status == "failed":  # our bug on this row: counted with the rejected ones
@@ -64,7 +70,8 @@ class ImportReport:
     def summary(self) -> str:
         return (
             f"{self.file}: {self.rows} rows, {self.registered} registered, {self.updated} updated, "
-            f"{self.unchanged} unchanged, {len(self.rejected)} rejected "
+            f"{self.unchanged} unchanged, {len(self.rejected)} rejected, "
+            f"{len(self.warnings)} with warnings "
             f"({self.seconds:.1f} s, {self.rate:.0f} rows/s)"
         )
 
@@ -77,6 +84,7 @@ class ImportReport:
             "updated": self.updated,
             "unchanged": self.unchanged,
             "rejected": self.rejected,
+            "warnings": self.warnings,
             "seconds": round(self.seconds, 3),
         }
 
@@ -103,6 +111,18 @@ class ParsedRow:
     crs: str
     publish: bool
     valid_from: str | None
+    change: RowChange | None = None
+
+
+@dataclass(frozen=True)
+class RowChange:
+    """A row's change of lineage: its kind, the parents it names, its date and legal basis."""
+
+    kind: str  # split | merge | renumber
+    parents: tuple[ParcelKey, ...]
+    effective: str | None
+    basis: str | None
+    basis_capture: str | None
 
 
 def _short(value: Any) -> str:

@@ -167,6 +167,12 @@ PARSERS: dict[str, Callable[[Any], Any]] = {
     "old_sheet": _code,
     "old_parcel_number": _code,
     "valid_from": _date,
+    "split_from": _text,
+    "merged_from": _texts,
+    "renumbered_from": _text,
+    "effective_date": _date,
+    "legal_basis": _text,
+    "basis_capture": _text,
     "extra": _object,
 }
 

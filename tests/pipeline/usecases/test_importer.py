@@ -344,7 +344,8 @@ def test_unreadable_files_raise(store, tmp_path):
 
 def test_run_import_prints_json_rows_and_exits_1_on_a_rejection(store, tmp_path, capsys):
     path = jsonl(tmp_path / "sites.jsonl", {"code": "A", "name": "Đình"}, {"code": "B", "x": 1})
-    svc = SimpleNamespace(store=store)
+    settings = SimpleNamespace(operator="test", split_area_tolerance=0.02)
+    svc = SimpleNamespace(store=store, settings=settings)
 
     assert run_import(svc, path, as_json=True) == 1
 
