@@ -7,9 +7,14 @@ memory limits; outputs come back as files in a work folder and are stored as blo
 from __future__ import annotations
 
 import json
+import logging
 import shutil
 import tempfile
-from contextlib import ExitStack
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -23,6 +28,16 @@ from pipeline.errors import InputRejectedError
 from pipeline.jobs.execute import Apply, Attempt, execute
 from pipeline.jobs.isolation import run_isolated
 from pipeline.media.limits import Limits
+from pipeline.stages.reconstruction.progress import (
+    Progress,
+    ProgressFile,
+    read_progress,
+    worth_recording,
+)
+
+log = logging.getLogger(__name__)
+PROGRESS_FILE = "progress.json"
+POLL_S = 1.0
 
 PHOTO_SET = "application/vnd.sohoa.photo-set+json"
 SCAN_SET = "application/vnd.sohoa.scan-set+json"
@@ -54,12 +69,13 @@ def run_reconstruct(services: Services, capture_id: UUID, run: int, attempt: Att
         with ExitStack() as stack:
             inputs = _inputs(services, capture, stack)
             workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="sohoa-3d-")))
-            out, peak_mb = run_isolated(
-                reconstruct_files,
-                (capture.kind, inputs, overrides, settings.limits, str(workdir)),
-                time_limit_s=settings.reconstruct_time_limit_s,
-                memory_mb=settings.reconstruct_memory_mb,
-            )
+            with follow_progress(services.store, capture_id, run, workdir / PROGRESS_FILE):
+                out, peak_mb = run_isolated(
+                    reconstruct_files,
+                    (capture.kind, inputs, overrides, settings.limits, str(workdir)),
+                    time_limit_s=settings.reconstruct_time_limit_s,
+                    memory_mb=settings.reconstruct_memory_mb,
+                )
             glb = services.blobs.put_file(workdir / out["glb"]).key
             lods = {
                 name: services.blobs.put_file(workdir / f).key for name, f in out["lods"].items()
@@ -106,11 +122,13 @@ def reconstruct_files(
     """In the child: run the path for the capture's kind and write its outputs to `workdir`."""
     params = _params_class(kind).from_overrides(overrides)
     paths = [(Path(p), t) for p, t in inputs]
+    progress = ProgressFile(Path(workdir) / PROGRESS_FILE)
     if kind == "photo-set":
         from pipeline.stages.reconstruction.photogrammetry import reconstruct_photos
 
-        result = reconstruct_photos([p for p, _ in paths], Path(workdir) / "work", params)
+        result = reconstruct_photos([p for p, _ in paths], Path(workdir) / "work", params, progress)
     else:
+        progress.report("scans", None, len(paths))
         from pipeline.stages.reconstruction.scans.reconstruct import reconstruct_scans
 
         result = reconstruct_scans(paths, params, limits, set_of_one=kind == "scan-set")
@@ -131,6 +149,36 @@ def reconstruct_files(
         "params": json.loads(json.dumps(result.params, default=str)),
         "stages": json.loads(json.dumps(result.stages, default=float)),
     }
+
+
+@contextmanager
+def follow_progress(store: RecordStore, capture_id: UUID, run: int, path: Path) -> Iterator[None]:
+    """While the block runs, a thread reads the stage's progress file each `POLL_S` and records
+    the reports `worth_recording` picks as `ReconstructionProgressed` events (throttled: a few
+    dozen per run, not one per photo). A failure to record is logged, never the run's end."""
+    stop = threading.Event()
+
+    def watch() -> None:
+        last: Progress | None = None
+        last_at = 0.0
+        while not stop.wait(POLL_S):
+            new = read_progress(path)
+            if new is None or new == last:
+                continue
+            if worth_recording(last, new, time.monotonic() - last_at):
+                try:
+                    store.record_model_progress(capture_id, run=run, **asdict(new))
+                except Exception:  # progress is a courtesy; the run's outcome is what counts
+                    log.warning("capture %s: progress not recorded", capture_id, exc_info=True)
+                last, last_at = new, time.monotonic()
+
+    thread = threading.Thread(target=watch, name=f"progress-{capture_id}", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(5)
 
 
 def _params_class(kind: str):

@@ -161,12 +161,43 @@ def _sky(dirs: np.ndarray) -> np.ndarray:
     return np.stack([150 + 60 * up, 180 + 50 * up, 230 + 20 * up], axis=-1)
 
 
-def write_jpeg(path: Path, rgb: np.ndarray, focal_px: float | None) -> Path:
-    """Save with EXIF FocalLengthIn35mmFilm when a focal length is given."""
+GPS_ORIGIN = (21.0285, 105.8355, 12.0)
+"""Where generated photo sets with GPS stand (lat°, lon°, altitude m): Văn Miếu, Hà Nội."""
+EARTH_RADIUS_M = 6_378_137.0
+
+
+def gps_of(centre: np.ndarray, origin: tuple[float, float, float] = GPS_ORIGIN) -> tuple:
+    """(lat°, lon°, alt m) of a world point (x east, y up, z south; metres) near `origin`."""
+    lat = origin[0] + np.degrees(-centre[2] / EARTH_RADIUS_M)
+    lon = origin[1] + np.degrees(centre[0] / (EARTH_RADIUS_M * np.cos(np.radians(origin[0]))))
+    return float(lat), float(lon), float(origin[2] + centre[1])
+
+
+def _rational_dms(value: float) -> tuple:
+    from fractions import Fraction
+
+    d = int(abs(value))
+    m = int((abs(value) - d) * 60)
+    s = (abs(value) - d - m / 60) * 3600
+    return (Fraction(d), Fraction(m), Fraction(round(s * 1_000_000), 1_000_000))
+
+
+def write_jpeg(
+    path: Path, rgb: np.ndarray, focal_px: float | None, gps: tuple | None = None
+) -> Path:
+    """Save with EXIF FocalLengthIn35mmFilm when a focal length is given, and GPS (lat°, lon°,
+    alt m) when a position is."""
+    from fractions import Fraction
+
     im = Image.fromarray(rgb, "RGB")
     exif = Image.Exif()
     if focal_px is not None:
         exif.get_ifd(0x8769)[0xA405] = round(focal_px / max(im.size) * 35)
+    if gps is not None:
+        info = exif.get_ifd(0x8825)
+        info.update({1: "N" if gps[0] >= 0 else "S", 2: _rational_dms(gps[0])})
+        info.update({3: "E" if gps[1] >= 0 else "W", 4: _rational_dms(gps[1])})
+        info.update({5: 0, 6: Fraction(round(gps[2] * 1000), 1000)})
     im.save(path, "JPEG", quality=92, exif=exif)
     return path
 
@@ -178,15 +209,22 @@ def render_views(
     focal_px: float = 560.0,
     seed: int = 7,
     exif: bool = True,
+    gps: bool = False,
+    span_deg: float = 70.0,
 ) -> list[View]:
-    """Render n views of the gate along a frontal arc into `folder` as view_00.jpg, …"""
+    """Render n views of the gate along a frontal arc into `folder` as view_00.jpg, …; with
+    `gps`, each photo's EXIF carries its true camera position (`gps_of`, exact to ~1 mm)."""
     folder.mkdir(parents=True, exist_ok=True)
     tex = textures(seed)
     views = []
-    for i, cam in enumerate(arc_cameras(n)):
+    for i, cam in enumerate(arc_cameras(n, span_deg=span_deg)):
         img = render(cam, focal_px, size, tex)
-        path = write_jpeg(folder / f"view_{i:02d}.jpg", img, focal_px if exif else None)
-        views.append(View(path, cam, focal_px))
+        view = View(
+            folder / f"view_{i:03d}.jpg" if n > 100 else folder / f"view_{i:02d}.jpg", cam, focal_px
+        )
+        position = gps_of(view.centre) if gps else None
+        write_jpeg(view.path, img, focal_px if exif else None, position)
+        views.append(view)
     return views
 
 

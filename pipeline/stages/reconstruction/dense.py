@@ -11,6 +11,7 @@ which discards most stereo noise without a separate consistency check.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -49,14 +50,43 @@ class Depth:
     extrinsic: np.ndarray  # 4×4 rectified-camera-from-world
 
 
-def fuse(model, images: Path, params) -> Fused:
-    """Depth maps of the chosen pairs fused in a TSDF; the mesh of the agreed surfaces."""
+VOXEL_SAMPLE = 8
+"""Depth maps held at once: the voxel size is set from the first few, then each map is fused
+and dropped, so memory does not grow with the number of photos."""
+
+
+def fuse(model, images: Path, params, on_pair: Callable[[int, int], None] | None = None) -> Fused:
+    """Depth maps of the chosen pairs fused in a TSDF; the mesh of the agreed surfaces.
+    `on_pair(done, total)` is told after each pair."""
     chosen = stereo_pairs(model, params.dense_neighbours)
-    maps = [d for pair in chosen if (d := pair_depth(model, images, pair, params)) is not None]
-    if not maps:
+    held: list[Depth] = []
+    grid = None
+    count = 0
+    for k, pair in enumerate(chosen):
+        d = pair_depth(model, images, pair, params)
+        if d is not None:
+            count += 1
+            held.append(d)
+        if grid is None and (len(held) >= VOXEL_SAMPLE or k == len(chosen) - 1) and held:
+            voxel = params.voxel_px * float(np.median([_footprint(h) for h in held]))
+            grid = _grid(voxel)
+        if grid is not None:
+            for h in held:
+                _integrate(grid, h)
+            held.clear()
+        if on_pair:
+            on_pair(k + 1, len(chosen))
+    if grid is None:
         return Fused(o3d.geometry.TriangleMesh(), 0, 0, 0)
-    voxel = params.voxel_px * float(np.median([_footprint(d) for d in maps]))
-    grid = o3d.t.geometry.VoxelBlockGrid(
+    threshold = params.dense_min_views - 0.5
+    mesh = grid.extract_triangle_mesh(weight_threshold=threshold).to_legacy()
+    points = len(grid.extract_point_cloud(weight_threshold=threshold).point.positions)
+    contributing = {p.left for p in chosen} | {p.right for p in chosen}
+    return Fused(mesh, points, count, len(contributing))
+
+
+def _grid(voxel: float):
+    return o3d.t.geometry.VoxelBlockGrid(
         ("tsdf", "weight", "color"),
         (o3d.core.float32, o3d.core.float32, o3d.core.float32),
         ((1), (1), (3)),
@@ -64,13 +94,6 @@ def fuse(model, images: Path, params) -> Fused:
         block_resolution=8,
         block_count=20_000,
     )
-    for d in maps:
-        _integrate(grid, d)
-    threshold = params.dense_min_views - 0.5
-    mesh = grid.extract_triangle_mesh(weight_threshold=threshold).to_legacy()
-    points = len(grid.extract_point_cloud(weight_threshold=threshold).point.positions)
-    contributing = {p.left for p in chosen} | {p.right for p in chosen}
-    return Fused(mesh, points, len(maps), len(contributing))
 
 
 # --- pairs -------------------------------------------------------------------------------------

@@ -1,31 +1,28 @@
-"""Photogrammetry: a set of photographs becomes a measured, coloured mesh.
+"""Photogrammetry: a set of photographs becomes a measured, textured mesh.
 
-    reconstruct_photos(photos, workdir, PhotoParams()) -> Reconstruction
+    reconstruct_photos(photos, workdir, PhotoParams(), progress) -> Reconstruction
 
-1. inputs: every member is opened; non-images are skipped (listed in the metrics), fewer than
-   `min_photos` readable photos is bad input.
-2. sparse (pycolmap, CPU SIFT): feature extraction, matching (exhaustive for small sets,
-   sequential for large ones), incremental mapping; intrinsics start from EXIF. It runs in a
-   child process (`python -m pipeline.stages.reconstruction.photogrammetry SPARSE_JOB.json`)
-because COLMAP
-   aborts the process on some internal checks, and so a time limit can stop it.
+1. inputs: every member is opened; non-images and repeated frames are skipped (listed in the
+   metrics), fewer than `min_photos` distinct readable photos is bad input; EXIF GPS is read
+   (broken EXIF is listed, the photo still used).
+2. sparse (`pipeline.stages.reconstruction.sparse`, pycolmap on the CPU in a child process):
+   features, matching (every pair for small sets, sequential without a vocabulary for large
+   ones), incremental mapping; intrinsics start from EXIF.
 3. dense (`pipeline.stages.reconstruction.dense`): OpenCV StereoSGBM depth from rectified pairs of
-registered
-   views, fused in an Open3D TSDF volume, marching cubes, vertex colours from the photographs.
-4. export: the mesh is turned so that y is up and the photographed side faces +z, scaled by
-   `scale` (metres per model unit: a photo set alone has no scale), then GLB, levels of
-   detail, a preview picture and the metrics.
+   registered views, fused in an Open3D TSDF volume one map at a time, marching cubes.
+4. scale (`pipeline.stages.reconstruction.scale`): metres per model unit from the `scale`
+   parameter (two photos' camera positions a known distance apart) or from EXIF GPS.
+5. texture (`pipeline.stages.reconstruction.texture`): an atlas cut from the photos per face,
+   for the model and each level of detail.
+6. export: y up, the photographed side facing +z, in metres when the scale is known; GLB,
+   levels of detail, a preview picture and the metrics.
+
+Each stage reports to `progress` (a file the job in the parent process follows).
 """
 
 from __future__ import annotations
 
-import json
 import math
-import resource
-import shutil
-import subprocess
-import sys
-import time
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
@@ -33,8 +30,10 @@ from typing import Any
 import numpy as np
 
 from pipeline.errors import InputRejectedError
-from pipeline.stages.reconstruction.photos import _camera_mode, readable_photos, stage_images
+from pipeline.stages.reconstruction.photos import photo_positions, readable_photos, stage_images
+from pipeline.stages.reconstruction.progress import ProgressFile, timed
 from pipeline.stages.reconstruction.result import Reconstruction
+from pipeline.stages.reconstruction.scale import Scale, check_scale_photos, fit_scale, parse_scale
 
 MATCHERS = ("auto", "exhaustive", "sequential")
 DENSE_METHODS = ("sgbm",)
@@ -68,8 +67,13 @@ class PhotoParams:
     voxel_px: float = 2.0
     """TSDF voxel size as a multiple of the median pixel footprint at the dense resolution."""
     target_faces: int = 200_000
-    scale: float = 1.0
-    """Metres per model unit, when known (a measured distance); otherwise 1 (arbitrary)."""
+    scale: str = ""
+    """"A.jpg,B.jpg,3.20": the cameras of photos A.jpg and B.jpg stood 3.20 m apart; a bare
+    number: metres per model unit; empty: from EXIF GPS when the photos carry it, else unknown
+    (the model is then in arbitrary units, and says so)."""
+    texture_px: int = 4096
+    """Longest side of the texture atlas cut from the photos (0: vertex colours only); levels
+    of detail get smaller atlases in proportion."""
     sparse_timeout_s: float = 3600.0
     seed: int = 0
 
@@ -90,7 +94,8 @@ class PhotoParams:
         _check(self.dense_min_views >= 1, "dense_min_views must be at least 1")
         _check(self.voxel_px > 0, "voxel_px must be positive")
         _check(self.target_faces >= 100, "target_faces must be at least 100")
-        _check(self.scale > 0 and math.isfinite(self.scale), "scale must be a positive number")
+        _check(self.texture_px == 0 or 256 <= self.texture_px <= 8192, "texture_px: 0 or 256–8192")
+        parse_scale(self.scale)
         _check(self.sparse_timeout_s > 0, "sparse_timeout_s must be positive")
 
     @classmethod
@@ -107,170 +112,123 @@ class PhotoParams:
         return cls(**values)
 
 
-def reconstruct_photos(photos: list[Path], workdir: Path, params: PhotoParams) -> Reconstruction:
-    """Photographs → a coloured mesh with its metrics. Bad input raises InputRejectedError."""
-    from pipeline.stages.reconstruction import dense
+def reconstruct_photos(
+    photos: list[Path], workdir: Path, params: PhotoParams, progress: ProgressFile | None = None
+) -> Reconstruction:
+    """Photographs → a textured mesh with its metrics. Bad input raises InputRejectedError."""
+    from pipeline.stages.reconstruction import dense, sparse
 
+    progress = progress or ProgressFile(None)
     stages: list[dict[str, Any]] = []
-    with _stage(stages, "inputs"):
+    with timed(stages, "inputs", progress) as info:
+        request = parse_scale(params.scale)
         usable, skipped = readable_photos(photos, params.min_photos)
+        check_scale_photos(request, [p.name for p in usable])
+        gps, exif_problems = photo_positions(usable)
         names = stage_images(usable, workdir / "images")
-    stages += run_sparse(workdir, names, params)
-    with _stage(stages, "load"):
-        model = load_model(workdir / "sparse", len(names), params)
-    with _stage(stages, "dense") as info:
-        fused = dense.fuse(model, workdir / "images", params)
+        info["photos"] = len(names)
+    stages += sparse.run_sparse(workdir, names, params, progress)
+    with timed(stages, "load", progress):
+        model = sparse.load_model(workdir / "sparse", len(names), params.min_registered_fraction)
+    with timed(stages, "dense", progress) as info:
+        fused = dense.fuse(model, workdir / "images", params, on_pair=_reporter(progress, "dense"))
         info["depth_maps"] = fused.depth_maps
-    with _stage(stages, "mesh"):
+    with timed(stages, "mesh", progress):
         mesh = dense.clean_mesh(fused.mesh, params.target_faces)
-        to_display = dense.display_transform(model, mesh, params.scale)
+        _require_faces(mesh)
+    original = dict(zip(names, usable, strict=True))
+    with timed(stages, "scale", progress) as info:
+        scale = fit_scale(request, _centres(model, original), gps)
+        to_display = dense.display_transform(model, mesh, scale.metres_per_unit)
+        info["source"] = scale.source
+    with timed(stages, "texture", progress) as info:
+        models = _textured(mesh, model, workdir / "images", params, progress)
+        info["atlas_px"] = models["full"].get("atlas_px")
+    with timed(stages, "export", progress):
         mesh.transform(to_display)
-    with _stage(stages, "export"):
-        out = export(mesh, model, fused, params, skipped)
-        out.metrics["cameras"] = camera_centres(model, names, usable, to_display)
+        out = export(mesh, model, fused, params, models, to_display)
+        out.metrics |= _scale_metrics(scale, out.metrics) | {
+            "skipped_files": skipped,
+            "exif_problems": exif_problems,
+            "gps_photos": len(gps),
+            "cameras": camera_centres(model, original, to_display),
+        }
     out.stages = stages
     return out
 
 
-# --- sparse: pycolmap in a child process -------------------------------------------------------
+def _reporter(progress: ProgressFile, stage: str):
+    return lambda done, total: progress.report(stage, done, total)
 
 
-def run_sparse(workdir: Path, names: list[str], params: PhotoParams) -> list[dict]:
-    """Run the sparse job in a child process; returns its stages. Crashes become rejections."""
-    job = workdir / "sparse_job.json"
-    result = workdir / "sparse" / "result.json"
-    result.unlink(missing_ok=True)
-    job.write_text(json.dumps({"workdir": str(workdir), "names": names, "params": asdict(params)}))
-    try:
-        done = subprocess.run(
-            [sys.executable, "-m", "pipeline.stages.reconstruction.photogrammetry", str(job)],
-            capture_output=True,
-            text=True,
-            timeout=params.sparse_timeout_s,
-            cwd=Path(__file__).resolve().parents[3],
-        )
-    except subprocess.TimeoutExpired:
+def _require_faces(mesh) -> None:
+    if len(mesh.triangles) == 0:
         raise InputRejectedError(
-            f"structure from motion took longer than {params.sparse_timeout_s:.0f} s"
-        ) from None
-    if done.returncode != 0 or not result.exists():
-        tail = " | ".join(done.stderr.strip().splitlines()[-3:])
-        raise InputRejectedError(
-            f"structure from motion failed (exit {done.returncode}): {tail or 'no message'}"
+            "the photos registered but no surface could be built from them (too little overlap "
+            "between neighbouring views, or featureless surfaces)"
         )
-    return json.loads(result.read_text())["stages"]
 
 
-def sparse_job(workdir: Path, names: list[str], p: PhotoParams) -> None:
-    """Features, matches and the incremental map; writes sparse/{model/,result.json}."""
-    import pycolmap
+def _centres(model, original: dict[str, Path]) -> dict[str, np.ndarray]:
+    """Camera centres (model units) of the registered photos, by their original names."""
+    out = {}
+    for image_id in model.reg_image_ids():
+        image = model.image(image_id)
+        out[original[image.name].name] = np.asarray(image.projection_center())
+    return out
 
-    pycolmap.set_random_seed(p.seed)
-    images, database = workdir / "images", workdir / "sparse" / "database.db"
-    shutil.rmtree(database.parent, ignore_errors=True)  # nothing of an earlier run survives
-    database.parent.mkdir(parents=True)
-    stages: list[dict] = []
-    with _stage(stages, "features") as info:
-        mode = _camera_mode(images, names)
-        extraction = pycolmap.FeatureExtractionOptions()
-        extraction.max_image_size = p.max_image_size
-        extraction.sift.max_num_features = p.max_features
-        pycolmap.extract_features(
-            database,
-            images,
-            image_names=names,
-            camera_mode=getattr(pycolmap.CameraMode, mode),
-            reader_options=pycolmap.ImageReaderOptions(camera_model=p.camera_model),
-            extraction_options=extraction,
-            device=pycolmap.Device.cpu,
+
+def _textured(mesh, model, images: Path, params: PhotoParams, progress: ProgressFile) -> dict:
+    """{"full": {...}, "100k": {...}, …}: each level's mesh, and its texture when asked for."""
+    from pipeline.stages.reconstruction.scans import surface
+    from pipeline.stages.reconstruction.texture import texture_mesh
+
+    faces = len(mesh.triangles)
+    smaller = tuple(n for n in LOD_FACES if faces > n * 1.2)
+    levels = {"full": mesh} | (surface.levels_of_detail(mesh, smaller) if smaller else {})
+    out: dict[str, dict[str, Any]] = {}
+    views = model.num_reg_images()
+    step = progress.counter("texture", views * len(levels)) if params.texture_px else None
+    for name, level in levels.items():
+        out[name] = {"mesh": level}
+        if not params.texture_px:
+            continue
+        share = len(level.triangles) / faces
+        side = max(512, int(params.texture_px * math.sqrt(share)) // 256 * 256)
+        tex = texture_mesh(
+            np.asarray(level.vertices), np.asarray(level.triangles), model, images, side, step
         )
-        info["camera_mode"] = mode
-    with _stage(stages, "matching") as info:
-        info["matcher"] = _match(database, len(names), p)
-    with _stage(stages, "mapping") as info:
-        best = _map(database, images, workdir / "sparse" / "model", len(names), p)
-        info["registered"] = best
-    (workdir / "sparse" / "result.json").write_text(json.dumps({"stages": stages}))
+        out[name] |= {"texture": tex, "atlas_px": [tex.atlas.shape[1], tex.atlas.shape[0]]}
+    return out
 
 
-def _match(database: Path, n: int, p: PhotoParams) -> str:
-    import pycolmap
-
-    kind = p.matcher
-    if kind == "auto":
-        kind = "exhaustive" if n <= p.exhaustive_max_images else "sequential"
-    verification = pycolmap.TwoViewGeometryOptions()
-    verification.ransac.random_seed = p.seed
-    if kind == "exhaustive":
-        pycolmap.match_exhaustive(
-            database, verification_options=verification, device=pycolmap.Device.cpu
-        )
-    else:
-        pairing = pycolmap.SequentialPairingOptions(overlap=p.sequential_overlap)
-        pycolmap.match_sequential(
-            database,
-            pairing_options=pairing,
-            verification_options=verification,
-            device=pycolmap.Device.cpu,
-        )
-    return kind
-
-
-def _map(database: Path, images: Path, out: Path, n: int, p: PhotoParams) -> int:
-    """Incremental mapping; keeps the model with the most registered images. Returns its count."""
-    import pycolmap
-
-    options = pycolmap.IncrementalPipelineOptions()
-    options.min_model_size = 3
-    options.random_seed = p.seed
-    options.mapper.random_seed = p.seed
-    options.triangulation.random_seed = p.seed
-    staging = out.parent / "models"
-    staging.mkdir(parents=True, exist_ok=True)
-    models = pycolmap.incremental_mapping(database, images, staging, options=options)
-    if not models:
-        return 0
-    best = max(models.values(), key=lambda r: r.num_reg_images())
-    out.mkdir(parents=True, exist_ok=True)
-    best.write(out)
-    return best.num_reg_images()
-
-
-def load_model(sparse: Path, readable: int, params: PhotoParams):
-    """The sparse model, or InputRejectedError "n of m photos registered" if too few are in it."""
-    import pycolmap
-
-    registered = 0
-    model = None
-    if (sparse / "model" / "images.bin").exists():
-        model = pycolmap.Reconstruction(sparse / "model")
-        registered = model.num_reg_images()
-    needed = max(3, math.ceil(params.min_registered_fraction * readable))
-    if model is None or registered < needed:
-        raise InputRejectedError(
-            f"{registered} of {readable} photos registered (need {needed}): the photos do not "
-            "overlap enough, or show too little texture to match"
-        )
-    return model
+def _scale_metrics(scale: Scale, metrics: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "scale_known": scale.known,
+        "scale_source": scale.source,
+        "metres_per_unit": round(scale.metres_per_unit, 9) if scale.known else None,
+        "scale_detail": scale.detail,
+        "size_m": metrics["bbox_m"] if scale.known else None,
+    }
 
 
 # --- export ------------------------------------------------------------------------------------
 
 
-def export(mesh, model, fused, params: PhotoParams, skipped: list[dict]) -> Reconstruction:
-    """GLB, levels of detail, preview and metrics of the finished mesh (the scanner path's
-    exporters, so both paths measure and draw alike)."""
+def export(mesh, model, fused, params: PhotoParams, models: dict, transform) -> Reconstruction:
+    """GLB (textured when the atlas was made), levels of detail, preview and metrics (the
+    scanner path's measures and preview renderer, so both paths measure and draw alike)."""
+    from pipeline.stages.reconstruction import texture
     from pipeline.stages.reconstruction.scans import export as out
-    from pipeline.stages.reconstruction.scans import surface
 
-    faces = len(mesh.triangles)
-    if faces == 0:
-        raise InputRejectedError(
-            "the photos registered but no surface could be built from them (too little overlap "
-            "between neighbouring views, or featureless surfaces)"
-        )
-    smaller = tuple(n for n in LOD_FACES if faces > n * 1.2)
-    lods = surface.levels_of_detail(mesh, smaller) if smaller else {}
+    full = models["full"]
+    glbs = {}
+    for name, level in models.items():
+        if "texture" in level:
+            glbs[name] = texture.to_glb(level["texture"], transform)
+        else:
+            moved = type(level["mesh"])(level["mesh"])
+            glbs[name] = out.to_glb(moved if name == "full" else moved.transform(transform))
     metrics = out.metrics(mesh) | {
         "registered_images": model.num_reg_images(),
         "images": fused.images,
@@ -280,22 +238,41 @@ def export(mesh, model, fused, params: PhotoParams, skipped: list[dict]) -> Reco
         "points_dense": fused.points,
         "points": fused.points,
         "mean_track_length": round(float(model.compute_mean_track_length()), 3),
-        "scale_known": params.scale != 1.0,
-        "skipped_files": skipped,
     }
+    if "texture" in full:
+        tex = full["texture"]
+        metrics |= {
+            "texture": "atlas",
+            "atlas_px": full["atlas_px"],
+            "texture_views": tex.views,
+            "untextured_faces": tex.unseen_faces,
+        }
+        preview = _textured_preview(tex, transform)
+    else:
+        metrics["texture"] = "vertex colours"
+        preview = mesh
     return Reconstruction(
         method="photogrammetry",
-        glb=out.to_glb(mesh),
-        lods={name: out.to_glb(lod) for name, lod in lods.items()},
-        preview_png=out.render_preview(mesh, (800, 600)),
+        glb=glbs["full"],
+        lods={name: data for name, data in glbs.items() if name != "full"},
+        preview_png=out.render_preview(preview, (800, 600)),
         metrics=metrics,
         params=asdict(params),
     )
 
 
-def camera_centres(model, names: list[str], photos: list[Path], transform: np.ndarray) -> list:
+def _textured_preview(tex, transform):
+    """The textured mesh as a vertex-coloured trimesh (the atlas sampled at each vertex)."""
+    import trimesh
+
+    from pipeline.stages.reconstruction.texture import atlas_colours
+
+    vertices = tex.vertices @ transform[:3, :3].T + transform[:3, 3]
+    return trimesh.Trimesh(vertices, tex.faces, vertex_colors=atlas_colours(tex), process=False)
+
+
+def camera_centres(model, original: dict[str, Path], transform: np.ndarray) -> list:
     """[{name, centre}] of the registered photos in the model's frame (metres if scaled)."""
-    original = dict(zip(names, photos, strict=True))
     out = []
     for image_id in sorted(model.reg_image_ids()):
         image = model.image(image_id)
@@ -307,28 +284,6 @@ def camera_centres(model, names: list[str], photos: list[Path], transform: np.nd
 
 
 # --- helpers -----------------------------------------------------------------------------------
-
-
-class _stage:
-    """`with _stage(stages, "name") as info:` appends {stage, seconds, peak_rss_mb, **info}."""
-
-    def __init__(self, stages: list[dict], name: str) -> None:
-        self.stages, self.name, self.info = stages, name, {}
-
-    def __enter__(self) -> dict:
-        self.start = time.perf_counter()
-        return self.info
-
-    def __exit__(self, *exc: object) -> None:
-        seconds = round(time.perf_counter() - self.start, 3)
-        self.stages.append(
-            {"stage": self.name, "seconds": seconds, "peak_rss_mb": _peak_rss_mb(), **self.info}
-        )
-
-
-def _peak_rss_mb() -> float:
-    """Peak resident memory of this process so far (Linux reports KiB)."""
-    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 / 1e6, 1)
 
 
 def _check(ok: bool, message: str) -> None:
@@ -347,8 +302,3 @@ def _parse(key: str, kind: Any, text: str) -> Any:
     if isinstance(value, float) and not np.isfinite(value):
         raise InputRejectedError(f"photogrammetry parameter {key}: {text!r} is not finite")
     return value
-
-
-if __name__ == "__main__":
-    _job = json.loads(Path(sys.argv[1]).read_text())
-    sparse_job(Path(_job["workdir"]), _job["names"], PhotoParams(**_job["params"]))

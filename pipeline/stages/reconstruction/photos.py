@@ -4,6 +4,7 @@ readable, distinct photographs, staged into the working folder, and the camera m
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -84,7 +85,7 @@ def stage_images(photos: list[Path], folder: Path) -> list[str]:
     folder.mkdir(parents=True, exist_ok=True)
     names = []
     for i, src in enumerate(photos):
-        name = f"{i:04d}_{src.name}"
+        name = f"{i:04d}_" + re.sub(r"\s+", "_", src.name)  # pair lists split on spaces
         dst = folder / name
         dst.unlink(missing_ok=True)  # a reused work folder must not keep an earlier photo
         try:
@@ -95,14 +96,34 @@ def stage_images(photos: list[Path], folder: Path) -> list[str]:
     return names
 
 
-def _camera_mode(folder: Path, names: list[str]) -> str:
-    """SINGLE when every photo has the same size, camera and focal length, else PER_IMAGE."""
+def camera_mode(folder: Path, names: list[str]) -> str:
+    """SINGLE when every photo has the same size, camera and focal length, else PER_IMAGE. A
+    photo whose EXIF cannot be read counts as a camera of its own."""
     from PIL import Image
 
-    keys = set()
+    keys: set[tuple] = set()
     for name in names:
         with Image.open(folder / name) as im:
-            exif = im.getexif()
-            sub = exif.get_ifd(0x8769)
-            keys.add((im.size, exif.get(271), exif.get(272), sub.get(0x920A), sub.get(0xA405)))
+            try:
+                exif = im.getexif()
+                sub = exif.get_ifd(0x8769)
+                keys.add((im.size, exif.get(271), exif.get(272), sub.get(0xA405), sub.get(0x920A)))
+            except Exception:  # corrupt EXIF: Pillow raises many kinds; the pixels are fine
+                keys.add((im.size, name))
     return "SINGLE" if len(keys) == 1 else "PER_IMAGE"
+
+
+def photo_positions(photos: list[Path]) -> tuple[dict[str, tuple[float, ...]], list[dict]]:
+    """EXIF GPS positions by photo name, and {name, reason} for photos whose EXIF is broken
+    (they are still used: only their metadata is lost)."""
+    from pipeline.stages.reconstruction.scale import read_gps
+
+    gps: dict[str, tuple[float, ...]] = {}
+    problems = []
+    for path in photos:
+        position, problem = read_gps(path)
+        if position is not None:
+            gps[path.name] = position
+        if problem:
+            problems.append({"name": path.name, "reason": problem})
+    return gps, problems
