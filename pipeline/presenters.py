@@ -114,6 +114,8 @@ def model_view(capture: Capture) -> dict[str, Any]:
     view: dict[str, Any] = {"id": capture.id, "runs": n, "state": outcome.get("status", "pending")}
     if outcome.get("status") == "failed":
         view["error"] = outcome.get("message")
+    if progress := model_progress(capture):
+        view["progress"] = progress
     if capture.model:
         m = capture.model
         view.update({k: m["metrics"].get(k) for k in MODEL_SUMMARY if k in m["metrics"]})
@@ -126,6 +128,26 @@ def model_view(capture: Capture) -> dict[str, Any]:
             lods=sorted(m["lods"]),
         )
     return jsonable(view)
+
+
+def model_progress(capture: Capture) -> dict[str, Any] | None:
+    """The running reconstruction's last recorded progress ({run, stage, done, total,
+    elapsed_s}), or None when no run is under way."""
+    n = len(capture.model_runs)
+    progress = capture.model_progress
+    if not n or not progress or progress["run"] != n:
+        return None
+    if str(Outcome("reconstruct", n)) in capture.outcomes:
+        return None
+    return dict(progress)
+
+
+def progress_text(progress: dict[str, Any]) -> str:
+    """`mapping: 120 of 200` (the words `sohoa status`, `sohoa model` and the staff page use)."""
+    count = ""
+    if progress.get("done") is not None and progress.get("total"):
+        count = f": {progress['done']} of {progress['total']}"
+    return f"run {progress['run']}, {progress['stage']}{count} ({progress['elapsed_s']:.0f} s)"
 
 
 def account_view(a: Account) -> dict[str, Any]:

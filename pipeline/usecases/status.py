@@ -12,13 +12,18 @@ from models.capture import Capture
 from models.plan import plan
 from pipeline.bootstrap import Services
 from pipeline.jobs.inspection import SET_TYPES
+from pipeline.presenters import model_progress
 
 
-def capture_states(services: Services) -> dict[str, int]:
+def capture_states(services: Services, running: list | None = None) -> dict[str, int]:
+    """Captures by state; `running` (if given) receives each reconstruction under way with
+    its last recorded progress."""
     counts: Counter[str] = Counter()
     for cid in services.store.capture_ids():
         capture = services.store.capture(cid)
         counts[capture.state(plan(capture))] += 1
+        if running is not None and (progress := model_progress(capture)):
+            running.append({"id": str(cid), "name": capture.original_names[0], **progress})
     return {state: counts.get(state, 0) for state in ("pending", "done", "partial", "failed")}
 
 
@@ -33,9 +38,11 @@ class Positioned(Protocol):
 def status(
     services: Services, followers: list[Positioned], queue_depth: dict[str, int] | None
 ) -> dict[str, Any]:
-    states = capture_states(services)
+    running: list[dict[str, Any]] = []
+    states = capture_states(services, running)
     return {
         "captures": {"total": sum(states.values()), **states},
+        "reconstructing": running,
         "events": services.store.max_notification_id(),
         "followers": {f.name: _position(f) for f in followers},
         "queues": queue_depth,

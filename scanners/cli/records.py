@@ -59,6 +59,7 @@ def show(ident: str, as_of: str | None, as_json: bool) -> None:
 def status(as_json: bool) -> None:
     """Captures by state, queue depth and follower lag."""
     from pipeline.dispatch.dispatcher import dispatcher
+    from pipeline.presenters import progress_text
     from pipeline.usecases.status import status as read_status
     from workers.broker import DramatiqQueue, make_broker
 
@@ -82,6 +83,10 @@ def status(as_json: bool) -> None:
             for n, f in report["followers"].items()
         )
         + f"queues:   {report['queues'] if depth is not None else 'in-process (memory://)'}"
+        + "".join(
+            f"\n3D:       {r['id'][:8]} {r['name']}: {progress_text(r)}"
+            for r in report["reconstructing"]
+        )
     )
     emit(report, as_json, text)
 

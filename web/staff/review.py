@@ -107,7 +107,16 @@ def progress(capture: Capture) -> dict[str, Any]:
         "stages": stages,
         "failed": failed,
         "retryable": bool(failed),
+        "model": _model_progress(capture),
     }
+
+
+def _model_progress(capture: Capture) -> dict[str, Any] | None:
+    """A running reconstruction's stage and count, with the words to show."""
+    from pipeline.presenters import model_progress, progress_text
+
+    running = model_progress(capture)
+    return running and {**running, "text": progress_text(running)}
 
 
 def field_rows(capture: Capture) -> list[dict[str, Any]]:

@@ -124,6 +124,15 @@
     list.textContent = "";
     p.failed.forEach(function (f) { list.appendChild(text("li", f.stage + ": " + f.error_class + ": " + f.message)); });
     failures.hidden = !p.retryable;
+    var model = box.querySelector(".model-progress");
+    if (model) {
+      model.hidden = !p.model;
+      if (p.model) {
+        var bar = model.querySelector("progress");
+        if (p.model.total) { bar.max = p.model.total; bar.value = p.model.done || 0; } else bar.removeAttribute("value");
+        model.querySelector(".text").textContent = p.model.text;
+      }
+    }
     document.getElementById("state").textContent = p.state;
   }
 
