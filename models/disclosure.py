@@ -143,6 +143,14 @@ def record_parts(record: Record, restricted_names: frozenset[str]) -> list[Part]
     return parts
 
 
+def visible_changes(role: str, changes: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A parcel's dated changes `role` may see: those marked `restricted` (they name people:
+    transfers, mortgages, a name or ID in the entry) only with the restricted attributes."""
+    if may_see(role, Kind.RECORD, Part.RESTRICTED_ATTRIBUTES):
+        return list(changes)
+    return [c for c in changes if not c.get("restricted")]
+
+
 def capture_parts(capture: Capture, shows_personal_data: bool) -> list[Part]:
     """The restricted parts a full view of `capture` shows: its certificate fields and owners
     once extracted, and its unredacted pages when they may show personal data."""

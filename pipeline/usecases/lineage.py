@@ -13,11 +13,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid5
 
 from models.application import RecordStore
+from models.disclosure import visible_changes
 from models.errors import NotFoundError
-from models.ids import ParcelKey
+from models.ids import NAMESPACE, ParcelKey
+from models.places.changes import change_kind, legal_basis, names_people
 from models.places.lineage import LegalBasis, LineageChange
 from models.places.validtime import state_on
 from models.record import Record
@@ -92,10 +94,42 @@ def lineage_view(record: Record) -> dict[str, Any]:
     }
 
 
-def timeline_view(record: Record, public: bool = False) -> list[dict[str, Any]]:
-    """The parcel's dated changes, oldest first; `public` leaves out those naming people."""
-    shown = [c for c in record.changes if not (public and c.get("restricted"))]
-    return jsonable(sorted(shown, key=lambda c: (c.get("effective") or "", c["id"])))
+def timeline_view(record: Record, role: str = "officer") -> list[dict[str, Any]]:
+    """The parcel's dated changes `role` may see, oldest first (undated ones last)."""
+    shown = visible_changes(role, record.changes)
+    return jsonable(sorted(shown, key=lambda c: (c.get("effective") or "9999", c["id"])))
+
+
+def record_certificate_changes(
+    store: RecordStore, parcel: UUID, capture_id: UUID, entries: Sequence[dict[str, Any]]
+) -> int:
+    """The entries of a certificate's changes column (`pipeline.stages.certificate.changes`)
+    as dated changes on its parcel: kind and legal basis from the text, date, the capture and
+    the box they were read from; restricted when they name people. Returns how many were new
+    (a re-read of the same certificate adds none)."""
+    changes = []
+    for index, entry in enumerate(entries):
+        text = str(entry.get("text") or "").strip()
+        if not text:
+            continue
+        kind = change_kind(text)
+        changes.append(
+            {
+                "id": str(uuid5(NAMESPACE, f"certificate-change:{capture_id}:{index}")),
+                "kind": kind,
+                "effective": entry.get("date"),
+                "basis": {"text": legal_basis(text), "capture_id": str(capture_id)},
+                "text": text,
+                "capture_id": str(capture_id),
+                "page": entry.get("page"),
+                "box": entry.get("box"),
+                "confidence": entry.get("confidence"),
+                "source": f"capture:{capture_id}",
+                "recorded_by": "pipeline",
+                "restricted": names_people(kind, text),
+            }
+        )
+    return store.record_dated_changes(parcel, changes) if changes else 0
 
 
 def record_change(
