@@ -18,6 +18,7 @@ from models.capture import Capture
 from models.errors import NotFoundError
 from models.ids import InvalidKeyError, Outcome
 from pipeline.bootstrap import Services
+from pipeline.usecases.lineage import record_certificate_changes
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +76,8 @@ def link_certificate(services: Services, capture: Capture, result: dict[str, Any
         crs=VN2000_HANOI,
         source=f"capture:{capture.id}:{Outcome('fields', len(capture.text_runs))}",
     )
+    if result.get("changes"):  # dated change events on the parcel's timeline (issue 16)
+        record_certificate_changes(services.store, ref.id, capture.id, result["changes"])
     return ref.id
 
 
