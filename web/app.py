@@ -4,6 +4,7 @@ staff pages (`/staff`), their JSON APIs and the OpenAPI docs (`/docs`)."""
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
@@ -15,12 +16,12 @@ from pipeline.settings import WebSettings
 from pipeline.usecases.accounts import ensure_user
 from pipeline.usecases.uploads import Uploads
 from storage import BlobNotFoundError
-from web import routes_auth, routes_files
+from web import ops, routes_auth, routes_files
 from web.auth import LoginRequiredError, login_redirect
 from web.land import routes as routes_land
 from web.portal import iiif_routes as routes_iiif
 from web.portal import routes as routes_public
-from web.portal.iiif_cors import IiifCors
+from web.portal.iiif_edge import IiifEdge
 from web.portal.ratelimit import RateLimiter
 from web.staff import captures as routes_captures
 from web.staff import records as routes_records
@@ -62,7 +63,7 @@ def create_app(services: Services, config: WebSettings | None = None) -> FastAPI
     _handlers(app)
     _middleware(app, config)
     app.add_middleware(SignInStormGuard, throttle=state.login_throttle)
-    app.add_middleware(IiifCors)
+    app.add_middleware(IiifEdge)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     for module in (
         routes_public,
@@ -78,10 +79,7 @@ def create_app(services: Services, config: WebSettings | None = None) -> FastAPI
         app.include_router(module.router)
     app.include_router(routes_files.router)
 
-    @app.get("/healthz", include_in_schema=False)
-    def healthz() -> dict:
-        return {"ok": True, "events": services.store.max_notification_id()}
-
+    ops.install(app, services)  # /healthz, /readyz, /metrics, /api/stats; request timing
     return app
 
 
@@ -96,7 +94,17 @@ def _handlers(app: FastAPI) -> None:
         return RedirectResponse(login_redirect(error.next_url), status_code=303)
 
 
+def content_policy(tiles_url: str) -> str:
+    """The CSP, letting images come from the map's tile server too (`SOHOA_MAP_TILES_URL`)."""
+    parts = urlsplit(tiles_url.replace("{s}", "*"))  # subdomains a, b, c: a CSP wildcard
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return CSP
+    return CSP.replace("img-src 'self'", f"img-src 'self' {parts.scheme}://{parts.netloc}", 1)
+
+
 def _middleware(app: FastAPI, config: WebSettings) -> None:
+    csp = content_policy(app.state.services.settings.map_tiles_url)
+
     @app.middleware("http")
     async def guard(request: Request, call_next) -> Response:
         if len(request.scope.get("query_string", b"")) > config.max_query_bytes:
@@ -105,7 +113,7 @@ def _middleware(app: FastAPI, config: WebSettings) -> None:
                 status_code=414,
             )
         response = await call_next(request)
-        response.headers.setdefault("Content-Security-Policy", CSP)
+        response.headers.setdefault("Content-Security-Policy", csp)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
         return response

@@ -1,5 +1,9 @@
 """IIIF Presentation 3 manifests and a level-0 Image API service for public page images.
 
+A manifest declares the document's Content Search (2.0, and 1.0 for viewers that read only
+that), its downloads (`rendering`: searchable PDF, text) and, per read page, the page's ALTO
+and hOCR (`seeAlso`) and text; all of them public derivatives (`web.portal.derivatives`).
+
 Level 0 means fixed renditions only: `full/max/0/default.jpg` (capped at MAX_SIDE pixels).
 One canvas per page, in order, each with its own image service and size: a page read by the
 text run shows its upright, cleaned page image (the one its word boxes refer to), blacked out
@@ -20,6 +24,9 @@ from storage.base import BlobStore
 MAX_SIDE = 3000
 CONTEXT_PRESENTATION = "http://iiif.io/api/presentation/3/context.json"
 CONTEXT_IMAGE = "http://iiif.io/api/image/3/context.json"
+ALTO_PROFILE = "http://www.loc.gov/standards/alto/v4/alto-4-2.xsd"
+HOCR_PROFILE = "http://kba.github.io/hocr-spec/1.2/"
+SEARCH_1 = "http://iiif.io/api/search/1/search"
 
 
 def fit(width: int, height: int) -> tuple[int, int]:
@@ -45,9 +52,11 @@ class Canvas:
     """The page's (already redacted) text, given as a supplementing annotation."""
 
 
-def manifest(base: str, capture: Capture, label: str, canvases: list[Canvas]) -> dict:
+def manifest(
+    base: str, capture: Capture, label: str, canvases: list[Canvas], homepage: str | None = None
+) -> dict:
     mid = f"{base}/iiif/{capture.id}"
-    return {
+    body: dict[str, Any] = {
         "@context": CONTEXT_PRESENTATION,
         "id": f"{mid}/manifest.json",
         "type": "Manifest",
@@ -55,6 +64,32 @@ def manifest(base: str, capture: Capture, label: str, canvases: list[Canvas]) ->
         "thumbnail": [{"id": f"{mid}/thumbnail.jpg", "type": "Image", "format": "image/jpeg"}],
         "items": [_canvas(mid, c) for c in canvases],
     }
+    if homepage:
+        body["homepage"] = [
+            {"id": homepage, "type": "Text", "label": {"vi": [label]}, "format": "text/html"}
+        ]
+    if any(c.text is not None for c in canvases):
+        body["service"] = search_services(mid)
+        body["rendering"] = [
+            _link(f"{mid}/document.pdf", "Text", "application/pdf", "PDF (tìm kiếm được)"),
+            _link(f"{mid}/text.txt", "Text", "text/plain", "Văn bản"),
+        ]
+    return body
+
+
+def search_services(mid: str) -> list[dict[str, Any]]:
+    """Content Search 2.0, and the same hits as 1.0 for viewers that read only that."""
+    return [
+        {"id": f"{mid}/search", "type": "SearchService2"},
+        {"@id": f"{mid}/search1", "@type": "SearchService1", "profile": SEARCH_1},
+    ]
+
+
+def _link(ident: str, kind: str, fmt: str, label: str, profile: str = "") -> dict[str, Any]:
+    link: dict[str, Any] = {"id": ident, "type": kind, "format": fmt, "label": {"vi": [label]}}
+    if profile:
+        link["profile"] = profile
+    return link
 
 
 def _canvas(mid: str, c: Canvas) -> dict[str, Any]:
@@ -92,6 +127,14 @@ def _canvas(mid: str, c: Canvas) -> dict[str, Any]:
     }
     if c.text:
         canvas["annotations"] = [_text_annotations(mid, c.page, c.text)]
+    if c.text is not None:
+        canvas["seeAlso"] = [
+            _link(f"{service}/alto.xml", "Dataset", "application/xml", "ALTO", ALTO_PROFILE),
+            _link(f"{service}/hocr.html", "Text", "text/vnd.hocr+html", "hOCR", HOCR_PROFILE),
+        ]
+        canvas["rendering"] = [
+            _link(f"{service}/text.txt", "Text", "text/plain", f"Văn bản trang {c.page}")
+        ]
     return canvas
 
 

@@ -4,7 +4,7 @@ page's public derivatives (ALTO, hOCR, text) and the document's (text, searchabl
 Everything here is built from a capture that is public (`records.public_capture`: linked to a
 published record, never a land certificate, else 404 — never a redacted-but-present answer) and
 from its pages as the public may see them: text masked, images blacked out (`web.pages`).
-CORS for all of `/iiif/` is `web.portal.iiif_cors`.
+CORS for all of `/iiif/` is `web.portal.iiif_edge`.
 """
 
 from __future__ import annotations
@@ -16,9 +16,11 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 
 from pipeline.bootstrap import Services
+from pipeline.stages.pages import alto
+from pipeline.stages.pages.pagetext import PageText
 from web import pages as web_pages
 from web.auth import csrf_guard
-from web.portal import iiif
+from web.portal import content_search, derivatives, iiif
 from web.portal.records import public_capture
 from web.portal.routes import services_of
 
@@ -45,7 +47,97 @@ def manifest(request: Request, ident: UUID) -> JSONResponse:
         or capture.meta.get("title")
         or capture.id
     )
-    return JSONResponse(iiif.manifest(base_url(request), capture, label, canvases))
+    home = f"{base_url(request)}/records/{records[0].id}" if records else None
+    return JSONResponse(iiif.manifest(base_url(request), capture, label, canvases, home))
+
+
+@router.get("/iiif/{ident}/search")
+async def search(request: Request, ident: UUID, q: str = "") -> JSONResponse:
+    """IIIF Content Search 2.0 inside the document: an AnnotationPage of hits, each a box on
+    its canvas; with or without diacritics. 400 with an empty AnnotationPage for a query that
+    is empty, only punctuation, or longer than 200 characters."""
+    return await _search(request, ident, q, content_search.annotation_page)
+
+
+@router.get("/iiif/{ident}/search1", include_in_schema=False)
+async def search_1(request: Request, ident: UUID, q: str = "") -> JSONResponse:
+    """The same hits as Content Search 1.0 (what Mirador up to 4.0 reads)."""
+    return await _search(request, ident, q, content_search.annotation_list)
+
+
+async def _search(request: Request, ident: UUID, q: str, answer) -> JSONResponse:
+    svc = services_of(request)
+    capture, records = public_capture(svc, ident)
+    request_id = str(request.url)
+    try:
+        query = content_search.terms(q)
+    except content_search.QueryRejectedError as e:
+        return JSONResponse(content_search.empty_page(request_id, str(e)), status_code=400)
+    index = await run_in_threadpool(derivatives.search_index, svc, capture, records)
+    hits, total = index.find(query)
+    mid = f"{base_url(request)}/iiif/{capture.id}"
+    return JSONResponse(answer(request_id, lambda n: f"{mid}/canvas/{n}", hits, total))
+
+
+@router.get("/iiif/{ident}/{page}/alto.xml")
+def page_alto(request: Request, ident: UUID, page: int) -> Response:
+    """The page's public words as ALTO v4 XML (pixels of the page image its boxes refer to)."""
+    text = _public_page_text(request, ident, page)
+    image = f"{base_url(request)}/iiif/{ident}/{page}/full/max/0/default.jpg"
+    body = alto.page_alto(text, image, page)
+    return Response(body, media_type="application/xml", headers=CACHE)
+
+
+@router.get("/iiif/{ident}/{page}/hocr.html")
+def page_hocr(request: Request, ident: UUID, page: int) -> Response:
+    """The page's public words as hOCR."""
+    text = _public_page_text(request, ident, page)
+    return Response(derivatives.hocr(text), media_type="text/vnd.hocr+html", headers=CACHE)
+
+
+@router.get("/iiif/{ident}/{page}/text.txt")
+def page_text(request: Request, ident: UUID, page: int) -> Response:
+    """The page's public text (masked where the image is blacked out)."""
+    text = _public_page_text(request, ident, page)
+    return _download(text.text.encode("utf-8"), "text/plain; charset=utf-8", ident, f"p{page}.txt")
+
+
+@router.get("/iiif/{ident}/text.txt")
+def document_text(request: Request, ident: UUID) -> Response:
+    """Every read page's public text, pages separated by a form feed."""
+    svc = services_of(request)
+    capture, records = public_capture(svc, ident)
+    text = derivatives.document_text(svc, capture, records)
+    if text is None:
+        raise HTTPException(404, "no public text until a page has been read")
+    return _download(text.encode("utf-8"), "text/plain; charset=utf-8", ident, "txt")
+
+
+@router.get("/iiif/{ident}/document.pdf")
+async def document_pdf(request: Request, ident: UUID) -> Response:
+    """A searchable PDF of the read pages, made of the redacted page images and public words."""
+    svc = services_of(request)
+    capture, records = public_capture(svc, ident)
+    pdf = await run_in_threadpool(derivatives.document_pdf, svc, capture, records)
+    if pdf is None:
+        raise HTTPException(404, "no public PDF until a page has been read")
+    return _download(pdf, "application/pdf", ident, "pdf")
+
+
+def _public_page_text(request: Request, ident: UUID, n: int) -> PageText:
+    svc = services_of(request)
+    capture, records = public_capture(svc, ident)
+    found = read_page(svc, capture, n)
+    text = derivatives.public_page_text(found, web_pages.restrictions(capture, records))
+    if text is None:
+        raise HTTPException(404, "no public text of this page (not read yet)")
+    return text
+
+
+def _download(body: bytes, media_type: str, ident: UUID, suffix: str) -> Response:
+    name = f"sohoa-{ident}.{suffix}" if "." not in suffix else f"sohoa-{ident}-{suffix}"
+    headers = {**CACHE, "Content-Disposition": f'inline; filename="{name}"'}
+    return Response(body, media_type=media_type, headers=headers)
 
 
 @router.get("/iiif/{ident}/thumbnail.jpg", include_in_schema=False)
