@@ -127,6 +127,21 @@ class Settings:
     heartbeat_file: str = ""
     """`worker`/`follow` rewrite this file every few seconds while all their parts are alive;
     `sohoa health` checks its age (container healthchecks)."""
+    log_format: str = "text"
+    """`json`: one JSON object per log line (timestamp, level, logger, message, job context)."""
+    metrics_host: str = "127.0.0.1"
+    """Where `worker` and `follow` serve `/metrics` (Prometheus text format)."""
+    worker_metrics_port: int = 9191
+    """`sohoa worker`'s metrics port; 0 for none."""
+    follow_metrics_port: int = 9192
+    """`sohoa follow`'s metrics port; 0 for none."""
+    ready_max_lag: int = 10_000
+    """`/readyz` fails when a follower is this many events behind and has not moved for a
+    minute."""
+    stats_cache_s: float = 30.0
+    """How long `/api/stats` answers from memory before reading the projection again."""
+    targets_csv: str = ""
+    """A CSV of certificate targets per ward (`unit_code,target`) for the dashboard."""
     web: WebSettings = field(default_factory=WebSettings)
     """The web edge's section (`SOHOA_WEB_*`)."""
 

@@ -275,7 +275,7 @@ def test_sohoa_process_configuration(services: dict[str, Any], name: str) -> Non
 
     check = " ".join(service["healthcheck"]["test"])
     if name == "web":
-        assert "/healthz" in check
+        assert "/readyz" in check  # its backends and followers, not only the process
     else:
         # the process's own heartbeat (its threads, its follower's polls), not the event store
         assert "sohoa health" in check

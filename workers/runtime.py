@@ -19,6 +19,7 @@ from pipeline.dispatch.follower import Follower
 from pipeline.dispatch.indexer import IDLE_S as INDEXER_IDLE_S
 from pipeline.dispatch.indexer import indexer
 from pipeline.dispatch.sweeper import sweep
+from pipeline.observability.metrics import JobMetrics, Sampler, followers_probe
 from pipeline.projections.follower import IDLE_S as STATS_IDLE_S
 from pipeline.projections.follower import stats_follower
 from pipeline.jobs.ocr import page_pool
@@ -49,6 +50,7 @@ class Runtime:
         self.services = services
         s = services.settings
         self.broker = make_broker(s.broker_url, s.redelivery_timeout_s)
+        self.broker.add_middleware(JobMetrics())
         declare_actors(self.broker, services)
         self.queue = DramatiqQueue(self.broker)
         self.dispatcher: Follower = dispatcher(services.store, services.positions, self.queue)
@@ -58,6 +60,7 @@ class Runtime:
         self._threads: list[threading.Thread] = []
         self._worker: dramatiq.Worker | None = None
         self._workers, self._follow, self._queues = workers, follow, queues
+        self.sampler = Sampler(self._probes())
 
     def start(self) -> Runtime:
         if self._workers:
@@ -82,6 +85,7 @@ class Runtime:
                 t = threading.Thread(target=loop, args=(self._stop, *extra), name=name, daemon=True)
                 t.start()
                 self._threads.append(t)
+        self.sampler.start()
         if self.services.settings.heartbeat_file:
             t = threading.Thread(
                 target=heartbeat.run,
@@ -93,6 +97,14 @@ class Runtime:
             t.start()
             self._threads.append(t)
         return self
+
+    def _probes(self) -> list:
+        """The slow gauges of `/metrics`: queue depth, and the followers' lag when here."""
+        probes: list = [("queues", self.queue.depth)]
+        if self._follow:
+            followers = (self.dispatcher, self.indexer, self.stats)
+            probes.append(("lag", followers_probe(self.services.store, followers)))
+        return probes
 
     def _checks(self) -> dict[str, heartbeat.Check]:
         """What must be alive for this process to be healthy (see `workers.heartbeat`)."""
@@ -122,6 +134,7 @@ class Runtime:
 
     def stop(self) -> None:
         self._stop.set()
+        self.sampler.stop()
         for t in self._threads:
             t.join(timeout=10)
         if self._worker is not None:

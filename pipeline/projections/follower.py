@@ -7,6 +7,7 @@ from typing import Any
 from pipeline.bootstrap import Services
 from pipeline.dispatch.follower import Follower
 from pipeline.dispatch.indexer import _unit_of
+from pipeline.observability.metrics import observe_events
 from pipeline.projections.stats import NAME, StatsProjection
 from pipeline.projections.tables import StatsTables
 
@@ -25,7 +26,10 @@ def stats_tables(services: Services) -> StatsTables:
 def stats_follower(services: Services, batch: int = 1000) -> Follower:
     """The follower that keeps the statistics tables; its position lives beside the counts."""
     projection = StatsProjection(
-        services.store, stats_tables(services), record_unit=_site_unit(services)
+        services.store,
+        stats_tables(services),
+        record_unit=_site_unit(services),
+        on_events=observe_events,
     )
     return Follower(NAME, services.store, projection, projection.handle, batch=batch)
 

@@ -92,11 +92,14 @@ class StatsProjection:
         tables: StatsTables,
         state_of: StateOf | None = None,
         record_unit: RecordUnit | None = None,
+        on_events: Callable[[Sequence[Any]], None] | None = None,
     ) -> None:
         self.store = store
         self.tables = tables
         self.state_of = state_of or self._load_state
         self.record_unit = record_unit
+        self.on_events = on_events
+        """Told of each batch's events once counted (the live metrics)."""
 
     # -- the Positions protocol: the position lives with the counts ----------------
 
@@ -134,6 +137,8 @@ class StatsProjection:
             list(batch.captures.values()),
             list(batch.records.values()),
         )
+        if self.on_events is not None:
+            self.on_events(events)
         return batch.counts
 
     def _load_state(self, capture_id: UUID) -> str | None:

@@ -21,6 +21,7 @@ from pipeline.media.bounded import INTERNAL_ERROR, internal_error
 from pipeline.media.limits import Limits
 from pipeline.media.probe import probe
 from pipeline.media.sniff import MODEL_TYPES, PAGE_TYPES, PHOTO_TYPES, sniff_file
+from pipeline.observability.metrics import observe_ingest
 from pipeline.usecases.inputs import SET_KINDS, Item, Source, materialised, sidecar_meta
 from pipeline.usecases.sidecar import CaptureMeta
 from storage.base import (
@@ -79,11 +80,15 @@ class Ingestor:
         """The item's verdicts (a set has one per rejected member too); never raises: an
         unexpected error is this item's `failed: internal error <id>`, the batch goes on."""
         if item.error:
-            return [IngestResult(item.display, item.status, error=item.error)]
-        try:
-            return self._ingest_item(item, meta)
-        except Exception:
-            return [IngestResult(item.display, "failed", error=internal_error(log, item.display))]
+            results = [IngestResult(item.display, item.status, error=item.error)]
+        else:
+            try:
+                results = self._ingest_item(item, meta)
+            except Exception:
+                error = internal_error(log, item.display)
+                results = [IngestResult(item.display, "failed", error=error)]
+        observe_ingest(results)
+        return results
 
     def _ingest_item(self, item: Item, meta: CaptureMeta | dict | None) -> list[IngestResult]:
         try:

@@ -23,6 +23,7 @@ def worker(queues: tuple[str, ...]) -> None:
     embedded = svc.settings.broker_url.startswith("memory")
     if embedded:
         click.echo("memory:// broker is in-process: running the dispatcher here too", err=True)
+    _serve_metrics(svc, svc.settings.worker_metrics_port)
     _run_until_stopped(Runtime(svc, workers=True, follow=embedded, queues=queues or None))
 
 
@@ -33,6 +34,7 @@ def follow() -> None:
 
     svc = services()
     embedded = svc.settings.broker_url.startswith("memory")
+    _serve_metrics(svc, svc.settings.follow_metrics_port)
     _run_until_stopped(Runtime(svc, workers=embedded, follow=True))
 
 
@@ -63,6 +65,13 @@ def serve(host: str, port: int, everything: bool) -> None:
     finally:
         if runtime:
             runtime.stop()
+
+
+def _serve_metrics(svc: Services, port: int) -> None:
+    """`/metrics` on SOHOA_METRICS_HOST:port (SOHOA_WORKER_/FOLLOW_METRICS_PORT; 0: none)."""
+    from pipeline.observability.metrics import serve_metrics
+
+    serve_metrics(port, svc.settings.metrics_host)
 
 
 def _embedded_runtime(svc: Services):
