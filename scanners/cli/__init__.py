@@ -10,6 +10,7 @@ from scanners.cli import (
     processes,
     records,
     search,
+    stats,
     users,
 )
 from scanners.cli.main import main
@@ -24,5 +25,6 @@ __all__ = [
     "processes",
     "records",
     "search",
+    "stats",
     "users",
 ]
