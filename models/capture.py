@@ -59,6 +59,7 @@ class Capture(Aggregate):
         self.text: dict[str, Any] | None = None
         self.fields: dict[str, Any] | None = None
         self.corrections: dict[str, dict[str, Any]] = {}
+        self.acceptances: dict[str, dict[str, Any]] = {}
         self.model_runs: list[dict[str, Any]] = []
         self.model: dict[str, Any] | None = None
 
@@ -178,6 +179,11 @@ class Capture(Aggregate):
     def correct_field(self, *, field: str, value: Any, by: str, reason: str) -> None:
         """A person's value for a field; it wins over the machine's in every later run."""
         self.corrections[field] = {"value": value, "by": by, "reason": reason}
+
+    @event("FieldAccepted")
+    def accept_field(self, *, field: str, value: Any, by: str) -> None:
+        """A person confirmed the machine's `value` of a field as read (it needs no review)."""
+        self.acceptances[field] = {"value": value, "by": by}
 
     @event("ReconstructionRequested")
     def request_reconstruction(

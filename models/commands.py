@@ -167,6 +167,17 @@ class CaptureCommands(_Commands):
 
         self._change(capture_id, change)
 
+    def accept_fields(self, capture_id: UUID, values: Mapping[str, Any], by: str) -> None:
+        """A person confirmed the machine's values of these fields (the value they saw, so a
+        later run that reads another value needs review again); a repeat adds nothing."""
+
+        def change(c: Capture) -> None:
+            for name, value in values.items():
+                if c.acceptances.get(name, {}).get("value") != value:
+                    c.accept_field(field=name, value=value, by=by)
+
+        self._change(capture_id, change)
+
     def retry(self, capture_id: UUID, requested_by: str) -> list[str]:
         """Ask for a capture's failed stages to run again; returns their names (none: no-op)."""
         retried: list[str] = []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import PurePath
 from typing import Any
 from uuid import UUID
 
@@ -40,6 +41,7 @@ def capture_view(c: Capture) -> dict[str, Any]:
             "sha256": c.sha256,
             "size": c.size,
             "blob_key": c.blob_key,
+            "title": capture_title(c),
             "names": c.original_names,
             "source": c.source,
             "operator": c.operator,
@@ -59,6 +61,19 @@ def capture_view(c: Capture) -> dict[str, Any]:
             "model": c.model,
         }
     )
+
+
+def capture_title(c: Capture) -> str:
+    """A capture's heading: the title its metadata gives, else the file's name without the
+    folders it was in on the machine that ingested it (a server path, shown to every reader,
+    names machines and often people)."""
+    title = str((c.meta or {}).get("title") or "").strip()
+    if title:
+        return title
+    for name in c.original_names:
+        if base := PurePath(name.replace("\\", "/")).name:
+            return base
+    return str(c.id)
 
 
 def record_view(r: Record) -> dict[str, Any]:
@@ -81,16 +96,66 @@ def record_view(r: Record) -> dict[str, Any]:
 
 
 def fields_view(capture: Capture) -> dict[str, Any]:
-    """`sohoa fields --json`: the machine's fields with people's corrections applied."""
+    """`sohoa fields --json`: the machine's fields with people's corrections applied, and each
+    field's status (`field_status`) with a summary of what is left to review."""
     if capture.fields is None:
         return {"kind": None, "fields": {}, "corners": [], "owners": [], "changes": []}
     result = capture.fields["result"]
     view = dict(result)
     view["fields"] = capture.field_values()
     view["corrections"] = capture.corrections
+    view["acceptances"] = capture.acceptances
     view["record_id"] = capture.fields.get("record_id")
     view["run"] = capture.fields["run"]
+    view["status"] = field_status(capture)
+    view["review_summary"] = review_summary(view["status"])
     return jsonable(view)
+
+
+def field_status(capture: Capture) -> dict[str, dict[str, Any]]:
+    """Per field: the value shown (a person's correction, else the machine's), the machine's
+    value and raw reading, its confidence, page and box, and its status: "corrected" or
+    "accepted" by a person, "needs_review" (with the reason) or "read"."""
+    result = (capture.fields or {}).get("result") or {}
+    machine = result.get("fields") or {}
+    review = result.get("review") or {}
+    provenance = result.get("provenance") or {}
+    out = {}
+    for name, value in machine.items():
+        checked, where = review.get(name) or {}, provenance.get(name) or {}
+        correction = capture.corrections.get(name)
+        accepted = capture.acceptances.get(name)
+        if correction:
+            status, by, value = "corrected", correction["by"], correction["value"]
+        elif accepted and accepted["value"] == value:
+            status, by = "accepted", accepted["by"]
+        else:
+            status, by = ("needs_review" if checked.get("needs_review") else "read"), None
+        out[name] = {
+            "value": value,
+            "machine": machine[name],
+            "raw": checked.get("raw"),
+            "confidence": checked.get("confidence", where.get("confidence")),
+            "needs_review": status == "needs_review",
+            "reason": checked.get("reason"),
+            "status": status,
+            "by": by,
+            "page": where.get("page"),
+            "box": where.get("box"),
+        }
+    return out
+
+
+def review_summary(status: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """How many fields need review, were accepted or corrected, and the weakest confidence of
+    those nobody has looked at (what orders the review queue)."""
+    counts = {s: 0 for s in ("needs_review", "accepted", "corrected", "read")}
+    for f in status.values():
+        counts[f["status"]] += 1
+    open_confidences = [
+        f["confidence"] or 0.0 for f in status.values() if f["status"] in ("needs_review", "read")
+    ]
+    return {**counts, "weakest": min(open_confidences, default=None)}
 
 
 MODEL_SUMMARY = (

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from models.application import RecordStore
@@ -10,8 +11,11 @@ from models.ids import Outcome
 from models.plan import FIELDS
 from pipeline.bootstrap import Services
 from pipeline.jobs.execute import Apply, Attempt, execute
-from pipeline.jobs.text import page_text
+from pipeline.jobs.text import page_image, page_text
 from pipeline.usecases.certificates import link_certificate
+
+if TYPE_CHECKING:
+    from pipeline.stages.certificate.qr import QrCode
 
 
 def run_fields(services: Services, capture_id: UUID, run: int, attempt: Attempt) -> str:
@@ -26,7 +30,9 @@ def run_fields(services: Services, capture_id: UUID, run: int, attempt: Attempt)
         pages = split_spreads(
             [page_text(services, o) for _, o in sorted(outcomes.items()) if o["status"] == "done"]
         )
-        result = extract_certificate(pages).to_json()
+        qr = read_qr(services, outcomes)
+        received = capture.created_on.date()
+        result = extract_certificate(pages, received=received, qr=qr).to_json()
         record_id = link_certificate(services, capture, result)
 
         def apply(store: RecordStore, key: str) -> None:
@@ -44,3 +50,14 @@ def run_fields(services: Services, capture_id: UUID, run: int, attempt: Attempt)
     return execute(
         services, capture_id, FIELDS, str(Outcome(FIELDS.name, run)), {"run": run}, attempt, work
     )
+
+
+def read_qr(services: Services, outcomes: dict[int, dict[str, Any]]) -> list[QrCode]:
+    """The QR codes on the pages' stored images (those the word boxes refer to)."""
+    from pipeline.stages.certificate.qr import read_qr_codes
+
+    codes: list[QrCode] = []
+    for n, outcome in sorted(outcomes.items()):
+        if outcome["status"] == "done" and outcome.get("image_key"):
+            codes += read_qr_codes(page_image(services, outcome), n)
+    return codes

@@ -128,3 +128,14 @@ def correct_fields(
     capture = svc.store.capture(capture_id)
     if capture.fields is not None:
         link_certificate(svc, capture, capture.fields["result"])
+
+
+def accept_fields(svc: Services, capture_id: UUID, names: list[str], by: str) -> list[str]:
+    """Record that a person confirmed the machine's values of `names` as read; returns the
+    names accepted (a field with no value is corrected, never accepted)."""
+    capture = svc.store.capture(capture_id)
+    machine = ((capture.fields or {}).get("result") or {}).get("fields") or {}
+    values = {n: machine[n] for n in names if machine.get(n) is not None}
+    if values:
+        svc.store.accept_fields(capture_id, values, by=by)
+    return sorted(values)

@@ -13,7 +13,7 @@ from models.application import RecordStore
 from models.capture import Capture
 from models.ids import Outcome
 from models.plan import plan
-from pipeline.presenters import fields_view
+from pipeline.presenters import field_status, review_summary
 from pipeline.usecases.accounts import Principal
 from search.documents import wgs84_geometry
 
@@ -120,28 +120,69 @@ def _model_progress(capture: Capture) -> dict[str, Any] | None:
 
 
 def field_rows(capture: Capture) -> list[dict[str, Any]]:
-    """Each extracted field with its value (people's corrections applied), the machine's value,
-    its confidence, and the page and box it was read from."""
-    view = fields_view(capture)
-    machine = ((capture.fields or {}).get("result") or {}).get("fields") or {}
-    provenance = view.get("provenance") or {}
+    """Each extracted field with its value (people's corrections applied), the machine's value
+    and raw reading, its confidence, review status and reason, and the page (from 1) and box it
+    was read from; `reason` is a correction's, `why` the check's."""
     rows = []
-    for name, value in (view.get("fields") or {}).items():
-        where = provenance.get(name) or {}
+    for name, f in field_status(capture).items():
         correction = capture.corrections.get(name)
         rows.append(
             {
+                **f,
                 "name": name,
-                "value": value,
-                "machine": machine.get(name),
-                "confidence": where.get("confidence"),
-                "page": where["page"] + 1 if where.get("page") is not None else None,
-                "box": where.get("box"),
-                "by": correction["by"] if correction else None,
+                "page": f["page"] + 1 if f.get("page") is not None else None,
+                "why": f["reason"],
                 "reason": correction["reason"] if correction else None,
             }
         )
     return rows
+
+
+def review_rows(capture: Capture) -> list[dict[str, Any]]:
+    """`field_rows`, weakest first: needing review, then by confidence (unread fields first)."""
+    order = {"needs_review": 0, "read": 1, "corrected": 2, "accepted": 2}
+    return sorted(field_rows(capture), key=lambda r: (order[r["status"]], r["confidence"] or 0.0))
+
+
+def review_queue(store: RecordStore) -> list[dict[str, Any]]:
+    """Every land certificate read, weakest first: those with fields needing review before the
+    others, then by the lowest confidence among fields nobody has looked at.
+
+    Loads every capture, like `recent_captures`: a projection should replace it at scale."""
+    queue = []
+    for cid in store.capture_ids():
+        c: Capture = store.capture(cid)
+        if (c.fields or {}).get("kind") != "land_certificate":
+            continue
+        summary = review_summary(field_status(c))
+        queue.append({"id": str(c.id), "name": c.original_names[0], **summary})
+    weakest = [
+        (q["needs_review"] == 0, q["weakest"] if q["weakest"] is not None else 1.0, q["id"])
+        for q in queue
+    ]
+    return [q for _, q in sorted(zip(weakest, queue, strict=True), key=lambda p: p[0])]
+
+
+def queue_figures(queue: list[dict[str, Any]]) -> dict[str, int]:
+    """Fields across the queue: needing review, accepted and corrected by people, read."""
+    keys = ("needs_review", "accepted", "corrected", "read")
+    return {k: sum(q[k] for q in queue) for k in keys} | {"certificates": len(queue)}
+
+
+def next_in_queue(queue: list[dict[str, Any]], after: str) -> str | None:
+    """The next certificate still needing review after `after` (or the first), for the
+    "next" link once one is done."""
+    waiting = [q["id"] for q in queue if q["needs_review"] and q["id"] != after]
+    return waiting[0] if waiting else None
+
+
+def decide(text: str, status: dict[str, Any]) -> tuple[str, Any]:
+    """What Enter in a field's box means: ("accept", value) when the box still shows the
+    machine's value, else ("correct", the typed value as the field's type)."""
+    shown = "" if status["value"] is None else str(status["value"])
+    if text.strip() == shown.strip() and status["value"] is not None:
+        return "accept", status["value"]
+    return "correct", parse_value(status.get("name", ""), text, status["machine"])
 
 
 def corners_wgs84(corners: list[list[float]]) -> dict[str, Any] | None:

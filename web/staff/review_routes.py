@@ -1,5 +1,7 @@
 """Staff and officers: page images (unredacted; audited when they show personal data), crops
-of a field's box, the model's preview, live progress, and the form posts of the review screen.
+of a field's box, the model's preview, live progress, the form posts of the capture page, and
+the archivists' review queue of certificate fields (weakest first; Enter accepts a field as
+read, typing corrects it; both are events).
 """
 
 from __future__ import annotations
@@ -9,19 +11,21 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import BaseModel, Field
 from starlette.datastructures import FormData
 
 from models.capture import Capture
 from models.disclosure import Part
 from pipeline.bootstrap import Services
-from pipeline.presenters import fields_view
-from pipeline.usecases.certificates import correct_fields
+from pipeline.presenters import field_status, fields_view
+from pipeline.usecases.certificates import accept_fields, correct_fields
 from pipeline.usecases.retry import retry_failed
 from web import pages as web_pages
 from web.auth import Archivist, Staff, csrf_guard
 from web.staff import review
 from web.staff.reads import read_capture
+from web.templating import render
 
 router = APIRouter(tags=["staff"], dependencies=[Depends(csrf_guard)])
 PRIVATE = {"Cache-Control": "private, no-store"}
@@ -127,3 +131,70 @@ def retry_form(request: Request, who: Archivist, ident: UUID) -> RedirectRespons
     _svc(request).store.capture(ident)  # 404 for any other id
     retry_failed(_svc(request), ident, requested_by=f"person:{who.login}")
     return RedirectResponse(f"/staff/captures/{ident}", status_code=303)
+
+
+# -- the review queue ----------------------------------------------------------------------
+
+
+@router.get("/staff/review", response_class=HTMLResponse, include_in_schema=False)
+def review_queue_page(request: Request, who: Archivist) -> HTMLResponse:
+    """Certificates whose fields need a person, weakest first, with the queue's figures."""
+    queue = review.review_queue(_svc(request).store)
+    return render(request, "review_queue.html", queue=queue, figures=review.queue_figures(queue))
+
+
+@router.get("/staff/review/{ident}", response_class=HTMLResponse, include_in_schema=False)
+def review_certificate_page(request: Request, who: Archivist, ident: UUID) -> HTMLResponse:
+    """One certificate's fields, weakest first, each with its crop, raw reading, confidence,
+    reason and a box: Enter accepts the value shown, typing another value corrects it."""
+    svc = _svc(request)
+    capture = read_capture(request, who, ident, Part.CERTIFICATE_FIELDS, "review queue")
+    rows = review.review_rows(capture)
+    waiting = next((r["name"] for r in rows if r["needs_review"]), None)
+    return render(
+        request,
+        "review_certificate.html",
+        capture_id=str(ident),
+        name=capture.original_names[0],
+        fields=fields_view(capture),
+        rows=rows,
+        focus=waiting,
+        next_id=review.next_in_queue(review.review_queue(svc.store), str(ident)),
+    )
+
+
+@router.post("/staff/review/{ident}/fields/{name}", include_in_schema=False)
+async def review_field_form(
+    request: Request, who: Archivist, ident: UUID, name: str
+) -> RedirectResponse:
+    """One field's box submitted: unchanged is an acceptance, changed a correction."""
+    svc = _svc(request)
+    capture = svc.store.capture(ident)
+    status = field_status(capture).get(name)
+    if status is None:
+        raise HTTPException(404, f"no field {name!r} on this capture")
+    form = await request.form(max_fields=MAX_FORM_FIELDS)
+    text = str(form.get("value") or "")[:10000]
+    action, value = review.decide(text, {**status, "name": name})
+    by = f"person:{who.login}"
+    if action == "accept":
+        await run_in_threadpool(accept_fields, svc, ident, [name], by)
+    elif value not in ("", None) or status["value"] is not None:
+        reason = str(form.get("reason") or "review queue")[:500]
+        await run_in_threadpool(correct_fields, svc, ident, {name: value}, reason, by)
+    return RedirectResponse(f"/staff/review/{ident}", status_code=303)
+
+
+class FieldAcceptance(BaseModel):
+    names: list[str] = Field(..., min_length=1, max_length=50)
+
+
+@router.post("/api/captures/{ident}/fields/accept")
+def accept_capture_fields(
+    request: Request, who: Archivist, ident: UUID, body: FieldAcceptance
+) -> dict:
+    """Record that a person confirmed the machine's values of these fields as read."""
+    svc = _svc(request)
+    svc.store.capture(ident)  # 404 for any other id
+    accept_fields(svc, ident, body.names, by=f"person:{who.login}")
+    return fields_view(svc.store.capture(ident))

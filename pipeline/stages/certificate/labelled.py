@@ -78,12 +78,15 @@ def _label(row: Row, label: str, unless: re.Pattern[str] | None) -> Hit | None:
 
 def _put_span(found: dict[str, Found], name: str, row: Row, hit: Hit, parse) -> None:
     start, end = value_after(row, hit)
-    parsed = parse(row.text[start:end]) if start < end else None
+    raw = row.text[start:end]
+    parsed = parse(raw) if start < end else None
     if parsed is None:
+        if raw.strip(" .…-/"):  # kept unread, so a person sees what was there
+            conf = row.span_conf(start, end) * hit.quality
+            found[name] = Found(None, conf, row.page, row.span_box(start, end), raw)
         return
     value, sure = parsed
     conf = row.span_conf(start, end) * hit.quality * sure
-    raw = row.text[start:end]
     found[name] = Found(value, conf, row.page, row.span_box(start, end), raw)
 
 
@@ -146,6 +149,8 @@ def _purpose(row: Row, hit: Hit) -> dict[str, Found]:
     out = {"purpose": Found(text, conf * sure, row.page, box, raw)}
     if code:
         out["purpose_code"] = Found(code, conf * sure, row.page, box, raw)
+    elif re.search(r"\(\s*\w{2,4}\s*\)", raw):  # a printed code off the list: kept unread
+        out["purpose_code"] = Found(None, conf, row.page, box, raw)
     return out
 
 

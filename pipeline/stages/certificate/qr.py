@@ -55,7 +55,7 @@ def read_qr_codes(image: Image.Image, page: int) -> list[QrCode]:
     im = image.convert("L")
     if scale < 1.0:
         im = im.resize((round(im.width * scale), round(im.height * scale)))
-    formats = zxingcpp.BarcodeFormat.QRCode | zxingcpp.BarcodeFormat.MicroQRCode
+    formats = [zxingcpp.BarcodeFormat.QRCode, zxingcpp.BarcodeFormat.MicroQRCode]
     try:
         found = zxingcpp.read_barcodes(im, formats=formats)
     except (RuntimeError, ValueError) as e:  # a decoder error is no reason to lose the fields

@@ -68,9 +68,10 @@ class CertificateFields:
             return None
         polygon = round(shoelace(self.corners), 2)
         ok = None
-        if stated is not None:
+        if stated is not None and stated.value is not None:
             ok = abs(polygon - stated.value) <= max(AREA_TOLERANCE * stated.value, 0.5)
-        return {"stated_m2": stated.value if stated else None, "polygon_m2": polygon, "ok": ok}
+        value = stated.value if stated else None
+        return {"stated_m2": value, "polygon_m2": polygon, "ok": ok}
 
     def to_json(self) -> dict[str, Any]:
         if self.kind != "land_certificate":

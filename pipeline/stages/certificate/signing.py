@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from datetime import date
 
 from pipeline.stages.certificate.fields import Found, find_date, find_serial
 from pipeline.stages.certificate.layout import Row, label_at_start, union
@@ -24,6 +25,7 @@ _NOT_ISSUE = re.compile(
 )
 """Dates that are not the issue date: a term, a legal basis ("Nghị định … ngày …"), a
 contract or dossier of a change."""
+_ANY_DAY = date(2200, 1, 1)
 
 
 def _signing(rows: Sequence[Row]) -> dict[str, Found]:
@@ -49,12 +51,18 @@ def _signing(rows: Sequence[Row]) -> dict[str, Found]:
     row = rows[i]
     out: dict[str, Found] = {}
     start = _date_anchor(row) or 0
-    found = find_date(row.text[start:])
+    found = find_date(row.text[start:], today=_ANY_DAY)  # the era is `validate.py`'s to judge
+    sure = 1.0 if score >= 4 else 0.7
     if found:
         iso, s, e = found
-        conf = row.span_conf(start + s, start + e) * (1.0 if score >= 4 else 0.7)
         raw = row.text[start + s : start + e]
-        out["issue_date"] = Found(iso, conf, row.page, row.span_box(start + s, start + e), raw)
+        box = row.span_box(start + s, start + e)
+        conf = row.span_conf(start + s, start + e) * sure
+        out["issue_date"] = Found(iso, conf, row.page, box, raw)
+    else:  # handwritten or garbled digits: kept unread for a person
+        end = len(row.text)
+        conf = row.span_conf(start, end) * sure
+        out["issue_date"] = Found(None, conf, row.page, row.span_box(start, end), row.text[start:])
     issuer = _issuer(rows, i)
     if issuer:
         out["issuer"] = issuer

@@ -288,6 +288,9 @@ def check_fields(found: Mapping[str, Found], ctx: Context) -> dict[str, Verdict]
 
 
 def _check_one(name: str, f: Found | None, ctx: Context) -> Verdict:
+    if f is not None and f.value is None and f.raw:
+        reason = "does not read as a value of this field"
+        return Verdict(None, f.raw.strip(), f.confidence, True, reason)
     if f is None or f.value is None:
         optional = name in OPTIONAL.get(ctx.form or "", frozenset())
         return Verdict(None, None, 0.0, not optional, None if optional else "not read")
