@@ -142,6 +142,13 @@ class Settings:
     """How long `/api/stats` answers from memory before reading the projection again."""
     targets_csv: str = ""
     """A CSV of certificate targets per ward (`unit_code,target`) for the dashboard."""
+    map_tiles_url: str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+    """The maps' base layer, an XYZ tile URL template; empty: only the offline layer of
+    province outlines that ships with sohoa (also shown whenever a tile fails to load)."""
+    map_attribution: str = (
+        '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors'
+    )
+    """The base layer's credit line (HTML, set by the operator), shown on every map."""
     web: WebSettings = field(default_factory=WebSettings)
     """The web edge's section (`SOHOA_WEB_*`)."""
 
