@@ -68,6 +68,7 @@ def render(request: Request, name: str, status_code: int = 200, **context: Any) 
         lang=lang,
         t=translator(lang),
         label=Labels(lang),
+        base_map=_base_map(request),
         who=principal(request),
         csrf_token=csrf,
         **context,
@@ -79,3 +80,9 @@ def render(request: Request, name: str, status_code: int = 200, **context: Any) 
     if request.query_params.get("lang") == lang:
         response.set_cookie(LANG_COOKIE, lang, max_age=365 * 86400, samesite="lax")
     return response
+
+
+def _base_map(request: Request) -> dict[str, str]:
+    """The maps' tile URL and credit line (`SOHOA_MAP_TILES_URL`, `SOHOA_MAP_ATTRIBUTION`)."""
+    settings = request.app.state.services.settings
+    return {"tiles": settings.map_tiles_url, "attribution": settings.map_attribution}

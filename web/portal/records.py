@@ -187,3 +187,49 @@ def public_history(services: Services, record: Record) -> list[dict[str, Any]]:
             entry["hidden"] = len([k for k in attrs if k not in allowed])
         out.append(entry)
     return jsonable(out)
+
+
+def thumbnails(services: Services, hits: list[dict[str, Any]]) -> dict[str, str]:
+    """A result's picture: the first page of its (first public) capture, as the IIIF route
+    serves it, redacted; hits without one get none (the page shows the kind instead)."""
+    out = {}
+    for hit in hits:
+        if hit["kind"] == "capture":
+            out[hit["id"]] = f"/iiif/{hit['id']}/thumbnail.jpg"
+            continue
+        if hit["kind"] == "parcel" or not hit["fields"].get("has_documents"):
+            continue
+        try:
+            record = services.store.record(UUID(hit["id"]))
+        except (NotFoundError, ValueError):
+            continue
+        for cid in record.captures:
+            try:
+                public_capture(services, cid)
+            except HTTPException:
+                continue
+            out[hit["id"]] = f"/iiif/{cid}/thumbnail.jpg"
+            break
+    return out
+
+
+def page_words(services: Services, capture: Capture, records: list[Record], n: int) -> dict:
+    """The recognised words of a public page with their boxes as fractions of the page, for a
+    selectable text layer over the image; words blacked out on the image are left out."""
+    page = web_pages.page_of(services, capture, n)
+    if page is None or page.text is None or not page.text.width or not page.text.height:
+        raise HTTPException(404, "no recognised text on this page")
+    hidden = web_pages.public_boxes(page, web_pages.restrictions(capture, records))
+    width, height = page.text.width, page.text.height
+    words = []
+    for w in page.text.words:
+        left, top, right, bottom = w.box
+        if any(_overlaps(w.box, box) for box in hidden):
+            continue
+        box = (left, top, right - left, bottom - top)
+        words.append([w.text, *(round(v / width, 5) for v in box)])
+    return {"width": width, "height": height, "words": words}
+
+
+def _overlaps(a: Any, b: Any) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]

@@ -11,13 +11,20 @@ from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
-from fastapi.responses import HTMLResponse, Response, StreamingResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
 
 from pipeline.bootstrap import Services
 from search.query import QueryError
 from web import results as hooks
 from web.auth import client_address, csrf_guard, principal
-from web.portal.records import public_capture, public_history, public_record, record_page_data
+from web.portal.records import (
+    page_words,
+    public_capture,
+    public_history,
+    public_record,
+    record_page_data,
+    thumbnails,
+)
 from web.searching import PUBLIC_FACETS, build_query, run
 from web.templating import render
 
@@ -52,17 +59,52 @@ def _search(request: Request, q: str, facet: list[str], page: int, size: int) ->
 
 @router.get("/", response_class=HTMLResponse, include_in_schema=False)
 def portal(request: Request, q: str = "", facet: Facets = [], page: int = 1) -> HTMLResponse:  # noqa: B006
-    result = _search(request, q, facet, page, 20)
+    result = _search(request, q, facet, page, PAGE_SIZE)
     return render(
         request,
         "portal.html",
         q=q,
         result=result,
-        facet_names=PUBLIC_FACETS,
+        facets=facet_groups(request, result["facets"], facet),
+        thumbnails=thumbnails(services_of(request), result["hits"]),
         map_items=map_items(result["hits"]),
         selected=set(facet),
         page=page,
+        pages=pages_of(request, result["total"], page),
     )
+
+
+PAGE_SIZE = 20
+
+
+def facet_groups(request: Request, counts: dict, selected: list[str]) -> list[dict]:
+    """Each public facet's values with their counts and the link that adds (or, when chosen,
+    removes) that one filter, keeping the others and the query."""
+    groups = []
+    for name in PUBLIC_FACETS:
+        values = []
+        for value, n in (counts.get(name) or {}).items():
+            f = f"{name}={value}"
+            chosen = [x for x in selected if x != f] if f in selected else [*selected, f]
+            href = request.url.remove_query_params(["facet", "page"])
+            values.append({"value": value, "n": n, "on": f in selected, "href": str(
+                href.include_query_params(facet=chosen) if chosen else href
+            )})  # fmt: skip
+        if values:
+            groups.append({"name": name, "values": values})
+    return groups
+
+
+def pages_of(request: Request, total: int, page: int) -> dict:
+    """Links to the previous and next result pages (None where there is none)."""
+    last = max(1, -(-total // PAGE_SIZE))
+    link = lambda n: str(request.url.include_query_params(page=n))  # noqa: E731
+    return {
+        "page": page,
+        "last": last,
+        "prev": link(page - 1) if page > 1 else None,
+        "next": link(page + 1) if page < last else None,
+    }
 
 
 @router.get("/api/search")
@@ -100,6 +142,15 @@ def public_record_json(request: Request, ident: UUID) -> dict:
 def public_record_history(request: Request, ident: UUID) -> list:
     svc = services_of(request)
     return public_history(svc, public_record(svc, ident))
+
+
+@router.get("/api/public/captures/{ident}/pages/{n}/words")
+def public_page_words(request: Request, ident: UUID, n: int) -> JSONResponse:
+    """A public page's recognised words and their boxes (fractions of the page's width), for
+    the viewer's selectable text layer; redacted words are left out."""
+    svc = services_of(request)
+    capture, records = public_capture(svc, ident)
+    return JSONResponse(page_words(svc, capture, records, n), headers=CACHE)
 
 
 @router.get("/public/captures/{ident}/model.glb", include_in_schema=False)

@@ -1,5 +1,7 @@
-// Record pages: highlight the search words in the OCR text, and load the 3D viewer when the
-// capture has a model (the slot stays hidden while its URL answers 404).
+// Record pages: highlight the search words in the OCR text; open a page in a deep-zoom viewer
+// (OpenSeadragon on the page's IIIF image service) with its recognised words laid over the
+// image as selectable text; load the 3D viewer when the capture has a model (the slot stays
+// hidden while its URL answers 404).
 (function () {
   "use strict";
 
@@ -57,7 +59,79 @@
     });
   }
 
+  function wordLayer(viewer, url) {
+    fetch(url, { credentials: "same-origin" }).then(function (r) {
+      return r.ok ? r.json() : null;
+    }).then(function (data) {
+      if (!data) return;
+      var add = function () {
+        data.words.forEach(function (w) {
+          var el = document.createElement("span");
+          el.className = "ocr-word";
+          var inner = document.createElement("span");
+          inner.textContent = w[0] + " ";
+          el.appendChild(inner);
+          // a drag that starts on a word selects text; anywhere else it pans
+          el.addEventListener("pointerdown", function (e) { e.stopPropagation(); });
+          viewer.addOverlay(el, new OpenSeadragon.Rect(w[1], w[2], w[3], w[4]));
+        });
+        viewer.element.dataset.words = String(data.words.length);
+      };
+      if (viewer.world.getItemCount()) add(); else viewer.addOnceHandler("open", add);
+    });
+  }
+
+  function toggleViewer(button) {
+    var figure = button.closest(".page-image");
+    var frame = figure.querySelector(".frame");
+    var open = figure.querySelector(".viewer");
+    if (open) {
+      if (open.sohoaViewer) open.sohoaViewer.destroy();
+      open.remove();
+      figure.querySelector(".viewer-help").remove();
+      frame.hidden = false;
+      button.textContent = button.dataset.label;
+      button.setAttribute("aria-expanded", "false");
+      return;
+    }
+    var box = document.createElement("div");
+    box.className = "viewer";
+    box.setAttribute("role", "region");
+    box.setAttribute("aria-label", button.dataset.label);
+    var help = document.createElement("p");
+    help.className = "muted viewer-help";
+    help.textContent = button.dataset.help;
+    figure.insertBefore(box, frame);
+    figure.insertBefore(help, frame);
+    frame.hidden = true;
+    var viewer = OpenSeadragon({
+      element: box,
+      tileSources: button.dataset.info,
+      prefixUrl: "/static/vendor/openseadragon/images/",
+      showNavigator: false,
+      showRotationControl: false,
+      gestureSettingsMouse: { clickToZoom: false },
+    });
+    viewer.addOnceHandler("open", function () { box.dataset.opened = "1"; });
+    wordLayer(viewer, button.dataset.words);
+    box.sohoaViewer = viewer;
+    button.dataset.label = button.dataset.label || button.textContent;
+    button.textContent = button.dataset.close;
+    button.setAttribute("aria-expanded", "true");
+    var canvas = box.querySelector(".openseadragon-canvas");
+    if (canvas) canvas.setAttribute("aria-label", button.dataset.label);
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("button.zoom[data-info]").forEach(function (button) {
+      button.dataset.label = button.textContent;
+      button.setAttribute("aria-expanded", "false");
+      button.addEventListener("click", function () { toggleViewer(button); });
+      var frame = button.closest(".page-image").querySelector(".frame a");
+      if (frame && window.OpenSeadragon) {
+        frame.addEventListener("click", function (e) { e.preventDefault(); toggleViewer(button); });
+      }
+    });
     var q = document.getElementById("query-data");
     var words = q ? fold(JSON.parse(q.textContent) || "").split(/\s+/).filter(function (w) { return w.length > 1; }) : [];
     if (words.length) document.querySelectorAll("pre.ocr").forEach(function (pre) { highlight(pre, words); });
