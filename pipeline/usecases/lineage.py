@@ -18,9 +18,9 @@ from uuid import UUID, uuid5
 from models.application import RecordStore
 from models.disclosure import visible_changes
 from models.errors import NotFoundError
-from models.ids import NAMESPACE, ParcelKey
+from models.ids import NAMESPACE, InvalidKeyError, ParcelKey
 from models.places.changes import change_kind, legal_basis, names_people
-from models.places.lineage import LegalBasis, LineageChange
+from models.places.lineage import LegalBasis, LineageChange, parse_label
 from models.places.validtime import state_on
 from models.record import Record
 from pipeline.presenters import jsonable, record_view
@@ -161,6 +161,25 @@ def record_change(
         child_areas=dict(child_areas or {}),
     )
     return store.record_parcel_change(change, today=today(), tolerance=tolerance)
+
+
+def parse_parcels(
+    texts: Sequence[str], era: str | None
+) -> tuple[list[ParcelKey], dict[str, float]]:
+    """Parcels as people type them, `UNIT[:ERA]/SHEET/NUMBER[=AREA_M2]` (era: `era` when left
+    out), and the areas given. `InvalidKeyError` (a ValueError) names the text at fault."""
+    keys: list[ParcelKey] = []
+    areas: dict[str, float] = {}
+    for text in texts:
+        name, _, area = text.strip().partition("=")
+        key = parse_label(name, era)
+        keys.append(key)
+        if area.strip():
+            try:
+                areas[str(key)] = float(area.strip().replace(",", "."))
+            except ValueError:
+                raise InvalidKeyError(f"{text!r}: the area after '=' is not a number") from None
+    return keys, areas
 
 
 def today() -> date:

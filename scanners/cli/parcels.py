@@ -12,10 +12,10 @@ from uuid import UUID
 import click
 
 from models.errors import NotFoundError, NotYetRecordedError
-from models.ids import InvalidKeyError, ParcelKey, parcel_id
-from models.places.lineage import LineageError, parse_label
+from models.ids import InvalidKeyError, parcel_id
+from models.places.lineage import LineageError
 from pipeline.bootstrap import Services
-from pipeline.usecases.lineage import parcel_on, record_change
+from pipeline.usecases.lineage import parcel_on, parse_parcels, record_change
 from pipeline.usecases.unit_lookup import UnknownUnitError, unit_keys
 from scanners.cli.audit import audit_cli_read
 from scanners.cli.main import _parse_time, main, services
@@ -203,15 +203,8 @@ def renumber(parent, child, effective, basis, basis_capture, as_json) -> None:
 def _record(kind, parents, children, effective, basis, basis_capture, as_json) -> None:
     svc = services()
     try:
-        parent_keys = [parse_label(p, None) for p in parents]
-        areas: dict[str, float] = {}
-        child_keys: list[ParcelKey] = []
-        for text in children:
-            name, _, area = text.partition("=")
-            key = parse_label(name, parent_keys[0].era)
-            child_keys.append(key)
-            if area:
-                areas[str(key)] = float(area.replace(",", "."))
+        parent_keys, _ = parse_parcels(parents, None)
+        child_keys, areas = parse_parcels(children, parent_keys[0].era)
         warning = record_change(
             svc.store,
             kind,

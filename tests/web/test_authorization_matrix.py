@@ -68,6 +68,9 @@ def e(roles, *ok, serves=frozenset(), **kw) -> Entry:
     return Entry(frozenset(roles), frozenset(ok), frozenset(serves), **kw)
 
 
+CHANGE = {"kind": "renumber", "effective": "2020-01-01", "basis": "matrix"}
+"""A change of lineage the console refuses (its new number is not a parcel): state stays."""
+
 MATRIX: dict[tuple[str, str], Entry] = {
     # public: portal, public API, IIIF (published heritage only), sign in and out, docs
     ("GET", "/"): e(EVERYONE, 200),
@@ -93,6 +96,9 @@ MATRIX: dict[tuple[str, str], Entry] = {
     ("GET", "/readyz"): e(EVERYONE, 200),
     ("GET", "/metrics"): e(EVERYONE, 200),
     ("GET", "/api/stats"): e(EVERYONE, 200),
+    ("GET", "/staff/dashboard"): e(STAFF, 200),
+    ("GET", "/api/staff/dashboard"): e(STAFF, 200),
+    ("POST", "/api/staff/dashboard/targets"): e(STAFF, 200),
     ("GET", "/openapi.json"): e(EVERYONE, 200),
     ("GET", "/docs"): e(EVERYONE, 200),
     ("GET", "/docs/oauth2-redirect"): e(EVERYONE, 200),
@@ -110,6 +116,12 @@ MATRIX: dict[tuple[str, str], Entry] = {
     ("GET", "/land/parcels/{ident}"): e(OFFICER, 200, serves=PARCELS),
     ("GET", "/api/land/parcels/{ident}"): e(OFFICER, 200, serves=PARCELS),
     ("GET", "/api/land/owners"): e(OFFICER, 200, params={"name": "Phùng"}),
+    ("POST", "/land/parcels/{ident}/changes"): e(
+        OFFICER, 400, serves=PARCELS, data={**CHANGE, "into": "not a parcel"}
+    ),
+    ("POST", "/api/land/parcels/{ident}/changes"): e(
+        OFFICER, 400, serves=PARCELS, json={**CHANGE, "into": ["not a parcel"]}
+    ),
     # staff: captures
     ("GET", "/api/captures/{ident}"): e(STAFF, 200, serves=CAPTURES),
     ("GET", "/api/captures/{ident}/history"): e(STAFF, 200, serves=CAPTURES),

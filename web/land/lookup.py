@@ -6,12 +6,10 @@ from __future__ import annotations
 
 from datetime import date, datetime, time
 from typing import Any
-from uuid import UUID
 from zoneinfo import ZoneInfo
 
-from models.errors import NotFoundError, NotYetRecordedError
+from models.errors import NotFoundError
 from models.ids import InvalidKeyError, parcel_id
-from models.record import Record
 from pipeline.bootstrap import Services
 from pipeline.usecases.unit_lookup import UnknownUnitError, unit_keys
 from search.documents import record_title
@@ -40,15 +38,14 @@ def find_parcels(svc: Services, unit: str, sheet: str, number: str) -> list[dict
     return found
 
 
-def parcel_as_of(svc: Services, ident: UUID, when: datetime | None) -> Record | None:
-    """The parcel now, or as it stood at `when`; None if it was not recorded yet then."""
-    try:
-        record = svc.store.as_of(ident, when) if when else svc.store.record(ident)
-    except NotYetRecordedError:
+def valid_day(day: str) -> date | None:
+    """An effective date typed on the console (YYYY-MM-DD), or None."""
+    if not day:
         return None
-    if not isinstance(record, Record) or record.kind != "parcel":
-        raise NotFoundError(f"no parcel {ident}")
-    return record
+    try:
+        return date.fromisoformat(day)
+    except ValueError:
+        raise LookupProblemError(f"{day} is not a date (YYYY-MM-DD)") from None
 
 
 def moment(day: str, clock: str, zone: str) -> datetime | None:

@@ -7,21 +7,26 @@ event (who, which record, which attributes, when) before it is sent.
 from __future__ import annotations
 
 from typing import Annotated, Any
+from urllib.parse import quote
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
-from fastapi.responses import HTMLResponse
+from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from models.disclosure import Part, capture_parts
-from models.errors import NotFoundError
+from models.errors import NotFoundError, NotYetRecordedError
 from pipeline.bootstrap import Services
-from pipeline.presenters import fields_view, jsonable, record_view
+from pipeline.presenters import capture_title, fields_view, jsonable
 from pipeline.usecases.accounts import Principal
+from pipeline.usecases.lineage import parcel_on
 from search.documents import record_title, wgs84_geometry
 from search.query import Query as SearchQuery
 from search.query import QueryError
 from web.auth import Officer, csrf_guard
-from web.land.lookup import LookupProblemError, find_parcels, moment, parcel_as_of
+from web.i18n import lang_of, translator
+from web.land.changes import ChangeForm, ChangeProblemError, lines, record_change_of
+from web.land.lineage import lineage_svg, timeline_entries
+from web.land.lookup import LookupProblemError, find_parcels, moment, valid_day
 from web.portal.records import capture_data
 from web.searching import run
 from web.staff.reads import audit, audit_record
@@ -79,37 +84,76 @@ def lookup(
         raise HTTPException(400, str(e)) from None
 
 
-def _parcel(request: Request, who: Principal, ident: UUID, on: str, at: str) -> dict[str, Any]:
+def _parcel(
+    request: Request, who: Principal, ident: UUID, on: str, recorded: str, at: str
+) -> dict[str, Any]:
+    """The parcel valid on `on` (effective date; none: its current facts), as recorded by
+    `recorded` [`at`] (none: now)."""
     try:
-        when = moment(on, at, request.app.state.config.time_zone)
+        valid_on = valid_day(on)
+        when = moment(recorded, at, request.app.state.config.time_zone)
     except LookupProblemError as e:
         raise HTTPException(400, str(e)) from None
     svc = _svc(request)
-    record = parcel_as_of(svc, ident, when)
     current = svc.store.record(ident)
-    if record is None:
-        return {"id": str(ident), "as_of": when, "record": None, "title": record_title(current)}
-    audit_record(request, who, record, "parcel page")
-    view = record_view(record)
-    view["geometry_wgs84"] = wgs84_geometry(record.geometry)
+    times = {"valid_on": valid_on, "recorded_as_of": when, "as_of": when}
+    try:
+        shown = parcel_on(svc.store, ident, valid_on=valid_on, recorded_as_of=when)
+    except NotYetRecordedError:
+        return jsonable({"id": str(ident), **times, "record": None, "title": record_title(current)})
+    audit_record(request, who, shown.record, "parcel page")
+    view = shown.view
+    view["geometry_wgs84"] = wgs84_geometry(view["geometry"])
+    cited = [c.get("capture_id") or c["basis"].get("capture_id") for c in view["timeline"]]
+    documents = [str(c) for c in shown.record.captures]
+    documents += [c for c in dict.fromkeys(cited) if c and c not in documents]
     return jsonable(
         {
             "id": str(ident),
-            "as_of": when,
-            "title": record_title(record),
+            **times,
+            "title": record_title(shown.record),
             "record": view,
-            "documents": [str(c) for c in record.captures],
+            "documents": documents,
         }
     )
 
 
 @router.get("/land/parcels/{ident}", response_class=HTMLResponse, include_in_schema=False)
 def parcel_page(
-    request: Request, who: Officer, ident: UUID, on: str = "", at: str = ""
+    request: Request,
+    who: Officer,
+    ident: UUID,
+    on: str = "",
+    recorded: str = "",
+    at: str = "",
+    problem: str = "",
 ) -> HTMLResponse:
-    data = _parcel(request, who, ident, on, at)
+    data = _parcel(request, who, ident, on, recorded, at)
+    return _page(request, data, on, recorded, at, problem)
+
+
+def _page(
+    request: Request, data: dict, on: str, recorded: str, at: str, problem: str = ""
+) -> HTMLResponse:
+    documents = _documents(request, data)
+    record = data["record"]
+    graph = timeline = None
+    if record is not None:
+        t = translator(lang_of(request))
+        graph = lineage_svg(data["id"], data["title"], record["lineage"], on, t)
+        timeline = timeline_entries(record["timeline"], {d["id"] for d in documents})
     return render(
-        request, "parcel.html", parcel=data, on=on, at=at, documents=_documents(request, data)
+        request,
+        "parcel.html",
+        status_code=400 if problem else 200,
+        parcel=data,
+        on=on,
+        recorded=recorded,
+        at=at,
+        documents=documents,
+        graph=graph,
+        timeline=timeline,
+        problem=problem,
     )
 
 
@@ -125,7 +169,7 @@ def _documents(request: Request, data: dict[str, Any]) -> list[dict[str, Any]]:
         except NotFoundError:
             continue
         shown = capture_data(svc, capture, [record], public=False)
-        shown["name"] = capture.original_names[0]
+        shown["name"] = capture_title(capture)
         shown["fields"] = fields_view(capture) if capture.fields else None
         if shown["fields"]:
             parts = capture_parts(capture, False)
@@ -135,9 +179,61 @@ def _documents(request: Request, data: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 @router.get("/api/land/parcels/{ident}")
-def parcel_json(request: Request, who: Officer, ident: UUID, on: str = "", at: str = "") -> dict:
-    """The parcel with every attribute (restricted ones too), now or as of `on` [`at`]."""
-    return _parcel(request, who, ident, on, at)
+def parcel_json(
+    request: Request, who: Officer, ident: UUID, on: str = "", recorded: str = "", at: str = ""
+) -> dict:
+    """The parcel with every attribute (restricted ones too), its lineage and timeline: the
+    land facts in force on `on` (effective date), as recorded by `recorded` [`at`]."""
+    return _parcel(request, who, ident, on, recorded, at)
+
+
+@router.post("/land/parcels/{ident}/changes", include_in_schema=False)
+def change_form(
+    request: Request,
+    who: Officer,
+    ident: UUID,
+    kind: Annotated[str, Form(pattern="^(split|merge|renumber)$")],
+    into: Annotated[str, Form(max_length=4000)],
+    effective: Annotated[str, Form(max_length=10)],
+    basis: Annotated[str, Form(min_length=1, max_length=2000)],
+    merge_with: Annotated[str, Form(max_length=4000)] = "",
+    basis_capture: Annotated[str, Form(max_length=64)] = "",
+) -> Response:
+    """Record a split, merge or renumbering of this parcel (works without JavaScript)."""
+    change = ChangeForm(
+        kind=kind, into=lines(into), merge_with=lines(merge_with), effective=effective, basis=basis
+    )
+    try:
+        warning = _record_change(request, who, ident, change, basis_capture)
+    except ChangeProblemError as e:
+        data = _parcel(request, who, ident, "", "", "")
+        return _page(request, data, "", "", "", problem=str(e))
+    url = f"/land/parcels/{ident}?on={change.effective}"
+    return RedirectResponse(url + (f"&problem={quote(warning)}" if warning else ""), 303)
+
+
+@router.post("/api/land/parcels/{ident}/changes")
+def change_json(request: Request, who: Officer, ident: UUID, body: ChangeForm) -> dict:
+    """Record a split, merge or renumbering of this parcel; 400 names the rule broken."""
+    try:
+        warning = _record_change(request, who, ident, body, body.basis_capture)
+    except ChangeProblemError as e:
+        raise HTTPException(400, str(e)) from None
+    return {"recorded": body.kind, "warning": warning}
+
+
+def _record_change(
+    request: Request, who: Principal, ident: UUID, form: ChangeForm, basis_capture: str
+) -> str | None:
+    svc = _svc(request)
+    return record_change_of(
+        svc.store,
+        svc.store.record(ident),
+        form,
+        basis_capture=basis_capture,
+        recorded_by=who.login or "officer",
+        tolerance=svc.settings.split_area_tolerance,
+    )
 
 
 @router.get("/api/land/owners")

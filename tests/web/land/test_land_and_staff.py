@@ -30,12 +30,12 @@ def test_parcel_lookup_as_of_and_audit(svc, officer):
     assert now["record"]["attributes"]["owner"] == OWNER  # officers see owners
     then = officer.get(
         f"/api/land/parcels/{p.id}",
-        params={"on": between.date().isoformat(), "at": between.strftime("%H:%M:%S.%f")},
+        params={"recorded": between.date().isoformat(), "at": between.strftime("%H:%M:%S.%f")},
     ).json()
     assert then["record"]["attributes"]["area_m2"] == 120.5
-    before = officer.get(f"/api/land/parcels/{p.id}", params={"on": "2001-01-01"}).json()
+    before = officer.get(f"/api/land/parcels/{p.id}", params={"recorded": "2001-01-01"}).json()
     assert before["record"] is None
-    page = officer.get(f"/land/parcels/{p.id}", params={"on": "2001-01-01"}).text
+    page = officer.get(f"/land/parcels/{p.id}", params={"recorded": "2001-01-01"}).text
     assert 'id="not-yet"' in page
 
     entries = audit_entries(svc.store)
