@@ -192,13 +192,14 @@ def test_officer_date_control_changes_the_parcel_page(page, server):
     attrs = page.locator("table.attrs")
     pw.expect(attrs).to_contain_text("99.0")
     between = server["between"]
-    page.fill("#as-of input[name=on]", between.date().isoformat())
+    page.click("#as-of details.recorded summary")  # the recorded time (the date is effective)
+    page.fill("#as-of input[name=recorded]", between.date().isoformat())
     page.fill("#as-of input[name=at]", between.strftime("%H:%M:%S"))
-    page.click("#as-of button")
+    page.click("#as-of button[type=submit]")
     pw.expect(attrs).to_contain_text("120.5")
     pw.expect(attrs).not_to_contain_text("99.0")
-    page.fill("#as-of input[name=on]", "2001-01-01")
-    page.click("#as-of button")
+    page.fill("#as-of input[name=recorded]", "2001-01-01")
+    page.click("#as-of button[type=submit]")
     pw.expect(page.locator("#not-yet")).to_be_visible()
     assert page.evaluate("document.getElementById('map') === null")  # nothing to map then
 

@@ -58,7 +58,7 @@ LAND_STRINGS: dict[str, tuple[str, str]] = {
 for _key, _value in LAND_STRINGS.items():  # the console's own strings, beside the shared ones
     STRINGS.setdefault(_key, _value)
 
-BOX_W, BOX_H, GAP, ROW = 170, 34, 20, 90
+BOX_W, BOX_H, GAP, ROW = 180, 34, 24, 100
 
 
 def lineage_svg(parcel_id: str, title: str, lineage: dict[str, Any], on: str, t) -> Markup:
@@ -71,11 +71,13 @@ def lineage_svg(parcel_id: str, title: str, lineage: dict[str, Any], on: str, t)
     middle = {"id": parcel_id, "key": title}
     parts = [_box(middle, centre - BOX_W / 2, mid_y, on, current=True)]
     for x, item in zip(_xs(len(parents), width), parents, strict=True):
-        parts.insert(0, _edge(x + BOX_W / 2, GAP + BOX_H, centre, mid_y, item, t))
+        below = (x + BOX_W / 2, GAP + BOX_H + 14)  # the label under the parent
+        parts.insert(0, _edge(x + BOX_W / 2, GAP + BOX_H, centre, mid_y, item, t, below))
         parts.append(_box(item, x, GAP, on, current=False))
     for x, item in zip(_xs(len(children), width), children, strict=True):
         y = mid_y + ROW
-        parts.insert(0, _edge(centre, mid_y + BOX_H, x + BOX_W / 2, y, item, t))
+        above = (x + BOX_W / 2, y - 6)  # the label over the child
+        parts.insert(0, _edge(centre, mid_y + BOX_H, x + BOX_W / 2, y, item, t, above))
         parts.append(_box(item, x, y, on, current=False))
     label = escape(t("lineage"))
     return Markup(
@@ -105,13 +107,15 @@ def _box(item: dict[str, Any], x: float, y: float, on: str, current: bool) -> st
     return f'<a href="{href}" class="{cls}" data-id="{escape(item["id"])}">{rect}</a>'
 
 
-def _edge(x1: float, y1: float, x2: float, y2: float, item: dict[str, Any], t) -> str:
+def _edge(
+    x1: float, y1: float, x2: float, y2: float, item: dict[str, Any], t, at: tuple[float, float]
+) -> str:
     kind = t(f"kind_{item.get('kind') or 'other'}")
     note = escape(f"{kind} {item.get('effective') or ''}".strip())
-    mx, my = (x1 + x2) / 2, (y1 + y2) / 2
     return (
         f'<line class="edge" x1="{x1:.0f}" y1="{y1:.0f}" x2="{x2:.0f}" y2="{y2:.0f}"/>'
-        f'<text class="edge-label" x="{mx + 6:.0f}" y="{my:.0f}">{note}</text>'
+        f'<text class="edge-label" x="{at[0]:.0f}" y="{at[1]:.0f}" '
+        f'text-anchor="middle">{note}</text>'
     )
 
 

@@ -15,6 +15,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from models.disclosure import Part, capture_parts
 from models.errors import NotFoundError, NotYetRecordedError
+from models.ids import ParcelKey
+from models.places.lineage import label
 from pipeline.bootstrap import Services
 from pipeline.presenters import capture_title, fields_view, jsonable
 from pipeline.usecases.accounts import Principal
@@ -140,7 +142,8 @@ def _page(
     graph = timeline = None
     if record is not None:
         t = translator(lang_of(request))
-        graph = lineage_svg(data["id"], data["title"], record["lineage"], on, t)
+        this = label(ParcelKey.from_record_key(record["key"]))
+        graph = lineage_svg(data["id"], this, record["lineage"], on, t)
         timeline = timeline_entries(record["timeline"], {d["id"] for d in documents})
     return render(
         request,
