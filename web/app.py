@@ -24,6 +24,7 @@ from web.portal import routes as routes_public
 from web.portal.iiif_edge import IiifEdge
 from web.portal.ratelimit import RateLimiter
 from web.staff import captures as routes_captures
+from web.staff import dashboard as routes_dashboard
 from web.staff import records as routes_records
 from web.staff import review_routes as routes_review
 from web.staff import routes as routes_staff
@@ -75,6 +76,7 @@ def create_app(services: Services, config: WebSettings | None = None) -> FastAPI
         routes_uploads,
         routes_captures,
         routes_records,
+        routes_dashboard,
     ):
         app.include_router(module.router)
     app.include_router(routes_files.router)

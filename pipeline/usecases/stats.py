@@ -289,14 +289,20 @@ def _review(tables: StatsTables, unit: str | None) -> dict[str, int]:
 
 
 def _namer(services: Services):
-    """unit key → {"unit", "unit_name", "other_era_names"} (new and old names)."""
+    """unit key → {"unit", "unit_name", "other_era_names"} (new and old names), memoised per
+    gazetteer."""
     gazetteer = services.gazetteer if services.settings.gazetteer_dir else None
-    return _unit_namer(id(gazetteer), gazetteer)
+    key = id(gazetteer)
+    namer = _NAMERS.get(key)
+    if namer is None or namer[0] is not gazetteer:
+        namer = _NAMERS[key] = (gazetteer, lru_cache(maxsize=10_000)(_names_in(gazetteer)))
+    return namer[1]
 
 
-@lru_cache(maxsize=4)
-def _unit_namer(_key: int, gazetteer: Gazetteer | None):
-    @lru_cache(maxsize=10_000)
+_NAMERS: dict[int, tuple[Any, Any]] = {}
+
+
+def _names_in(gazetteer: Gazetteer | None):
     def names(key: str | None) -> dict[str, Any]:
         key = key or ""
         entry: dict[str, Any] = {"unit": key, "unit_name": "", "other_era_names": []}
@@ -306,7 +312,7 @@ def _unit_namer(_key: int, gazetteer: Gazetteer | None):
         era, code = key.split(":", 1)
         try:
             unit = gazetteer.by_code(code, era)  # type: ignore[arg-type]
-        except KeyError:
+        except (KeyError, ValueError):
             entry["unit_name"] = key
             return entry
         linked = gazetteer.successors(unit) if era == "pre2025" else gazetteer.predecessors(unit)
