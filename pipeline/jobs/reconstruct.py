@@ -32,7 +32,7 @@ from pipeline.stages.reconstruction.progress import (
     Progress,
     ProgressFile,
     read_progress,
-    worth_recording,
+    to_record,
 )
 
 log = logging.getLogger(__name__)
@@ -154,23 +154,25 @@ def reconstruct_files(
 @contextmanager
 def follow_progress(store: RecordStore, capture_id: UUID, run: int, path: Path) -> Iterator[None]:
     """While the block runs, a thread reads the stage's progress file each `POLL_S` and records
-    the reports `worth_recording` picks as `ReconstructionProgressed` events (throttled: a few
-    dozen per run, not one per photo). A failure to record is logged, never the run's end."""
+    the reports `to_record` picks as `ReconstructionProgressed` events (throttled: a few dozen
+    per run, not one per photo). A failure to record is logged, never the run's end."""
     stop = threading.Event()
 
+    recorded: dict[str, Progress] = {}
+    last_at = [0.0]
+
+    def drain() -> None:
+        for report in to_record(read_progress(path), recorded, time.monotonic() - last_at[0]):
+            try:
+                store.record_model_progress(capture_id, run=run, **asdict(report))
+            except Exception:  # progress is a courtesy; the run's outcome is what counts
+                log.warning("capture %s: progress not recorded", capture_id, exc_info=True)
+            recorded[report.stage], last_at[0] = report, time.monotonic()
+
     def watch() -> None:
-        last: Progress | None = None
-        last_at = 0.0
         while not stop.wait(POLL_S):
-            new = read_progress(path)
-            if new is None or new == last:
-                continue
-            if worth_recording(last, new, time.monotonic() - last_at):
-                try:
-                    store.record_model_progress(capture_id, run=run, **asdict(new))
-                except Exception:  # progress is a courtesy; the run's outcome is what counts
-                    log.warning("capture %s: progress not recorded", capture_id, exc_info=True)
-                last, last_at = new, time.monotonic()
+            drain()
+        drain()  # the stages that ended since the last look
 
     thread = threading.Thread(target=watch, name=f"progress-{capture_id}", daemon=True)
     thread.start()
@@ -178,7 +180,7 @@ def follow_progress(store: RecordStore, capture_id: UUID, run: int, path: Path) 
         yield
     finally:
         stop.set()
-        thread.join(5)
+        thread.join(30)
 
 
 def _params_class(kind: str):

@@ -2,11 +2,13 @@
 
 The stage runs in a child process (and its structure-from-motion part in a grandchild), so it
 cannot reach the record store. It rewrites one small JSON file in its work folder instead
-(`ProgressFile.report`: stage, done, total), atomically, as often as it likes; the job in the
-parent reads the file and records a `ReconstructionProgressed` event only when `worth_recording`
-says so: at each new stage, and within a stage every tenth of its work or every
-`QUIET_S` seconds of progress. A 200-photo run then leaves a few dozen events, not one per
-photo and pair, and a person following it sees the stage and count move.
+(`ProgressFile.report`: stage, done, total), atomically, as often as it likes; the file keeps
+the last report of every stage so far. The job in the parent reads it every second and records
+`ReconstructionProgressed` events for what `to_record` picks: each stage once it has begun, its
+last count once it has ended (even a stage shorter than the poll), and within the running stage
+every tenth of its work or every `QUIET_S` seconds of progress. A 200-photo run then leaves a
+few dozen events, not one per photo and pair, and a person following it sees the stage and
+count move.
 """
 
 from __future__ import annotations
@@ -45,7 +47,9 @@ class ProgressFile:
         if self.path is None:
             return
         elapsed = round(time.time() - self.started, 1)
-        data = json.dumps(asdict(Progress(stage, done, total, elapsed)))
+        reports = [r for r in read_progress(self.path) if r.stage != stage]
+        reports.append(Progress(stage, done, total, elapsed))
+        data = json.dumps([asdict(r) for r in reports])
         tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}")
         try:
             tmp.write_text(data)
@@ -75,20 +79,35 @@ class ProgressFile:
         return cls(Path(path) if path else None, started)
 
 
-def read_progress(path: Path) -> Progress | None:
-    """The last report, or None if there is none yet (or it is being replaced)."""
+def read_progress(path: Path) -> list[Progress]:
+    """The last report of each stage so far, in the order the stages began ([] if none)."""
     try:
-        return Progress(**json.loads(path.read_text()))
+        return [Progress(**r) for r in json.loads(path.read_text())]
     except (OSError, ValueError, TypeError):
-        return None
+        return []
 
 
-def worth_recording(last: Progress | None, new: Progress, seconds_since_last: float) -> bool:
-    """Whether `new` deserves an event, given the last one recorded: a new stage always; the
-    same stage once the count has moved by a tenth of the total, or moved at all after
-    `QUIET_S` seconds."""
-    if last is None or new.stage != last.stage:
-        return True
+def to_record(
+    reports: list[Progress], recorded: dict[str, Progress], seconds_since_last: float
+) -> list[Progress]:
+    """Which reports deserve an event, given the last one recorded per stage: a stage not yet
+    recorded; an ended stage's final count if it moved since; the running (last) stage's count
+    once it has moved by a tenth of the total, or moved at all after `QUIET_S` seconds."""
+    out = []
+    for k, new in enumerate(reports):
+        last = recorded.get(new.stage)
+        if last is None:
+            out.append(new)
+        elif k < len(reports) - 1:
+            if new.done != last.done:
+                out.append(new)
+        elif worth_recording(last, new, seconds_since_last):
+            out.append(new)
+    return out
+
+
+def worth_recording(last: Progress, new: Progress, seconds_since_last: float) -> bool:
+    """Within one running stage: whether the count has moved enough to record it again."""
     if new.done is None or new.done == last.done:
         return False
     if new.total and new.done >= new.total:

@@ -167,11 +167,17 @@ def similarity_scale(src: np.ndarray, dst: np.ndarray) -> tuple[float, float]:
 def read_gps(path: Path) -> tuple[tuple[float, float, float] | tuple[float, float] | None, str]:
     """(lat, lon[, alt]) from a photo's EXIF, or None; and a problem ("" when none). A photo
     whose EXIF cannot be read is still a photo: only its metadata is lost."""
+    import warnings
+
     from PIL import Image
 
     try:
-        with Image.open(path) as im:
+        with warnings.catch_warnings(record=True) as caught, Image.open(path) as im:
+            warnings.simplefilter("always")
             info = im.getexif().get_ifd(0x8825)  # GPSInfo
+            corrupt = [str(w.message) for w in caught if "EXIF" in str(w.message)]
+            if corrupt:  # Pillow warns and reads on; what it read cannot be trusted
+                return None, f"EXIF corrupt ({corrupt[0].strip()})"
             if not info:
                 return None, ""
             lat = _degrees(info[2], info.get(1, "N"), "S")
