@@ -9,6 +9,7 @@
 
   var OUTLINES = "/static/vendor/vn-provinces/provinces.geojson";
   var HANOI = [21.0285, 105.8542];
+  var OFFLINE_ZOOM = 10;
 
   function link(item) {
     var a = document.createElement("a");
@@ -25,7 +26,14 @@
         pane: "outlines",
         interactive: false,
         style: { color: "#6b7b8c", weight: 1.2, fillColor: "#f3efe4", fillOpacity: 1 },
+        onEachFeature: function (feature, layer) {
+          layer.bindTooltip(feature.properties.name, {
+            permanent: true, direction: "center", className: "province-label", pane: "outlines",
+          });
+        },
       }).addTo(map);
+      // outlines are all there is: step back far enough to see some (the user can zoom in)
+      if (map.getZoom() > OFFLINE_ZOOM) map.setZoom(OFFLINE_ZOOM);
       el.dataset.offline = "shown";
     }).catch(function () { el.dataset.offline = "failed"; });
   }

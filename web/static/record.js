@@ -5,6 +5,8 @@
 (function () {
   "use strict";
 
+  var LETTER = /[\p{L}\p{N}]/u;
+
   function fold(s) {
     return s.normalize("NFD").replace(/[\u0300-\u036f]/g, "").replace(/đ/g, "d").replace(/Đ/g, "D").toLowerCase();
   }
@@ -16,7 +18,13 @@
     var marks = [];
     words.forEach(function (w) {
       var i = 0;
-      while ((i = folded.indexOf(w, i)) !== -1) { marks.push([i, i + w.length]); i += w.length; }
+      while ((i = folded.indexOf(w, i)) !== -1) {
+        // whole words only: "di" is not the "đị" of "định"
+        if (!LETTER.test(folded.charAt(i - 1)) && !LETTER.test(folded.charAt(i + w.length))) {
+          marks.push([i, i + w.length]);
+        }
+        i += w.length;
+      }
     });
     if (!marks.length) return;
     marks.sort(function (a, b) { return a[0] - b[0]; });
