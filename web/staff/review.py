@@ -156,11 +156,13 @@ def review_queue(store: RecordStore) -> list[dict[str, Any]]:
             continue
         summary = review_summary(field_status(c))
         queue.append({"id": str(c.id), "name": c.original_names[0], **summary})
-    weakest = [
-        (q["needs_review"] == 0, q["weakest"] if q["weakest"] is not None else 1.0, q["id"])
-        for q in queue
-    ]
-    return [q for _, q in sorted(zip(weakest, queue, strict=True), key=lambda p: p[0])]
+    return sorted(queue, key=_weakest_first)
+
+
+def _weakest_first(q: dict[str, Any]) -> tuple:
+    """Waiting fields first, then the lowest confidence, then the most fields waiting."""
+    weakest = q["weakest"] if q["weakest"] is not None else 1.0
+    return (q["needs_review"] == 0, weakest, -q["needs_review"], q["id"])
 
 
 def queue_figures(queue: list[dict[str, Any]]) -> dict[str, int]:

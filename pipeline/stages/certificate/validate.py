@@ -290,15 +290,15 @@ def check_fields(found: Mapping[str, Found], ctx: Context) -> dict[str, Verdict]
 def _check_one(name: str, f: Found | None, ctx: Context) -> Verdict:
     if f is not None and f.value is None and f.raw:
         reason = "does not read as a value of this field"
-        return Verdict(None, f.raw.strip(), f.confidence, True, reason)
+        return Verdict(None, f.raw.strip(), 0.0, True, reason)
     if f is None or f.value is None:
         optional = name in OPTIONAL.get(ctx.form or "", frozenset())
         return Verdict(None, None, 0.0, not optional, None if optional else "not read")
     raw = f.raw if f.raw is not None else str(f.value)
     try:
         value = CHECKS[name](f.value, ctx)
-    except Rejected as e:
-        return Verdict(None, raw.strip(), f.confidence, True, str(e))
+    except Rejected as e:  # nothing is stored, so nothing can be right: confidence 0
+        return Verdict(None, raw.strip(), 0.0, True, str(e))
     except Doubtful as d:
         return Verdict(d.value, raw.strip(), f.confidence, True, str(d))
     if f.confidence < REVIEW_BELOW:
