@@ -3,6 +3,7 @@
 # importing a group module registers its commands on `main`
 from scanners.cli import (
     documents,
+    exporting,
     importing,
     ingest,
     models,
@@ -17,6 +18,7 @@ from scanners.cli.main import main
 
 __all__ = [
     "documents",
+    "exporting",
     "importing",
     "ingest",
     "main",

@@ -76,3 +76,30 @@ def test_an_imported_split_shows_as_lineage_and_valid_on_dates(tmp_path):
         env=env,
     )
     assert cycle.returncode == 1 and "cycle" in cycle.stderr
+
+
+def test_export_parcels_for_officers_is_audited(tmp_path):
+    env = {"SOHOA_DATA_DIR": str(tmp_path / "data"), "SOHOA_OPERATOR": "minh"}
+    rows = tmp_path / "rows.jsonl"
+    row = {"unit_code": "61", "unit_era": "pre2025", "sheet": 1, "parcel_number": 2}
+    rows.write_text(json.dumps({**row, "area_m2": 50, "owner": "Đỗ Văn Thử"}) + "\n")
+    assert sohoa("import", str(rows), env=env).returncode == 0
+    out = tmp_path / "out.geojson"
+    run = sohoa(
+        "export",
+        "parcels",
+        "--format",
+        "geojson",
+        "-o",
+        str(out),
+        "--role",
+        "officer",
+        "--json",
+        env=env,
+    )
+    assert run.returncode == 0, run.stderr
+    assert json.loads(run.stdout)["restricted_columns"] is True
+    [feature] = json.loads(out.read_text())["features"]
+    assert feature["properties"]["owner"] == "Đỗ Văn Thử" and feature["geometry"] is None
+    audit = [json.loads(line) for line in sohoa("audit", "--json", env=env).stdout.splitlines()]
+    assert any(e["subject_id"] == "export:out.geojson" for e in audit)
