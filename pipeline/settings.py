@@ -104,6 +104,8 @@ class Settings:
     max_zip_members: int = 10_000
     max_zip_ratio: int = 200
     worker_threads: int = 2
+    ocr_processes: int = 0
+    """Processes that run the CPU-bound part of pages' OCR for a worker (0: one per core)."""
     job_retries: int = 3
     stage_time_limit_s: int = 600
     thumbnail_px: int = 256

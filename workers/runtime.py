@@ -19,10 +19,10 @@ from pipeline.dispatch.follower import Follower
 from pipeline.dispatch.indexer import IDLE_S as INDEXER_IDLE_S
 from pipeline.dispatch.indexer import indexer
 from pipeline.dispatch.sweeper import sweep
+from pipeline.jobs.ocr import page_pool
 from pipeline.observability.metrics import JobMetrics, Sampler, followers_probe
 from pipeline.projections.follower import IDLE_S as STATS_IDLE_S
 from pipeline.projections.follower import stats_follower
-from pipeline.jobs.ocr import page_pool
 from workers import heartbeat
 from workers.actors import declare_actors
 from workers.broker import DramatiqQueue, make_broker
@@ -65,11 +65,12 @@ class Runtime:
     def start(self) -> Runtime:
         if self._workers:
             # Pages' OCR runs in a pool of processes (see `pipeline.jobs.ocr`): start it now,
-            # so its processes load while the first jobs (inspection) run.
-            page_pool(self.services)
+            # so its processes load while the first jobs (inspection) run; a thread more than
+            # it has processes keeps every one busy while a thread records its last page.
+            pool = page_pool(self.services)
             self._worker = dramatiq.Worker(
                 self.broker,
-                worker_threads=self.services.settings.worker_threads,
+                worker_threads=max(self.services.settings.worker_threads, pool.processes + 1),
                 worker_timeout=WORKER_TIMEOUT_MS,
                 queues=set(self._queues) if self._queues else None,
             )

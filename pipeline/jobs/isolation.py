@@ -1,23 +1,34 @@
-"""Run a heavy stage in a child process with a time and a memory limit.
+"""Heavy work outside the worker's interpreter: a child per stage, or a pool of processes.
 
-3D libraries can exhaust memory or crash on hostile input; in a child the worker lives on and
-the failure becomes a recorded outcome. The parent watches the child's resident memory (a
-rlimit on address space breaks libraries that reserve large virtual ranges) and kills it past
-the limit.
+`run_isolated`: 3D libraries can exhaust memory or crash on hostile input; in a child the
+worker lives on and the failure becomes a recorded outcome. The parent watches the child's
+resident memory (a rlimit on address space breaks libraries that reserve large virtual ranges)
+and kills it past the limit.
+
+`WorkPool`: the CPU-bound part of a page's OCR (preprocessing, hOCR parsing, the Vietnamese
+corrector, JSON and JPEG encoding) is Python that holds the interpreter lock; worker threads
+that run it side by side take turns on one core. The pool's processes run it in parallel, one
+page each; the threads only wait for them and record the results.
 """
 
 from __future__ import annotations
 
+import atexit
 import multiprocessing as mp
+import os
+import threading
 import time
 import traceback
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from pipeline.errors import InputRejectedError
 
 POLL_S = 0.2
+T = TypeVar("T")
 
 
 class StageLimitError(InputRejectedError):
@@ -102,3 +113,63 @@ def rss_mb(pid: int) -> int:
     except OSError:
         pass
     return 0
+
+
+class WorkPool:
+    """Processes (spawned, so no lock or thread of the worker is copied into them) that run
+    picklable module-level functions; each process runs `warm` once when it starts."""
+
+    def __init__(self, processes: int, warm: Callable[[], None] | None = None) -> None:
+        self.processes = processes
+        self._warm = warm
+        self._lock = threading.Lock()
+        self._executor = self._start()
+
+    def _start(self) -> ProcessPoolExecutor:
+        executor = ProcessPoolExecutor(
+            self.processes, mp_context=mp.get_context("spawn"), initializer=self._warm
+        )
+        for _ in range(self.processes):  # start them all now, while the first jobs queue up
+            executor.submit(os.getpid)
+        return executor
+
+    def run(self, fn: Callable[..., T], *args: Any) -> T:
+        """`fn(*args)` in a pool process. Exceptions raised by `fn` come back as they are; a
+        process that died (killed, out of memory) is a RuntimeError (transient: the job is
+        retried) and the pool is started again."""
+        executor = self._executor
+        try:
+            return executor.submit(fn, *args).result()
+        except BrokenProcessPool:
+            with self._lock:
+                if self._executor is executor:
+                    executor.shutdown(wait=False, cancel_futures=True)
+                    self._executor = self._start()
+            raise RuntimeError("a process of the work pool died during this job") from None
+
+    def close(self) -> None:
+        self._executor.shutdown(wait=True, cancel_futures=True)
+
+
+_pools: dict[tuple[int, Callable[[], None] | None], WorkPool] = {}
+_pools_lock = threading.Lock()
+
+
+def shared_pool(processes: int, warm: Callable[[], None] | None = None) -> WorkPool:
+    """The process's pool of this size and warm-up, started on first use and shut down at exit
+    (one per process: worker threads, runtimes and tests share it)."""
+    key = (processes, warm)
+    with _pools_lock:
+        pool = _pools.get(key)
+        if pool is None:
+            pool = _pools[key] = WorkPool(processes, warm)
+            if len(_pools) == 1:
+                atexit.register(_close_pools)
+        return pool
+
+
+def _close_pools() -> None:
+    with _pools_lock:
+        for pool in _pools.values():
+            pool.close()
+        _pools.clear()

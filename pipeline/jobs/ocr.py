@@ -1,21 +1,34 @@
-"""The ocr job: one page's text."""
+"""The ocr job: one page's text.
+
+The page is read in a process of the worker's pool (`page_pool`): loading, preprocessing,
+Tesseract, the second pass, the Vietnamese corrector and the encoding of the page's JSON, hOCR
+and JPEG all run there, so two pages are read on two cores rather than taking turns on one
+interpreter. The worker's thread writes the three blobs (once each) and records the page.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+import json
+import os
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from models.application import RecordStore
 from models.capture import Capture
 from models.ids import Outcome
 from models.plan import OCR
-from pipeline.bootstrap import Services
 from pipeline.errors import InputRejectedError
 from pipeline.jobs.execute import Apply, Attempt, execute
-from pipeline.jobs.text import _json, page_jpeg
+from pipeline.jobs.isolation import WorkPool, shared_pool
+
+if TYPE_CHECKING:
+    from pipeline.bootstrap import Services
+    from pipeline.media.limits import Limits
+    from pipeline.stages.ocr.recognise import OcrParams
 
 
-def ocr_params(run_params: dict[str, Any]):
+def ocr_params(run_params: dict[str, Any]) -> OcrParams:
     from pipeline.stages.ocr.recognise import OcrParams
 
     return OcrParams(
@@ -23,25 +36,76 @@ def ocr_params(run_params: dict[str, Any]):
     )
 
 
+@dataclass(frozen=True)
+class PageRead:
+    """One page read, as a pool process gives it back: the blobs' bytes and the figures the
+    page's event records."""
+
+    text_json: bytes
+    hocr: bytes | None
+    jpeg: bytes
+    figures: dict[str, Any]
+
+
+def read_page_blobs(
+    path: str, media_type: str, page: int, run_params: dict[str, Any], limits: Limits
+) -> PageRead:
+    """Read one page (its PDF text layer when good, else OCR), correct it, encode its blobs.
+
+    Runs in a pool process: module level, picklable arguments and result.
+    """
+    from pathlib import Path
+
+    from pipeline.jobs.text import page_jpeg
+    from pipeline.stages.ocr.recognise import read_page_image
+    from pipeline.stages.vietnamese.correction import correct_page
+
+    text, image = read_page_image(Path(path), media_type, page, ocr_params(run_params), limits)
+    if run_params.get("correct", True) and text.lang.startswith("vie"):
+        text = correct_page(text)
+    figures = {
+        "chars": len(text.text),
+        "mean_conf": round(text.mean_conf, 2),
+        "source": text.source,
+        "engine": text.engine,
+        "lang": text.lang,
+        "params": text.params,
+    }
+    return PageRead(_json(text.to_json()), text.hocr or None, page_jpeg(image), figures)
+
+
+def warm() -> None:
+    """What every page needs, loaded once per pool process: the OCR modules, Tesseract's
+    version and the corrector's language model."""
+    from pipeline.stages.tools.tesseract import tesseract_version
+    from pipeline.stages.vietnamese.model import load_model
+
+    tesseract_version()
+    load_model()
+
+
+def page_pool(services: Services) -> WorkPool:
+    """The pool pages are read in: SOHOA_OCR_PROCESSES processes, one per core by default."""
+    return shared_pool(services.settings.ocr_processes or os.cpu_count() or 1, warm)
+
+
 def run_page(services: Services, capture_id: UUID, run: int, page: int, attempt: Attempt) -> str:
-    """Read one page: its PDF text layer when good, else OCR; then Vietnamese correction."""
+    """Read one page in the pool, write its blobs and record it."""
 
     def work(capture: Capture) -> Apply:
-        from pipeline.stages.certificate.photoread import read_certificate_page
-        from pipeline.stages.ocr.recognise import read_page_image
-        from pipeline.stages.vietnamese.correction import correct_page
-
         params = _run_params(capture, run)
-        read = read_certificate_page if capture.kind == "land-certificate" else read_page_image
         with services.blobs.local_path(capture.blob_key) as path:
-            text, image = read(
-                path, capture.media_type, page, ocr_params(params), services.settings.limits
+            read = page_pool(services).run(
+                read_page_blobs,
+                str(path),
+                capture.media_type,
+                page,
+                params,
+                services.settings.limits,
             )
-        if params.get("correct", True) and text.lang.startswith("vie"):
-            text = correct_page(text)
-        text_key = services.blobs.put_bytes(_json(text.to_json())).key
-        hocr_key = services.blobs.put_bytes(text.hocr).key if text.hocr else None
-        image_key = services.blobs.put_bytes(page_jpeg(image)).key
+        text_key = services.blobs.put_bytes(read.text_json).key
+        hocr_key = services.blobs.put_bytes(read.hocr).key if read.hocr else None
+        image_key = services.blobs.put_bytes(read.jpeg).key
 
         def apply(store: RecordStore, key: str) -> None:
             store.record_page(
@@ -52,12 +116,7 @@ def run_page(services: Services, capture_id: UUID, run: int, page: int, attempt:
                 text_key=text_key,
                 hocr_key=hocr_key,
                 image_key=image_key,
-                chars=len(text.text),
-                mean_conf=round(text.mean_conf, 2),
-                source=text.source,
-                engine=text.engine,
-                lang=text.lang,
-                params=text.params,
+                **read.figures,
             )
 
         return apply
@@ -72,3 +131,7 @@ def _run_params(capture: Capture, run: int) -> dict[str, Any]:
     if not 1 <= run <= len(capture.text_runs):
         raise InputRejectedError(f"capture {capture.id} has no text run {run}")
     return capture.text_runs[run - 1]
+
+
+def _json(data: dict[str, Any]) -> bytes:
+    return json.dumps(data, ensure_ascii=False, sort_keys=True).encode("utf-8")

@@ -41,8 +41,8 @@ def run_text(services: Services, capture_id: UUID, run: int, attempt: Attempt) -
         pages = [page_text(services, outcomes[p]) for p in done]
         full = PAGE_SEPARATOR.join(p.text for p in pages)
         text_key = services.blobs.put_bytes(full.encode("utf-8")).key
-        images = [(page_image(services, outcomes[p.page]), p) for p in pages]
-        pdf = searchable_pdf(images)
+        jpegs = [(services.blobs.read_bytes(outcomes[p.page]["image_key"]), p) for p in pages]
+        pdf = searchable_pdf(jpegs)  # the pages' JPEGs as they are, not encoded again
         pdf_key = services.blobs.put_bytes(pdf).key
         confs = [p.mean_conf for p in pages if p.text]
         mean_conf = round(sum(confs) / len(confs), 2) if confs else 0.0
@@ -100,7 +100,3 @@ def raw_full_text(services: Services, capture: Capture) -> str | None:
     outcomes = capture.page_outcomes(capture.text["run"])
     pages = [page_text(services, o) for _, o in sorted(outcomes.items()) if o["status"] == "done"]
     return PAGE_SEPARATOR.join(p.raw_text if p.raw_text is not None else p.text for p in pages)
-
-
-def _json(data: dict[str, Any]) -> bytes:
-    return json.dumps(data, ensure_ascii=False, sort_keys=True).encode("utf-8")

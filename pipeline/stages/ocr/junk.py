@@ -56,6 +56,10 @@ class Mark:
     box: Box
 
 
+COARSE_TEXT_PX = 8
+"""`find_marks` first looks at a copy reduced to about this text height (see `_may_hold_marks`)."""
+
+
 def find_marks(grey: np.ndarray, text_height: int) -> list[Mark]:
     """The large non-letter ink shapes of a page (boxes in the image's pixels)."""
     if text_height < 4:
@@ -63,6 +67,8 @@ def find_marks(grey: np.ndarray, text_height: int) -> list[Mark]:
     _, ink = cv2.threshold(grey, 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
     # Close small gaps so a seal's ring or a signature's broken stroke is one shape.
     gap = max(1, text_height // 6)
+    if not _may_hold_marks(ink, text_height, gap):
+        return []
     ink = cv2.morphologyEx(ink, cv2.MORPH_CLOSE, np.ones((gap, gap), np.uint8))
     n, _, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
     h_img, w_img = grey.shape
@@ -79,6 +85,32 @@ def find_marks(grey: np.ndarray, text_height: int) -> list[Mark]:
             if kind not in ("seal", "logo") or short >= ROUND_SIZE * text_height:
                 marks.append(Mark(kind, box))
     return marks
+
+
+def _may_hold_marks(ink: np.ndarray, text_height: int, gap: int) -> bool:
+    """False when no shape of the page can be a mark, judged on a copy reduced to about
+    COARSE_TEXT_PX of text height (most pages: text alone, a few ms instead of labelling every
+    letter at full size). The reduced copy keeps a pixel where any ink was (max pooling) and is
+    closed at least as widely, so a shape only grows or merges there: whatever is a mark at full
+    size is at least as long and as wide in it, and a page it rules out has none."""
+    factor = min(text_height / COARSE_TEXT_PX, 8.0)  # within 8, a lone ink pixel stays > 0
+    if factor < 2:
+        return True
+    h, w = ink.shape
+    size = (max(1, int(w / factor)), max(1, int(h / factor)))
+    small = cv2.resize(ink, size, interpolation=cv2.INTER_AREA)
+    small = (small > 0).astype(np.uint8)
+    reach = int(np.ceil(gap / factor)) + 1
+    small = cv2.morphologyEx(small, cv2.MORPH_CLOSE, np.ones((reach, reach), np.uint8))
+    _, _, stats, _ = cv2.connectedComponentsWithStats(small, connectivity=8)
+    sizes = stats[1:, [cv2.CC_STAT_WIDTH, cv2.CC_STAT_HEIGHT]] * factor
+    if not len(sizes):
+        return False
+    long, short = sizes.max(axis=1), sizes.min(axis=1)
+    return bool(
+        np.any(short >= MARK_SIZE * text_height - 2 * factor)
+        or np.any(long >= RULE_LENGTH * text_height - 2 * factor)
+    )
 
 
 def _kind(w: int, h: int, area: int) -> str:

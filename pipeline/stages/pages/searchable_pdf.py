@@ -4,6 +4,10 @@ Each word is written in text render mode 3 (invisible) at its box, in DejaVu San
 Vietnamese glyph, and fpdf2 embeds it with a ToUnicode map, so copying or extracting gives
 "Thửa đất", not mojibake), with its font size fitted to the box height and its horizontal
 scaling to the box width, so selecting a word highlights the word on the image.
+
+A page image given as JPEG bytes (what the ocr job stores) goes into the PDF as it is, its
+bytes copied (DCTDecode) rather than decoded and compressed again: no second loss of quality,
+and no pixel work at all when a document is assembled.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from __future__ import annotations
 import io
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TypeAlias
 
 from PIL import Image
 
@@ -24,8 +29,11 @@ _FONT_BOX = 1.16
 _DESCENT = 0.24
 """DejaVu Sans descent as a share of the font size (the baseline sits this far above the box)."""
 
+PageImage: TypeAlias = Image.Image | bytes
+"""A page image, or a JPEG file's bytes (embedded without re-encoding)."""
 
-def searchable_pdf(pages: Sequence[tuple[Image.Image, PageText]]) -> bytes:
+
+def searchable_pdf(pages: Sequence[tuple[PageImage, PageText]]) -> bytes:
     """The PDF bytes: one page per (image, text), sized by the text's dpi.
 
     Word boxes are pixels of the image (PageText's convention); an image whose size differs
@@ -44,12 +52,13 @@ def searchable_pdf(pages: Sequence[tuple[Image.Image, PageText]]) -> bytes:
     pdf.add_font("DejaVu", "", str(FONT))
     pdf.set_creator("sohoa")
     for image, text in pages:
+        jpeg, (width, height) = _jpeg(image)
         dpi = text.dpi or 300
-        w_pt, h_pt = image.width * 72 / dpi, image.height * 72 / dpi
+        w_pt, h_pt = width * 72 / dpi, height * 72 / dpi
         pdf.add_page(format=(w_pt, h_pt))
-        pdf.image(_jpeg(image), x=0, y=0, w=w_pt, h=h_pt)
-        sx = w_pt / (text.width or image.width)
-        sy = h_pt / (text.height or image.height)
+        pdf.image(jpeg, x=0, y=0, w=w_pt, h=h_pt)
+        sx = w_pt / (text.width or width)
+        sy = h_pt / (text.height or height)
         with pdf.local_context(text_mode=TextMode.INVISIBLE):
             for line in text.lines():
                 top = min(w.box[1] for w in line) * sy
@@ -74,11 +83,17 @@ def _place(pdf, text: str, x0: float, x1: float, top: float, bottom: float) -> N
     pdf.set_stretching(100)
 
 
-def _jpeg(image: Image.Image) -> io.BytesIO:
-    """JPEG bytes of the page (grey stays grey: a third of the size of colour)."""
+def _jpeg(image: PageImage) -> tuple[io.BytesIO, tuple[int, int]]:
+    """(JPEG bytes of the page, its size in pixels): JPEG bytes as they are, an image encoded
+    (grey stays grey: a third of the size of colour)."""
+    if isinstance(image, bytes):
+        with Image.open(io.BytesIO(image)) as im:  # reads the header only
+            if im.format != "JPEG":
+                raise InputRejectedError(f"a page image must be a JPEG, not {im.format}")
+            return io.BytesIO(image), im.size
     if image.mode not in ("L", "RGB"):
         image = image.convert("L" if image.mode in ("1", "LA", "I", "F") else "RGB")
     buf = io.BytesIO()
     image.save(buf, "JPEG", quality=JPEG_QUALITY, optimize=True)
     buf.seek(0)
-    return buf
+    return buf, image.size
