@@ -86,6 +86,50 @@ def parse_area(text: str) -> tuple[float, bool] | None:
     return value, m.group(2) is not None
 
 
+_UNITS = {"khong": 0, "mot": 1, "hai": 2, "ba": 3, "bon": 4, "tu": 4, "nam": 5,
+          "lam": 5, "sau": 6, "bay": 7, "tam": 8, "chin": 9}  # fmt: skip
+_POWERS = {"nghin": 1000, "ngan": 1000, "trieu": 1_000_000}
+
+
+def parse_area_words(text: str) -> float | None:
+    """The area spelt out after "bằng chữ" ("ba trăm năm mươi mốt phẩy sáu mét vuông" → 351.6),
+    or None when there is none, or it is cut short (no "mét vuông" after it) or unreadable."""
+    folded = fold_keep_length(text).lower()
+    m = re.search(r"bang\s*chu\W*(.*?)\bmet\s*vuong", folded)
+    if not m:
+        return None
+    whole, _, tenths = m.group(1).partition("phay")
+    number = _words_number(whole.split())
+    decimals = [_UNITS.get(w) for w in tenths.split()]
+    if number is None or None in decimals:
+        return None
+    fraction = float("0." + "".join(map(str, decimals))) if decimals else 0.0
+    return number + fraction
+
+
+def _words_number(words: list[str]) -> int | None:
+    total, group, last = 0, 0, 0
+    for w in (w.strip(",.;:()") for w in words):
+        if w in _UNITS:
+            last = _UNITS[w]
+            group += last
+        elif w == "muoi" and group % 10 == last and last:  # "năm mươi": the digit was tens
+            group += last * 9
+            last = 0
+        elif w == "muoi":  # "mười" folds to the same: ten
+            group += 10
+        elif w == "tram":
+            group = group - last + last * 100
+        elif w in ("le", "linh") or not w:
+            continue
+        elif w in _POWERS:
+            total += (group or 1) * _POWERS[w]
+            group = last = 0
+        else:
+            return None
+    return total + group if words else None
+
+
 # --- dates -----------------------------------------------------------------------------------
 
 _WORDS_DATE = re.compile(

@@ -133,6 +133,15 @@ def test_an_area_the_corner_polygon_contradicts_is_kept_but_flagged():
     assert extract_certificate(pages).to_json()["review"]["area_m2"]["needs_review"] is False
 
 
+def test_the_area_in_words_confirms_or_contradicts_the_digits():
+    words = "(bằng chữ: một trăm hai mươi phẩy năm mét vuông)"
+    got = read(replaced(4, f"c) Diện tích: 120,5 m², {words}"))
+    assert got["fields"]["area_m2"] == 120.5 and not got["review"]["area_m2"]["needs_review"]
+    got = read(replaced(4, f"c) Diện tích: 170,5 m², {words}"))  # a 2 read as 7
+    assert got["fields"]["area_m2"] == 170.5
+    assert got["review"]["area_m2"]["reason"] == "the area in words is 120.5 m²"
+
+
 def test_a_value_read_with_little_confidence_is_kept_and_sent_to_a_person():
     page = page_of(SECTION_II, page=1)
     words = [w if w.text != "125," else type(w)(w.text, w.box, 31.0, 0, w.line) for w in page.words]
