@@ -53,11 +53,14 @@ SPREAD_CROSSING = 0.1
 MIN_SIDE_LINES = 3
 RED_EXCESS = 50
 """Red minus the larger of green and blue, above which a pixel is red ink."""
-PALE_GAIN = 3.0
+PALE_GAIN = 4.0
 NEUTRAL_EXCESS = 10
 """A pixel's red channel is raised by PALE_GAIN times its red excess beyond NEUTRAL_EXCESS:
 a photographed seal's washed-out red (150, 110, 125) goes nearly as pale as the paper, while
-black print (25, 20, 20) is left as it is."""
+black print (25, 20, 20) is left as it is. Pixels darker than DARK_RED in the red channel
+are raised less and less (not at all at DARK_RED): the edges of black letters on pink paper
+keep their shape."""
+DARK_RED = 80
 TEXT_LINE_ASPECT = 3.0
 """A red component this many times wider than tall is a line of text, not a seal."""
 
@@ -164,8 +167,8 @@ def suppress_colour(rgb: np.ndarray) -> tuple[np.ndarray, int]:
     red_channel = rgb[..., 0]
     excess = red_channel.astype(np.int16) - np.maximum(rgb[..., 1], rgb[..., 2])
     raise_by = PALE_GAIN * np.maximum(excess - NEUTRAL_EXCESS, 0)
-    paled = np.clip(red_channel + raise_by, 0, 255).astype(np.uint8)
-    out = np.maximum(luma, paled)
+    raise_by *= np.clip((red_channel.astype(np.float32) - DARK_RED) / 60, 0, 1)
+    out = np.clip(luma + raise_by, 0, 255).astype(np.uint8)
     red = ((excess > RED_EXCESS) & (red_channel > 110)).astype(np.uint8)
     if not red.any():
         return out, 0

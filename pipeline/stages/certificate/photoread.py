@@ -6,8 +6,9 @@ the two pages of a spread told apart.
     read_certificate_page(path, media_type, index, params, limits) -> (PageText, page image)
     split_spreads(pages) -> [PageText, ...]      (a spread's pages, one PageText each)
 
-A spread stays one capture page (one image, one OCR run: Tesseract's layout analysis already
-keeps the two pages' lines apart); what was found is recorded in `params["photo"]`, with
+A spread stays one capture page (one image; each half is read again on its own once the
+gutter is found, Tesseract reading lines across the fold otherwise); what was found is
+recorded in `params["photo"]`, with
 `parts` = [[x0, x1], [x0, x1]], the column ranges of the two pages on the page image. The
 fields job calls `split_spreads` so each part is classified and read as a page of its own;
 word boxes stay those of the stored page image, so a field's crop is still right.
@@ -65,8 +66,30 @@ def read_certificate_image(
     gutter = find_gutter(_line_boxes(text), cleaned.width, cleaned.height)
     if gutter is not None:
         found["parts"] = [[0, gutter], [gutter, cleaned.width]]
+        text = _read_halves(text, cleaned, gutter, params, page, read_dpi)
     text.params["photo"] = found
     return text, cleaned
+
+
+def _read_halves(
+    whole: PageText, image: Image.Image, gutter: int, params: OcrParams, page: int, dpi: int
+) -> PageText:
+    """The two pages of a spread read one at a time (Tesseract reads a page alone better than
+    beside another: no lines run across the fold), their words put back at their place on
+    the spread's image."""
+    halves = [image.crop((0, 0, gutter, image.height)), image.crop((gutter, 0, *image.size))]
+    words = []
+    for offset, half in zip((0, gutter), halves, strict=True):
+        read, _ = ocr_image(half, params, page=page, dpi=dpi)
+        base = max((w.block for w in words), default=-1) + 1
+        words += [
+            replace(w, box=(w.box[0] + offset, w.box[1], w.box[2] + offset, w.box[3]),
+                    block=base + w.block)
+            for w in read.words
+        ]  # fmt: skip
+    return replace(
+        whole, words=words, text=words_to_text(words), mean_conf=mean_conf(words), hocr=b""
+    )
 
 
 def _line_boxes(text: PageText) -> list[list[Box]]:
