@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable
-from dataclasses import asdict
+from dataclasses import asdict, replace
 
 import cv2
 import numpy as np
@@ -19,10 +19,25 @@ import trimesh
 from pipeline.errors import InputRejectedError
 from pipeline.stages.reconstruction.photogrammetry import PhotoParams, reconstruct_photos
 from pipeline.stages.reconstruction.result import Reconstruction
-from tests.factories.photo_views import View, distance_to_gate, noise_photos, render_views
+from tests.factories.photo_views import (
+    View,
+    arc_cameras,
+    distance_to_gate,
+    noise_photos,
+    render_views,
+)
 
-PARAMS = PhotoParams(max_image_size=640, dense_max_size=640, target_faces=60_000)
 VIEWS = 8
+_ENDS = [-np.linalg.inv(c[:, :3]) @ c[:, 3] for c in arc_cameras(VIEWS)[:: VIEWS - 1]]
+TAPE_M = round(float(np.linalg.norm(_ENDS[0] - _ENDS[1])), 3)
+"""What a tape measure says between where the first and the last photo were taken."""
+PARAMS = PhotoParams(
+    max_image_size=640,
+    dense_max_size=640,
+    target_faces=60_000,
+    texture_px=2048,
+    scale=f"view_00.jpg,view_{VIEWS - 1:02d}.jpg,{TAPE_M}",
+)
 FRONTS = [  # (x range, y range, z) of the gate's faces that the cameras see head-on
     ((-0.9, -0.5), (0.05, 1.55), 0.2),
     ((0.5, 0.9), (0.05, 1.55), 0.2),
@@ -117,10 +132,48 @@ def test_mesh_lies_on_the_true_surface_and_covers_the_gate(gate):
 
 
 @pytest.mark.slow
-def test_vertex_colours_come_from_the_photographs(gate):
-    _, result = gate
-    colours = glb_mesh(result.glb).visual.vertex_colors[:, :3].astype(float)
-    assert colours.std(axis=0).min() > 20  # the texture is noisy, so are the vertex colours
+def test_a_known_distance_between_two_photos_puts_the_model_in_metres(gate):
+    views, result = gate
+    m = result.metrics
+    assert m["scale_source"] == "distance" and m["scale_known"]
+    assert m["scale_detail"]["photos"] == ["view_00.jpg", "view_07.jpg"]
+    truth = {v.path.name: v.centre for v in views}
+    found = np.array([c["centre"] for c in m["cameras"]])
+    scale, *_ = similarity(found, np.array([truth[c["name"]] for c in m["cameras"]]))
+    assert abs(scale - 1) < 0.01  # metres, to 1 %
+    assert m["size_m"] == m["bbox_m"]
+
+
+@pytest.mark.slow
+def test_the_texture_atlas_shows_what_the_photographs_show(gate):
+    views, result = gate
+    mesh = glb_mesh(result.glb)
+    atlas = np.asarray(mesh.visual.material.baseColorTexture.convert("RGB"), float)
+    assert list(atlas.shape[1::-1]) == result.metrics["atlas_px"]
+    assert max(atlas.shape[:2]) <= PARAMS.texture_px
+    # the atlas colour at each vertex (trimesh's UVs: origin bottom-left) against the middle
+    # photo's colour where that vertex appears in it, on the gate's front faces it sees
+    h, w = atlas.shape[:2]
+    uv = mesh.visual.uv
+    texel = atlas[
+        ((1 - uv[:, 1]) * h).astype(int).clip(0, h - 1), (uv[:, 0] * w).astype(int).clip(0, w - 1)
+    ]
+    *_, apply = to_truth(gate)
+    points = apply(np.asarray(mesh.vertices))
+    front = np.zeros(len(points), bool)
+    for (x0, x1), (y0, y1), z in FRONTS:
+        front |= (
+            (points[:, 0] > x0) & (points[:, 0] < x1) & (points[:, 1] > y0) & (points[:, 1] < y1)
+        )
+        front &= np.abs(points[:, 2] - z) < 0.02
+    view = views[VIEWS // 2]
+    cam = points[front] @ view.cam_from_world[:, :3].T + view.cam_from_world[:, 3]
+    photo = cv2.cvtColor(cv2.imread(str(view.path)), cv2.COLOR_BGR2RGB).astype(float)
+    px = (cam[:, :2] / cam[:, 2:] * view.focal_px + [320, 240]).astype(int)
+    seen = photo[px[:, 1].clip(0, 479), px[:, 0].clip(0, 639)]
+    error = np.abs(texel[front] - seen).mean()
+    shuffled = np.abs(texel[front] - np.roll(seen, len(seen) // 2, axis=0)).mean()
+    assert front.sum() > 200 and error < 0.5 * shuffled, (error, shuffled)
 
 
 @pytest.mark.slow
@@ -131,11 +184,22 @@ def test_preview_metrics_stages_and_params_are_recorded(gate):
     drawn = np.abs(preview.astype(int) - preview[0, 0].astype(int)).sum(axis=2) > 30
     assert drawn.mean() > 0.2  # the model fills a good part of the picture
     m = result.metrics
-    assert m["faces"] == len(glb_mesh(result.glb).faces) <= PARAMS.target_faces
+    assert len(glb_mesh(result.glb).faces) == m["faces"] <= PARAMS.target_faces
     assert m["volume_m3"] is None and not m["watertight"]
     assert len(m["bbox_m"]) == 3 and all(x > 0 for x in m["bbox_m"])
     names = [s["stage"] for s in result.stages]
-    assert names == ["inputs", "features", "matching", "mapping", "load", "dense", "mesh", "export"]
+    assert names == [
+        "inputs",
+        "features",
+        "matching",
+        "mapping",
+        "load",
+        "dense",
+        "mesh",
+        "scale",
+        "texture",
+        "export",
+    ]
     assert all(s["seconds"] >= 0 and s["peak_rss_mb"] > 0 for s in result.stages)
     assert result.params == asdict(PARAMS)
 
@@ -151,7 +215,14 @@ def test_two_photos_are_rejected(gate, tmp_path):
 def test_photos_that_do_not_overlap_are_rejected(tmp_path):
     photos = noise_photos(tmp_path / "photos", 3, size=(400, 300))
     with pytest.raises(InputRejectedError, match=r"^\d of 3 photos registered"):
+        reconstruct_photos(photos, tmp_path / "work", replace(PARAMS, scale=""))
+
+
+def test_a_scale_naming_a_photo_not_in_the_set_is_rejected_before_any_work(tmp_path):
+    photos = noise_photos(tmp_path / "photos", 3, size=(200, 150))
+    with pytest.raises(InputRejectedError, match=r"scale names view_00\.jpg, view_07\.jpg, which"):
         reconstruct_photos(photos, tmp_path / "work", PARAMS)
+    assert not (tmp_path / "work" / "sparse").exists()
 
 
 def test_a_set_without_readable_photos_is_rejected(tmp_path):
@@ -166,12 +237,15 @@ def test_a_set_without_readable_photos_is_rejected(tmp_path):
 def test_params_from_overrides():
     p = PhotoParams.from_overrides({"matcher": "sequential", "target_faces": "50_000"})
     assert (p.matcher, p.target_faces, p.max_image_size) == ("sequential", 50_000, 1600)
-    assert PhotoParams.from_overrides({"scale": "0.01"}).scale == 0.01
+    assert PhotoParams.from_overrides({"scale": "0.01"}).scale == "0.01"
+    assert PhotoParams.from_overrides({"scale": "a.jpg, b.jpg, 3.2"}).scale == "a.jpg, b.jpg, 3.2"
     for bad, message in [
         ({"colour": "yes"}, "unknown photogrammetry parameter 'colour'"),
         ({"target_faces": "many"}, "target_faces: expected int, got 'many'"),
         ({"matcher": "vocabtree"}, "matcher must be one of"),
-        ({"scale": "nan"}, "not finite"),
+        ({"scale": "nan"}, "neither metres per model unit"),
+        ({"scale": "a.jpg,a.jpg,2"}, "neither metres per model unit"),
+        ({"texture_px": "100"}, "texture_px: 0 or 256"),
         ({"dense_method": "patchmatch"}, "needs a CUDA build"),
     ]:
         with pytest.raises(InputRejectedError, match=message):
