@@ -35,9 +35,11 @@ def readable_photos(photos: list[Path], min_photos: int) -> tuple[list[Path], li
     return _distinct_frames(usable, skipped, min_photos)
 
 
-SAME_FRAME = 2.0
+SAME_FRAME = 1.0
 """Mean absolute difference (0–255) of two 64×64 grey thumbnails under which two photos are one
-frame (the same shot saved twice, a camera that did not move)."""
+frame (the same shot saved twice, a camera that did not move: JPEG and sensor noise average
+out at that size to well under 1). Photos a few centimetres apart, as a dense walk takes them,
+differ by 1.5 or more and are kept."""
 
 
 def _distinct_frames(
