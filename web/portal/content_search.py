@@ -14,16 +14,17 @@ and, for viewers that only read 1.0 (Mirador up to 4.0), the same hits as a 1.0 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from models.language.text import fold, tokens
 from pipeline.stages.pages.pagetext import Box, Word
 
 MAX_QUERY_CHARS = 200
 """Longer queries are refused (400): nobody searches a page for a paragraph."""
-MAX_HITS = 1000
-"""At most this many hits are returned, in page order (the answer says how many there were)."""
+PAGE_SIZE = 100
+"""Hits per answer, in page order; the answer says how many there are and links the next."""
 CONTEXT_WORDS = 6
 CONTEXT_2 = "http://iiif.io/api/search/2/context.json"
 CONTEXT_1 = "http://iiif.io/api/search/1/context.json"
@@ -41,10 +42,16 @@ def terms(q: str | None) -> list[str]:
         raise QueryRejectedError("empty query: give the words to find as q=")
     if len(q) > MAX_QUERY_CHARS:
         raise QueryRejectedError(f"query of {len(q)} characters; at most {MAX_QUERY_CHARS}")
-    found = [fold(t) for t in tokens(q)]
+    found = list(folded_tokens(q))
     if not found:
         raise QueryRejectedError("the query has no letters or digits to find")
     return found
+
+
+@lru_cache(maxsize=1 << 16)
+def folded_tokens(text: str) -> tuple[str, ...]:
+    """The word tokens of `text`, folded (a register repeats its words: remembered)."""
+    return tuple(tokens(fold(text)))
 
 
 @dataclass(frozen=True)
@@ -81,25 +88,28 @@ class DocumentWords:
             folded: list[str] = []
             owner: list[int] = []
             for i, word in enumerate(page.words):
-                for token in tokens(word.text):
-                    self.postings.setdefault(fold(token), []).append((p, len(folded)))
-                    folded.append(fold(token))
+                for token in folded_tokens(word.text):
+                    self.postings.setdefault(token, []).append((p, len(folded)))
+                    folded.append(token)
                     owner.append(i)
             self.streams.append((folded, owner))
 
-    def find(self, query: Sequence[str], limit: int = MAX_HITS) -> tuple[list[Hit], int]:
-        """Hits of the phrase `query` (folded words) in page order, at most `limit`, and how
-        many there are in all."""
+    def find(
+        self, query: Sequence[str], start: int = 0, limit: int = PAGE_SIZE
+    ) -> tuple[list[Hit], int]:
+        """Hits `start` to `start + limit` of the phrase `query` (folded words) in page order,
+        and how many there are in all."""
         hits: list[Hit] = []
         total = 0
+        wanted = list(query)
         for p, at in self.postings.get(query[0], ()):
             folded, owner = self.streams[p]
-            if folded[at : at + len(query)] != list(query):
+            if folded[at : at + len(wanted)] != wanted:
                 continue
-            total += 1
-            if len(hits) < limit:
-                words = range(owner[at], owner[at + len(query) - 1] + 1)
+            if start <= total < start + limit:
+                words = range(owner[at], owner[at + len(wanted) - 1] + 1)
                 hits.append(self._hit(self.pages[p], words))
+            total += 1
         return hits, total
 
     @staticmethod
@@ -120,51 +130,78 @@ class DocumentWords:
         )
 
 
-def annotation_page(request_id: str, canvas_of, hits: Sequence[Hit], total: int) -> dict:
-    """Content Search 2.0: hits as `highlighting` annotations on `canvas#xywh=…`, and one
-    `contextualizing` annotation per hit quoting the words around it."""
+@dataclass(frozen=True)
+class Answer:
+    """One page of hits and where it stands: `url(n)` is the URL of answer page n (1-based)."""
+
+    hits: Sequence[Hit]
+    total: int
+    page: int
+    url: Callable[[int], str]
+    canvas: Callable[[int], str]
+    """The canvas id of a page number."""
+
+    @property
+    def last(self) -> int:
+        return max(1, -(-self.total // PAGE_SIZE))
+
+    @property
+    def start(self) -> int:
+        return (self.page - 1) * PAGE_SIZE
+
+    def target(self, hit: Hit, box: Box) -> str:
+        return f"{self.canvas(hit.page)}#xywh={_xywh(box)}"
+
+
+def annotation_page(answer: Answer) -> dict:
+    """Content Search 2.0: hits as `highlighting` annotations on `canvas#xywh=…`, one
+    `contextualizing` annotation per hit quoting the words around it, and paging."""
+    here = answer.url(answer.page)
     items, context = [], []
-    for k, hit in enumerate(hits, start=1):
-        ids = []
-        for j, box in enumerate(hit.boxes, start=1):
-            ident = f"{request_id}#hit-{k}-{j}"
-            ids.append(ident)
-            items.append(
-                {
-                    "id": ident,
-                    "type": "Annotation",
-                    "motivation": "highlighting",
-                    "body": {"type": "TextualBody", "value": hit.exact, "format": "text/plain"},
-                    "target": f"{canvas_of(hit.page)}#xywh={_xywh(box)}",
-                }
-            )
+    for k, hit in enumerate(answer.hits, start=answer.start + 1):
+        ids = [f"{here}#hit-{k}-{j}" for j in range(1, len(hit.boxes) + 1)]
+        items += [
+            {
+                "id": ident,
+                "type": "Annotation",
+                "motivation": "highlighting",
+                "body": {"type": "TextualBody", "value": hit.exact, "format": "text/plain"},
+                "target": answer.target(hit, box),
+            }
+            for ident, box in zip(ids, hit.boxes, strict=True)
+        ]
+        quote = {"type": "TextQuoteSelector", "prefix": hit.before, "exact": hit.exact}
         context.append(
             {
-                "id": f"{request_id}#context-{k}",
+                "id": f"{here}#context-{k}",
                 "type": "Annotation",
                 "motivation": "contextualizing",
                 "target": [
                     {
                         "type": "SpecificResource",
                         "source": {"id": ident, "type": "Annotation"},
-                        "selector": [
-                            {
-                                "type": "TextQuoteSelector",
-                                "prefix": hit.before,
-                                "exact": hit.exact,
-                                "suffix": hit.after,
-                            }
-                        ],
+                        "selector": [{**quote, "suffix": hit.after}],
                     }
                     for ident in ids
                 ],
             }
         )
-    page = {"@context": CONTEXT_2, "id": request_id, "type": "AnnotationPage", "items": items}
+    body: dict = {"@context": CONTEXT_2, "id": here, "type": "AnnotationPage", "items": items}
     if context:
-        page["annotations"] = [{"type": "AnnotationPage", "items": context}]
-    page["partOf"] = {"id": request_id, "type": "AnnotationCollection", "total": total}
-    return page
+        body["annotations"] = [{"type": "AnnotationPage", "items": context}]
+    body["partOf"] = {
+        "id": answer.url(0),
+        "type": "AnnotationCollection",
+        "total": answer.total,
+        "first": {"id": answer.url(1), "type": "AnnotationPage"},
+        "last": {"id": answer.url(answer.last), "type": "AnnotationPage"},
+    }
+    body["startIndex"] = answer.start
+    if answer.page < answer.last:
+        body["next"] = {"id": answer.url(answer.page + 1), "type": "AnnotationPage"}
+    if answer.page > 1:
+        body["prev"] = {"id": answer.url(answer.page - 1), "type": "AnnotationPage"}
+    return body
 
 
 def empty_page(request_id: str, reason: str) -> dict:
@@ -179,23 +216,22 @@ def empty_page(request_id: str, reason: str) -> dict:
     }
 
 
-def annotation_list(request_id: str, canvas_of, hits: Sequence[Hit], total: int) -> dict:
-    """Content Search 1.0, as Mirador (through 4.0) reads it: `resources` and `hits`."""
+def annotation_list(answer: Answer) -> dict:
+    """Content Search 1.0, as Mirador (through 4.0) reads it: `resources`, `hits`, paging."""
+    here = answer.url(answer.page)
     resources, found = [], []
-    for k, hit in enumerate(hits, start=1):
-        ids = []
-        for j, box in enumerate(hit.boxes, start=1):
-            ident = f"{request_id}#hit-{k}-{j}"
-            ids.append(ident)
-            resources.append(
-                {
-                    "@id": ident,
-                    "@type": "oa:Annotation",
-                    "motivation": "sc:painting",
-                    "resource": {"@type": "cnt:ContentAsText", "chars": hit.exact},
-                    "on": f"{canvas_of(hit.page)}#xywh={_xywh(box)}",
-                }
-            )
+    for k, hit in enumerate(answer.hits, start=answer.start + 1):
+        ids = [f"{here}#hit-{k}-{j}" for j in range(1, len(hit.boxes) + 1)]
+        resources += [
+            {
+                "@id": ident,
+                "@type": "oa:Annotation",
+                "motivation": "sc:painting",
+                "resource": {"@type": "cnt:ContentAsText", "chars": hit.exact},
+                "on": answer.target(hit, box),
+            }
+            for ident, box in zip(ids, hit.boxes, strict=True)
+        ]
         found.append(
             {
                 "@type": "search:Hit",
@@ -205,14 +241,25 @@ def annotation_list(request_id: str, canvas_of, hits: Sequence[Hit], total: int)
                 "after": hit.after,
             }
         )
-    return {
+    body: dict = {
         "@context": ["http://iiif.io/api/presentation/2/context.json", CONTEXT_1],
-        "@id": request_id,
+        "@id": here,
         "@type": "sc:AnnotationList",
-        "within": {"@type": "sc:Layer", "total": total},
+        "within": {
+            "@type": "sc:Layer",
+            "total": answer.total,
+            "first": answer.url(1),
+            "last": answer.url(answer.last),
+        },
+        "startIndex": answer.start,
         "resources": resources,
         "hits": found,
     }
+    if answer.page < answer.last:
+        body["next"] = answer.url(answer.page + 1)
+    if answer.page > 1:
+        body["prev"] = answer.url(answer.page - 1)
+    return body
 
 
 def _union(boxes: Sequence[Box]) -> Box:

@@ -12,9 +12,12 @@ from __future__ import annotations
 
 import io
 import threading
+import weakref
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import replace
+from typing import Any
+from uuid import UUID
 
 from PIL import Image
 
@@ -28,6 +31,22 @@ from pipeline.stages.pages.pagetext import PageText, Word
 from pipeline.stages.pages.searchable_pdf import searchable_pdf
 from web import pages as web_pages
 from web.portal import content_search, iiif
+from web.portal.records import public_capture
+
+
+def public_document(svc: Services, ident: UUID) -> tuple[Capture, list[Record]]:
+    """`records.public_capture` (404 unless public), remembered while the store records nothing
+    else: a capture and its records cannot have changed while no event was recorded, and
+    loading a 500-page capture replays 500 events. An unpublished record or a new page is an
+    event, so it is seen on the next request."""
+    mark = svc.store.max_notification_id()
+    cache = _DOCUMENTS.setdefault(svc.store, _Lru(64))
+    found = cache.get(ident)
+    if found is not None and found[0] == mark:
+        return found[1]
+    document = public_capture(svc, ident)
+    cache.put(ident, (mark, document))
+    return document
 
 
 def public_words(page: web_pages.Page, limits: web_pages.Restrictions) -> list[Word]:
@@ -124,22 +143,22 @@ def _under(box: Sequence[int], hidden: Sequence[Box]) -> bool:
     return any(h[0] <= x <= h[2] and h[1] <= y <= h[3] for h in hidden)
 
 
-class _Indexes:
-    """The last few documents' search indexes, least recently used dropped first."""
+class _Lru:
+    """The last few entries, least recently used dropped first."""
 
     def __init__(self, size: int) -> None:
         self.size = size
-        self.items: OrderedDict[object, content_search.DocumentWords] = OrderedDict()
+        self.items: OrderedDict[Any, Any] = OrderedDict()
         self.lock = threading.Lock()
 
-    def get(self, key: object) -> content_search.DocumentWords | None:
+    def get(self, key: Any) -> Any:
         with self.lock:
             if key in self.items:
                 self.items.move_to_end(key)
                 return self.items[key]
         return None
 
-    def put(self, key: object, value: content_search.DocumentWords) -> content_search.DocumentWords:
+    def put(self, key: Any, value: Any) -> Any:
         with self.lock:
             self.items[key] = value
             while len(self.items) > self.size:
@@ -147,4 +166,7 @@ class _Indexes:
         return value
 
 
-_INDEXES = _Indexes(16)
+_INDEXES = _Lru(16)
+"""Content Search indexes by what they are made of."""
+_DOCUMENTS: weakref.WeakKeyDictionary[Any, _Lru] = weakref.WeakKeyDictionary()
+"""Per store: public documents by capture id, with the store's last event id when loaded."""

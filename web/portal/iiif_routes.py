@@ -9,9 +9,11 @@ CORS for all of `/iiif/` is `web.portal.iiif_edge`.
 
 from __future__ import annotations
 
+from typing import Annotated
+from urllib.parse import urlencode
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 
@@ -21,7 +23,6 @@ from pipeline.stages.pages.pagetext import PageText
 from web import pages as web_pages
 from web.auth import csrf_guard
 from web.portal import content_search, derivatives, iiif
-from web.portal.records import public_capture
 from web.portal.routes import services_of
 
 router = APIRouter(tags=["iiif"], dependencies=[Depends(csrf_guard)])
@@ -33,7 +34,7 @@ def manifest(request: Request, ident: UUID) -> JSONResponse:
     """IIIF Presentation 3 manifest of a published capture: one canvas per page, in order,
     each with a level-0 image service and the page's (masked) text."""
     svc = services_of(request)
-    capture, records = public_capture(svc, ident)
+    capture, records = derivatives.public_document(svc, ident)
     limits = web_pages.restrictions(capture, records)
     canvases = []
     for page in web_pages.pages(svc, capture):
@@ -51,32 +52,40 @@ def manifest(request: Request, ident: UUID) -> JSONResponse:
     return JSONResponse(iiif.manifest(base_url(request), capture, label, canvases, home))
 
 
+Page = Annotated[int, Query(ge=1, le=10_000, description="answer page, 1-based")]
+
+
 @router.get("/iiif/{ident}/search")
-async def search(request: Request, ident: UUID, q: str = "") -> JSONResponse:
+async def search(request: Request, ident: UUID, q: str = "", page: Page = 1) -> JSONResponse:
     """IIIF Content Search 2.0 inside the document: an AnnotationPage of hits, each a box on
-    its canvas; with or without diacritics. 400 with an empty AnnotationPage for a query that
-    is empty, only punctuation, or longer than 200 characters."""
-    return await _search(request, ident, q, content_search.annotation_page)
+    its canvas; with or without diacritics; 100 hits an answer, `next` links the rest. 400 with
+    an empty AnnotationPage for a query that is empty, only punctuation, or longer than 200
+    characters."""
+    return await _search(request, ident, q, page, "search", content_search.annotation_page)
 
 
 @router.get("/iiif/{ident}/search1", include_in_schema=False)
-async def search_1(request: Request, ident: UUID, q: str = "") -> JSONResponse:
+async def search_1(request: Request, ident: UUID, q: str = "", page: Page = 1) -> JSONResponse:
     """The same hits as Content Search 1.0 (what Mirador up to 4.0 reads)."""
-    return await _search(request, ident, q, content_search.annotation_list)
+    return await _search(request, ident, q, page, "search1", content_search.annotation_list)
 
 
-async def _search(request: Request, ident: UUID, q: str, answer) -> JSONResponse:
+async def _search(request: Request, ident: UUID, q: str, n: int, name: str, form) -> JSONResponse:
     svc = services_of(request)
-    capture, records = public_capture(svc, ident)
-    request_id = str(request.url)
+    capture, records = derivatives.public_document(svc, ident)
+    mid = f"{base_url(request)}/iiif/{capture.id}"
+
+    def url(k: int) -> str:
+        return f"{mid}/{name}?" + urlencode({"q": q, **({"page": k} if k > 1 else {})})
+
     try:
         query = content_search.terms(q)
     except content_search.QueryRejectedError as e:
-        return JSONResponse(content_search.empty_page(request_id, str(e)), status_code=400)
+        return JSONResponse(content_search.empty_page(url(n), str(e)), status_code=400)
     index = await run_in_threadpool(derivatives.search_index, svc, capture, records)
-    hits, total = index.find(query)
-    mid = f"{base_url(request)}/iiif/{capture.id}"
-    return JSONResponse(answer(request_id, lambda n: f"{mid}/canvas/{n}", hits, total))
+    hits, total = index.find(query, (n - 1) * content_search.PAGE_SIZE)
+    answer = content_search.Answer(hits, total, n, url, lambda p: f"{mid}/canvas/{p}")
+    return JSONResponse(form(answer))
 
 
 @router.get("/iiif/{ident}/{page}/alto.xml")
@@ -106,7 +115,7 @@ def page_text(request: Request, ident: UUID, page: int) -> Response:
 def document_text(request: Request, ident: UUID) -> Response:
     """Every read page's public text, pages separated by a form feed."""
     svc = services_of(request)
-    capture, records = public_capture(svc, ident)
+    capture, records = derivatives.public_document(svc, ident)
     text = derivatives.document_text(svc, capture, records)
     if text is None:
         raise HTTPException(404, "no public text until a page has been read")
@@ -117,7 +126,7 @@ def document_text(request: Request, ident: UUID) -> Response:
 async def document_pdf(request: Request, ident: UUID) -> Response:
     """A searchable PDF of the read pages, made of the redacted page images and public words."""
     svc = services_of(request)
-    capture, records = public_capture(svc, ident)
+    capture, records = derivatives.public_document(svc, ident)
     pdf = await run_in_threadpool(derivatives.document_pdf, svc, capture, records)
     if pdf is None:
         raise HTTPException(404, "no public PDF until a page has been read")
@@ -126,7 +135,7 @@ async def document_pdf(request: Request, ident: UUID) -> Response:
 
 def _public_page_text(request: Request, ident: UUID, n: int) -> PageText:
     svc = services_of(request)
-    capture, records = public_capture(svc, ident)
+    capture, records = derivatives.public_document(svc, ident)
     found = read_page(svc, capture, n)
     text = derivatives.public_page_text(found, web_pages.restrictions(capture, records))
     if text is None:
@@ -145,7 +154,7 @@ async def thumbnail(request: Request, ident: UUID) -> Response:
     """The first page, small; made only from the redacted page image, so 404 until the page
     has been read (never the inspection thumbnail: it is not redacted)."""
     svc = services_of(request)
-    capture, records = public_capture(svc, ident)
+    capture, records = derivatives.public_document(svc, ident)
     page = web_pages.page_of(svc, capture, 1)
     if page is None or not page.image_key:
         raise HTTPException(404, "no public thumbnail until the first page has been read")
@@ -158,7 +167,7 @@ async def thumbnail(request: Request, ident: UUID) -> Response:
 def image_info(request: Request, ident: UUID, page: int) -> JSONResponse:
     """IIIF Image API 3, level 0."""
     svc = services_of(request)
-    capture, _ = public_capture(svc, ident)
+    capture, _ = derivatives.public_document(svc, ident)
     found = read_page(svc, capture, page)
     width, height = web_pages.size(svc, capture, found)
     return JSONResponse(iiif.image_info(base_url(request), capture, page, width, height))
@@ -168,7 +177,7 @@ def image_info(request: Request, ident: UUID, page: int) -> JSONResponse:
 async def image(request: Request, ident: UUID, page: int, size: str) -> Response:
     """The page image; personal data on it blacked out (see `web.pages`)."""
     svc = services_of(request)
-    capture, records = public_capture(svc, ident)
+    capture, records = derivatives.public_document(svc, ident)
     found = read_page(svc, capture, page)
     width, height = web_pages.size(svc, capture, found)
     if size not in ("max", f"{width},{height}", f"{width},"):

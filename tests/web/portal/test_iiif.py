@@ -208,3 +208,18 @@ def test_viewers_on_other_origins_may_read_every_iiif_resource(svc, public, tmp_
     assert "GET" in preflight.headers["access-control-allow-methods"]
     assert preflight.headers["access-control-allow-headers"] == "accept"
     assert "access-control-allow-origin" not in public.get("/api/search", headers=origin).headers
+
+
+def test_many_hits_come_a_hundred_at_a_time(svc, public, tmp_path):
+    lines = [" ".join(["Văn"] * 10) for _ in range(12)]
+    cid = document(svc, tmp_path, pages=[lines], size=(800, 700))
+    first = public.get(f"/iiif/{cid}/search", params={"q": "van"}).json()
+    assert len(first["items"]) == 100 and first["partOf"]["total"] == 120
+    assert first["startIndex"] == 0 and "prev" not in first
+    second = public.get(first["next"]["id"].replace("http://testserver", "")).json()
+    assert len(second["items"]) == 20 and second["startIndex"] == 100 and "next" not in second
+    assert second["items"][-1]["target"].endswith(xywh(word_box(11, "Văn " * 9, "Văn")))
+    one = public.get(f"/iiif/{cid}/search1", params={"q": "van"}).json()
+    assert (
+        one["within"]["total"] == 120 and len(one["hits"]) == 100 and one["next"].endswith("page=2")
+    )
