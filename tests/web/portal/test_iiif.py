@@ -223,3 +223,12 @@ def test_many_hits_come_a_hundred_at_a_time(svc, public, tmp_path):
     assert (
         one["within"]["total"] == 120 and len(one["hits"]) == 100 and one["next"].endswith("page=2")
     )
+
+
+def test_a_withdrawn_record_takes_its_document_away_at_once(svc, public, tmp_path):
+    cid = document(svc, tmp_path)
+    assert public.get(f"/iiif/{cid}/manifest.json").status_code == 200
+    assert public.get(f"/iiif/{cid}/search", params={"q": "van"}).json()["items"]
+    svc.store.update(site_id("01-010"), lambda r: r.withdraw(reason="review"))
+    for path in ROUTES:
+        assert public.get(f"/iiif/{cid}/{path}").status_code == 404, path
