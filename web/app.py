@@ -19,6 +19,7 @@ from storage import BlobNotFoundError
 from web import ops, routes_auth, routes_files
 from web.auth import LoginRequiredError, login_redirect
 from web.land import routes as routes_land
+from web.portal import cite as routes_cite
 from web.portal import iiif_routes as routes_iiif
 from web.portal import routes as routes_public
 from web.portal.iiif_edge import IiifEdge
@@ -69,6 +70,7 @@ def create_app(services: Services, config: WebSettings | None = None) -> FastAPI
     for module in (
         routes_public,
         routes_iiif,
+        routes_cite,
         routes_auth,
         routes_land,
         routes_review,

@@ -232,3 +232,36 @@ def test_a_withdrawn_record_takes_its_document_away_at_once(svc, public, tmp_pat
     svc.store.update(site_id("01-010"), lambda r: r.withdraw(reason="review"))
     for path in ROUTES:
         assert public.get(f"/iiif/{cid}/{path}").status_code == 404, path
+
+
+def test_cite_this_gives_stable_urls_and_only_public_downloads(svc, public, tmp_path):
+    cid = document(svc, tmp_path)
+    rid = site_id("01-010")
+    page = public.get(f"/records/{rid}").text
+    assert f'value="http://testserver/records/{rid}"' in page
+    assert "Văn Miếu. Số hóa di sản Hà Nội, cập nhật" in page
+    cite = f"http://testserver/records/{rid}/pages/{cid}/2"
+    assert cite in page
+    for link in ("document.pdf", "text.txt", "2/alto.xml", "2/hocr.html", "2/text.txt"):
+        assert f'href="/iiif/{cid}/{link}"' in page, link
+    r = public.get(cite.replace("http://testserver", ""), follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == f"/records/{rid}#page-{cid}-2"
+    assert f'id="page-{cid}-2"' in page
+    for wrong in (f"{cid}/3", f"{cid}/0", f"{UUID(int=7)}/1"):
+        r = public.get(f"/records/{rid}/pages/{wrong}", follow_redirects=False)
+        assert r.status_code == 404, wrong
+    assert "Cite this" in public.get(f"/records/{rid}", params={"lang": "en"}).text
+    svc.store.update(rid, lambda r: r.withdraw(reason="review"))
+    assert public.get(f"/records/{rid}/pages/{cid}/1", follow_redirects=False).status_code == 404
+
+
+def test_a_page_not_read_yet_offers_no_download(svc, public, tmp_path):
+    site(svc.store, "01-030", "Đình Kim Liên")
+    tiff = samples.make_tiff(tmp_path / "unread.tif", 2, 600, 400)
+    [r] = ingest_paths(svc, [tiff], None, None, True)
+    cid = UUID(r.capture_id)
+    link(svc, cid, site_id("01-030"))
+    run_inspect(svc, cid, Attempt(1, False))
+    page = public.get(f"/records/{site_id('01-030')}").text
+    assert "Chưa đọc" in page and f"/iiif/{cid}/1/alto.xml" not in page
+    assert f"/iiif/{cid}/document.pdf" not in page
