@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import Annotated
+from urllib.parse import urlencode
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
@@ -80,16 +81,17 @@ PAGE_SIZE = 20
 def facet_groups(request: Request, counts: dict, selected: list[str]) -> list[dict]:
     """Each public facet's values with their counts and the link that adds (or, when chosen,
     removes) that one filter, keeping the others and the query."""
+    base = request.url
+    kept = [(k, v) for k, v in request.query_params.multi_items() if k not in ("facet", "page")]
     groups = []
     for name in PUBLIC_FACETS:
         values = []
         for value, n in (counts.get(name) or {}).items():
             f = f"{name}={value}"
             chosen = [x for x in selected if x != f] if f in selected else [*selected, f]
-            href = request.url.remove_query_params(["facet", "page"])
-            values.append({"value": value, "n": n, "on": f in selected, "href": str(
-                href.include_query_params(facet=chosen) if chosen else href
-            )})  # fmt: skip
+            query = urlencode([*kept, *(("facet", x) for x in chosen)])
+            href = str(base.replace(query=query))
+            values.append({"value": value, "n": n, "on": f in selected, "href": href})
         if values:
             groups.append({"name": name, "values": values})
     return groups
