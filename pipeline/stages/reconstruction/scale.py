@@ -9,8 +9,9 @@ Two sources, in this order:
 - EXIF GPS, when at least `MIN_GPS_PHOTOS` registered photos carry a position: the camera
   centres are fitted to the GPS positions (in a local east-north-up frame, metres) by a
   similarity transform (Umeyama) and its scale is taken. GPS is good to a few metres, so the fit
-  is used only when the positions spread well beyond its residual (`MAX_GPS_RESIDUAL_SHARE`);
-  otherwise the model stays unscaled and the metrics say why.
+  is used only when its expected scale error, residual ÷ (spread · √photos), is at most
+  `MAX_GPS_SCALE_ERROR`: a walk round a building qualifies, a circle of photos round a statue
+  does not, and the model then stays unscaled with the reason in its metrics.
 
 `fit_scale` returns a `Scale`: metres per model unit (1.0 when unknown), the source and what
 was measured, all of it recorded in the model's metrics.
@@ -28,8 +29,9 @@ import numpy as np
 from pipeline.errors import InputRejectedError
 
 MIN_GPS_PHOTOS = 3
-MAX_GPS_RESIDUAL_SHARE = 0.1
-"""GPS scale is used when the fit's RMS residual is at most this share of the positions' spread."""
+MAX_GPS_SCALE_ERROR = 0.05
+"""GPS scale is used when residual ÷ (spread · √photos) of the fit, the relative error its scale
+can be expected to have, is at most this."""
 EARTH_RADIUS_M = 6_378_137.0
 
 
@@ -124,12 +126,14 @@ def _from_gps(centres: dict[str, np.ndarray], gps: dict[str, tuple[float, ...]])
     dst = local_metres([gps[n] for n in names])
     scale, residual = similarity_scale(src, dst)
     spread = float(np.sqrt(((dst - dst.mean(axis=0)) ** 2).sum(axis=1).mean()))
+    expected = residual / (spread * math.sqrt(len(names))) if spread > 0 else math.inf
     detail = {
         "photos": len(names),
         "gps_spread_m": round(spread, 3),
         "gps_residual_m": round(residual, 3),
+        "expected_error": round(expected, 4) if math.isfinite(expected) else None,
     }
-    if spread == 0 or residual > MAX_GPS_RESIDUAL_SHARE * spread:
+    if expected > MAX_GPS_SCALE_ERROR:
         detail["problem"] = (
             f"GPS positions spread {spread:.1f} m with a fit residual of {residual:.1f} m: "
             "too close together for GPS to give a scale"
