@@ -155,7 +155,7 @@ def review_certificate_page(request: Request, who: Archivist, ident: UUID) -> HT
         request,
         "review_certificate.html",
         capture_id=str(ident),
-        capture_name=capture.original_names[0],
+        capture_name=capture.original_names[0].rsplit("/", 1)[-1],
         fields=fields_view(capture),
         rows=rows,
         focus=waiting,

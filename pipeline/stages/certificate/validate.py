@@ -299,7 +299,7 @@ def _check_one(name: str, f: Found | None, ctx: Context) -> Verdict:
     if f is None or f.value is None:
         optional = name in OPTIONAL.get(ctx.form or "", frozenset())
         return Verdict(None, None, 0.0, not optional, None if optional else "not read")
-    raw = f.raw if f.raw is not None else str(f.value)
+    raw = (f.raw if f.raw is not None else str(f.value)).strip(" ,;:")
     try:
         value = CHECKS[name](f.value, ctx)
     except Rejected as e:  # nothing is stored, so nothing can be right: confidence 0

@@ -1,0 +1,94 @@
+"""The review queue in real headless Chromium against `sohoa serve`: the keyboard alone takes an
+archivist from the queue to the weakest field, typing corrects it, Enter accepts the next."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+
+import httpx
+import pytest
+
+from tests.helpers import REPO, make_services
+from tests.web.test_browser import CHROMIUM, PASSWORD, _free_port, browser, sign_in  # noqa: F401
+from tests.web.test_review_queue import GARBLED, certificate
+
+pw = pytest.importorskip("playwright.sync_api")
+
+pytestmark = pytest.mark.skipif(
+    not CHROMIUM.exists() and os.environ.get("CI") != "true",
+    reason="needs Debian's chromium (apt-get install chromium)",
+)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("review")
+    svc = make_services(tmp)
+    cid = certificate(svc, tmp, "gcn.png", GARBLED, 64)
+    svc.close()
+    port = _free_port()
+    env = {
+        **os.environ,
+        "SOHOA_DATA_DIR": str(tmp / "data"),
+        "SOHOA_WEB_ADMIN_LOGIN": "lan",
+        "SOHOA_WEB_ADMIN_PASSWORD": PASSWORD,
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "scanners.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                break
+        except httpx.HTTPError:
+            time.sleep(0.3)
+    else:
+        proc.kill()
+        pytest.fail("server did not start in 60 s")
+    yield {"base": base, "capture": str(cid), "tmp": tmp}
+    proc.terminate()
+    proc.wait(timeout=30)
+
+
+def test_the_keyboard_alone_corrects_then_accepts_fields(browser, server):  # noqa: F811
+    context = browser.new_context(base_url=server["base"], locale="en-GB")
+    page = context.new_page()
+    sign_in(page, "lan")
+    page.wait_for_url("**/staff")
+    page.goto("/staff/review?lang=en")
+    assert page.locator("#fig-certificates").inner_text() == "1"
+    page.click(f"a[href='/staff/review/{server['capture']}']")
+    # the weakest field waiting has the focus, its label and its raw reading
+    focused = page.locator(":focus")
+    assert focused.get_attribute("id") == "v-parcel_number"
+    assert focused.input_value().startswith("4#5")
+    assert page.get_by_label("parcel_number").count() == 1
+    # and the crop of the page it was read from is shown
+    crop = "document.querySelector('#f-parcel_number img.crop')"
+    page.wait_for_function(f"{crop} && {crop}.complete && {crop}.naturalWidth > 0")
+    page.screenshot(path=os.environ.get("SOHOA_SHOT", str(server["tmp"] / "review.png")))
+    # typing corrects it
+    page.keyboard.press("Control+A")
+    page.keyboard.type("45")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    item = page.locator("#f-parcel_number")
+    assert "status-corrected" in item.get_attribute("class")
+    # Enter on a field read right accepts it
+    page.focus("#v-area_m2")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert "status-accepted" in page.locator("#f-area_m2").get_attribute("class")
+    page.goto("/staff/review?lang=en")
+    assert page.locator("#fig-accepted").inner_text() == "1"
+    assert page.locator("#fig-corrected").inner_text() == "1"
+    context.close()
