@@ -20,8 +20,14 @@ from eventsourcing.persistence import IntegrityError
 from models.audit import AuditTrail, audit_trail_id
 from models.capture import Capture
 from models.errors import NotFoundError
-from models.ids import Outcome, ParcelKey
-from models.places.lineage import LineageChange, apply_change, label
+from models.ids import Outcome
+from models.places.lineage import (
+    LineageChange,
+    apply_change,
+    existing_parcel,
+    inherit,
+    parcel_or_new,
+)
 from models.record import Record
 
 if TYPE_CHECKING:
@@ -211,8 +217,10 @@ class LineageCommands(_Commands):
         returns the area warning, if any. Raises `LineageError` (the rule broken, naming the
         parcels) or `NotFoundError` (a parent that does not exist)."""
         for _ in range(50):
-            parents = [self._existing_parcel(k) for k in change.parents]
-            children = [self._parcel_or_new(k, change) for k in change.children]
+            parents = [existing_parcel(self.record, k) for k in change.parents]
+            children = [parcel_or_new(self.record, k, change) for k in change.children]
+            if change.kind == "renumber":  # the same land under a new number
+                inherit(parents[0], children[0], change.source)
             warning = apply_change(change, parents, children, today, tolerance)
             try:
                 self.save(*parents, *children)
@@ -224,36 +232,16 @@ class LineageCommands(_Commands):
     def record_dated_changes(self, record_id: UUID, changes: list[dict[str, Any]]) -> int:
         """Dated changes (each with an `id`) on a parcel's timeline; those already there add
         nothing. Returns how many were new."""
-        added: list[int] = [0]
+        added: list[dict[str, Any]] = []
 
         def change(record: Record) -> None:
             known = {c["id"] for c in record.changes}
-            added[0] = 0
-            for c in changes:
-                if c["id"] not in known:
-                    record.record_change(change=c)
-                    added[0] += 1
+            added[:] = [c for c in changes if c["id"] not in known]
+            for c in added:
+                record.record_change(change=c)
 
         self._change(record_id, change)
-        return added[0]
-
-    def _existing_parcel(self, key: ParcelKey) -> Record:
-        try:
-            return self.record(key.id)
-        except NotFoundError:
-            raise NotFoundError(f"parcel {label(key)} does not exist") from None
-
-    def _parcel_or_new(self, key: ParcelKey, change: LineageChange) -> Record:
-        try:
-            return self.record(key.id)
-        except NotFoundError:
-            child = Record(kind="parcel", key=key.as_record_key(), source=change.source)
-            area = change.child_areas.get(str(key))
-            values: dict[str, Any] = {"valid_from": change.effective.isoformat()}
-            if area is not None:
-                values["area_m2"] = area
-            child.record_attributes(attributes=values, source=change.source)
-            return child
+        return len(added)
 
 
 class RecordCommands(LineageCommands):

@@ -12,13 +12,13 @@ message naming the parcels; the caller decides what a rejection means (a row, a 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, Any
-from uuid import uuid5
+from uuid import UUID, uuid5
 
-from models.errors import SohoaError
+from models.errors import NotFoundError, SohoaError
 from models.ids import NAMESPACE, InvalidKeyError, ParcelKey
 
 if TYPE_CHECKING:
@@ -265,6 +265,42 @@ def change_data(
         ],
         "warning": warning,
     }
+
+
+def existing_parcel(get: Callable[[UUID], Record], key: ParcelKey) -> Record:
+    """The parcel `key` (`get`: the store's read), or `NotFoundError` naming it."""
+    try:
+        return get(key.id)
+    except NotFoundError:
+        raise NotFoundError(f"parcel {label(key)} does not exist") from None
+
+
+def parcel_or_new(get: Callable[[UUID], Record], key: ParcelKey, change: LineageChange) -> Record:
+    """The child `key`, registered (with its area and start date) when new."""
+    from models.record import Record
+
+    try:
+        return get(key.id)
+    except NotFoundError:
+        child = Record(kind="parcel", key=key.as_record_key(), source=change.source)
+        values: dict[str, Any] = {"valid_from": change.effective.isoformat()}
+        if (area := change.child_areas.get(str(key))) is not None:
+            values["area_m2"] = area
+        child.record_attributes(attributes=values, source=change.source)
+        return child
+
+
+def inherit(parent: Record, child: Record, source: str) -> None:
+    """A renumbered parcel new to the store takes its parent's values and shape (the same land
+    under a new number); values it already has are kept."""
+    if not child.pending_events or child.pending_events[0].originator_version != 1:
+        return  # recorded before: it has its own values
+    values = {k: v for k, v in parent.attributes.items() if k not in child.attributes}
+    if values:
+        child.record_attributes(attributes=values, source=source)
+    if parent.geometry and child.geometry is None:
+        geometry = parent.geometry
+        child.set_geometry(geometry=geometry["geometry"], crs=geometry["crs"], source=source)
 
 
 def apply_change(
