@@ -45,6 +45,8 @@ from pipeline.projections.tables import (
 )
 
 NAME = "stats"
+MONTHLY = frozenset({"captures", "pages", "relics"})
+"""The measures the public numbers give by unit, kind and month (the `month` grain)."""
 HANOI_TIME = timezone(timedelta(hours=7))
 CERTIFICATE = "land-certificate"
 CONF_BUCKETS = ((50, "<50"), (70, "50-70"), (85, "70-85"), (95, "85-95"), (101, "95+"))
@@ -173,8 +175,10 @@ class _Batch:
         kind, unit, month = row["kind"], row["unit"], day[:7]
         self.counts[("day", day, measure, kind, ANY, ANY, detail)] += n
         self.counts[("dayunit", day, measure, ANY, ANY, unit, detail)] += n
-        self.counts[("month", month, measure, kind, ANY, unit, detail)] += n
+        if measure in MONTHLY:
+            self.counts[("month", month, measure, kind, ANY, unit, detail)] += n
         self.counts[("monthcol", month, measure, ANY, row["collection"], ANY, detail)] += n
+        self.counts[("unit", ANY, measure, ANY, ANY, unit, detail)] += n
 
     def count(self, e: Any) -> None:
         day = _day(e.timestamp)

@@ -111,7 +111,7 @@ def public_stats(services: Services) -> dict[str, Any]:
         )
         entry[r["measure"]] = int(r["n"])
     relics = tables.query(
-        "SELECT unit, detail, SUM(n) AS n FROM {p}stats_count WHERE grain = 'month'"
+        "SELECT unit, detail, SUM(n) AS n FROM {p}stats_count WHERE grain = 'unit'"
         " AND measure = 'relics' GROUP BY unit, detail HAVING SUM(n) > 0 ORDER BY unit, detail"
     )
     return {
@@ -218,7 +218,7 @@ def _certificates(tables: StatsTables, names, unit: str | None, targets: Targets
     """Certificates entered, reviewed and linked per unit (all time), beside its target."""
     extra, params = ("AND unit = ?", [unit]) if unit else ("", [])
     rows = tables.query(
-        "SELECT unit, measure, SUM(n) AS n FROM {p}stats_count WHERE grain = 'month'"
+        "SELECT unit, measure, SUM(n) AS n FROM {p}stats_count WHERE grain = 'unit'"
         f" AND measure IN ('cert_entered', 'cert_reviewed', 'cert_linked') {extra}"
         " GROUP BY unit, measure",
         params,
@@ -273,7 +273,7 @@ def _review(tables: StatsTables, unit: str | None) -> dict[str, int]:
     a mean confidence under 70 (all time)."""
     extra, params = ("AND unit = ?", [unit]) if unit else ("", [])
     rows = tables.query(
-        "SELECT measure, detail, SUM(n) AS n FROM {p}stats_count WHERE grain = 'month'"
+        "SELECT measure, detail, SUM(n) AS n FROM {p}stats_count WHERE grain = 'unit'"
         f" AND measure IN ('cert_entered', 'cert_reviewed', 'ocr_conf') {extra}"
         " GROUP BY measure, detail",
         params,

@@ -1,0 +1,99 @@
+"""Operations figures (issue 21): /metrics scrape time and size, dashboard API and /api/stats
+p95 over a large synthetic statistics projection.
+
+    .venv/bin/python -m bench.bench_ops --captures 200000
+
+Synthetic captures (random day over two years, kind, collection, one of 126 wards, 1–20 pages,
+a state, an OCR confidence bucket, some failures and certificates) are counted through the
+projection's own grains (`_Batch.add`) and saved with `StatsTables.save`, 10,000 at a time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import tempfile
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+
+from pipeline.projections.follower import stats_tables
+from pipeline.projections.stats import CONF_BUCKETS, NAME, StatsProjection, _Batch
+from pipeline.usecases.stats import DateRange, dashboard, public_stats
+from tests.helpers import make_services
+from web.app import create_app
+
+KINDS = ("document", "land-certificate", "photo-set", "scan-set", "model")
+
+
+def feed(svc, captures: int, chunk: int = 10_000) -> float:
+    tables = stats_tables(svc)
+    projection = StatsProjection(svc.store, tables)
+    rng = random.Random(21)
+    start_day = date(2025, 1, 1)
+    t0 = time.perf_counter()
+    for position, first in enumerate(range(0, captures, chunk)):
+        batch = _Batch(projection, [])
+        for _ in range(min(chunk, captures - first)):
+            day = str(start_day + timedelta(days=rng.randrange(700)))
+            row = {
+                "kind": rng.choice(KINDS),
+                "collection": f"c{rng.randrange(20)}",
+                "unit": f"2025:{rng.randrange(126):05d}",
+            }
+            batch.add(day, "captures", row)
+            batch.add(day, "pages", row, n=rng.randrange(1, 20))
+            batch.add(day, "state", row, rng.choice(("pending", "done", "done", "failed")))
+            batch.add(day, "ocr_conf", row, rng.choice(CONF_BUCKETS)[1])
+            if rng.random() < 0.05:
+                batch.add(day, "failures", row, f"ocr: E{rng.randrange(8)}")
+            if row["kind"] == "land-certificate":
+                batch.add(day, "cert_entered", row)
+        tables.save(NAME, position, position + 1, batch.counts, [], [])
+    return time.perf_counter() - t0
+
+
+def p95(fn, runs: int = 40) -> tuple[float, float]:
+    times = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    times.sort()
+    return statistics.median(times) * 1000, times[int(0.95 * (runs - 1))] * 1000
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--captures", type=int, default=200_000)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        svc = make_services(Path(tmp))
+        fed = feed(svc, args.captures)
+        rows = stats_tables(svc).query("SELECT COUNT(*) AS n FROM {p}stats_count")[0]["n"]
+        print(f"fed {args.captures:,} synthetic captures in {fed:.1f} s -> {rows:,} count rows")
+        year = DateRange(date(2025, 1, 1), date(2025, 12, 31))
+        century = DateRange(date(1926, 1, 1), date(2026, 12, 31))
+        today = date(2026, 12, 1)
+        client = TestClient(create_app(svc))
+        client.get("/metrics")
+        for name, fn in (
+            ("dashboard, one year, all units", lambda: dashboard(svc, year, today=today)),
+            ("dashboard, 100 years", lambda: dashboard(svc, century, today=today)),
+            ("dashboard, one unit", lambda: dashboard(svc, year, unit="2025:00004", today=today)),
+            ("public stats (uncached)", lambda: public_stats(svc)),
+            ("GET /api/stats (cached)", lambda: client.get("/api/stats")),
+            ("GET /metrics", lambda: client.get("/metrics")),
+        ):
+            median, high = p95(fn)
+            print(f"{name:34} median {median:7.1f} ms  p95 {high:7.1f} ms")
+        size = len(client.get("/metrics").content)
+        print(f"/metrics size {size:,} bytes")
+        svc.close()
+
+
+if __name__ == "__main__":
+    main()
