@@ -122,6 +122,7 @@ MATRIX: dict[tuple[str, str], Entry] = {
     ("POST", "/api/land/parcels/{ident}/changes"): e(
         OFFICER, 400, serves=PARCELS, json={**CHANGE, "into": ["not a parcel"]}
     ),
+    ("GET", "/api/land/export/parcels"): e(OFFICER, 200, params={"format": "geojson"}),
     # staff: captures
     ("GET", "/api/captures/{ident}"): e(STAFF, 200, serves=CAPTURES),
     ("GET", "/api/captures/{ident}/history"): e(STAFF, 200, serves=CAPTURES),

@@ -44,6 +44,10 @@ LAND_STRINGS: dict[str, tuple[str, str]] = {
     "basis_capture": ("Mã tư liệu của quyết định", "Capture id of the decision"),
     "restricted_change": ("hạn chế", "restricted"),
     "undated": ("không rõ ngày", "undated"),
+    "export_parcels": (
+        "Xuất thửa đất cho cơ sở dữ liệu đất đai",
+        "Export parcels for the land database",
+    ),
     "kind_split": ("Tách thửa", "Split"),
     "kind_merge": ("Hợp thửa", "Merge"),
     "kind_renumber": ("Đổi số thửa", "Renumbering"),

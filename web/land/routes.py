@@ -6,12 +6,16 @@ event (who, which record, which attributes, when) before it is sent.
 
 from __future__ import annotations
 
+import shutil
+import tempfile
+from pathlib import Path as FilePath
 from typing import Annotated, Any
 from urllib.parse import quote
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+from starlette.background import BackgroundTask
 
 from models.disclosure import Part, capture_parts
 from models.errors import NotFoundError, NotYetRecordedError
@@ -20,6 +24,7 @@ from models.places.lineage import label
 from pipeline.bootstrap import Services
 from pipeline.presenters import capture_title, fields_view, jsonable
 from pipeline.usecases.accounts import Principal
+from pipeline.usecases.export import export_parcels
 from pipeline.usecases.lineage import parcel_on
 from search.documents import record_title, wgs84_geometry
 from search.query import Query as SearchQuery
@@ -237,6 +242,28 @@ def _record_change(
         recorded_by=who.login or "officer",
         tolerance=svc.settings.split_area_tolerance,
     )
+
+
+@router.get("/api/land/export/parcels")
+def export(
+    request: Request,
+    who: Officer,
+    fmt: Annotated[str, Query(alias="format", pattern="^(gpkg|geojson)$")] = "geojson",
+    on: str = "",
+) -> FileResponse:
+    """Every parcel for the land database (as `sohoa export parcels --role officer`): VBDLIS
+    names, lineage and provenance, the restricted columns too; one audited read."""
+    try:
+        valid_on = valid_day(on)
+    except LookupProblemError as e:
+        raise HTTPException(400, str(e)) from None
+    folder = FilePath(tempfile.mkdtemp(prefix="sohoa-export-"))
+    path = folder / f"parcels.{fmt}"
+    export_parcels(_svc(request).store, path, fmt, role="officer", valid_on=valid_on)
+    audit(request, who, f"export:{path.name}", [Part.RESTRICTED_ATTRIBUTES], "parcel export")
+    cleanup = BackgroundTask(shutil.rmtree, folder, ignore_errors=True)
+    media = "application/geopackage+sqlite3" if fmt == "gpkg" else "application/geo+json"
+    return FileResponse(path, media_type=media, filename=path.name, background=cleanup)
 
 
 @router.get("/api/land/owners")

@@ -82,3 +82,15 @@ def test_a_certificate_change_links_to_its_page_on_the_parcel_page(svc, officer)
     record_certificate_changes(svc.store, p.id, cid, [entry])
     page = officer.get(f"/land/parcels/{p.id}").text
     assert f'href="#page-{cid}-2"' in page and 'data-kind="mortgage"' in page
+
+
+def test_officers_download_the_export_with_owners_and_it_is_audited(svc, officer, public):
+    from pipeline.usecases.accounts import audit_entries
+
+    parcel(svc.store)
+    r = officer.get("/api/land/export/parcels", params={"format": "geojson"})
+    assert r.status_code == 200 and r.headers["content-type"].startswith("application/geo+json")
+    [feature] = r.json()["features"]
+    assert feature["properties"]["owner"] and feature["properties"]["SoThuTuThua"] == "45"
+    assert any(e["subject_id"] == "export:parcels.geojson" for e in audit_entries(svc.store))
+    assert public.get("/api/land/export/parcels").status_code == 401
