@@ -83,7 +83,7 @@ def test_children_larger_than_the_parent_are_recorded_with_a_warning(store):
 
 def test_a_merge_across_units_is_refused_naming_both(store):
     a, b = parcel(store, "1", unit="00031"), parcel(store, "2", unit="00004")
-    with pytest.raises(LineageError, match="00031:pre2025/12/1.*00004:pre2025/12/2.*units"):
+    with pytest.raises(LineageError, match=r"00031:pre2025/12/1.*00004:pre2025/12/2.*units"):
         store.record_parcel_change(change("merge", [a, b], [key("3")]), today=TODAY, tolerance=0.02)
     assert store.record(a.id).retired is None
 
@@ -101,7 +101,7 @@ def test_a_parcel_split_from_its_own_child_is_a_cycle(store):
 
 def test_changes_before_the_parcel_existed_or_in_the_future_are_refused(store):
     parent = parcel(store, "45", valid_from="2015-06-01")
-    with pytest.raises(LineageError, match="00031:pre2025/12/45 dated 2010-01-01.*began 2015"):
+    with pytest.raises(LineageError, match=r"00031:pre2025/12/45 dated 2010-01-01.*began 2015"):
         store.record_parcel_change(
             change("split", [parent], [key("46")], day=date(2010, 1, 1)), today=TODAY, tolerance=0
         )

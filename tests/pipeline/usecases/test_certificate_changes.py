@@ -16,7 +16,7 @@ KEY = ParcelKey.of("31", "pre2025", "12", "45")
 ENTRIES = [  # fictional entries, as pipeline.stages.certificate.changes gives them
     {
         "date": "2015-04-03",
-        "text": "Chuyển nhượng cho ông Lê Văn Thử theo Hợp đồng số 12/2015 công chứng ngày 3/4/2015",
+        "text": "Chuyển nhượng cho ông Lê Văn Thử theo Hợp đồng số 12/2015 công chứng 3/4/2015",
         "page": 2,
         "box": [40, 300, 900, 360],
         "confidence": 0.91,
