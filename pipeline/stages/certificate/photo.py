@@ -61,6 +61,9 @@ black print (25, 20, 20) is left as it is. Pixels darker than DARK_RED in the re
 are raised less and less (not at all at DARK_RED): the edges of black letters on pink paper
 keep their shape."""
 DARK_RED = 80
+RED_INK_LUMA = 160
+"""Red *ink* (a title, a seal) is darker than this; the pale pink security pattern is not, and
+left in it would join every red mark on the page into one."""
 TEXT_LINE_ASPECT = 3.0
 """A red component this many times wider than tall is a line of text, not a seal."""
 
@@ -169,7 +172,7 @@ def suppress_colour(rgb: np.ndarray) -> tuple[np.ndarray, int]:
     raise_by = PALE_GAIN * np.maximum(excess - NEUTRAL_EXCESS, 0)
     raise_by *= np.clip((red_channel.astype(np.float32) - DARK_RED) / 60, 0, 1)
     out = np.clip(luma + raise_by, 0, 255).astype(np.uint8)
-    red = ((excess > RED_EXCESS) & (red_channel > 110)).astype(np.uint8)
+    red = ((excess > RED_EXCESS) & (red_channel > 110) & (luma < RED_INK_LUMA)).astype(np.uint8)
     if not red.any():
         return out, 0
     h, w = red.shape
