@@ -32,6 +32,7 @@ SCRIPTS = {
     "photogrammetry": "bench_photogrammetry.py",
     "3d": "bench_3d.py",
     "load": "bench_load.py",
+    "iiif": "bench_iiif.py",
 }
 
 
