@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import replace
 
 from pipeline.stages.certificate.fields import (
     Found,
@@ -61,6 +62,9 @@ def _labelled(rows: Sequence[Row]) -> dict[str, Found]:
         for name, label, unless in _SPANS:
             if name not in found and (hit := _label(row, label, unless)):
                 _put_span(found, name, row, hit, parsers[name])
+                if name == "area_m2" and name in found and (whole := _continued(rows, i, hit)):
+                    # the area in words ("bằng chữ: …") wraps: its raw reading holds all of it
+                    found[name] = replace(found[name], raw=whole.value)
         for name, label, unless in _WRAPPED:
             if name not in found and (hit := _label(row, label, unless)):
                 _put(found, name, _continued(rows, i, hit), parsers[name])

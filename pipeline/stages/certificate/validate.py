@@ -233,7 +233,19 @@ def _issuer(value: Any, ctx: Context) -> Any:
 
 
 def _origin(value: Any, ctx: Context) -> Any:
-    return _text(value, "origin")
+    """The origin is a formula of the law ("Nhà nước giao đất có thu tiền sử dụng đất"): a
+    word that neither of its neighbours is ever seen with in the language model's corpus is
+    likely a misread one ("Công nhậm quyền")."""
+    v = _text(value, "origin")
+    from pipeline.stages.vietnamese.model import load_model
+
+    bigram = load_model().bigram
+    for chunk in re.split(r"[,;.()]", v):
+        words = [canonical_tones(w.lower()) for w in re.findall(r"[^\W\d_]+", chunk)]
+        for a, w, b in zip(words, words[1:], words[2:], strict=False):
+            if (a, w) not in bigram and (w, b) not in bigram:
+                raise Doubtful(v, f"origin: {w!r} is unusual between {a!r} and {b!r}")
+    return v
 
 
 _ALLOWED = re.compile(r"[\w\s,.;:()/\-–]+")
@@ -250,6 +262,9 @@ def _text(value: Any, what: str) -> str:
     words = re.findall(r"[^\W\d_]+", v)
     if len(words) >= 3 and v.isascii():
         raise Doubtful(v, f"{what} was read without its diacritics")
+    mixed = [t for t in v.split() if re.search(r"\d", t) and re.search(r"[^\x00-\x7f]", t)]
+    if mixed:  # "5ố": a digit read for a letter of an accented word
+        raise Rejected(f"{what} holds {mixed[0]!r}, digits inside a word")
     odd = [w for w in words if len(w) > 1 and not _syllable(w)]
     if odd:
         raise Rejected(f"{what} holds words that are not Vietnamese: {' '.join(odd[:3])}")

@@ -86,6 +86,18 @@ def test_garbage_is_stored_as_none_with_the_raw_reading_and_why(line, text, fiel
     assert got["provenance"][field]["box"]  # so the review queue can show its crop
 
 
+def test_confident_misreads_in_text_are_caught_by_the_words_around_them():
+    # a letter swapped for another that still makes a syllable, in the law's formula
+    got = read(replaced(8, "g) Nguồn gốc sử dụng: Công nhậm quyền sử dụng đất như giao đất"))
+    assert got["fields"]["origin"] == "Công nhậm quyền sử dụng đất như giao đất"
+    assert got["review"]["origin"]["needs_review"] is True
+    assert "nhậm" in got["review"]["origin"]["reason"]
+    # a digit read for an accented letter
+    got = read(replaced(3, "b) Địa chỉ: 5ố 91 phố Huế, phường Dịch Vọng, quận Cầu Giấy"))
+    assert got["fields"]["address"] is None and "5ố" in got["review"]["address"]["reason"]
+    assert not read(SECTION_II)["review"]["origin"]["needs_review"]
+
+
 def test_a_date_after_the_capture_arrived_is_refused():
     got = read(SECTION_II, received=date(2014, 3, 1))
     assert got["fields"]["issue_date"] is None
