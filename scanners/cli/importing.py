@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import click
-from tqdm import tqdm
 
 from pipeline.bootstrap import Services
 from pipeline.errors import InputRejectedError
@@ -17,6 +16,7 @@ from pipeline.usecases.importing.readers import count_rows
 from pipeline.usecases.importing.records import import_records
 from pipeline.usecases.importing.rows import ImportRow
 from scanners.cli.main import main, services
+from scanners.cli.progress import progress_bar
 
 
 def run_import(
@@ -28,13 +28,7 @@ def run_import(
     Text: rejected rows on stderr and a summary line on stdout.
     """
     total = count_rows(path)
-    with tqdm(
-        total=total,
-        desc="importing",
-        unit=" rows",
-        file=sys.stderr,
-        disable=not sys.stderr.isatty() and as_json,
-    ) as bar:
+    with progress_bar(total=total, desc="importing", unit=" rows", disable=as_json) as bar:
 
         def on_row(row: ImportRow) -> None:
             if as_json:

@@ -8,7 +8,6 @@ from pathlib import Path
 from uuid import UUID
 
 import click
-from tqdm import tqdm
 
 from models.capture import KINDS
 from pipeline.bootstrap import Services
@@ -20,6 +19,7 @@ from pipeline.usecases.inputs import collect
 from pipeline.usecases.sidecar import read_meta_file
 from scanners.cli.main import main, services
 from scanners.cli.processes import _embedded_runtime, _stop_on_signals
+from scanners.cli.progress import progress_bar
 
 
 def ingestor(svc: Services) -> Ingestor:
@@ -63,7 +63,7 @@ def ingest_paths(
     items = list(collect(paths, kind, is_zip, svc.settings.limits))
     results: list[IngestResult] = []
     ing = ingestor(svc)
-    with tqdm(total=len(items), desc="ingesting", unit=" files", file=sys.stderr) as bar:
+    with progress_bar(total=len(items), desc="ingesting", unit=" files") as bar:
         for item in items:
             for result in ing.ingest_item(item, meta):
                 results.append(result)
@@ -89,9 +89,7 @@ def wait_for(svc: Services, capture_ids: list[UUID], as_json: bool) -> dict[UUID
     embedded = svc.settings.broker_url.startswith("memory")
     runtime = Runtime(svc, workers=True, follow=True).start() if embedded else None
     try:
-        with tqdm(
-            total=len(set(capture_ids)), desc="processing", unit=" captures", file=sys.stderr
-        ) as bar:
+        with progress_bar(total=len(set(capture_ids)), desc="processing", unit=" captures") as bar:
             states = wait_until_settled(svc, set(capture_ids), on_progress=lambda *_: bar.update(1))
     finally:
         if runtime:

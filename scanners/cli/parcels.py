@@ -130,12 +130,16 @@ def _print_parcels(
 def parcel(unit, sheet, number, serial, registry, as_of, recorded_as_of, as_json) -> None:
     """A land parcel by the names its papers carry, before or after the 2025 reorganisation,
     or by its certificate's serial or registry number; with its lineage and retirement."""
+    from scanners.cli.catchup import catch_up_index
+
     times = Times(_day(as_of, "--as-of") if as_of else None, _recorded(recorded_as_of))
-    if serial.strip() or registry.strip():
-        sys.exit(run_parcel_by_certificate(services(), serial, registry, times, as_json))
-    if not (unit and sheet and number):
+    if not (serial.strip() or registry.strip() or (unit and sheet and number)):
         raise click.UsageError("give --unit, --sheet and --number, or --serial or --registry")
-    sys.exit(run_parcel(services(), unit, sheet, number, times, as_json))
+    svc = services()
+    catch_up_index(svc)  # on embedded defaults; else it says how far behind the index is
+    if serial.strip() or registry.strip():
+        sys.exit(run_parcel_by_certificate(svc, serial, registry, times, as_json))
+    sys.exit(run_parcel(svc, unit, sheet, number, times, as_json))
 
 
 def _day(value: str, option: str) -> date:

@@ -6,10 +6,10 @@ import json
 import sys
 
 import click
-from tqdm import tqdm
 
 from models.errors import NotFoundError
 from scanners.cli.main import _brief, _parse_time, emit, main, parse_id, services
+from scanners.cli.progress import progress_bar
 
 
 @main.command()
@@ -98,7 +98,7 @@ def verify(as_json: bool) -> None:
     from pipeline.usecases.status import verify as run_verify
 
     svc = services()
-    with tqdm(desc="verifying", unit=" blobs", disable=as_json, file=sys.stderr) as bar:
+    with progress_bar(desc="verifying", unit=" blobs", disable=as_json) as bar:
         report = run_verify(svc, on_blob=lambda: bar.update(1))
     data = {"checked": report.checked, "ok": report.ok, "problems": report.problems}
     lines = [f"{report.checked} blobs checked, {report.ok} intact, {len(report.problems)} problems"]

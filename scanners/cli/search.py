@@ -11,11 +11,11 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import click
-from tqdm import tqdm
 
 from pipeline.bootstrap import Services
 from scanners.cli.audit import audit_cli_search_hit
 from scanners.cli.main import main, services
+from scanners.cli.progress import progress_bar
 from search.geo.crs import box_region, to_wgs84
 from search.query import Near, Query, QueryError
 
@@ -149,9 +149,8 @@ def _rebuild_into(svc: Services, new) -> None:
     from pipeline.dispatch.indexer import indexer
 
     follower = indexer(svc, new)
-    with tqdm(
-        total=svc.store.max_notification_id(), desc="reindexing", unit=" events", file=sys.stderr
-    ) as bar:
+    total = svc.store.max_notification_id()
+    with progress_bar(total=total, desc="reindexing", unit=" events") as bar:
         follower.catch_up(on_progress=lambda pos, _top: bar.update(pos - bar.n))
     follower.catch_up()
 
@@ -228,7 +227,11 @@ def _reindex_elastic(svc: Services) -> int:
 def search(
     text, facets, ranges, near, point, bbox, crs, serial, registry, role, page, size, as_json
 ) -> None:
-    """Search records in any spelling (with or without diacritics), by place and by number."""
+    """Search records in any spelling (with or without diacritics), by place and by number.
+
+    On embedded defaults the index is brought up to date first; otherwise a lagging index is
+    reported on stderr."""
+    from scanners.cli.catchup import catch_up_index
     from scanners.cli.search import build_query, run_search
 
     query = build_query(
@@ -245,7 +248,9 @@ def search(
         serial=serial,
         registry=registry,
     )
-    sys.exit(run_search(services(), query, as_json))
+    svc = services()
+    catch_up_index(svc)
+    sys.exit(run_search(svc, query, as_json))
 
 
 @main.command()

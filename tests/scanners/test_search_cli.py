@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
+import os
+import pty
+import struct
+import subprocess
+import sys
+import termios
 
 import pytest
 
-from tests.helpers import sohoa
+from tests.helpers import REPO, sohoa
 
 SITES = [
     {
@@ -208,3 +215,43 @@ def test_land_queries_by_vn2000_point_box_area_and_serial(land_env):
 def test_bad_land_queries_are_clear_errors(tmp_path, args, message):
     run = sohoa("search", *args, env={"SOHOA_DATA_DIR": str(tmp_path / "data")})
     assert run.returncode != 0 and message in run.stderr, run.stderr
+
+
+def test_search_right_after_import_catches_the_index_up_quietly_in_a_pipe(env):
+    run = sohoa("search", "dong da", "--json", env=env)  # no follower ran since the import
+    assert run.returncode == 0, run.stderr
+    assert [h["title"] for h in json.loads(run.stdout)["hits"]] == ["Gò Đống Đa"]
+    assert "\r" not in run.stderr and "updating the index" not in run.stderr  # no bar in a pipe
+    parcel = sohoa("parcel", "--unit", "00031", "--sheet", "7", "--number", "12", env=env)
+    assert parcel.returncode == 0 and "\r" not in parcel.stderr
+
+
+def test_the_catch_up_shows_a_progress_bar_on_a_terminal(env):
+    leader, follower = pty.openpty()
+    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))  # 100 columns
+    command = [sys.executable, "-m", "scanners.cli", "search", "dong da"]
+    with subprocess.Popen(
+        command, env={**os.environ, **env}, cwd=REPO, stdout=subprocess.PIPE, stderr=follower
+    ) as proc:
+        os.close(follower)
+        drawn = b""
+        while True:
+            try:
+                chunk = os.read(leader, 4096)
+            except OSError:  # the terminal closes with the process
+                break
+            if not chunk:
+                break
+            drawn += chunk
+        proc.stdout.read()
+    os.close(leader)
+    assert proc.returncode == 0
+    assert "updating the index" in drawn.decode("utf-8", "replace")
+
+
+def test_with_a_follower_elsewhere_search_says_how_far_behind_the_index_is(env):
+    elsewhere = {**env, "SOHOA_BROKER_URL": "redis://127.0.0.1:1/0"}  # never contacted by search
+    run = sohoa("search", "dong da", "--json", env=elsewhere)
+    assert run.returncode == 0, run.stderr
+    assert json.loads(run.stdout)["total"] == 0  # nothing indexed: the follower is not running
+    assert "event(s) behind" in run.stderr and "sohoa follow" in run.stderr
