@@ -56,6 +56,63 @@ def feed(svc, captures: int, chunk: int = 10_000) -> float:
     return time.perf_counter() - t0
 
 
+def text_run(folder: Path, pngs: list[Path], metrics_on: bool) -> float:
+    """Seconds to ingest and read `pngs` on embedded defaults, with or without the metrics
+    (job middleware, ingest counters, the sampler thread and the follower's event counters)."""
+    from contextlib import ExitStack
+    from unittest import mock
+    from uuid import UUID
+
+    from dramatiq.middleware import Middleware
+
+    from scanners.cli.ingest import ingest_paths
+    from workers.runtime import Runtime
+
+    class Idle:
+        def __init__(self, *_a) -> None: ...
+        def start(self, *_a) -> Idle:
+            return self
+
+        def stop(self) -> None: ...
+
+    svc = make_services(folder)
+    with ExitStack() as stack:
+        if not metrics_on:
+            stack.enter_context(mock.patch("workers.runtime.JobMetrics", Middleware))
+            stack.enter_context(mock.patch("workers.runtime.Sampler", Idle))
+            stack.enter_context(
+                mock.patch("pipeline.usecases.ingest.observe_ingest", lambda _r: None)
+            )
+            stack.enter_context(
+                mock.patch("pipeline.projections.follower.observe_events", lambda _e: None)
+            )
+        start = time.perf_counter()
+        with Runtime(svc, workers=True, follow=True) as rt:
+            results = ingest_paths(svc, pngs, "document", None, True)
+            rt.wait_until_settled([UUID(r.capture_id) for r in results], timeout_s=600)
+        took = time.perf_counter() - start
+    svc.close()
+    return took
+
+
+def overhead(pages: int, rounds: int) -> None:
+    from bench.bench_text_pipeline import make_pages
+
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        (root / "pages").mkdir()
+        _pdf, pngs = make_pages(root / "pages", pages)
+        runs: dict[bool, list[float]] = {True: [], False: []}
+        for i in range(rounds):  # alternated, so load from other work hits both alike
+            for on in (False, True):
+                runs[on].append(text_run(root / f"run-{i}-{on}", pngs, on))
+        off, on = statistics.median(runs[False]), statistics.median(runs[True])
+        print(
+            f"text pipeline, {pages} pages x {rounds} rounds: without metrics {off:.2f} s,"
+            f" with {on:.2f} s (median), overhead {100 * (on - off) / off:+.1f} %"
+        )
+
+
 def p95(fn, runs: int = 40) -> tuple[float, float]:
     times = []
     for _ in range(runs):
@@ -69,7 +126,11 @@ def p95(fn, runs: int = 40) -> tuple[float, float]:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--captures", type=int, default=200_000)
+    parser.add_argument("--pages", type=int, default=3, help="text-pipeline pages (0: skip)")
+    parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
+    if args.pages:
+        overhead(args.pages, args.rounds)
     with tempfile.TemporaryDirectory() as tmp:
         svc = make_services(Path(tmp))
         fed = feed(svc, args.captures)

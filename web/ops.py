@@ -4,6 +4,7 @@ the city's open numbers at `/api/stats`; and the middleware that times every req
 from __future__ import annotations
 
 import contextlib
+import json
 import socket
 import threading
 import time
@@ -62,15 +63,24 @@ def open_stats(request: Request, format: str | None = None) -> Response:
     """Public numbers (no personal data): captures and pages by administrative unit, kind and
     month, and published heritage sites by rank. `?format=csv` (or `Accept: text/csv`) for
     CSV. Answered from memory for SOHOA_STATS_CACHE_S seconds."""
-    stats = request.app.state.stats_cache.get()
+    rendered = request.app.state.stats_cache.get()
     max_age = int(request.app.state.services.settings.stats_cache_s)
     headers = {"Cache-Control": f"public, max-age={max_age}"}
     wants_csv = format == "csv" or (
         format is None and "text/csv" in request.headers.get("accept", "")
     )
     if wants_csv:
-        return Response(public_stats_csv(stats), media_type="text/csv", headers=headers)
-    return JSONResponse(stats, headers=headers)
+        return Response(rendered["csv"], media_type="text/csv", headers=headers)
+    return Response(rendered["json"], media_type="application/json", headers=headers)
+
+
+def _rendered_stats(services: Services) -> dict[str, bytes]:
+    """The public numbers, rendered once per cache period in both formats."""
+    stats = public_stats(services)
+    return {
+        "json": json.dumps(stats, ensure_ascii=False, separators=(",", ":")).encode(),
+        "csv": public_stats_csv(stats).encode(),
+    }
 
 
 class Cached:
@@ -166,7 +176,7 @@ def install(app: FastAPI, services: Services) -> None:
     """The routes, their state, and the request-timing middleware."""
     state = app.state
     state.readiness = Readiness(services)
-    state.stats_cache = Cached(lambda: public_stats(services), services.settings.stats_cache_s)
+    state.stats_cache = Cached(lambda: _rendered_stats(services), services.settings.stats_cache_s)
     sampler = metrics.Sampler(_probes(services))
     started = threading.Event()
 

@@ -45,7 +45,8 @@ _DDL = (
     " measure TEXT NOT NULL, kind TEXT NOT NULL, collection TEXT NOT NULL, unit TEXT NOT NULL,"
     " detail TEXT NOT NULL, n BIGINT NOT NULL,"
     " PRIMARY KEY (grain, measure, period, kind, collection, unit, detail)){clustered}",
-    "CREATE INDEX IF NOT EXISTS {i}stats_count_unit ON {p}stats_count (grain, unit, measure)",
+    "CREATE INDEX IF NOT EXISTS {i}stats_count_by_unit ON {p}stats_count"
+    " (grain, unit, measure, period)",
     "CREATE TABLE IF NOT EXISTS {p}stats_capture (capture_id TEXT PRIMARY KEY,"
     " day TEXT NOT NULL, kind TEXT NOT NULL, collection TEXT NOT NULL, unit TEXT NOT NULL,"
     " state TEXT NOT NULL, bytes BIGINT NOT NULL, entered TEXT NOT NULL,"
