@@ -147,5 +147,5 @@ class Labels:
         template = self._pick(EVENTS, short)
         if template is None:
             return humanise(short)
-        page = (data or {}).get("page")
-        return template.format(page=page if page is not None else "")
+        page = (data or {}).get("page")  # events count pages from 0, people from 1
+        return template.format(page=page + 1 if isinstance(page, int) else "")
