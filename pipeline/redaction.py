@@ -40,9 +40,10 @@ ID_NUMBER = re.compile(
 Box = tuple[int, int, int, int]
 """(left, top, right, bottom) in image pixels."""
 
-CERTIFICATE_RESTRICTED_FIELDS = ("serial", "registry_number")
+CERTIFICATE_RESTRICTED_FIELDS = ("serial", "registry_number", "qr")
 """Certificate fields whose boxes are blacked out (with the owners and the changes; see
-`pipeline.stages.certificate.sections.RESTRICTED_FIELDS`)."""
+`pipeline.stages.certificate.sections.RESTRICTED_FIELDS`); "qr" is the QR code's box, whose
+content can name the owners."""
 
 
 def mask_text(text: str, names: Iterable[str] = ()) -> str:

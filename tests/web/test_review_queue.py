@@ -91,6 +91,10 @@ def test_a_field_shows_its_crop_raw_reading_reason_and_labelled_box(svc, archivi
     assert html.index("autofocus") > first
     crop = archivist.get(f"/api/captures/{garbled}/pages/1/crop.jpg", params={"box": box})
     assert crop.headers["content-type"] == "image/jpeg"
+    capture_page = archivist.get(f"/staff/captures/{garbled}").text
+    assert (
+        f'href="/staff/review/{garbled}"' in capture_page and 'id="fields-waiting"' in capture_page
+    )
     reads = [e for e in audit_entries(svc.store) if e["subject_id"] == str(garbled)]
     assert any(e["action"] == "review queue" for e in reads)
 

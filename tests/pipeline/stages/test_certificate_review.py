@@ -254,3 +254,12 @@ def test_a_page_without_a_qr_code_gives_none_and_a_non_certificate_no_fields():
     code = QrCode("SỐ PHÁT HÀNH: AA 06654954", 0, (10, 10, 60, 60))
     got = extract_certificate([page_of(prose)], qr=[code]).to_json()
     assert got["kind"] == "other" and got["fields"] == {} and got["review"] == {}
+
+
+def test_the_qr_codes_box_is_blacked_out_in_public_derivatives():
+    from pipeline.redaction import certificate_restrictions
+
+    code = QrCode("SỐ PHÁT HÀNH: AA 06654954", 0, (1900, 170, 2136, 406))
+    result = extract_certificate([page_of(SECTION_II, page=0)], qr=[code]).to_json()
+    _, areas = certificate_restrictions(result)
+    assert code.box in areas[0]
