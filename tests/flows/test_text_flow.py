@@ -95,6 +95,20 @@ def test_the_searchable_pdf_has_page_images_and_their_text(read_document):
         assert len(doc.pages) == 2
         assert all(p.images for p in doc.pages)
         assert {"dong", "ngac"} <= words(doc.pages[0].extract_text())
+    import pypdfium2 as pdfium
+    import pypdfium2.raw as pdfium_c
+
+    from pipeline.media.pdf import PDFIUM_LOCK
+
+    stored = svc.blobs.read_bytes(svc.store.capture(cid).outcomes["ocr/1/0"]["image_key"])
+    with PDFIUM_LOCK:
+        document = pdfium.PdfDocument(pdf)
+        try:
+            objects = document[0].get_objects()
+            image = next(o for o in objects if o.type == pdfium_c.FPDF_PAGEOBJ_IMAGE)
+            assert bytes(image.get_data(decode_simple=False)) == stored  # not encoded again
+        finally:
+            document.close()
 
 
 def test_a_message_delivered_twice_has_no_second_effect(read_document):

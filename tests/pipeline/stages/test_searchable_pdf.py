@@ -77,6 +77,30 @@ def test_an_ocred_page_is_searchable_in_vietnamese():
     assert "Độc lập - Tự do - Hạnh phúc" in extracted
 
 
+def test_a_jpeg_page_goes_in_as_it_is_not_encoded_again():
+    buf = io.BytesIO()
+    render_page(dpi=200, size="A5", seed=3).convert("L").save(buf, "JPEG", quality=80)
+    jpeg = buf.getvalue()
+    pdf = searchable_pdf([(jpeg, _page(*Image.open(buf).size))])
+    with PDFIUM_LOCK:
+        doc = pdfium.PdfDocument(pdf)
+        try:
+            images = [o for o in doc[0].get_objects() if o.type == pdfium_c.FPDF_PAGEOBJ_IMAGE]
+            assert len(images) == 1
+            assert bytes(images[0].get_data(decode_simple=False)) == jpeg  # byte for byte
+        finally:
+            doc.close()
+    with pdfplumber.open(io.BytesIO(pdf)) as doc:
+        assert doc.pages[0].extract_text().splitlines() == ["Thửa đất số", "Hoàn Kiếm"]
+
+
+def test_a_page_image_that_is_no_jpeg_is_refused():
+    buf = io.BytesIO()
+    Image.new("L", (1000, 1400), 255).save(buf, "PNG")
+    with pytest.raises(InputRejectedError, match="JPEG"):
+        searchable_pdf([(buf.getvalue(), _page())])
+
+
 def test_no_pages_is_an_error():
     with pytest.raises(InputRejectedError):
         searchable_pdf([])
