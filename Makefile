@@ -6,7 +6,7 @@ SOHOA := $(VENV)/bin/sohoa
 APT_PACKAGES := fonts-dejavu-core tesseract-ocr tesseract-ocr-vie tesseract-ocr-eng tesseract-ocr-fra tesseract-ocr-chi-tra libgl1 libgomp1 libglib2.0-0 libusb-1.0-0 chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: setup system-packages services services-stop services-status demo test lint bench fuzz clean
+.PHONY: setup system-packages services services-stop services-status demo test lint bench bench-setup bench-quick fuzz clean
 
 setup: system-packages $(VENV)/.installed
 
@@ -50,8 +50,16 @@ SECONDS ?= 600
 fuzz: setup
 	$(VENV)/bin/python tests/fuzz/run.py --seconds $(SECONDS) --jobs 2
 
-bench: setup
+# Peers the benches compare against (OCRmyPDF in its own venv under var/bench/): not in `demo`.
+bench-setup: setup
+	$(PY) bench/bench_text_pipeline.py --setup
+
+# One table: every figure beside its baseline, ratio and aim; bench-quick within 5 minutes.
+bench: setup bench-setup
 	$(PY) bench/report.py
+
+bench-quick: setup bench-setup
+	$(PY) bench/report.py --quick
 
 clean:
 	rm -rf var .pytest_cache .ruff_cache
