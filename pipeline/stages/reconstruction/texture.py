@@ -53,7 +53,9 @@ def texture_mesh(
     faces = np.asarray(faces, np.int64)
     views = [model.image(i) for i in sorted(model.reg_image_ids())]
     label, corners = best_views(vertices, faces, views)
-    charts = _charts(faces, label)
+    a, b = _adjacent(faces)
+    _smooth(label, corners, vertices[faces], views, a, b)
+    charts = _charts(faces, label, a, b)
     boxes = _boxes(charts, label, corners, views)
     factor, places, size = _pack(boxes, max_px)
     atlas = np.full((size[1], size[0], 3), GREY, np.uint8)
@@ -134,15 +136,54 @@ def _project(view, points: np.ndarray) -> np.ndarray:
     return out
 
 
-def _charts(faces: np.ndarray, label: np.ndarray) -> np.ndarray:
-    """Chart id per face: components of edge-adjacent faces with the same view (-1: unseen)."""
-    n = len(faces)
+def _adjacent(faces: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Pairs of faces that share an edge."""
     edges = np.sort(np.concatenate([faces[:, [0, 1]], faces[:, [1, 2]], faces[:, [2, 0]]]), axis=1)
-    owner = np.tile(np.arange(n), 3)
+    owner = np.tile(np.arange(len(faces)), 3)
     order = np.lexsort((edges[:, 1], edges[:, 0]))
     edges, owner = edges[order], owner[order]
     same_edge = (edges[1:] == edges[:-1]).all(axis=1)
-    a, b = owner[:-1][same_edge], owner[1:][same_edge]
+    return owner[:-1][same_edge], owner[1:][same_edge]
+
+
+def _smooth(label, corners, tri, views, a, b, rounds: int = 3) -> None:
+    """Give a face the view two of its neighbours have, where that view sees it squarely and
+    whole: fewer, larger charts (less atlas lost to chart borders), and small unseen gaps
+    filled. In place."""
+    n = len(label)
+    ends = np.concatenate([a, b])
+    others = np.concatenate([b, a])
+    order = np.argsort(ends, kind="stable")
+    ends, others = ends[order], others[order]
+    slot = np.arange(len(ends)) - np.searchsorted(ends, ends)
+    keep = slot < 3
+    neighbours = np.full((n, 3), -1)
+    neighbours[ends[keep], slot[keep]] = others[keep]
+    normal = np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0])
+    normal /= np.maximum(np.linalg.norm(normal, axis=1, keepdims=True), 1e-30)
+    for _ in range(rounds):
+        votes = np.where(neighbours >= 0, label[neighbours], -2)
+        v0, v1, v2 = votes.T
+        major = np.where((v0 == v1) | (v0 == v2), v0, np.where(v1 == v2, v1, -2))
+        candidates = np.flatnonzero((major >= 0) & (major != label))
+        if not len(candidates):
+            return
+        for v in np.unique(major[candidates]):
+            f = candidates[major[candidates] == v]
+            view = views[v]
+            ray = tri[f].mean(axis=1) - view.projection_center()
+            facing = -(normal[f] * ray).sum(axis=1) / np.maximum(np.linalg.norm(ray, axis=1), 1e-30)
+            px = _project(view, tri[f].reshape(-1, 3)).reshape(-1, 3, 2)
+            size = [view.camera.width, view.camera.height]
+            inside = np.isfinite(px).all(axis=(1, 2)) & ((px >= 0) & (px < size)).all(axis=(1, 2))
+            ok = inside & (facing > 0.2)
+            label[f[ok]] = v
+            corners[f[ok]] = px[ok]
+
+
+def _charts(faces: np.ndarray, label: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Chart id per face: components of edge-adjacent faces with the same view (-1: unseen)."""
+    n = len(faces)
     keep = (label[a] == label[b]) & (label[a] >= 0)
     component = _components(n, a[keep], b[keep])
     seen = label >= 0
