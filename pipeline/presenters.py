@@ -169,6 +169,10 @@ MODEL_SUMMARY = (
     "reprojection_error_px",
     "rmse_m",
     "fitness",
+    "size_m",
+    "scale_source",
+    "texture",
+    "atlas_px",
 )
 
 
