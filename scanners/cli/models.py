@@ -18,7 +18,6 @@ from pipeline.bootstrap import Services
 from pipeline.errors import InputRejectedError
 from pipeline.presenters import MODEL_SUMMARY as SUMMARY
 from pipeline.presenters import model_view, progress_text
-from scanners.cli.ingest import wait_for
 from scanners.cli.main import emit, main, parse_id, services
 
 
@@ -49,7 +48,7 @@ def run_reconstruct(
         raise click.BadParameter(str(e), param_hint="--param") from None
     svc.store.request_reconstruction(capture_id, overrides, svc.settings.operator)
     if wait:
-        wait_for(svc, [capture_id], as_json=True)
+        follow_model(svc, capture_id)
     return model_view(svc.store.capture(capture_id))
 
 
