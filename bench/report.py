@@ -39,6 +39,7 @@ SCRIPTS = {
     "3d": "bench_3d.py",
     "load": "bench_load.py",
     "iiif": "bench_iiif.py",
+    "portal": "bench_portal.py",
 }
 
 
