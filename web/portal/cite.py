@@ -22,14 +22,14 @@ from web.portal.routes import services_of
 router = APIRouter(tags=["public"], dependencies=[Depends(csrf_guard)])
 
 
-@router.get("/records/{ident}/pages/{capture}/{n}", include_in_schema=False)
-def page_citation(request: Request, ident: UUID, capture: UUID, n: int) -> RedirectResponse:
+@router.get("/records/{ident}/pages/{capture_id}/{n}", include_in_schema=False)
+def page_citation(request: Request, ident: UUID, capture_id: UUID, n: int) -> RedirectResponse:
     """A page's citation URL: to the record page, at that page."""
     svc = services_of(request)
     record = public_record(svc, ident)
-    if capture not in record.captures:
+    if capture_id not in record.captures:
         raise HTTPException(404, "no such document on this record")
-    found, _ = derivatives.public_document(svc, capture)
+    found, _ = derivatives.public_document(svc, capture_id)
     if not any(p.n == n for p in web_pages.pages(svc, found, with_text=False)):
         raise HTTPException(404, "no such page in this document")
-    return RedirectResponse(f"/records/{ident}#page-{capture}-{n}", status_code=303)
+    return RedirectResponse(f"/records/{ident}#page-{capture_id}-{n}", status_code=303)

@@ -25,7 +25,7 @@ from web.auth import csrf_guard
 from web.portal import content_search, derivatives, iiif
 from web.portal.routes import services_of
 
-router = APIRouter(tags=["iiif"], dependencies=[Depends(csrf_guard)])
+router = APIRouter(tags=["public"], dependencies=[Depends(csrf_guard)])
 CACHE = {"Cache-Control": "public, max-age=3600"}
 
 
@@ -122,7 +122,7 @@ def document_text(request: Request, ident: UUID) -> Response:
     return _download(text.encode("utf-8"), "text/plain; charset=utf-8", ident, "txt")
 
 
-@router.get("/iiif/{ident}/document.pdf")
+@router.get("/iiif/{ident}/document.pdf", include_in_schema=False)
 async def document_pdf(request: Request, ident: UUID) -> Response:
     """A searchable PDF of the read pages, made of the redacted page images and public words."""
     svc = services_of(request)
