@@ -30,9 +30,11 @@ from PIL import Image
 from pipeline.media.limits import Limits
 from pipeline.stages.certificate.photo import Box, find_gutter, prepare_photo
 from pipeline.stages.ocr.hocr import mean_conf, words_to_text
+from pipeline.stages.ocr.preprocess import rotate_right_angle
 from pipeline.stages.ocr.recognise import OcrParams, ocr_image, read_page_image
 from pipeline.stages.pages.images import load_page
 from pipeline.stages.pages.pagetext import PageText
+from pipeline.stages.tools.tesseract import detect_orientation
 
 READING_DPI = 300
 """The resolution a photographed page is read at once `prepare_photo` has scaled it."""
@@ -61,7 +63,7 @@ def read_certificate_image(
     prepared = prepare_photo(np.asarray(image.convert("RGB")))
     found = dict(prepared.found)
     read_dpi = READING_DPI if found["photo"] else (dpi or params.dpi)
-    grey = Image.fromarray(prepared.image, "L")
+    grey = Image.fromarray(_on_its_side(prepared.image, read_dpi, found), "L")
     text, cleaned = ocr_image(grey, params, page=page, dpi=read_dpi)
     gutter = find_gutter(_line_boxes(text), cleaned.width, cleaned.height)
     if gutter is not None:
@@ -69,6 +71,20 @@ def read_certificate_image(
         text = _read_halves(text, cleaned, gutter, params, page, read_dpi)
     text.params["photo"] = found
     return text, cleaned
+
+
+def _on_its_side(grey: np.ndarray, dpi: int, found: dict) -> np.ndarray:
+    """A landscape image turned upright when its text runs vertically (a portrait page
+    photographed, or flattened, on its side), by Tesseract OSD. Asked here rather than left
+    to the OCR stage (which asks only after a poor reading) because a page on its side is
+    landscape like a two-page spread, and the gutter is looked for on upright text."""
+    if grey.shape[1] <= grey.shape[0]:
+        return grey
+    osd = detect_orientation(grey, dpi)
+    if osd is not None and osd[0] in (90, 270):
+        found["turned"] = osd[0]
+        return rotate_right_angle(grey, osd[0])
+    return grey
 
 
 def _read_halves(
