@@ -13,7 +13,7 @@ from models.application import RecordStore
 from models.capture import Capture
 from models.ids import Outcome
 from models.plan import plan
-from pipeline.presenters import field_status, review_summary
+from pipeline.presenters import capture_title, field_status, review_summary
 from pipeline.usecases.accounts import Principal
 from search.documents import wgs84_geometry
 
@@ -49,7 +49,7 @@ def recent_captures(store: RecordStore, limit: int = 100) -> list[dict[str, Any]
         out.append(
             {
                 "id": str(c.id),
-                "name": c.original_names[0],
+                "name": capture_title(c),  # never the path on the ingesting machine
                 "kind": c.kind,
                 "state": c.state(plan(c)),
                 "received_at": c.created_on.isoformat(),
@@ -155,7 +155,7 @@ def review_queue(store: RecordStore) -> list[dict[str, Any]]:
         if (c.fields or {}).get("kind") != "land_certificate":
             continue
         summary = review_summary(field_status(c))
-        queue.append({"id": str(c.id), "name": c.original_names[0], **summary})
+        queue.append({"id": str(c.id), "name": capture_title(c), **summary})
     return sorted(queue, key=_weakest_first)
 
 
