@@ -66,6 +66,8 @@ def test_a_capture_is_titled_by_its_metadata_or_file_name_never_a_server_path(
     page = archivist.get(f"/staff/captures/{capture.id}").text
     assert "<h1>bia-tien-si.png</h1>" in page
     assert str(tmp_path) not in page.split("<h1>")[1].split("</h1>")[0]
+    home = archivist.get("/staff").text  # the lists of recent captures, queue and failures
+    assert "bia-tien-si.png" in home and str(tmp_path) not in home
 
 
 def test_a_public_page_gives_its_words_with_boxes_for_the_viewer(svc, public, tmp_path):
