@@ -256,3 +256,14 @@ def test_a_missing_path_is_reported(tmp_path):
     missing = tmp_path / "gone.jpg"
     with pytest.raises(InputRejectedError, match=r"gone\.jpg: not a readable image"):
         reconstruct_photos([missing] * 3, tmp_path / "work", PARAMS)
+
+
+@pytest.mark.slow
+def test_levels_of_detail_keep_a_smaller_texture(gate):
+    _, result = gate
+    full = max(result.metrics["atlas_px"])
+    assert result.lods  # 60,000 faces: a 20k level
+    for data in result.lods.values():
+        mesh = glb_mesh(data)
+        atlas = mesh.visual.material.baseColorTexture
+        assert len(mesh.visual.uv) == len(mesh.vertices) and max(atlas.size) <= full
