@@ -180,10 +180,12 @@ def _issue_date(value: Any, ctx: Context) -> Any:
     except ValueError:
         raise Rejected(f"{value!r} is not a date") from None
     first, last = ERAS.get(ctx.form, ERAS[None])
-    if d < first or (last and d > last):
-        raise Rejected(f"{d:%d/%m/%Y} is outside the {ctx.form or 'certificate'} form's era")
     if ctx.received and d > ctx.received:
         raise Rejected(f"{d:%d/%m/%Y} is after the capture was received")
+    if (last and d > last) or d < ERAS[None][0] or (d < first and ctx.form == "2025"):
+        raise Rejected(f"{d:%d/%m/%Y} is outside the {ctx.form or 'certificate'} form's era")
+    if d < first:  # a 1993 or 2003 red book shares the 2009 form's serial shape: ask
+        raise Doubtful(d.isoformat(), f"{d:%d/%m/%Y} is before the {ctx.form} form existed")
     return d.isoformat()
 
 

@@ -67,7 +67,7 @@ def test_a_clean_reading_passes_every_check_with_its_confidence():
         (4, "c) Diện tích: 0,0 m2", "area_m2", "0,0 m2"),
         (6, "đ) Mục đích sử dụng: Đất ở (XYZ)", "purpose_code", "Đất ở (XYZ)"),
         (9, "Hà Nội, ngày 12 tháng 3 năm 2031", "issue_date", "12 tháng 3 năm 2031"),
-        (9, "Hà Nội, ngày 12 tháng 3 năm 2003", "issue_date", "12 tháng 3 năm 2003"),
+        (9, "Hà Nội, ngày 12 tháng 3 năm 1988", "issue_date", "12 tháng 3 năm 1988"),
         (10, "TM. ỦY BAN NHÂN DÂN ;§@", "issuer", "ỦY BAN NHÂN DÂN ;§@"),
     ],
 )
@@ -96,6 +96,14 @@ def test_confident_misreads_in_text_are_caught_by_the_words_around_them():
     got = read(replaced(3, "b) Địa chỉ: 5ố 91 phố Huế, phường Dịch Vọng, quận Cầu Giấy"))
     assert got["fields"]["address"] is None and "5ố" in got["review"]["address"]["reason"]
     assert not read(SECTION_II)["review"]["origin"]["needs_review"]
+
+
+def test_a_date_before_the_2009_form_is_kept_for_a_person_to_confirm():
+    # the 2003 red book's serial has the 2009 form's shape: an old date may be right
+    got = read([*replaced(9, "Hà Nội, ngày 12 tháng 3 năm 2003"), "BV 999451"])
+    assert got["fields"]["issue_date"] == "2003-03-12"
+    assert got["review"]["issue_date"]["needs_review"] is True
+    assert "before the 2009-2024 form existed" in got["review"]["issue_date"]["reason"]
 
 
 def test_a_date_after_the_capture_arrived_is_refused():
