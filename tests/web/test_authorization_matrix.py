@@ -84,6 +84,14 @@ MATRIX: dict[tuple[str, str], Entry] = {
     ("GET", "/iiif/{ident}/{page}/full/{size}/0/default.jpg"): e(
         EVERYONE, 200, 404, serves={"capture"}
     ),
+    ("GET", "/iiif/{ident}/search"): e(EVERYONE, 200, serves={"capture"}, params={"q": "văn"}),
+    ("GET", "/iiif/{ident}/search1"): e(EVERYONE, 200, serves={"capture"}, params={"q": "van"}),
+    ("GET", "/iiif/{ident}/{page}/alto.xml"): e(EVERYONE, 200, 404, serves={"capture"}),
+    ("GET", "/iiif/{ident}/{page}/hocr.html"): e(EVERYONE, 200, 404, serves={"capture"}),
+    ("GET", "/iiif/{ident}/{page}/text.txt"): e(EVERYONE, 200, 404, serves={"capture"}),
+    ("GET", "/iiif/{ident}/text.txt"): e(EVERYONE, 200, 404, serves={"capture"}),
+    ("GET", "/iiif/{ident}/document.pdf"): e(EVERYONE, 200, 404, serves={"capture"}),
+    ("GET", "/records/{ident}/pages/{capture_id}/{n}"): e(EVERYONE, 404, serves=PUBLISHED),
     ("GET", "/public/captures/{ident}/model.glb"): e(EVERYONE, 404, serves={"capture"}),
     ("GET", "/public/captures/{ident}/preview.png"): e(EVERYONE, 404, serves={"capture"}),
     ("GET", "/files/{capture_id}"): e(EVERYONE, 403, params={"expires": 1, "sig": "0" * 64}),
