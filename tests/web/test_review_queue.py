@@ -122,6 +122,12 @@ def test_enter_accepts_typing_corrects_and_both_count(svc, archivist, queue):
     assert view["status"]["area_m2"]["by"] == "person:lan"
     events = [e.event for e in svc.store.history(garbled)]
     assert "Capture.FieldCorrected" in events and "Capture.FieldAccepted" in events
+    # and Enter again on the corrected value adds nothing
+    post_field(archivist, garbled, "parcel_number", "45")
+    events = [e.event for e in svc.store.history(garbled)]
+    assert (
+        events.count("Capture.FieldCorrected") == 1 and events.count("Capture.FieldAccepted") == 1
+    )
     # and the figures count them
     html = archivist.get("/staff/review").text
     assert 'id="fig-accepted">1<' in html and 'id="fig-corrected">1<' in html

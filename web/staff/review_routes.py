@@ -178,7 +178,8 @@ async def review_field_form(
     action, value = review.decide(text, {**status, "name": name})
     by = f"person:{who.login}"
     if action == "accept":
-        await run_in_threadpool(accept_fields, svc, ident, [name], by)
+        if status["status"] not in ("accepted", "corrected"):  # already settled: nothing to add
+            await run_in_threadpool(accept_fields, svc, ident, [name], by)
     elif value not in ("", None) or status["value"] is not None:
         reason = str(form.get("reason") or "review queue")[:500]
         await run_in_threadpool(correct_fields, svc, ident, {name: value}, reason, by)
