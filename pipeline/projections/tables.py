@@ -10,6 +10,9 @@ row per capture:
 - `monthcol` period = month, collection;    "by collection"
 - `unit`     no period,      unit;          all-time totals per unit (certificates, workload)
 
+The key leads with (grain, measure, unit, period): every question names its grain, measure and
+unit (`*` for all) and reads one range of periods.
+
 `stats_capture` and `stats_record` hold the little each capture or record needs for the next
 event (its unit, state, certificate progress, rank); `stats_position` is how far the follower
 got, written in the same transaction as the counts (counts are not idempotent, so a batch must
@@ -44,9 +47,7 @@ _DDL = (
     "CREATE TABLE IF NOT EXISTS {p}stats_count (grain TEXT NOT NULL, period TEXT NOT NULL,"
     " measure TEXT NOT NULL, kind TEXT NOT NULL, collection TEXT NOT NULL, unit TEXT NOT NULL,"
     " detail TEXT NOT NULL, n BIGINT NOT NULL,"
-    " PRIMARY KEY (grain, measure, period, kind, collection, unit, detail)){clustered}",
-    "CREATE INDEX IF NOT EXISTS {i}stats_count_by_unit ON {p}stats_count"
-    " (grain, unit, measure, period)",
+    " PRIMARY KEY (grain, measure, unit, period, kind, collection, detail)){clustered}",
     "CREATE TABLE IF NOT EXISTS {p}stats_capture (capture_id TEXT PRIMARY KEY,"
     " day TEXT NOT NULL, kind TEXT NOT NULL, collection TEXT NOT NULL, unit TEXT NOT NULL,"
     " state TEXT NOT NULL, bytes BIGINT NOT NULL, entered TEXT NOT NULL,"

@@ -176,7 +176,9 @@ def _range(span: DateRange, unit: str | None) -> tuple[str, list[Any]]:
         return "grain = 'dayunit' AND unit = ? AND period BETWEEN ? AND ?", [
             unit, str(span.since), str(span.until),
         ]  # fmt: skip
-    return "grain = 'day' AND period BETWEEN ? AND ?", [str(span.since), str(span.until)]
+    return "grain = 'day' AND unit = '*' AND period BETWEEN ? AND ?", [
+        str(span.since), str(span.until),
+    ]  # fmt: skip
 
 
 def _series(tables: StatsTables, span: DateRange, where: str, params: list) -> list[dict]:
@@ -199,6 +201,8 @@ def _sum_by(
 ) -> list[dict]:
     grain = "monthcol" if column == "collection" else "month"
     extra, params = ("AND unit = ?", [unit]) if unit else ("", [])
+    if column == "collection":
+        extra, params = "AND unit = '*'", []
     return tables.query(
         f"SELECT {column}, SUM(n) AS n FROM {{p}}stats_count WHERE grain = ? AND measure = ?"
         f" AND period BETWEEN ? AND ? {extra} GROUP BY {column} HAVING SUM(n) <> 0"
@@ -240,7 +244,9 @@ def _certificates(tables: StatsTables, names, unit: str | None, targets: Targets
 
 
 def _backlog(tables: StatsTables, unit: str | None, today: date) -> list[dict]:
-    grain, extra, params = ("dayunit", "AND unit = ?", [unit]) if unit else ("day", "", [])
+    grain, extra, params = (
+        ("dayunit", "AND unit = ?", [unit]) if unit else ("day", "AND unit = '*'", [])
+    )
     rows = tables.query(
         f"SELECT period, SUM(n) AS n FROM {{p}}stats_count WHERE grain = '{grain}'"
         f" AND measure = 'state' AND detail = 'pending' {extra} GROUP BY period"
