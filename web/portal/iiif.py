@@ -71,8 +71,8 @@ def manifest(
     if any(c.text is not None for c in canvases):
         body["service"] = search_services(mid)
         body["rendering"] = [
-            _link(f"{mid}/document.pdf", "Text", "application/pdf", "PDF (tìm kiếm được)"),
-            _link(f"{mid}/text.txt", "Text", "text/plain", "Văn bản"),
+            _link(f"{mid}/document.pdf", "Text", "application/pdf", PDF_LABEL),
+            _link(f"{mid}/text.txt", "Text", "text/plain", TEXT_LABEL),
         ]
     return body
 
@@ -85,8 +85,14 @@ def search_services(mid: str) -> list[dict[str, Any]]:
     ]
 
 
-def _link(ident: str, kind: str, fmt: str, label: str, profile: str = "") -> dict[str, Any]:
-    link: dict[str, Any] = {"id": ident, "type": kind, "format": fmt, "label": {"vi": [label]}}
+PDF_LABEL = {"vi": ["PDF tìm kiếm được"], "en": ["Searchable PDF"]}
+TEXT_LABEL = {"vi": ["Văn bản"], "en": ["Text"]}
+
+
+def _link(
+    ident: str, kind: str, fmt: str, label: dict[str, list[str]], profile: str = ""
+) -> dict[str, Any]:
+    link: dict[str, Any] = {"id": ident, "type": kind, "format": fmt, "label": label}
     if profile:
         link["profile"] = profile
     return link
@@ -129,11 +135,23 @@ def _canvas(mid: str, c: Canvas) -> dict[str, Any]:
         canvas["annotations"] = [_text_annotations(mid, c.page, c.text)]
     if c.text is not None:
         canvas["seeAlso"] = [
-            _link(f"{service}/alto.xml", "Dataset", "application/xml", "ALTO", ALTO_PROFILE),
-            _link(f"{service}/hocr.html", "Text", "text/vnd.hocr+html", "hOCR", HOCR_PROFILE),
+            _link(
+                f"{service}/alto.xml",
+                "Dataset",
+                "application/xml",
+                {"none": ["ALTO"]},
+                ALTO_PROFILE,
+            ),
+            _link(
+                f"{service}/hocr.html",
+                "Text",
+                "text/vnd.hocr+html",
+                {"none": ["hOCR"]},
+                HOCR_PROFILE,
+            ),
         ]
         canvas["rendering"] = [
-            _link(f"{service}/text.txt", "Text", "text/plain", f"Văn bản trang {c.page}")
+            _link(f"{service}/text.txt", "Text", "text/plain", _page_text_label(c.page))
         ]
     return canvas
 
@@ -193,3 +211,7 @@ def fit_jpeg(data: bytes) -> bytes:
     buf = io.BytesIO()
     out.save(buf, format="JPEG", quality=85)
     return buf.getvalue()
+
+
+def _page_text_label(page: int) -> dict[str, list[str]]:
+    return {"vi": [f"Văn bản trang {page}"], "en": [f"Text of page {page}"]}
