@@ -20,6 +20,7 @@ do (read each page's PageText blob, mask, fold, match), on the same document.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import random
@@ -215,7 +216,8 @@ def main() -> None:
         svc = make_services(tmp)
         try:
             log(f"building a {args.pages}-page register of {args.words} words a page")
-            cid = build(svc, tmp, args.pages, args.words)
+            with contextlib.redirect_stdout(sys.stderr):  # ingest prints a line per file
+                cid = build(svc, tmp, args.pages, args.words)
             client = TestClient(create_app(svc, WebSettings(search_rate_per_min=10**6)))
             url = f"/iiif/{cid}/search"
             with Stopwatch() as cold:
