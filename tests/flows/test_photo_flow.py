@@ -110,10 +110,8 @@ def test_status_and_model_show_a_run_under_way_and_a_pipe_gets_no_bar(photo_sets
     svc.store.record_model_progress(cid, run=run, stage="mapping", done=1, total=3, elapsed_s=12.0)
     env = {"SOHOA_DATA_DIR": str(svc.settings.data_dir)}
     status = sohoa("status", env=env)
-    assert (
-        f"3D:       {str(cid)[:8]} {svc.store.capture(cid).original_names[0]}: run {run}, mapping: 1 of 3 (12 s)"
-        in status.stdout
-    )
+    name = svc.store.capture(cid).original_names[0]
+    assert f"3D:       {str(cid)[:8]} {name}: run {run}, mapping: 1 of 3 (12 s)" in status.stdout
     report = json.loads(sohoa("status", "--json", env=env).stdout)
     assert report["reconstructing"][0]["stage"] == "mapping"
     assert "progress: run 2, mapping: 1 of 3" in sohoa("model", str(cid), env=env).stdout
