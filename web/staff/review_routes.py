@@ -18,7 +18,7 @@ from starlette.datastructures import FormData
 from models.capture import Capture
 from models.disclosure import Part
 from pipeline.bootstrap import Services
-from pipeline.presenters import field_status, fields_view
+from pipeline.presenters import capture_title, field_status, fields_view
 from pipeline.usecases.certificates import accept_fields, correct_fields
 from pipeline.usecases.retry import retry_failed
 from web import pages as web_pages
@@ -155,7 +155,7 @@ def review_certificate_page(request: Request, who: Archivist, ident: UUID) -> HT
         request,
         "review_certificate.html",
         capture_id=str(ident),
-        capture_name=capture.original_names[0].rsplit("/", 1)[-1],
+        capture_name=capture_title(capture),
         fields=fields_view(capture),
         rows=rows,
         focus=waiting,
