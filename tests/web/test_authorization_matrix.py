@@ -92,6 +92,9 @@ MATRIX: dict[tuple[str, str], Entry] = {
     ("GET", "/iiif/{ident}/text.txt"): e(EVERYONE, 200, 404, serves={"capture"}),
     ("GET", "/iiif/{ident}/document.pdf"): e(EVERYONE, 200, 404, serves={"capture"}),
     ("GET", "/records/{ident}/pages/{capture_id}/{n}"): e(EVERYONE, 404, serves=PUBLISHED),
+    ("GET", "/api/public/captures/{ident}/pages/{n}/words"): e(
+        EVERYONE, 200, 404, serves={"capture"}
+    ),
     ("GET", "/public/captures/{ident}/model.glb"): e(EVERYONE, 404, serves={"capture"}),
     ("GET", "/public/captures/{ident}/preview.png"): e(EVERYONE, 404, serves={"capture"}),
     ("GET", "/files/{capture_id}"): e(EVERYONE, 403, params={"expires": 1, "sig": "0" * 64}),

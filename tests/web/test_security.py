@@ -32,6 +32,7 @@ PUBLIC_ROUTES = {
     ("GET", "/records/{ident}"),
     ("GET", "/api/public/records/{ident}"),
     ("GET", "/api/public/records/{ident}/history"),
+    ("GET", "/api/public/captures/{ident}/pages/{n}/words"),
     ("GET", "/iiif/{ident}/manifest.json"),
     ("GET", "/iiif/{ident}/thumbnail.jpg"),
     ("GET", "/iiif/{ident}/{page}/info.json"),
