@@ -18,7 +18,8 @@ them alike:
   C processes at a time, OMP_THREAD_LIMIT=1: the floor any Tesseract pipeline stands on.
 
 Each is timed from its command's start to its end (start-up included) and its CPU time is the
-user + system time of the command and every process it waited for (`RUSAGE_CHILDREN`).
+user + system time of the command and of every process it started (`RUSAGE_CHILDREN`, with
+this script the reaper of orphans, so a pool's server that outlives its command counts too).
 Pages: generated 300-dpi A4 Vietnamese administrative pages (tests/factories/degrade.py, seeds
 0…N-1), never evaluation pages. Figures: pages/min and CPU-s over all rounds together, sohoa ÷
 peer; the note gives each round's ratio.
@@ -91,12 +92,36 @@ def make_pages(folder: Path, pages: int) -> tuple[Path, list[Path]]:
     return pdf, pngs
 
 
+def adopt_orphans() -> None:
+    """Make this process the reaper of its descendants' orphans (Linux PR_SET_CHILD_SUBREAPER):
+    a process pool's server outlives the command that started it, and its CPU time (its
+    workers' included) would otherwise be counted nowhere."""
+    import ctypes
+
+    ctypes.CDLL(None, use_errno=True).prctl(36, 1, 0, 0, 0)
+
+
+def reap_orphans(within_s: float = 30.0) -> None:
+    """Wait for every adopted orphan to end, so its CPU time joins RUSAGE_CHILDREN."""
+    deadline = time.monotonic() + within_s
+    while time.monotonic() < deadline:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            time.sleep(0.02)
+    log("an orphaned process did not end: its CPU time is not counted")
+
+
 def timed(fn) -> Run:
-    """Wall and CPU seconds of `fn()`, children included (they must be waited for)."""
+    """Wall and CPU seconds of `fn()`, every process it started included (the wall time ends
+    with `fn`; the CPU time counts orphans that end after it)."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     fn()
     wall = time.perf_counter() - start
+    reap_orphans()
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     return Run(wall, cpu)
@@ -166,6 +191,7 @@ def main() -> list[dict]:
         sys.exit(0 if setup_ocrmypdf() else 1)
     rounds = args.rounds or (1 if args.quick else 2)
     have_ocrmypdf = setup_ocrmypdf()
+    adopt_orphans()
     log(f"text pipeline: {args.pages} pages × {rounds} rounds, {CORES} cores; {load_average()}")
     runs: dict[str, list[Run]] = {"sohoa": [], "ocrmypdf": [], "raw": []}
     with scratch("text") as folder:

@@ -116,19 +116,29 @@ def rss_mb(pid: int) -> int:
 
 
 class WorkPool:
-    """Processes (spawned, so no lock or thread of the worker is copied into them) that run
-    picklable module-level functions; each process runs `warm` once when it starts."""
+    """Processes that run picklable module-level functions; each runs `warm` once when it
+    starts.
 
-    def __init__(self, processes: int, warm: Callable[[], None] | None = None) -> None:
+    They are forked from a fresh server process (multiprocessing's forkserver), never from the
+    worker, so no lock or thread of the worker is copied into them; the server imports the
+    main module and `preload` once, so a process starts without importing them again."""
+
+    def __init__(
+        self,
+        processes: int,
+        warm: Callable[[], None] | None = None,
+        preload: tuple[str, ...] = (),
+    ) -> None:
         self.processes = processes
         self._warm = warm
+        self._preload = preload
         self._lock = threading.Lock()
         self._executor = self._start()
 
     def _start(self) -> ProcessPoolExecutor:
-        executor = ProcessPoolExecutor(
-            self.processes, mp_context=mp.get_context("spawn"), initializer=self._warm
-        )
+        context = mp.get_context("forkserver")
+        context.set_forkserver_preload(["__main__", *self._preload])
+        executor = ProcessPoolExecutor(self.processes, mp_context=context, initializer=self._warm)
         for _ in range(self.processes):  # start them all now, while the first jobs queue up
             executor.submit(os.getpid)
         return executor
@@ -155,14 +165,16 @@ _pools: dict[tuple[int, Callable[[], None] | None], WorkPool] = {}
 _pools_lock = threading.Lock()
 
 
-def shared_pool(processes: int, warm: Callable[[], None] | None = None) -> WorkPool:
+def shared_pool(
+    processes: int, warm: Callable[[], None] | None = None, preload: tuple[str, ...] = ()
+) -> WorkPool:
     """The process's pool of this size and warm-up, started on first use and shut down at exit
     (one per process: worker threads, runtimes and tests share it)."""
     key = (processes, warm)
     with _pools_lock:
         pool = _pools.get(key)
         if pool is None:
-            pool = _pools[key] = WorkPool(processes, warm)
+            pool = _pools[key] = WorkPool(processes, warm, preload)
             if len(_pools) == 1:
                 atexit.register(_close_pools)
         return pool

@@ -84,9 +84,18 @@ def warm() -> None:
     load_model()
 
 
+PRELOAD = (
+    "pipeline.jobs.ocr",
+    "pipeline.jobs.text",
+    "pipeline.stages.ocr.recognise",
+    "pipeline.stages.vietnamese.correction",
+)
+"""Modules the pool's server imports once for all its processes."""
+
+
 def page_pool(services: Services) -> WorkPool:
     """The pool pages are read in: SOHOA_OCR_PROCESSES processes, one per core by default."""
-    return shared_pool(services.settings.ocr_processes or os.cpu_count() or 1, warm)
+    return shared_pool(services.settings.ocr_processes or os.cpu_count() or 1, warm, PRELOAD)
 
 
 def run_page(services: Services, capture_id: UUID, run: int, page: int, attempt: Attempt) -> str:
