@@ -25,6 +25,7 @@
       L.geoJSON(data, {
         pane: "outlines",
         interactive: false,
+        attribution: "Natural Earth",
         style: { color: "#6b7b8c", weight: 1.2, fillColor: "#f3efe4", fillOpacity: 1 },
         onEachFeature: function (feature, layer) {
           layer.bindTooltip(feature.properties.name, {
@@ -32,8 +33,9 @@
           });
         },
       }).addTo(map);
-      // outlines are all there is: step back far enough to see some (the user can zoom in)
-      if (map.getZoom() > OFFLINE_ZOOM) map.setZoom(OFFLINE_ZOOM);
+      // outlines are all there is: around points, step back far enough to see some (the
+      // user can zoom in); a parcel's shape is the point of its map, so it stays in view
+      if (!Number(el.dataset.shapes) && map.getZoom() > OFFLINE_ZOOM) map.setZoom(OFFLINE_ZOOM);
       el.dataset.offline = "shown";
     }).catch(function () { el.dataset.offline = "failed"; });
   }
@@ -87,6 +89,7 @@
       map.setView(HANOI, 11);
     }
     el.dataset.features = String(count);
+    el.dataset.shapes = String(shapes.getLayers().length);
     return map;
   }
 
