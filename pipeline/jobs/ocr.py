@@ -48,19 +48,27 @@ class PageRead:
 
 
 def read_page_blobs(
-    path: str, media_type: str, page: int, run_params: dict[str, Any], limits: Limits
+    path: str,
+    media_type: str,
+    page: int,
+    run_params: dict[str, Any],
+    limits: Limits,
+    certificate: bool = False,
 ) -> PageRead:
     """Read one page (its PDF text layer when good, else OCR), correct it, encode its blobs.
+    A land certificate's page may be a phone photo: `certificate` flattens it first.
 
     Runs in a pool process: module level, picklable arguments and result.
     """
     from pathlib import Path
 
     from pipeline.jobs.text import page_jpeg
+    from pipeline.stages.certificate.photoread import read_certificate_page
     from pipeline.stages.ocr.recognise import read_page_image
     from pipeline.stages.vietnamese.correction import correct_page
 
-    text, image = read_page_image(Path(path), media_type, page, ocr_params(run_params), limits)
+    read = read_certificate_page if certificate else read_page_image
+    text, image = read(Path(path), media_type, page, ocr_params(run_params), limits)
     if run_params.get("correct", True) and text.lang.startswith("vie"):
         text = correct_page(text)
     figures = {
@@ -111,6 +119,7 @@ def run_page(services: Services, capture_id: UUID, run: int, page: int, attempt:
                 page,
                 params,
                 services.settings.limits,
+                capture.kind == "land-certificate",
             )
         text_key = services.blobs.put_bytes(read.text_json).key
         hocr_key = services.blobs.put_bytes(read.hocr).key if read.hocr else None
