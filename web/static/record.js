@@ -130,6 +130,17 @@
     if (canvas) canvas.setAttribute("aria-label", button.dataset.label);
   }
 
+  // words on the image are positioned one by one (each its own block): copied, they would
+  // come one a line; join them with spaces as they read
+  document.addEventListener("copy", function (e) {
+    var sel = window.getSelection();
+    var node = sel && sel.anchorNode;
+    var el = node && (node.nodeType === 1 ? node : node.parentElement);
+    if (!el || !el.closest(".viewer")) return;
+    e.clipboardData.setData("text/plain", String(sel).replace(/\s+/g, " ").trim());
+    e.preventDefault();
+  });
+
   document.addEventListener("DOMContentLoaded", function () {
     document.querySelectorAll("button.zoom[data-info]").forEach(function (button) {
       button.dataset.label = button.textContent;

@@ -159,6 +159,9 @@ def test_a_page_opens_in_the_zoom_viewer_with_words_to_select(page, server):
     page.mouse.move(last["x"] + last["width"] - 2, last["y"] + last["height"] / 2, steps=8)
     page.mouse.up()
     assert page.evaluate("String(window.getSelection())").split() == ["việc", "công", "nhận", "di"]
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    page.keyboard.press("Control+C")
+    assert page.evaluate("navigator.clipboard.readText()") == "việc công nhận di"  # as it reads
     pw.expect(page.locator("pre.ocr").first).to_contain_text("Về việc công nhận di tích")
 
 
