@@ -57,45 +57,61 @@ class Mark:
 
 
 COARSE_TEXT_PX = 8
-"""`find_marks` first looks at a copy reduced to about this text height (see `_may_hold_marks`)."""
+"""`find_marks` first looks at a copy reduced to about this text height (`_candidates`)."""
 
 
 def find_marks(grey: np.ndarray, text_height: int) -> list[Mark]:
-    """The large non-letter ink shapes of a page (boxes in the image's pixels)."""
+    """The large non-letter ink shapes of a page (boxes in the image's pixels).
+
+    Shapes are labelled at full size only inside the boxes where a reduced copy shows a shape
+    that can be a mark (`_candidates`): most pages hold none, or a rule or two, and letters are
+    then never labelled one by one."""
     if text_height < 4:
         return []
     _, ink = cv2.threshold(grey, 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
     # Close small gaps so a seal's ring or a signature's broken stroke is one shape.
     gap = max(1, text_height // 6)
-    if not _may_hold_marks(ink, text_height, gap):
-        return []
-    ink = cv2.morphologyEx(ink, cv2.MORPH_CLOSE, np.ones((gap, gap), np.uint8))
-    n, _, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
     h_img, w_img = grey.shape
-    marks = []
-    for x, y, w, h, area in stats[1:n]:
-        if w >= 0.9 * w_img and h >= 0.9 * h_img:
-            continue  # a frame round the page
-        box = (int(x), int(y), int(x + w), int(y + h))
-        long, short = max(w, h), min(w, h)
-        if long >= RULE_LENGTH * text_height and short <= RULE_THICKNESS * text_height:
-            marks.append(Mark("rule", box))
-        elif short >= MARK_SIZE * text_height:
-            kind = _kind(w, h, area)
-            if kind not in ("seal", "logo") or short >= ROUND_SIZE * text_height:
-                marks.append(Mark(kind, box))
-    return marks
+    regions = _candidates(ink, text_height, gap)
+    found: dict[Box, Mark] = {}
+    for x0, y0, x1, y1 in [(0, 0, w_img, h_img)] if regions is None else regions:
+        crop = cv2.morphologyEx(ink[y0:y1, x0:x1], cv2.MORPH_CLOSE, np.ones((gap, gap), np.uint8))
+        n, _, stats, _ = cv2.connectedComponentsWithStats(crop, connectivity=8)
+        for x, y, w, h, area in stats[1:n]:
+            # a shape cut by the crop's edge belongs to another region (or is no mark)
+            if (x == 0 < x0) or (y == 0 < y0) or (x + w == crop.shape[1] and x1 < w_img):
+                continue
+            if y + h == crop.shape[0] and y1 < h_img:
+                continue
+            if w >= 0.9 * w_img and h >= 0.9 * h_img:
+                continue  # a frame round the page
+            box = (int(x + x0), int(y + y0), int(x + x0 + w), int(y + y0 + h))
+            mark = _mark(box, w, h, int(area), text_height)
+            if mark is not None:
+                found[box] = mark
+    return sorted(found.values(), key=lambda m: (m.box[1], m.box[0]))
 
 
-def _may_hold_marks(ink: np.ndarray, text_height: int, gap: int) -> bool:
-    """False when no shape of the page can be a mark, judged on a copy reduced to about
-    COARSE_TEXT_PX of text height (most pages: text alone, a few ms instead of labelling every
-    letter at full size). The reduced copy keeps a pixel where any ink was (max pooling) and is
-    closed at least as widely, so a shape only grows or merges there: whatever is a mark at full
-    size is at least as long and as wide in it, and a page it rules out has none."""
+def _mark(box: Box, w: int, h: int, area: int, text_height: int) -> Mark | None:
+    long, short = max(w, h), min(w, h)
+    if long >= RULE_LENGTH * text_height and short <= RULE_THICKNESS * text_height:
+        return Mark("rule", box)
+    if short >= MARK_SIZE * text_height:
+        kind = _kind(w, h, area)
+        if kind not in ("seal", "logo") or short >= ROUND_SIZE * text_height:
+            return Mark(kind, box)
+    return None
+
+
+def _candidates(ink: np.ndarray, text_height: int, gap: int) -> list[Box] | None:
+    """Boxes (full size) holding every shape of the page that can be a mark, judged on a copy
+    reduced to about COARSE_TEXT_PX of text height; None: look at the whole page (text too
+    small to reduce). The reduced copy keeps a pixel where any ink was (max pooling) and is
+    closed at least as widely, so a shape only grows or merges there: whatever is a mark at
+    full size is at least as long and as wide there, and lies inside its box."""
     factor = min(text_height / COARSE_TEXT_PX, 8.0)  # within 8, a lone ink pixel stays > 0
     if factor < 2:
-        return True
+        return None
     h, w = ink.shape
     size = (max(1, int(w / factor)), max(1, int(h / factor)))
     small = cv2.resize(ink, size, interpolation=cv2.INTER_AREA)
@@ -103,14 +119,23 @@ def _may_hold_marks(ink: np.ndarray, text_height: int, gap: int) -> bool:
     reach = int(np.ceil(gap / factor)) + 1
     small = cv2.morphologyEx(small, cv2.MORPH_CLOSE, np.ones((reach, reach), np.uint8))
     _, _, stats, _ = cv2.connectedComponentsWithStats(small, connectivity=8)
-    sizes = stats[1:, [cv2.CC_STAT_WIDTH, cv2.CC_STAT_HEIGHT]] * factor
-    if not len(sizes):
-        return False
-    long, short = sizes.max(axis=1), sizes.min(axis=1)
-    return bool(
-        np.any(short >= MARK_SIZE * text_height - 2 * factor)
-        or np.any(long >= RULE_LENGTH * text_height - 2 * factor)
-    )
+    sx, sy = w / size[0], h / size[1]
+    pad = gap + 2 * max(sx, sy)
+    boxes = []
+    for x, y, bw, bh, _area in stats[1:]:
+        long, short = max(bw * sx, bh * sy), min(bw * sx, bh * sy)
+        if short >= MARK_SIZE * text_height - 2 * max(sx, sy) or (
+            long >= RULE_LENGTH * text_height - 2 * max(sx, sy)
+        ):
+            boxes.append(
+                (
+                    max(0, int(x * sx - pad)),
+                    max(0, int(y * sy - pad)),
+                    min(w, int(np.ceil((x + bw) * sx + pad))),
+                    min(h, int(np.ceil((y + bh) * sy + pad))),
+                )
+            )
+    return boxes
 
 
 def _kind(w: int, h: int, area: int) -> str:
