@@ -12,9 +12,10 @@ The steps, in order, each recorded in `found` with what it saw:
 2. **Perspective** (`warp_page`): the four corners mapped to a rectangle whose sides are the
    quadrilateral's longer opposite sides.
 3. **Colour** (`suppress_colour`): certificate text is black (typed) or blue (handwritten),
-   the security background is pink or pale colour, the seal red. Each pixel becomes the
-   brighter of its luma and its red channel raised by its red excess: black and blue stay
-   dark, red and pink go pale. Red *lines of text* (the red title "GIẤY CHỨNG NHẬN", a
+   the security background is pink or pale colour, the seal red. Each pixel's luma is
+   raised by its red excess (red minus the larger of green and blue): black and blue stay
+   dark, red and pink go pale; pale patterns of other colours are left to the OCR stage's
+   division by the paper's brightness. Red *lines of text* (the red title "GIẤY CHỨNG NHẬN", a
    heading) are kept at their luma: a red component much wider than tall is text, a
    roundish one is a seal or the emblem.
 4. **Scale** (`to_reading_scale`): a photographed page is resized so its long side is about
@@ -45,7 +46,9 @@ MIN_PAGE_SHARE = 0.2
 FULL_FRAME = 0.03
 """Corners within this share of the frame's size of its corners: the page fills the frame."""
 READING_LONG_SIDE = 3200
+"""A photographed page's long side, in pixels, once scaled (300 dpi on the booklet's 272 mm)."""
 MAX_UPSCALE = 3.0
+"""No photo is enlarged more than this: past it, enlarging adds no detail, only time."""
 SPREAD_ASPECT = (1.15, 2.1)
 """Width/height of a photo that may hold two portrait pages side by side."""
 SPREAD_CROSSING = 0.1
@@ -55,9 +58,9 @@ RED_EXCESS = 50
 """Red minus the larger of green and blue, above which a pixel is red ink."""
 PALE_GAIN = 4.0
 NEUTRAL_EXCESS = 10
-"""A pixel's red channel is raised by PALE_GAIN times its red excess beyond NEUTRAL_EXCESS:
-a photographed seal's washed-out red (150, 110, 125) goes nearly as pale as the paper, while
-black print (25, 20, 20) is left as it is. Pixels darker than DARK_RED in the red channel
+"""A pixel's luma is raised by PALE_GAIN times its red excess beyond NEUTRAL_EXCESS: a
+photographed seal's washed-out red (150, 110, 125) and the pink paper go pale, black print
+(25, 20, 20) and blue ink are left as they are. Pixels darker than DARK_RED in the red channel
 are raised less and less (not at all at DARK_RED): the edges of black letters on pink paper
 keep their shape."""
 DARK_RED = 80
