@@ -121,10 +121,13 @@ def run_search(svc: Services, query: Query, as_json: bool) -> int:
             for h in result.hits
         ],
         "facets": result.facets,
+        "showing": result.showing,
     }
     if as_json:
         click.echo(json.dumps(data, ensure_ascii=False))
         return 0
+    if result.showing:  # nothing as typed: typos were forgiven
+        click.echo(f"nothing for {query.text!r} as typed; showing results for {result.showing!r}")
     click.echo(f"{result.total} found")
     for h in result.hits:
         click.echo(f"  {h.score:6.2f}  {h.title}  [{h.kind}] {h.id}")

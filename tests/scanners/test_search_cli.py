@@ -255,3 +255,12 @@ def test_with_a_follower_elsewhere_search_says_how_far_behind_the_index_is(env):
     assert run.returncode == 0, run.stderr
     assert json.loads(run.stdout)["total"] == 0  # nothing indexed: the follower is not running
     assert "event(s) behind" in run.stderr and "sohoa follow" in run.stderr
+
+
+def test_a_typo_is_forgiven_only_when_nothing_matches_as_typed_and_it_says_so(env):
+    result = search(env, "van mieo")
+    assert [h["code"] for h in result["hits"]] == ["HN-VM"]
+    assert result["showing"] == "Văn Miếu"
+    assert search(env, "van mieu")["showing"] == ""
+    text = sohoa("search", "van mieo", env=env)
+    assert "showing results for 'Văn Miếu'" in text.stdout
