@@ -226,7 +226,10 @@ def generated_rows(tallies: dict[str, Tally], n: int) -> list[dict]:
     return rows
 
 
-def page_rows(name: str, t: Tally) -> list[dict]:
+def page_rows(name: str, t: Tally, base: Tally | None = None) -> list[dict]:
+    """Classification recall and precision, and seconds per page (against `base`'s, the
+    plain OCR stage on clean scans in the same run, when given)."""
+    base_s = base.seconds / max(base.pages, 1) if base else None
     return [
         row(f"page classification recall: {name}", "fraction",
             t.recalled / max(t.expected_pages, 1), None, "",
@@ -234,9 +237,9 @@ def page_rows(name: str, t: Tally) -> list[dict]:
         row(f"page classification precision: {name}", "fraction",
             t.precise / max(t.claimed, 1), None, "",
             f"{t.precise} of {t.claimed} pages named a section were right"),
-        row(f"seconds per page: {name}", "s/page", t.seconds / max(t.pages, 1), None, "",
+        row(f"seconds per page: {name}", "s/page", t.seconds / max(t.pages, 1), base_s, "",
             f"{t.pages} page images, 2 Tesseract processes at a time, photo preparation, "
-            "OCR, correction and fields"),
+            "OCR, correction and fields; baseline: clean scans through the plain OCR stage"),
     ]  # fmt: skip
 
 
@@ -345,8 +348,9 @@ def main() -> list[dict]:
     with ProcessPoolExecutor(2) as pool:
         tallies = bench_generated(pool, n)
         rows += generated_rows(tallies, n)
-        rows += page_rows("generated clean scans", tallies["clean"])
-        rows += page_rows("generated photos", tallies["photo"])
+        plain = tallies["clean, plain OCR"]
+        rows += page_rows("generated clean scans", tallies["clean"], plain)
+        rows += page_rows("generated photos", tallies["photo"], plain)
         if not args.skip_real:
             rows += bench_real(pool)
         rows += bench_other(pool)
