@@ -262,3 +262,14 @@ def test_staff_and_officer_pages_have_no_serious_accessibility_violation(page, s
         page.goto(url)
         page.wait_for_load_state("networkidle")
         assert violations(page) == [], url
+
+
+def test_the_officer_parcel_map_has_the_same_base_and_keeps_the_parcel_in_view(page, server):
+    sign_in(page, "minh")
+    page.wait_for_url("**/land")
+    page.goto(f"/land/parcels/{server['show'].parcel}")
+    pw.expect(page.locator("#map")).to_have_attribute("data-offline", "shown")
+    assert page.locator("#map").get_attribute("data-shapes") == "1"
+    parcel = page.locator("path.leaflet-interactive")
+    box = parcel.bounding_box()
+    assert box["width"] > 40 and box["height"] > 40  # drawn large, not a dot at zoom 10
