@@ -21,6 +21,8 @@ from pipeline.dispatch.indexer import indexer
 from pipeline.dispatch.sweeper import sweep
 from pipeline.jobs.ocr import page_pool
 from pipeline.observability.metrics import JobMetrics, Sampler, followers_probe
+from pipeline.projections.captures import IDLE_S as CAPTURES_IDLE_S
+from pipeline.projections.captures import captures_follower
 from pipeline.projections.follower import IDLE_S as STATS_IDLE_S
 from pipeline.projections.follower import stats_follower
 from workers import heartbeat
@@ -56,6 +58,7 @@ class Runtime:
         self.dispatcher: Follower = dispatcher(services.store, services.positions, self.queue)
         self.indexer = indexer(services) if follow else None
         self.stats = stats_follower(services) if follow else None
+        self.captures = captures_follower(services) if follow else None
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self._worker: dramatiq.Worker | None = None
@@ -80,6 +83,7 @@ class Runtime:
                 ("dispatcher", self.dispatcher.run, ()),
                 ("indexer", self.indexer.run, (INDEXER_IDLE_S,)),
                 ("stats", self.stats.run, (STATS_IDLE_S,)),
+                ("captures", self.captures.run, (CAPTURES_IDLE_S,)),
                 ("sweeper", self._sweep, ()),
             )
             for name, loop, extra in loops:
@@ -103,7 +107,7 @@ class Runtime:
         """The slow gauges of `/metrics`: queue depth, and the followers' lag when here."""
         probes: list = [("queues", self.queue.depth)]
         if self._follow:
-            followers = (self.dispatcher, self.indexer, self.stats)
+            followers = (self.dispatcher, self.indexer, self.stats, self.captures)
             probes.append(("lag", followers_probe(self.services.store, followers)))
         return probes
 
@@ -119,7 +123,7 @@ class Runtime:
 
             checks["worker"] = threads_alive
         if self._follow:
-            for follower in (self.dispatcher, self.indexer, self.stats):
+            for follower in (self.dispatcher, self.indexer, self.stats, self.captures):
                 checks[follower.name] = partial(_polling, follower)
         return checks
 
@@ -129,7 +133,7 @@ class Runtime:
         every = self.services.settings.sweep_s
         while not stop.wait(every):
             try:
-                sweep(self.services.store, self.queue, quiet_s=every)
+                sweep(self.services, self.queue, quiet_s=every)
             except Exception:  # a database blip: try again next time
                 log.exception("sweep failed")
 

@@ -1,30 +1,29 @@
-"""Reading the whole store: capture states for `status`, and fixity for `verify`."""
+"""`status` (captures by state from the captures projection, followers, queues) and `verify`
+(fixity: reads every blob of every capture, as it must)."""
 
 from __future__ import annotations
 
 import json
-from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from models.capture import Capture
-from models.plan import plan
 from pipeline.bootstrap import Services
 from pipeline.jobs.inspection import SET_TYPES
-from pipeline.presenters import model_progress
+from pipeline.projections.captures import current
 
 
 def capture_states(services: Services, running: list | None = None) -> dict[str, int]:
-    """Captures by state; `running` (if given) receives each reconstruction under way with
-    its last recorded progress."""
-    counts: Counter[str] = Counter()
-    for cid in services.store.capture_ids():
-        capture = services.store.capture(cid)
-        counts[capture.state(plan(capture))] += 1
-        if running is not None and (progress := model_progress(capture)):
-            running.append({"id": str(cid), "name": capture.original_names[0], **progress})
-    return {state: counts.get(state, 0) for state in ("pending", "done", "partial", "failed")}
+    """Captures by state, from the captures projection (brought up to date first); `running`
+    (if given) receives each reconstruction under way with its last recorded progress."""
+    tables = current(services, catch_up=True)
+    if running is not None:
+        for row in tables.running():
+            running.append(
+                {"id": row["capture_id"], "name": row["title"], **json.loads(row["progress"])}
+            )
+    return tables.counts()
 
 
 class Positioned(Protocol):
