@@ -108,10 +108,13 @@ def overhead(pages: int, rounds: int) -> None:
         (root / "pages").mkdir()
         _pdf, pngs = make_pages(root / "pages", pages)
         runs: dict[bool, list[float]] = {True: [], False: []}
-        for i in range(rounds):  # alternated, so load from other work hits both alike
-            for on in (False, True):
+        text_run(root / "warm-up", pngs, True)  # first-run costs (imports, models) paid once
+        for i in range(rounds):  # alternated, and which goes first too
+            for on in (False, True) if i % 2 == 0 else (True, False):
                 runs[on].append(text_run(root / f"run-{i}-{on}", pngs, on))
         off, on = statistics.median(runs[False]), statistics.median(runs[True])
+        shown = {k: [round(t, 2) for t in v] for k, v in runs.items()}
+        print(f"text pipeline runs (s): without {shown[False]}, with {shown[True]}")
         print(
             f"text pipeline, {pages} pages x {rounds} rounds: without metrics {off:.2f} s,"
             f" with {on:.2f} s (median), overhead {100 * (on - off) / off:+.1f} %"
@@ -167,6 +170,8 @@ def main() -> None:
     hook_cost()
     if args.pages:
         overhead(args.pages, args.rounds)
+    if not args.captures:
+        return
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(args.data or tmp)
         reuse = (folder / "data" / "events.sqlite3").exists()
