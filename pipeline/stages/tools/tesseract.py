@@ -37,12 +37,13 @@ def _tesseract() -> str:
 
 
 def run_tesseract(image: Image.Image, params: OcrParams, *, page: int, dpi: int) -> bytes:
-    """Tesseract's hOCR of an image, handed over as an uncompressed PNG file in memory-backed
+    """Tesseract's hOCR of an image, handed over as an uncompressed TIFF file in memory-backed
     temporary storage: Leptonica reads a file a quarter faster than the same image on stdin,
-    and a stored (level 0) PNG costs a copy to write where deflate costs 30 ms a page."""
+    and an uncompressed TIFF, Leptonica's own format, costs 6 ms to write and is read faster
+    than a PNG (a 300-dpi A4 page: 0.75 s against 0.79 s with a stored PNG, same hOCR)."""
     env = {**os.environ, "OMP_THREAD_LIMIT": "1"}
-    with tempfile.NamedTemporaryFile(suffix=".png", dir=_SCRATCH) as f:
-        _normal(image).save(f, "PNG", compress_level=0)
+    with tempfile.NamedTemporaryFile(suffix=".tif", dir=_SCRATCH) as f:
+        _normal(image).save(f, "TIFF")
         f.flush()
         cmd = [_tesseract(), f.name, "stdout", "-l", params.lang, "--psm", str(params.psm)]
         if params.tessdata:
