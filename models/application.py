@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import groupby
 from typing import Any, TypeVar
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.application import AggregateNotFoundError, Application, project_aggregate
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import IntegrityError, Notification, Tracking
+from eventsourcing.persistence import IntegrityError, Notification, StoredEvent, Tracking
+from eventsourcing.sqlite import SQLiteAggregateRecorder
 from eventsourcing.utils import Environment, get_topic
 
 from models.capture import Capture
@@ -201,6 +203,21 @@ class RecordStore(CaptureCommands, RecordCommands, AccountCommands, Application[
     def get_any(self, aggregate_id: UUID) -> Aggregate:
         return self._get(aggregate_id, Aggregate)
 
+    def get_many(self, aggregate_ids: Iterable[UUID]) -> dict[UUID, Aggregate]:
+        """The aggregates among `aggregate_ids` that exist, at their current versions, read in
+        one query per `MANY_IDS` ids: a bulk import asks which of a batch's keys are recorded
+        (and loads those) without one read per row."""
+        ids = list(dict.fromkeys(aggregate_ids))
+        found: dict[UUID, Aggregate] = {}
+        for start in range(0, len(ids), MANY_IDS):
+            stored = select_events_of(self.recorder, ids[start : start + MANY_IDS])
+            for key, group in groupby(stored, key=lambda s: s.originator_id):
+                events = [self.mapper.to_domain_event(s) for s in group]
+                aggregate = project_aggregate(None, events)
+                if aggregate is not None:
+                    found[UUID(str(key))] = aggregate
+        return found
+
     def notifications(
         self, start: int = 1, batch: int = 1000, topics: list[str] = ()
     ) -> Iterator[Notification]:
@@ -224,6 +241,60 @@ class RecordStore(CaptureCommands, RecordCommands, AccountCommands, Application[
                 f"{aggregate_id} is a {type(aggregate).__name__}, not a {cls.__name__}"
             )
         return aggregate
+
+
+MANY_IDS = 500
+"""Ids per query of `get_many` (SQLite allows 999 variables in older builds)."""
+
+
+def select_events_of(recorder: Any, ids: list[UUID]) -> list[StoredEvent]:
+    """The stored events of `ids`, grouped by id in version order: one query on SQLite and
+    PostgreSQL, one per id on other recorders (the in-memory one)."""
+    if isinstance(recorder, SQLiteAggregateRecorder):
+        marks = ",".join("?" * len(ids))
+        statement = (
+            f"SELECT originator_id, originator_version, topic, state "
+            f"FROM {recorder.events_table_name} WHERE originator_id IN ({marks}) "
+            "ORDER BY originator_id, originator_version"
+        )
+        with recorder.datastore.transaction(commit=False) as c:
+            c.execute(statement, [i.hex for i in ids])
+            rows = c.fetchall()
+        return [
+            StoredEvent(
+                originator_id=recorder.convert_originator_id(r["originator_id"]),
+                originator_version=r["originator_version"],
+                topic=r["topic"],
+                state=r["state"],
+            )
+            for r in rows
+        ]
+    from eventsourcing.postgres import PostgresAggregateRecorder  # psycopg only when asked
+
+    if isinstance(recorder, PostgresAggregateRecorder):
+        from psycopg.sql import SQL, Identifier
+
+        statement = SQL(
+            "SELECT originator_id, originator_version, topic, state FROM {schema}.{table} "
+            "WHERE originator_id = ANY(%s) ORDER BY originator_id, originator_version"
+        ).format(
+            schema=Identifier(recorder.datastore.schema),
+            table=Identifier(recorder.events_table_name),
+        )
+        text = recorder.datastore.originator_id_type == "text"
+        with recorder.datastore.transaction(commit=False) as c:
+            c.execute(statement, [[str(i) for i in ids] if text else ids])
+            rows = c.fetchall()
+        return [
+            StoredEvent(
+                originator_id=r["originator_id"],
+                originator_version=r["originator_version"],
+                topic=r["topic"],
+                state=bytes(r["state"]),
+            )
+            for r in rows
+        ]
+    return [s for i in ids for s in recorder.select_events(i)]
 
 
 def tracking(follower: str, notification_id: int) -> Tracking:

@@ -75,9 +75,7 @@ class Parents:
         try:
             return self.store.record(key.id)
         except NotFoundError:
-            raise RowRejected(
-                f"parent {label(key)} does not exist (not recorded, nor in an earlier row)"
-            ) from None
+            raise missing_parent(key) from None
 
     def remember(self, *records: Record) -> None:
         for r in records:
@@ -92,22 +90,25 @@ class Parents:
         self.saved.clear()
 
 
+def missing_parent(key: ParcelKey) -> RowRejected:
+    return RowRejected(f"parent {label(key)} does not exist (not recorded, nor in an earlier row)")
+
+
 def link_parents(
     record: Record,
     row: ParsedRow,
-    parents: Parents,
+    loaded: list[Record],
     *,
     source: str,
     recorded_by: str,
     today: date,
     tolerance: float,
 ) -> tuple[list[Record], str | None]:
-    """Derive `record` from the row's parents (events on the loaded aggregates); returns the
-    parents to save with it and the area warning, if any."""
+    """Derive `record` from the row's parents (`loaded`, in the order the row names them:
+    events on those aggregates); returns the parents to save with it and the area warning."""
     change = row.change
     if change is None:
         return [], None
-    loaded = [parents.get(k) for k in change.parents]
     lineage = LineageChange(
         kind=change.kind,
         parents=change.parents,

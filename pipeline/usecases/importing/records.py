@@ -5,15 +5,12 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.persistence import IntegrityError
-
-from models.application import CONFLICT_RETRIES, RecordRef, RecordStore
+from models.application import RecordRef, RecordStore
 from models.ids import InvalidKeyError, ParcelKey
 from pipeline.errors import InputRejectedError
 from pipeline.media.bounded import internal_error
@@ -28,14 +25,10 @@ from pipeline.usecases.importing.fieldmaps import (
     VENDOR_UNIT_CODES,
 )
 from pipeline.usecases.importing.geometry import _geometry
-from pipeline.usecases.importing.lineage import (
-    Parents,
-    link_parents,
-    record_corrections,
-    row_change,
-)
+from pipeline.usecases.importing.lineage import Parents, row_change
 from pipeline.usecases.importing.readers import detect_format, read_rows
 from pipeline.usecases.importing.rows import ImportReport, ImportRow, ParsedRow, RawRow, RowRejected
+from pipeline.usecases.importing.saving import BATCH_ROWS, Context, Pending, save_batch
 from pipeline.usecases.importing.values import _nfc, _parse
 
 log = logging.getLogger(__name__)
@@ -56,13 +49,16 @@ def import_records(
     defaults: Mapping[str, Any] | None = None,
     recorded_by: str = "import",
     split_area_tolerance: float = 0.02,
+    batch_rows: int = BATCH_ROWS,
 ) -> ImportReport:
     """Import every row of `path`; a bad row is reported and skipped, the rest imports.
 
     `defaults` are plain fields applied to rows that lack them and to which they apply
     (e.g. `{"unit_code": "10354", "unit_era": "pre2025"}` for a register without unit codes).
     A file that cannot be read at all raises `InputRejectedError`. Rows naming parents
-    (`split_from` …) are recorded as changes of lineage by `recorded_by`.
+    (`split_from` …) are recorded as changes of lineage by `recorded_by`. Rows are saved
+    `batch_rows` at a time, one transaction each (`saving`); `on_row` hears of each row, in
+    file order, once its batch is saved.
     """
     path = Path(path)
     fmt = detect_format(path)
@@ -71,33 +67,34 @@ def import_records(
     seen: dict[UUID, str] = {}
     context = Context(store, Parents(store), recorded_by, today(), split_area_tolerance)
     started = time.perf_counter()
+    waiting: list[ImportRow | Pending] = []
+
+    def flush() -> None:
+        pending = [w for w in waiting if isinstance(w, Pending)]
+        saved = iter(save_batch(context, pending) if pending else [])
+        for w in waiting:
+            result = next(saved) if isinstance(w, Pending) else w
+            report.add(result)
+            if on_row:
+                on_row(result)
+        waiting.clear()
+
     for raw in _guarded(read_rows(path, fmt), path):
-        if raw.failed:
-            result = ImportRow(raw.line, raw.where, "failed", None, raw.error)
-        else:
-            result = _import_row(context, raw, base, seen, path.name)
-        report.add(result)
-        if on_row:
-            on_row(result)
+        waiting.append(_prepare(raw, base, seen, path.name))
+        if len(waiting) >= batch_rows:
+            flush()
+    flush()
     report.seconds = time.perf_counter() - started
     return report
 
 
-@dataclass(frozen=True)
-class Context:
-    """What every row of one import shares."""
-
-    store: RecordStore
-    parents: Parents
-    recorded_by: str
-    today: date
-    tolerance: float
-
-
-def _import_row(
-    context: Context, raw: RawRow, base: Mapping[str, Any], seen: dict[UUID, str], name: str
-) -> ImportRow:
-    """One row's verdict; never raises (our bug on a row is that row's `failed`)."""
+def _prepare(
+    raw: RawRow, base: Mapping[str, Any], seen: dict[UUID, str], name: str
+) -> ImportRow | Pending:
+    """A row parsed and waiting for its batch, or its verdict already (rejected before it
+    reaches the store); never raises (our bug on a row is that row's `failed`)."""
+    if raw.failed:
+        return ImportRow(raw.line, raw.where, "failed", None, raw.error)
     record_id: UUID | None = None
     try:
         if raw.error:
@@ -107,8 +104,7 @@ def _import_row(
         if record_id in seen:
             raise RowRejected(f"same {row.ref.kind} as {seen[record_id]} ({_describe(row.ref)})")
         seen[record_id] = raw.where
-        status, warning = apply_row(context, row, source=f"import:{name}:{raw.label}")
-        return ImportRow(raw.line, raw.where, status, str(record_id), warning=warning)
+        return Pending(raw, row, f"import:{name}:{raw.label}", name)
     except RowRejected as e:
         rid = str(record_id) if record_id else None
         return ImportRow(raw.line, raw.where, "rejected", rid, str(e))
@@ -132,51 +128,6 @@ def _guarded(rows: Iterator[RawRow], path: Path) -> Iterator[RawRow]:
         where = f"after row {last}" if last else "the whole file"
         error = internal_error(log, f"{path.name} {where}")
         yield RawRow(last + 1, f"{where} (unreadable)", "rest", error=error, failed=True)
-
-
-def apply_row(context: Context, row: ParsedRow, source: str) -> tuple[str, str | None]:
-    """Record what is new in `row` in one save (with its parents, when it names some);
-    returns registered, updated or unchanged, and a warning to show."""
-    store = context.store
-    for _ in range(CONFLICT_RETRIES):
-        record = store.record_or_new(row.ref, source=source)
-        new = bool(record.pending_events)
-        changed = record.changed_attributes(row.attributes)
-        if changed:
-            if not new:
-                record_corrections(
-                    record, changed, row, source=source, recorded_by=context.recorded_by
-                )
-            dated = row.valid_from or (row.change.effective if row.change else None)
-            if dated:
-                changed["valid_from"] = dated
-            record.record_attributes(attributes=changed, source=source)
-        if row.geometry is not None and record.geometry != {
-            "geometry": row.geometry,
-            "crs": row.crs,
-        }:
-            record.set_geometry(geometry=row.geometry, crs=row.crs, source=source)
-        if row.publish and not record.published:
-            record.publish()
-        parents, warning = link_parents(
-            record,
-            row,
-            context.parents,
-            source=source,
-            recorded_by=context.recorded_by,
-            today=context.today,
-            tolerance=context.tolerance,
-        )
-        if not record.pending_events:
-            return "unchanged", None
-        try:
-            store.save(record, *parents)
-        except IntegrityError:
-            context.parents.forget()
-            continue  # another writer got there first: reload and compare again
-        context.parents.remember(record, *parents)
-        return ("registered" if new else "updated"), warning
-    raise RuntimeError(f"{row.ref.id}: too many concurrent writers")
 
 
 # -- one row ----------------------------------------------------------------

@@ -1,0 +1,224 @@
+"""Saving import rows: a batch of rows in one transaction, or row by row when a batch fails.
+
+A batch reads what it needs in one query (`RecordStore.get_many`: which of its keys and
+parents are recorded, and those records), applies its rows in file order to one working set
+of aggregates (a parent registered three rows above is the same object, with its events still
+pending), and saves every changed aggregate in one `save` (one transaction, one fsync). A row
+that is rejected is left out; the others still land with the batch.
+
+A batch falls back to row by row (each row read, changed and saved on its own, as a lone
+import would) when its save fails (another writer saved one of its records first, or the
+database refused it), or when a rejected row had already changed a record other rows share:
+its events cannot be taken back from the shared aggregate, so the batch is redone from the
+store. Either way every row gets the verdict it would get alone.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from uuid import UUID
+
+from eventsourcing.persistence import IntegrityError
+
+from models.application import CONFLICT_RETRIES, RecordStore
+from models.ids import ParcelKey
+from models.record import Record
+from pipeline.media.bounded import internal_error
+from pipeline.usecases.importing.lineage import (
+    Parents,
+    link_parents,
+    missing_parent,
+    record_corrections,
+)
+from pipeline.usecases.importing.rows import ImportRow, ParsedRow, RawRow, RowRejected
+
+log = logging.getLogger(__name__)
+
+BATCH_ROWS = 1000
+"""Rows saved per transaction: commits (fsyncs) are what a row-by-row import spends its time
+on; a batch of this size keeps the transaction and the working set small."""
+
+GetParent = Callable[[ParcelKey], Record]
+
+
+@dataclass(frozen=True)
+class Context:
+    """What every row of one import shares."""
+
+    store: RecordStore
+    parents: Parents
+    recorded_by: str
+    today: date
+    tolerance: float
+
+
+@dataclass
+class Pending:
+    """A row read and parsed, waiting for its batch to be saved."""
+
+    raw: RawRow
+    row: ParsedRow
+    source: str
+    name: str
+
+    def verdict(self, status: str, warning: str | None = None) -> ImportRow:
+        raw = self.raw
+        return ImportRow(raw.line, raw.where, status, str(self.row.ref.id), warning=warning)
+
+    def refused(self, error: Exception) -> ImportRow:
+        """The verdict of a row that raised: rejected with its reason, or our bug (logged)."""
+        raw, rid = self.raw, str(self.row.ref.id)
+        if isinstance(error, RowRejected):
+            return ImportRow(raw.line, raw.where, "rejected", rid, str(error))
+        where = f"{self.name} {raw.where}"
+        return ImportRow(raw.line, raw.where, "failed", rid, internal_error(log, where))
+
+
+# -- one row's events -------------------------------------------------------
+
+
+def change_record(
+    context: Context, record: Record, row: ParsedRow, source: str, get_parent: GetParent
+) -> tuple[list[Record], str | None]:
+    """Record on `record` (and on its parents) what is new in `row`; returns the parents
+    changed and a warning. The parents are found first, so a row naming a missing parent is
+    rejected before anything is changed."""
+    parents = [get_parent(k) for k in row.change.parents] if row.change else []
+    changed = record.changed_attributes(row.attributes)
+    if changed:
+        if not _is_new(record):
+            record_corrections(record, changed, row, source=source, recorded_by=context.recorded_by)
+        dated = row.valid_from or (row.change.effective if row.change else None)
+        if dated:
+            changed["valid_from"] = dated
+        record.record_attributes(attributes=changed, source=source)
+    if row.geometry is not None and record.geometry != {"geometry": row.geometry, "crs": row.crs}:
+        record.set_geometry(geometry=row.geometry, crs=row.crs, source=source)
+    if row.publish and not record.published:
+        record.publish()
+    return link_parents(
+        record,
+        row,
+        parents,
+        source=source,
+        recorded_by=context.recorded_by,
+        today=context.today,
+        tolerance=context.tolerance,
+    )
+
+
+def _is_new(record: Record) -> bool:
+    """Not yet saved: its only events are pending, starting with `Registered`."""
+    pending = record.pending_events
+    return bool(pending) and pending[0].originator_version == 1
+
+
+def apply_row(context: Context, row: ParsedRow, source: str) -> tuple[str, str | None]:
+    """One row on its own: read, change, save (with its parents); on a concurrent write,
+    read again and compare again. Returns registered, updated or unchanged, and a warning."""
+    store = context.store
+
+    def get_parent(key: ParcelKey) -> Record:
+        return context.parents.get(key)
+
+    for _ in range(CONFLICT_RETRIES):
+        record = store.record_or_new(row.ref, source=source)
+        new = _is_new(record)
+        parents, warning = change_record(context, record, row, source, get_parent)
+        if not record.pending_events:
+            return "unchanged", None
+        try:
+            store.save(record, *parents)
+        except IntegrityError:
+            context.parents.forget()
+            continue  # another writer got there first: reload and compare again
+        context.parents.remember(record, *parents)
+        return ("registered" if new else "updated"), warning
+    raise RuntimeError(f"{row.ref.id}: too many concurrent writers")
+
+
+# -- a batch ----------------------------------------------------------------
+
+
+class Tainted(Exception):
+    """A rejected row had changed a record the batch shares: redo the batch row by row."""
+
+
+class WorkingSet:
+    """The aggregates of one batch: recorded ones read once, then changed by its rows in order."""
+
+    def __init__(self, context: Context, ids: set[UUID]) -> None:
+        recent = context.parents.saved
+        self.recent = recent
+        self.loaded = context.store.get_many(i for i in ids if i not in recent)
+        self.changed: dict[UUID, Record] = {}
+
+    def find(self, record_id: UUID) -> Record | None:
+        for pool in (self.changed, self.recent, self.loaded):
+            found = pool.get(record_id)
+            if found is not None:
+                return found if isinstance(found, Record) else None
+        return None
+
+    def apply(self, context: Context, pending: Pending) -> ImportRow:
+        """`pending`'s verdict, its events added to the working set's aggregates."""
+        row, source = pending.row, pending.source
+        record = self.find(row.ref.id)
+        new = record is None
+        if record is None:
+            record = Record(kind=row.ref.kind, key=dict(row.ref.key), source=source)
+        watched: list[tuple[Record, int]] = [] if new else [(record, _count(record))]
+
+        def get_parent(key: ParcelKey) -> Record:
+            parent = self.find(key.id)
+            if parent is None:
+                raise missing_parent(key)
+            watched.append((parent, _count(parent)))
+            return parent
+
+        try:
+            parents, warning = change_record(context, record, row, source, get_parent)
+        except Exception as e:
+            if any(_count(a) != n for a, n in watched):
+                raise Tainted(pending.raw.where) from e
+            return pending.refused(e)
+        if not new and all(_count(a) == n for a, n in watched):
+            return pending.verdict("unchanged")
+        for aggregate in (record, *parents):
+            self.changed[aggregate.id] = aggregate
+        return pending.verdict("registered" if new else "updated", warning)
+
+
+def _count(aggregate: Record) -> int:
+    return len(aggregate.pending_events)
+
+
+def save_batch(context: Context, batch: list[Pending]) -> list[ImportRow]:
+    """Each row's verdict; the rows that land are saved in one transaction (or, if the batch
+    fails, each in its own)."""
+    ids = {p.row.ref.id for p in batch}
+    ids.update(k.id for p in batch if p.row.change for k in p.row.change.parents)
+    try:
+        working = WorkingSet(context, ids)
+        verdicts = [working.apply(context, p) for p in batch]
+        if working.changed:
+            context.store.save(*working.changed.values())
+            context.parents.remember(*working.changed.values())
+        return verdicts
+    except Tainted as e:
+        log.info("import: %s changed a shared record and was rejected; batch row by row", e)
+    except Exception:  # a conflict or a refused save: every row on its own, as alone
+        log.warning("import: a batch of %d rows failed; saving row by row", len(batch))
+    context.parents.forget()
+    return [_alone(context, p) for p in batch]
+
+
+def _alone(context: Context, pending: Pending) -> ImportRow:
+    try:
+        status, warning = apply_row(context, pending.row, pending.source)
+    except Exception as e:  # our bug on this row: this row's verdict; rows go on
+        return pending.refused(e)
+    return pending.verdict(status, warning)
