@@ -1,10 +1,13 @@
 """Staff reads through the disclosure rule: load the aggregate type a route was made for (any
 other id is a 404), ask `models.disclosure` what the caller may see, and audit every restricted
-part shown (who, role, what, which parts, client address; the event's time is the "when")."""
+part shown (who, role, what, which parts, client address; the event's time is the "when").
+The capture lists read the captures projection, a page at a time."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
+from typing import Any
 from uuid import UUID
 
 from fastapi import HTTPException, Request
@@ -14,6 +17,7 @@ from models.disclosure import Kind, Part, capture_parts, is_restricted, may_see,
 from models.errors import NotFoundError
 from models.record import Record
 from pipeline.bootstrap import Services
+from pipeline.projections.captures import PAGE_SIZE, current
 from pipeline.redaction import restricted_names
 from pipeline.usecases.accounts import Principal, record_restricted_read
 from web import pages as web_pages
@@ -85,3 +89,39 @@ def audit_record(request: Request, who: Principal, record: Record, action: str) 
     parts = record_parts(record, frozenset(names))
     if parts:
         audit(request, who, record.id, [*names, *parts], action)
+
+
+# -- lists -----------------------------------------------------------------------------
+
+
+def capture_list(
+    svc: Services, state: str | None = None, page: int = 1, size: int = PAGE_SIZE
+) -> dict[str, Any]:
+    """One page of captures, newest first (all, or those in `state`), from the captures
+    projection: `{"rows", "total", "page", "size", "pages"}`. Shows no personal data (title,
+    kind, state, time received, failures), so nothing is audited."""
+    page = max(page, 1)
+    rows, total = current(svc).page(state, page, size)
+    return {
+        "rows": [_list_row(r) for r in rows],
+        "total": total,
+        "page": page,
+        "size": size,
+        "pages": max(1, -(-total // size)),
+    }
+
+
+def _list_row(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": row["capture_id"],
+        "name": row["title"],  # never the path on the ingesting machine
+        "kind": row["kind"],
+        "state": row["state"],
+        "received_at": row["received_at"],
+        "size": row["size"],
+        "pages": row["pages"],
+        "pending": row["pending"],
+        "attempts": row["attempts"],
+        "failures": json.loads(row["failures"]),
+        "links": [row["record_id"]] if row["record_id"] else [],
+    }
