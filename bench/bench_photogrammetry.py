@@ -144,12 +144,13 @@ def generated(n: int, size: tuple[int, int]) -> list[dict]:
         out.mkdir(parents=True, exist_ok=True)
         (out / f"photogrammetry_generated_{n}.png").write_bytes(result.preview_png)
         (out / f"photogrammetry_generated_{n}.glb").write_bytes(result.glb)
-    peak = (
+    peak = (  # Linux reports KiB; MB as the stages' peak_rss_mb
         max(
             resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
             resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss,
         )
-        / 1024
+        * 1024
+        / 1e6
     )
     sparse = next(s for s in result.stages if s["stage"] == "matching")
     return [
