@@ -11,7 +11,7 @@ from typing import Any, Protocol
 from models.capture import Capture
 from pipeline.bootstrap import Services
 from pipeline.jobs.inspection import SET_TYPES
-from pipeline.projections.captures import current
+from pipeline.projections.captures import captures_follower, current
 
 
 def capture_states(services: Services, running: list | None = None) -> dict[str, int]:
@@ -43,7 +43,7 @@ def status(
         "captures": {"total": sum(states.values()), **states},
         "reconstructing": running,
         "events": services.store.max_notification_id(),
-        "followers": {f.name: _position(f) for f in followers},
+        "followers": {f.name: _position(f) for f in [*followers, captures_follower(services)]},
         "queues": queue_depth,
     }
 

@@ -11,7 +11,7 @@ import pytest
 from models.application import Receipt
 from pipeline.dispatch.sweeper import sweep
 from pipeline.projections.captures import capture_tables, captures_follower, current, rebuild
-from pipeline.usecases.status import capture_states
+from pipeline.usecases.status import capture_states, status
 from tests.helpers import make_services
 
 
@@ -79,6 +79,8 @@ def sqlite_svc(tmp_path):
 def test_the_lists_and_status_follow_the_log_and_survive_a_rebuild(sqlite_svc):
     ids = history(sqlite_svc)
     check(sqlite_svc, ids)  # brought up to date before answering: no follower running
+    report = status(sqlite_svc, [], None)
+    assert report["captures"]["total"] == 5 and report["followers"]["captures"]["lag"] == 0
     rebuild(sqlite_svc)
     check(sqlite_svc, ids)
 
