@@ -99,7 +99,10 @@ def fields_view(capture: Capture) -> dict[str, Any]:
     """`sohoa fields --json`: the machine's fields with people's corrections applied, and each
     field's status (`field_status`) with a summary of what is left to review."""
     if capture.fields is None:
-        return {"kind": None, "fields": {}, "corners": [], "owners": [], "changes": []}
+        return {
+            "kind": None, "fields": {}, "corners": [], "owners": [], "changes": [],
+            "status": {}, "review_summary": review_summary({}),
+        }  # fmt: skip
     result = capture.fields["result"]
     view = dict(result)
     view["fields"] = capture.field_values()

@@ -158,6 +158,15 @@ MATRIX: dict[tuple[str, str], Entry] = {
         ARCHIVIST, 303, serves=CAPTURES, data={"reason": "matrix"}
     ),
     ("POST", "/staff/captures/{ident}/retry"): e(ARCHIVIST, 303, serves=CAPTURES),
+    ("POST", "/api/captures/{ident}/fields/accept"): e(
+        ARCHIVIST, 200, serves=CAPTURES, json={"names": ["area_m2"]}
+    ),
+    # staff: the certificate review queue (a capture with no fields has no field to review)
+    ("GET", "/staff/review"): e(ARCHIVIST, 200),
+    ("GET", "/staff/review/{ident}"): e(ARCHIVIST, 200, serves=CAPTURES),
+    ("POST", "/staff/review/{ident}/fields/{name}"): e(
+        ARCHIVIST, 303, 404, serves=CAPTURES, data={"value": "99"}
+    ),
     # staff: records
     ("GET", "/api/records/{ident}"): e(STAFF, 200, serves=RECORDS),
     ("POST", "/api/records/{ident}/attributes"): e(
@@ -274,6 +283,7 @@ def expected(entry: Entry, role: str, kind: str | None, method: str) -> frozense
 
 def url_for(path: str, ident: UUID | None) -> str:
     values = {"page": "1", "n": "1", "size": "max", "token_id": "x", "upload_id": "0" * 32}
+    values["name"] = "area_m2"  # a certificate field
     values |= {"ident": str(ident), "capture_id": str(ident)}
     for name, value in values.items():
         path = path.replace("{" + name + "}", value)
