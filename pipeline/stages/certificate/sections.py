@@ -2,17 +2,20 @@
 fields, owners, corner polygon and changes, from the pages' OCR text (DOMAIN.md §1).
 
     classify_page(page) -> "I" | "II" | "III" | "IV" | "other"
-    extract_certificate(pages) -> CertificateFields     (.to_json(), .public_json())
+    extract_certificate(pages, received=, qr=) -> CertificateFields  (.to_json(), .public_json())
 
 Both generations are read: the 4-page 2009–2024 form (sections I–IV) and the 2-page 2025 QR
 form (items 1–6; its page 1 classifies as "I", page 2 as "III"). Nothing is guessed: a field
-whose label is not found, or whose value does not parse, is None; pages that are not a
-certificate give kind "other" and no fields at all.
+whose label is not found, or whose value does not parse or fails its check (`validate.py`),
+is None, with its raw reading and the reason in `review` and `needs_review` set; a value that
+another reading contradicts (the polygon, the area in words, the QR code) is kept and flagged.
+Pages that are not a certificate give kind "other" and no fields at all.
 
 Every value carries its provenance: the page, the pixel box of the words it was read from,
 and a confidence in 0..1 (the words' OCR confidence, lowered when the label was matched only
 approximately or the value needed repair). Owners, ID numbers, birth years, the changes
-section, the serial and the registry number are restricted personal data (DOMAIN.md §6):
+section, the serial, the registry number and the QR code's content are restricted personal
+data (DOMAIN.md §6):
 `RESTRICTED_FIELDS` names them and `public_json()` leaves them out.
 
 Corners are [easting, northing] in metres (VN-2000; EPSG:5897 for Hà Nội, axis order x=E,
