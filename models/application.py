@@ -11,7 +11,7 @@ from itertools import groupby
 from typing import Any, TypeVar
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError, Application, project_aggregate
+from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError, Notification, StoredEvent, Tracking
 from eventsourcing.sqlite import SQLiteAggregateRecorder
@@ -212,8 +212,9 @@ class RecordStore(CaptureCommands, RecordCommands, AccountCommands, Application[
         for start in range(0, len(ids), MANY_IDS):
             stored = select_events_of(self.recorder, ids[start : start + MANY_IDS])
             for key, group in groupby(stored, key=lambda s: s.originator_id):
-                events = [self.mapper.to_domain_event(s) for s in group]
-                aggregate = project_aggregate(None, events)
+                aggregate = None
+                for s in group:  # as project_aggregate, less its per-event protocol check
+                    aggregate = self.mapper.to_domain_event(s).mutate(aggregate)
                 if aggregate is not None:
                     found[UUID(str(key))] = aggregate
         return found

@@ -3,12 +3,14 @@
 The follower loop that feeds it is `pipeline.dispatch.follower.Follower` (wired in
 `pipeline.dispatch.indexer`), with its position kept in the index itself.
 
-For every record or capture a batch of notifications mentions, the indexer loads the aggregate
-at its *current* version, builds its document and upserts it; an index never takes an older
-version over a newer one, so repeating a batch (at-least-once delivery) or meeting an
-aggregate's older notifications later changes nothing. Before loading, it asks the index which
-version it already holds and skips aggregates whose notification is not newer, so replaying a
-long log loads each aggregate about once.
+For every record or capture a batch of notifications mentions, the indexer builds its document
+and upserts it; an index never takes an older version over a newer one, so repeating a batch
+(at-least-once delivery) or meeting an aggregate's older notifications later changes nothing.
+It first asks the index which version it already holds and skips aggregates whose notification
+is not newer. An aggregate whose whole history is in the batch (a record an import just
+registered) is built from the notifications themselves, without reading the store; the others
+are read in one query per batch (`RecordStore.get_many`) at their current versions. Replaying a
+long log thus reads each aggregate at most about once, and an import's records not at all.
 
 A capture's document depends on its linked records too (a scan of a published site is public),
 so its version packs both (`documents.capture_version`): when a record is indexed, its captures
@@ -21,9 +23,11 @@ a rebuilt index carries its own position and can be switched to once it has caug
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 from uuid import UUID
 
+from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import Notification
 from eventsourcing.utils import get_topic
 
@@ -71,7 +75,7 @@ class IndexProjection:
             return 0
         indexed = self.index.versions(list(latest))
         stale = [i for i, (v, capture) in latest.items() if _built_from(indexed, i, capture) < v]
-        loaded = {i: a for i in stale if (a := self._load(i)) is not None}
+        loaded = self._aggregates(stale, notifications)
         records = {i: a for i, a in loaded.items() if isinstance(a, Record)}
         documents = [self._record_document(r) for r in records.values()]
         captures: dict[str, Capture | None] = {
@@ -90,6 +94,32 @@ class IndexProjection:
         if isinstance(aggregate, Capture):
             return self._capture_document(aggregate, self._linked(aggregate, {}))
         return None
+
+    def _aggregates(
+        self, doc_ids: list[str], notifications: Sequence[Notification]
+    ) -> dict[str, Aggregate]:
+        """The aggregates of `doc_ids`: built from the batch where it holds their whole history
+        (versions 1 to n), the others read in one query; in `doc_ids` order."""
+        wanted = set(doc_ids)
+        events: dict[str, list[Notification]] = {}
+        for n in notifications:
+            key = str(n.originator_id)
+            if key in wanted:
+                events.setdefault(key, []).append(n)
+        built: dict[str, Aggregate] = {}
+        for key, own in events.items():
+            if [n.originator_version for n in own] == list(range(1, len(own) + 1)):
+                built[key] = replay(self.store.mapper.to_domain_event(n) for n in own)
+        missing = [UUID(i) for i in doc_ids if i not in built]
+        read = {str(k): a for k, a in self.store.get_many(missing).items()} if missing else {}
+        found = {}
+        for doc_id in doc_ids:
+            aggregate = built.get(doc_id) or read.get(doc_id)
+            if aggregate is None:
+                log.warning("indexer: %s is not in the record store; skipped", doc_id)
+            elif isinstance(aggregate, Record | Capture):
+                found[doc_id] = aggregate
+        return found
 
     def _load(self, doc_id: str) -> Record | Capture | None:
         try:
@@ -132,6 +162,14 @@ class IndexProjection:
     def _capture_document(self, capture: Capture, linked: list[Record]) -> Document:
         text = self.text_for(capture) if self.text_for else ""
         return capture_document(capture, text, linked)
+
+
+def replay(events: Iterable[Any]) -> Aggregate:
+    """An aggregate from its events, first to last (each event applies itself)."""
+    aggregate = None
+    for event in events:
+        aggregate = event.mutate(aggregate)
+    return aggregate
 
 
 def _built_from(indexed: dict[str, int], doc_id: str, capture: bool) -> int:

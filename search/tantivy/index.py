@@ -89,14 +89,18 @@ class TantivyIndex(SearchIndex):
                 if d.version > max(stored.get(d.id, -1), gone.get(d.id, -1))
             ]
             if fresh:
-                self._write(fresh)
+                self._write(fresh, replaces=stored.keys())
         return len(fresh)
 
-    def _write(self, documents: list[Document]) -> None:
+    def _write(self, documents: list[Document], replaces: Iterable[str]) -> None:
+        """Add `documents` in one commit, first deleting the stored ones among `replaces` (a
+        document new to the index has nothing to delete: an import's documents are all new)."""
         writer = self._writer_or_open()
+        stored = set(replaces)
         try:
             for doc in documents:
-                writer.delete_documents_by_term("id", doc.id)
+                if doc.id in stored:
+                    writer.delete_documents_by_term("id", doc.id)
                 writer.add_document(to_tantivy(doc))
         except BaseException:
             writer.rollback()  # none of the batch, rather than part of it
