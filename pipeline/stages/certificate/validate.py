@@ -124,23 +124,30 @@ class Doubtful(Exception):
 _NUMBER = re.compile(r"\d{1,5}[a-zA-Z]?|[A-Z]{1,3}\d{1,4}[a-zA-Z]?|Lô\s?\d{1,4}")
 
 
+_OTHER_NUMBER = re.compile(r"[^\W_](?:[\w.\- ]{0,10}[^\W_])?")
+"""Other shapes printed on real certificates ("k1. D9", "ĐLN", "Khoảnh 19"): kept for a person
+to confirm; a lone letter or a stray symbol is garbage."""
+
+
 def _parcel(value: Any, ctx: Context) -> Any:
-    v = str(value).strip()
-    if not _NUMBER.fullmatch(v):
-        raise Rejected(f"{v!r} is not a parcel number (digits, an optional letter)")
-    if re.fullmatch(r"0+[a-zA-Z]?", v):
-        raise Rejected("parcel number 0")
-    return v
+    return _identifier(str(value).strip(), "parcel number")
 
 
 def _sheet(value: Any, ctx: Context) -> Any:
-    v = str(value).strip()
-    if not _NUMBER.fullmatch(v):
-        raise Rejected(f"{v!r} is not a map sheet number (digits, an optional letter)")
-    digits = re.sub(r"\D", "", v)
-    if not digits or int(digits) == 0 or (v.isdigit() and int(v) > 2000):
+    v = _identifier(str(value).strip(), "map sheet")
+    if v.isdigit() and int(v) > 2000:
         raise Rejected(f"map sheet {v} is out of range (1–2000)")
     return v
+
+
+def _identifier(v: str, what: str) -> str:
+    if _NUMBER.fullmatch(v):
+        if re.fullmatch(r"0+[a-zA-Z]?", v):
+            raise Doubtful(v, f"{what} 0 is unusual")
+        return v
+    if len(v) > 1 and _OTHER_NUMBER.fullmatch(v) and not re.fullmatch(r"\d+\W.*", v):
+        raise Doubtful(v, f"{what} {v!r} is not digits with an optional letter")
+    raise Rejected(f"{v!r} is not a {what} (digits, an optional letter)")
 
 
 def _area(value: Any, ctx: Context) -> Any:
@@ -167,11 +174,12 @@ def _serial(value: Any, ctx: Context) -> Any:
     if not m:
         raise Rejected(f"{v!r} is not a serial (2 letters and 6 or 8 digits)")
     letters, digits = m.groups()
-    if ctx.form == "2025" and (len(digits) != 8 or len(letters) != 2):
-        raise Rejected(f"serial {v} has not the 2025 form's 2 letters and 8 digits")
+    serial = f"{letters} {digits}"
+    if ctx.form == "2025" and len(letters) != 2:  # the official mock-up prints "AA 123456"
+        raise Rejected(f"serial {v} has not the 2025 form's 2 letters")
     if ctx.form == "2009-2024" and len(digits) != 6:
-        raise Rejected(f"serial {v} has not the 2009–2024 form's 6 digits")
-    return f"{letters} {digits}"
+        raise Doubtful(serial, f"serial {v} has not the 2009–2024 form's 6 digits")
+    return serial
 
 
 def _issue_date(value: Any, ctx: Context) -> Any:
@@ -207,6 +215,8 @@ def _term(value: Any, ctx: Context) -> Any:
     v = str(value)
     if v == "Lâu dài" or re.fullmatch(r"Đến ngày \d{2}/\d{2}/\d{4}", v):
         return v
+    if re.search(r"(19|20|21)\d\d", v) and _ALLOWED.fullmatch(v):  # "đến tháng 5/2051"
+        raise Doubtful(v, f"term {v!r} is neither 'Lâu dài' nor 'Đến ngày dd/mm/yyyy'")
     raise Rejected(f"{v!r} is neither 'Lâu dài' nor 'Đến ngày dd/mm/yyyy'")
 
 

@@ -98,6 +98,13 @@ def test_confident_misreads_in_text_are_caught_by_the_words_around_them():
     assert not read(SECTION_II)["review"]["origin"]["needs_review"]
 
 
+@pytest.mark.parametrize("printed", ["k1. D9", "ĐLN", "Khoảnh 19"])
+def test_unusual_parcel_shapes_real_certificates_print_are_kept_for_a_person(printed):
+    got = read(replaced(2, f"a) Thửa đất số: {printed}, tờ bản đồ số: 14"))
+    assert got["fields"]["parcel_number"] == printed
+    assert got["review"]["parcel_number"]["needs_review"] is True
+
+
 def test_a_date_before_the_2009_form_is_kept_for_a_person_to_confirm():
     # the 2003 red book's serial has the 2009 form's shape: an old date may be right
     got = read([*replaced(9, "Hà Nội, ngày 12 tháng 3 năm 2003"), "BV 999451"])
@@ -112,7 +119,7 @@ def test_a_date_after_the_capture_arrived_is_refused():
     assert "after the capture was received" in got["review"]["issue_date"]["reason"]
 
 
-def test_the_2025_form_wants_two_letters_and_eight_digits_and_a_date_from_august_2024():
+def test_the_2025_form_wants_a_date_from_august_2024():
     lines = [
         "1. Người sử dụng đất, chủ sở hữu tài sản gắn liền với đất:",
         "2. Thông tin thửa đất:",
@@ -125,8 +132,7 @@ def test_the_2025_form_wants_two_letters_and_eight_digits_and_a_date_from_august
     ]
     got = extract_certificate([page_of(lines)], received=date(2026, 1, 5)).to_json()
     assert got["form"] == "2025"
-    assert got["fields"]["serial"] is None  # six digits: the older forms' serial
-    assert "8 digits" in got["review"]["serial"]["reason"]
+    assert got["fields"]["serial"] == "AA 066549"  # six digits, as the official mock-up prints
     assert got["fields"]["issue_date"] is None  # 2014 is before the 2025 form existed
     assert "era" in got["review"]["issue_date"]["reason"]
     lines[4], lines[6] = "Hà Nội, ngày 12 tháng 3 năm 2025", "AA 06654954"
