@@ -243,6 +243,8 @@ class CapturesProjection:
             return
 
     def rows(self, notifications: Sequence[Notification]) -> list[dict[str, Any]]:
+        """The row of every capture the notifications touch, as of the batch (folded) or as
+        of now (loaded, for captures received in an earlier batch)."""
         folded: dict[UUID, Capture | None] = {}
         received: dict[UUID, int] = {}
         touched: dict[UUID, None] = {}

@@ -7,22 +7,27 @@ import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
+from uuid import UUID
 
 from models.capture import Capture
 from pipeline.bootstrap import Services
 from pipeline.jobs.inspection import SET_TYPES
+from pipeline.presenters import model_progress
 from pipeline.projections.captures import captures_follower, current
 
 
 def capture_states(services: Services, running: list | None = None) -> dict[str, int]:
     """Captures by state, from the captures projection (brought up to date first); `running`
-    (if given) receives each reconstruction under way with its last recorded progress."""
+    (if given) receives each reconstruction under way with its last recorded progress (the
+    projection names them; those few are loaded)."""
     tables = current(services, catch_up=True)
     if running is not None:
         for row in tables.running():
-            running.append(
-                {"id": row["capture_id"], "name": row["title"], **json.loads(row["progress"])}
-            )
+            capture = services.store.capture(UUID(row["capture_id"]))
+            if progress := model_progress(capture):
+                running.append(
+                    {"id": row["capture_id"], "name": capture.original_names[0], **progress}
+                )
     return tables.counts()
 
 
