@@ -194,3 +194,18 @@ def test_a_scan_follows_its_site_into_and_out_of_the_public_index(store, tmp_pat
     assert titles(tantivy_index, "canh hung") == set()
     assert Follower("again", store, tantivy_index, projection.handle).catch_up() > 0
     assert titles(tantivy_index, "canh hung") == set()  # a replay changes nothing
+
+
+def test_documents_built_from_a_batch_of_events_equal_those_of_the_stored_records(
+    store, tmp_path, tantivy_index
+):
+    import_rows(store, tmp_path, *ROWS)  # every record's whole history lands in one batch
+    projection = IndexProjection(store, tantivy_index)
+    Follower("indexer", store, tantivy_index, projection.handle, 10_000).catch_up()
+    import_rows(store, tmp_path, {**ROWS[2], "rank": "cấp thành phố"}, name="later")
+    Follower("indexer", store, tantivy_index, projection.handle, 10_000).catch_up()
+
+    for ref in (site_id("HN-VM"), site_id("HN-HK"), site_id("HN-BM")):
+        assert tantivy_index.get(ref) == projection.document(ref)
+    assert tantivy_index.get(site_id("HN-BM")).public["rank"] == "cấp thành phố"
+    assert titles(tantivy_index, "Văn Miếu") == {"Văn Miếu – Quốc Tử Giám"}
