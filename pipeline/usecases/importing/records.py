@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import time
 from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -79,13 +81,28 @@ def import_records(
                 on_row(result)
         waiting.clear()
 
-    for raw in _guarded(read_rows(path, fmt), path):
-        waiting.append(_prepare(raw, base, seen, path.name))
-        if len(waiting) >= batch_rows:
-            flush()
-    flush()
+    with fewer_collections():
+        for raw in _guarded(read_rows(path, fmt), path):
+            waiting.append(_prepare(raw, base, seen, path.name))
+            if len(waiting) >= batch_rows:
+                flush()
+        flush()
     report.seconds = time.perf_counter() - started
     return report
+
+
+@contextmanager
+def fewer_collections(young: int = 100_000) -> Iterator[None]:
+    """Collect cyclic garbage less often while importing: every row allocates events and
+    dicts that live until their batch is saved, and with the default threshold (700) the
+    collector spent a third of an import's time finding nothing to free. Memory stays
+    bounded: collections still run, after every `young` allocations."""
+    before = gc.get_threshold()
+    gc.set_threshold(young, *before[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
 
 
 def _prepare(
@@ -104,7 +121,7 @@ def _prepare(
         if record_id in seen:
             raise RowRejected(f"same {row.ref.kind} as {seen[record_id]} ({_describe(row.ref)})")
         seen[record_id] = raw.where
-        return Pending(raw, row, f"import:{name}:{raw.label}", name)
+        return Pending(raw, row, record_id, f"import:{name}:{raw.label}", name)
     except RowRejected as e:
         rid = str(record_id) if record_id else None
         return ImportRow(raw.line, raw.where, "rejected", rid, str(e))

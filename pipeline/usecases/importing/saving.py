@@ -61,16 +61,17 @@ class Pending:
 
     raw: RawRow
     row: ParsedRow
+    id: UUID  # the record's (computed once: a parcel's id is a uuid5 of its parsed key)
     source: str
     name: str
 
     def verdict(self, status: str, warning: str | None = None) -> ImportRow:
         raw = self.raw
-        return ImportRow(raw.line, raw.where, status, str(self.row.ref.id), warning=warning)
+        return ImportRow(raw.line, raw.where, status, str(self.id), warning=warning)
 
     def refused(self, error: Exception) -> ImportRow:
         """The verdict of a row that raised: rejected with its reason, or our bug (logged)."""
-        raw, rid = self.raw, str(self.row.ref.id)
+        raw, rid = self.raw, str(self.id)
         if isinstance(error, RowRejected):
             return ImportRow(raw.line, raw.where, "rejected", rid, str(error))
         where = f"{self.name} {raw.where}"
@@ -166,10 +167,11 @@ class WorkingSet:
     def apply(self, context: Context, pending: Pending) -> ImportRow:
         """`pending`'s verdict, its events added to the working set's aggregates."""
         row, source = pending.row, pending.source
-        record = self.find(row.ref.id)
+        record = self.find(pending.id)
         new = record is None
         if record is None:
-            record = Record(kind=row.ref.kind, key=dict(row.ref.key), source=source)
+            ref = row.ref
+            record = Record(kind=ref.kind, key=dict(ref.key), source=source)
         watched: list[tuple[Record, int]] = [] if new else [(record, _count(record))]
 
         def get_parent(key: ParcelKey) -> Record:
@@ -199,7 +201,7 @@ def _count(aggregate: Record) -> int:
 def save_batch(context: Context, batch: list[Pending]) -> list[ImportRow]:
     """Each row's verdict; the rows that land are saved in one transaction (or, if the batch
     fails, each in its own)."""
-    ids = {p.row.ref.id for p in batch}
+    ids = {p.id for p in batch}
     ids.update(k.id for p in batch if p.row.change for k in p.row.change.parents)
     try:
         working = WorkingSet(context, ids)
