@@ -200,7 +200,7 @@ class Capture(Aggregate):
         self, *, run: int, stage: str, done: int | None, total: int | None, elapsed_s: float
     ) -> None:
         """A running reconstruction's stage and count (photos read, pairs matched, photos
-        registered of `total`). The job records it throttled, a few dozen per run at most, so
+        registered of `total`). The job records it throttled, about ten per long stage, so
         the history says how a long run went without an event per photo."""
         self.model_progress = {
             "run": run,
