@@ -154,8 +154,8 @@ def reconstruct_files(
 @contextmanager
 def follow_progress(store: RecordStore, capture_id: UUID, run: int, path: Path) -> Iterator[None]:
     """While the block runs, a thread reads the stage's progress file each `POLL_S` and records
-    the reports `to_record` picks as `ReconstructionProgressed` events (throttled: a few dozen
-    per run, not one per photo). A failure to record is logged, never the run's end."""
+    the reports `to_record` picks as `ReconstructionProgressed` events (throttled: about ten per
+    long stage, not one per photo). A failure to record is logged, never the run's end."""
     stop = threading.Event()
 
     recorded: dict[str, Progress] = {}
