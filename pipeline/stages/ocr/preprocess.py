@@ -158,6 +158,8 @@ def normalise_light(grey: np.ndarray) -> np.ndarray:
     kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (9, 9))
     background = cv2.morphologyEx(small, cv2.MORPH_CLOSE, kernel)
     background = cv2.medianBlur(background, 15)
+    if background.min() == 255:
+        return grey  # white paper everywhere (a drawn page): dividing would change nothing
     background = cv2.resize(background, (w, h), interpolation=cv2.INTER_LINEAR)
     # grey × 255 ÷ background, saturated, in one pass over uint8 (no float copies of the page)
     return cv2.divide(grey, np.maximum(background, 1), scale=255.0)
