@@ -115,6 +115,11 @@ def test_status_and_model_show_a_run_under_way_and_a_pipe_gets_no_bar(photo_sets
     report = json.loads(sohoa("status", "--json", env=env).stdout)
     assert report["reconstructing"][0]["stage"] == "mapping"
     assert "progress: run 2, mapping: 1 of 3" in sohoa("model", str(cid), env=env).stdout
+    # what the staff capture page draws and its poll redraws
+    from web.staff.review import progress
+
+    shown = progress(svc.store.capture(cid))["model"]
+    assert (shown["done"], shown["total"], shown["text"]) == (1, 3, "run 2, mapping: 1 of 3 (12 s)")
     # --follow runs the job here (memory:// broker) until the run ends; stderr is a pipe here,
     # so no bar is drawn into it
     followed = sohoa("model", str(cid), "--follow", "--json", env=env)
