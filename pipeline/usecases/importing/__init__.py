@@ -2,10 +2,11 @@
 
 Each row of a file becomes one parcel or heritage-site record. Its id comes from its
 natural key (parcel: unit code and era, map sheet, parcel number; site: registration code),
-so importing a file twice, or a corrected file, only records what changed. Per row, in one
-save: `Registered` (if new), `AttributesRecorded` (the changed attributes, with
+so importing a file twice, or a corrected file, only records what changed. Per row:
+`Registered` (if new), `AttributesRecorded` (the changed attributes, with
 `source="import:FILE:LINE"`), `GeometrySet` (if the geometry differs), `Published` (if the
-row says so). A bad row is reported with its line and reason; the rest imports.
+row says so). A bad row is reported with its line and reason; the rest imports. Rows are saved
+in batches, one transaction each, and row by row when a batch fails (`saving`).
 
 Formats are decided by content, then by extension:
 
