@@ -333,9 +333,21 @@ def _check_one(name: str, f: Found | None, ctx: Context) -> Verdict:
         return Verdict(None, raw.strip(), 0.0, True, str(e))
     except Doubtful as d:
         return Verdict(d.value, raw.strip(), f.confidence, True, str(d))
+    if name == "issue_date" and (marks := _date_marks(raw)):
+        return Verdict(value, raw, f.confidence, True, f"the date was read through {marks!r}")
     if f.confidence < (IDENTIFIER_REVIEW_BELOW if name in IDENTIFIERS else REVIEW_BELOW):
         return Verdict(value, raw.strip(), f.confidence, True, "read with low confidence")
     return Verdict(value, raw.strip(), f.confidence, False, None)
+
+
+def _date_marks(raw: str) -> str | None:
+    """The day, month or year of a date written in words, when more than its digits was read
+    there ("ngày s2⁄- tháng 02": the reader kept the 2 and guessed)."""
+    folded = fold_keep_length(raw)
+    m = re.search(r"ngay\s*(\S+)\s*thang\s*(\S+)\s*nam\s*(\S+)", folded)
+    parts = [raw[m.start(i) : m.end(i)] for i in (1, 2, 3)] if m else []
+    odd = [p for p in parts if not re.fullmatch(r"\d{1,4}[.,]?", p)]
+    return odd[0] if odd else None
 
 
 def _agreements(v: Mapping[str, Verdict], ctx: Context) -> dict[str, str]:

@@ -113,6 +113,13 @@ def test_a_date_before_the_2009_form_is_kept_for_a_person_to_confirm():
     assert "before the 2009-2024 form existed" in got["review"]["issue_date"]["reason"]
 
 
+def test_a_date_whose_day_was_read_through_other_marks_is_sent_to_a_person():
+    got = read(replaced(9, "Quảng Trị, ngày s2⁄-tháng 02 năm 2022"))
+    assert got["fields"]["issue_date"] == "2022-02-02"  # kept: the 2 may well be the day
+    assert got["review"]["issue_date"]["needs_review"] is True
+    assert "s2⁄-" in got["review"]["issue_date"]["reason"]
+
+
 def test_a_date_after_the_capture_arrived_is_refused():
     got = read(SECTION_II, received=date(2014, 3, 1))
     assert got["fields"]["issue_date"] is None
