@@ -132,12 +132,19 @@ def _parcel(row: Row, hit: Hit) -> dict[str, Found]:
         out["parcel_number"] = Found(parcel, conf, row.page, box, row.text[start:parcel_end])
     if sheet_hit:
         s_start, s_end = value_after(row, Hit(start + sheet_hit.start, start + sheet_hit.end, 1))
+        area = _INLINE_AREA.search(row.folded, s_start)
+        s_end = area.start() if area else s_end
         sheet = normalise_parcel(row.text[s_start:s_end])
         if sheet:
             conf = row.span_conf(s_start, s_end) * sheet_hit.quality
             box = row.span_box(s_start, s_end)
             out["map_sheet"] = Found(sheet, conf, row.page, box, row.text[s_start:s_end])
+        if area:  # "…; tờ bản đồ số: 01; Diện tích: 10.012 m2" on one row (the 2025 mock-up)
+            _put_span(out, "area_m2", row, Hit(area.start(), area.end(), 1.0), _area)
     return out
+
+
+_INLINE_AREA = re.compile(r"\bdien\s*tich\b")
 
 
 def _purpose(row: Row, hit: Hit) -> dict[str, Found]:

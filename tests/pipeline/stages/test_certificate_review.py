@@ -105,6 +105,13 @@ def test_unusual_parcel_shapes_real_certificates_print_are_kept_for_a_person(pri
     assert got["review"]["parcel_number"]["needs_review"] is True
 
 
+def test_an_area_on_the_parcel_row_is_not_taken_for_the_map_sheet():
+    row = "a. Thửa đất số: 27; tờ bản đồ số: 01; Diện tích: 10.012 m2 (Mười nghìn mét vuông)"
+    got = extract_certificate([page_of(["2. Thông tin thửa đất:", row])]).to_json()
+    assert (got["fields"]["map_sheet"], got["fields"]["area_m2"]) == ("01", 10012.0)
+    assert not got["review"]["map_sheet"]["needs_review"]
+
+
 def test_a_date_before_the_2009_form_is_kept_for_a_person_to_confirm():
     # the 2003 red book's serial has the 2009 form's shape: an old date may be right
     got = read([*replaced(9, "Hà Nội, ngày 12 tháng 3 năm 2003"), "BV 999451"])
