@@ -9,6 +9,7 @@ hidden layer or metadata of the original survives.
 
 from __future__ import annotations
 
+import functools
 import io
 import re
 import unicodedata
@@ -71,8 +72,11 @@ def sensitive_spans(text: str, names: Iterable[str] = ()) -> list[tuple[int, int
     so "TRAN THI BICH NGOC" as OCR may read it is found for "Trần Thị Bích Ngọc".
     """
     spans = [m.span() for m in ID_NUMBER.finditer(text)]
+    wanted = sorted({n.strip() for n in names if n and n.strip()}, key=len, reverse=True)
+    if not wanted:
+        return sorted(spans)
     folded = _fold_same_length(text)
-    for name in sorted({n.strip() for n in names if n and n.strip()}, key=len, reverse=True):
+    for name in wanted:
         spans += [m.span() for m in _name_pattern(name).finditer(folded)]
     return sorted(spans)
 
@@ -81,6 +85,7 @@ def _blocks(found: str) -> str:
     return "".join(c if c.isspace() else MASK for c in found)
 
 
+@functools.lru_cache(maxsize=4096)
 def _fold_char(c: str) -> str:
     base = "".join(
         d for d in unicodedata.normalize("NFD", c.lower()) if not unicodedata.combining(d)
