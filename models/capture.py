@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import PurePath
 from typing import Any
 from uuid import UUID
 
@@ -62,6 +63,19 @@ class Capture(Aggregate):
         self.acceptances: dict[str, dict[str, Any]] = {}
         self.model_runs: list[dict[str, Any]] = []
         self.model: dict[str, Any] | None = None
+
+    @property
+    def title(self) -> str:
+        """The capture's heading everywhere (staff pages, the portal, the index): the title its
+        metadata gives, else the file's name without the folders it was in on the machine that
+        ingested it (a server path names machines and often people), else its id."""
+        title = str((self.meta or {}).get("title") or "").strip()
+        if title:
+            return title
+        for name in self.original_names:
+            if base := PurePath(name.replace("\\", "/")).name:
+                return base
+        return str(self.id)
 
     @event("ReceivedAgain")
     def receive_again(self, *, original_name: str, source: str, operator: str) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from pathlib import PurePath
 from typing import Any
 from uuid import UUID
 
@@ -64,16 +63,8 @@ def capture_view(c: Capture) -> dict[str, Any]:
 
 
 def capture_title(c: Capture) -> str:
-    """A capture's heading: the title its metadata gives, else the file's name without the
-    folders it was in on the machine that ingested it (a server path, shown to every reader,
-    names machines and often people)."""
-    title = str((c.meta or {}).get("title") or "").strip()
-    if title:
-        return title
-    for name in c.original_names:
-        if base := PurePath(name.replace("\\", "/")).name:
-            return base
-    return str(c.id)
+    """A capture's heading (`Capture.title`: metadata title, else the bare file name)."""
+    return c.title
 
 
 def record_view(r: Record) -> dict[str, Any]:

@@ -28,7 +28,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Iterator, Sequence
 from functools import lru_cache
-from pathlib import PurePath
 from typing import Any
 
 from models.capture import Capture
@@ -136,7 +135,7 @@ def capture_document(capture: Capture, text: str = "", records: Sequence[Record]
         id=str(capture.id),
         version=capture_version(capture.version, [r.version for r in records]),
         kind="capture",
-        title=_capture_title(capture),
+        title=capture.title,
         published=public,
         public={k: v for k, v in facts.items() if v not in (None, [], {})},
         restricted={k: v for k, v in staff.items() if v not in (None, [], {})},
@@ -151,13 +150,6 @@ def capture_version(capture_version: int, record_versions: Iterable[int]) -> int
 def captured_version(document_version: int) -> int:
     """The capture's own version that a capture document was built from."""
     return document_version >> CAPTURE_VERSION_SHIFT
-
-
-def _capture_title(capture: Capture) -> str:
-    """The file's name as received, without the folders (which may name people)."""
-    if not capture.original_names:
-        return str(capture.id)
-    return PurePath(capture.original_names[0].replace("\\", "/")).name or str(capture.id)
 
 
 # -- geometry ---------------------------------------------------------------
