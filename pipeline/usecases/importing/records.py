@@ -36,6 +36,9 @@ from pipeline.usecases.importing.values import _nfc, _parse
 log = logging.getLogger(__name__)
 
 
+PLAIN_FIELDS = COMMON_FIELDS | SITE_FIELDS | PARCEL_FIELDS
+
+
 def today() -> date:
     return datetime.now(UTC).date()
 
@@ -187,7 +190,7 @@ def _plain_names(values: dict[str, Any]) -> tuple[dict[str, Any], bool]:
         name = str(name).strip()
         if value is None or (isinstance(value, str) and not value.strip()):
             continue
-        if name in COMMON_FIELDS | SITE_FIELDS | PARCEL_FIELDS:
+        if name in PLAIN_FIELDS:
             target = name
         elif name.lower() in VENDOR_FIELDS:
             target = VENDOR_FIELDS[name.lower()]
