@@ -1,5 +1,6 @@
-"""The audit trail: every read of restricted data (owners, ID numbers) by a person, and every
-refused sign-in under the login that was tried.
+"""The audit trail: every read of restricted data (owners, ID numbers) by a person, every
+refused sign-in under the login that was tried, and every change one person made to an account
+(a password change, an unlock, a revoke).
 
 One `AuditTrail` aggregate per login per UTC day keeps aggregates short and concurrent writers
 rare (one person reads one page at a time). The event's own timestamp is the "when".
@@ -44,3 +45,8 @@ class AuditTrail(Aggregate):
     def refuse_sign_in(self, *, client: str, reason: str) -> None:
         """A sign-in as this trail's login was refused (`reason`: wrong password, unknown
         login, locked) from `client` (the address)."""
+
+    @event("AccountChanged")
+    def record_account_change(self, *, role: str, account: str, action: str, client: str) -> None:
+        """This trail's login (in `role`) changed the account of login `account`: `action` says
+        how (password changed, lockout lifted, sessions and tokens ended), `client` from where."""

@@ -378,6 +378,10 @@ class AccountCommands(_Commands):
     def audit_refused_sign_in(self, login: str, day: str, *, client: str, reason: str) -> None:
         self._audit(login, day, lambda t: t.refuse_sign_in(client=client, reason=reason))
 
+    def audit_account_change(self, login: str, day: str, **change: str) -> None:
+        """`change`: role, account, action, client (`AuditTrail.record_account_change`)."""
+        self._audit(login, day, lambda t: t.record_account_change(**change))
+
     def _audit(self, login: str, day: str, change: Callable[[AuditTrail], None]) -> None:
         """Append to the day's trail of `login`, opening it if it is the day's first entry."""
         trail = audit_trail_id(login, day)

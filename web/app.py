@@ -25,13 +25,14 @@ from web.portal import iiif_routes as routes_iiif
 from web.portal import routes as routes_public
 from web.portal.iiif_edge import IiifEdge
 from web.portal.ratelimit import RateLimiter
+from web.staff import accounts as routes_accounts
 from web.staff import captures as routes_captures
 from web.staff import dashboard as routes_dashboard
 from web.staff import records as routes_records
 from web.staff import review_routes as routes_review
 from web.staff import routes as routes_staff
 from web.staff import uploads as routes_uploads
-from web.throttle import LoginThrottle, SignInStormGuard
+from web.throttle import SignInStormGuard, login_throttle
 
 STATIC = Path(__file__).parent / "static"
 CSP = (
@@ -54,8 +55,11 @@ def create_app(services: Services, config: WebSettings | None = None) -> FastAPI
     state.config = config
     state.secret = config.secret(services.settings.data_dir)
     state.search_limiter = RateLimiter(config.search_rate_per_min, config.search_burst)
-    state.login_throttle = LoginThrottle(
-        config.login_free_attempts, config.login_delay_s, config.login_max_delay_s
+    state.login_throttle = login_throttle(
+        services.settings.broker_url,
+        config.login_free_attempts,
+        config.login_delay_s,
+        config.login_max_delay_s,
     )
     state.uploads = Uploads(
         services.settings.data_dir / "uploads", services.settings.max_file_bytes
@@ -82,6 +86,7 @@ def create_app(services: Services, config: WebSettings | None = None) -> FastAPI
         routes_captures,
         routes_records,
         routes_dashboard,
+        routes_accounts,
     ):
         app.include_router(module.router)
     app.include_router(routes_files.router)

@@ -17,13 +17,26 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import time
 from datetime import timedelta
 from typing import Annotated
 from urllib.parse import quote, urlsplit
 
 from fastapi import Depends, HTTPException, Request
+from fastapi.responses import Response
+from starlette.background import BackgroundTask
 
-from pipeline.usecases.accounts import PUBLIC, Principal, principal_for_token, session_principal
+from pipeline.settings import WebSettings
+from pipeline.usecases.accounts import (
+    PUBLIC,
+    Principal,
+    end_session,
+    find_account,
+    principal_for_token,
+    session_principal,
+    start_session,
+)
+from pipeline.usecases.staff_accounts import prune_sessions
 
 SESSION_COOKIE = "sohoa_session"
 CSRF_COOKIE = "sohoa_csrf"
@@ -68,13 +81,7 @@ def principal(request: Request) -> Principal:
     who = PUBLIC
     cookie = request.cookies.get(SESSION_COOKIE)
     if cookie:
-        config = app.config
-        found = session_principal(
-            app.services.store,
-            cookie,
-            timedelta(minutes=config.session_idle_min),
-            timedelta(hours=config.session_max_h),
-        )
+        found = session_principal(app.services.store, cookie, *session_limits(app.config))
         if found is not None:
             _check_origin(request)
             who = found
@@ -162,3 +169,51 @@ def login_redirect(next_url: str) -> str:
 
 def client_address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
+
+
+def with_session(request: Request, response: Response, token: str) -> Response:
+    """Set the session cookie of a new session on `response`."""
+    config = request.app.state.config
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        max_age=int(config.session_max_h * 3600),
+        httponly=True,
+        samesite="lax",
+        secure=config.secure_cookies,
+    )
+    response.delete_cookie(CSRF_COOKIE)  # the pre-session token is spent
+    return response
+
+
+def renew_session(request: Request, response: Response, reason: str) -> None:
+    """This browser goes on in a new session (after a password change ended every session
+    started before it); a bearer client has no session to renew."""
+    old = request.cookies.get(SESSION_COOKIE)
+    login = principal(request).login
+    if not old or login is None:
+        return
+    store = request.app.state.services.store
+    token = start_session(store, find_account(store, login), client_address(request))
+    end_session(store, old, reason)
+    with_session(request, response, token)
+
+
+def prune_sessions_later(request: Request, response: Response) -> None:
+    """After the response, remove ended and timed-out sessions (`prune_sessions`), at most
+    once an idle timeout (and at least a minute) per process: called on every sign-in, so the
+    store keeps only the sessions that may still be used."""
+    state, config = request.app.state, request.app.state.config
+    every = max(60.0, config.session_idle_min * 60)
+    last = getattr(state, "sessions_pruned_at", None)
+    if last is not None and time.monotonic() - last < every:
+        return
+    state.sessions_pruned_at = time.monotonic()
+    response.background = BackgroundTask(
+        prune_sessions, state.services.store, *session_limits(config)
+    )
+
+
+def session_limits(config: WebSettings) -> tuple[timedelta, timedelta]:
+    """The idle and the absolute timeout of sessions."""
+    return timedelta(minutes=config.session_idle_min), timedelta(hours=config.session_max_h)

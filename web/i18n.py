@@ -147,6 +147,46 @@ STRINGS: dict[str, tuple[str, str]] = {
     "next_certificate": ("Giấy tiếp theo", "Next certificate"),
     "capture_page": ("Trang tệp", "Capture page"),
     "qr_read": ("Mã QR", "QR code"),
+    # staff accounts (web.staff.accounts)
+    "password_change": ("Đổi mật khẩu", "Change password"),
+    "password_changed": (
+        "Đã đổi mật khẩu. Các phiên đăng nhập khác đã kết thúc.",
+        "Password changed. Your other sessions have ended.",
+    ),
+    "password_current": ("Mật khẩu hiện tại", "Current password"),
+    "password_new": ("Mật khẩu mới", "New password"),
+    "password_again": ("Nhập lại mật khẩu mới", "New password again"),
+    "password_rule": ("Ít nhất {n} ký tự.", "At least {n} characters."),
+    "password_others_end": (
+        "Mọi phiên đăng nhập khác của bạn sẽ kết thúc.",
+        "Every other session of yours will end.",
+    ),
+    "password_mismatch": ("Hai mật khẩu mới không giống nhau.", "The two new passwords differ."),
+    "password_wrong": ("Mật khẩu hiện tại không đúng.", "The current password is wrong."),
+    "password_short": ("Mật khẩu mới quá ngắn.", "The new password is too short."),
+    "accounts": ("Tài khoản", "Accounts"),
+    "accounts_caption": (
+        "Tài khoản nhân viên (giờ {zone})",
+        "Staff accounts (times in {zone})",
+    ),
+    "accounts_name": ("Tên hiển thị", "Name"),
+    "accounts_role": ("Vai trò", "Role"),
+    "accounts_locked": ("Khóa đăng nhập", "Sign-in lockout"),
+    "accounts_until": ("đến", "until"),
+    "accounts_no_lockout": ("Không", "No"),
+    "accounts_last_sign_in": ("Đăng nhập gần nhất", "Last sign-in"),
+    "accounts_never": ("Chưa bao giờ", "Never"),
+    "accounts_actions": ("Thao tác", "Actions"),
+    "accounts_disabled": ("đã vô hiệu", "disabled"),
+    "accounts_revoke": ("Kết thúc phiên và khóa API", "End sessions and tokens"),
+    "accounts_unlocked": ("đã mở khóa.", "unlocked."),
+    "accounts_not_locked": ("không bị khóa.", "was not locked."),
+    "accounts_revoked": (
+        "mọi phiên đăng nhập và khóa API đã kết thúc.",
+        "every session and API token ended.",
+    ),
+    "role_archivist": ("Lưu trữ viên", "Archivist"),
+    "role_officer": ("Cán bộ địa chính", "Land officer"),
 }
 
 

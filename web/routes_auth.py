@@ -19,8 +19,9 @@ from pydantic import BaseModel, Field
 
 from models.account import AccountError
 from pipeline.usecases.accounts import (
+    WrongPasswordError,
     authenticate,
-    change_password,
+    change_own_password,
     end_session,
     find_account,
     issue_token,
@@ -31,7 +32,16 @@ from pipeline.usecases.accounts import (
     start_session,
     unlock_account,
 )
-from web.auth import CSRF_COOKIE, SESSION_COOKIE, Archivist, Staff, client_address, csrf_guard
+from web.auth import (
+    SESSION_COOKIE,
+    Archivist,
+    Staff,
+    client_address,
+    csrf_guard,
+    prune_sessions_later,
+    renew_session,
+    with_session,
+)
 from web.templating import render
 
 router = APIRouter(tags=["auth"], dependencies=[Depends(csrf_guard)])
@@ -69,7 +79,9 @@ async def login(
     home = {"archivist": "/staff", "officer": "/land"}[account.role]
     target = _local(next) if next not in ("", "/") else home
     token = start_session(state.services.store, account, client)
-    return _with_session(request, RedirectResponse(target, status_code=303), token)
+    response = with_session(request, RedirectResponse(target, status_code=303), token)
+    prune_sessions_later(request, response)
+    return response
 
 
 def _check_throttle(request: Request, client: str, name: str) -> None:
@@ -102,20 +114,6 @@ def _failed(request: Request, client: str, name: str) -> None:
         state.login_throttle.forget("login:" + name)
 
 
-def _with_session(request: Request, response: Response, token: str) -> Response:
-    config = request.app.state.config
-    response.set_cookie(
-        SESSION_COOKIE,
-        token,
-        max_age=int(config.session_max_h * 3600),
-        httponly=True,
-        samesite="lax",
-        secure=config.secure_cookies,
-    )
-    response.delete_cookie(CSRF_COOKIE)  # the pre-session token is spent
-    return response
-
-
 @router.post("/logout", include_in_schema=False)
 def logout(request: Request) -> RedirectResponse:
     """End the session on the server (every copy of the cookie stops working)."""
@@ -137,17 +135,14 @@ def new_password(request: Request, who: Staff, body: PasswordChange) -> Response
     """Change the caller's password: every other session ends; this one goes on (a new
     session cookie is set)."""
     store = request.app.state.services.store
-    if authenticate(store, who.login, body.current) is None:
-        raise HTTPException(403, "the current password is wrong")
-    change_password(store, who.login, body.new)
-    account = find_account(store, who.login)
-    token = start_session(store, account, client_address(request))
+    try:
+        change_own_password(store, who, body.current, body.new, client_address(request))
+    except WrongPasswordError as e:
+        raise HTTPException(403, str(e)) from None
+    except AccountError as e:
+        raise HTTPException(422, str(e)) from None
     response = JSONResponse({"changed": True})
-    if request.cookies.get(SESSION_COOKIE):
-        end_session(store, request.cookies[SESSION_COOKIE], "password changed")
-        _with_session(request, response, token)
-    else:
-        end_session(store, token, "not a browser")
+    renew_session(request, response, "password changed")
     return response
 
 
@@ -157,7 +152,7 @@ def unlock(
 ) -> Response:
     """Lift a sign-in lockout (the audit page's form)."""
     try:
-        done = unlock_account(request.app.state.services.store, login, f"person:{who.login}")
+        done = unlock_account(request.app.state.services.store, login, who, client_address(request))
     except AccountError as e:
         raise HTTPException(404, str(e)) from None
     request.app.state.login_throttle.forget("login:" + login.strip().lower())

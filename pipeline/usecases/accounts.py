@@ -28,6 +28,7 @@ from models.session import Session, session_id
 
 SCRYPT = {"n": 2**14, "r": 8, "p": 1}
 TOKEN_PREFIX = "sohoa_"
+PASSWORD_MIN = 8
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,10 @@ class Principal:
 
 
 PUBLIC = Principal(None, "public")
+
+
+class WrongPasswordError(AccountError):
+    """A password change whose current password is not the account's."""
 
 
 def hash_password(password: str, salt: bytes | None = None) -> str:
@@ -66,8 +71,7 @@ def add_user(
     store: RecordStore, login: str, role: str, password: str, display_name: str = ""
 ) -> Account:
     """Create a staff account; raises `AccountError` if the login is taken or invalid."""
-    if len(password) < 8:
-        raise AccountError("a password needs at least 8 characters")
+    check_password_policy(password)
     name = normal_login(login)
     account = Account(
         login=name,
@@ -80,6 +84,12 @@ def add_user(
     except IntegrityError:
         raise AccountError(f"login {name!r} is taken") from None
     return account
+
+
+def check_password_policy(password: str) -> None:
+    """The one password rule (accounts made and passwords changed): `AccountError` if unmet."""
+    if len(password) < PASSWORD_MIN:
+        raise AccountError(f"a password needs at least {PASSWORD_MIN} characters")
 
 
 def ensure_user(store: RecordStore, login: str, role: str, password: str) -> Account:
@@ -136,18 +146,29 @@ def change_password(
 ) -> None:
     """A new password; every session started before now ends (the caller starts a new one
     for the person who changed it)."""
-    if len(password) < 8:
-        raise AccountError("a password needs at least 8 characters")
+    check_password_policy(password)
     at = (now or datetime.now(UTC)).isoformat()
     store.change_password(
         _existing(store, login).id, password_hash=hash_password(password), sessions_valid_from=at
     )
 
 
-def revoke_access(store: RecordStore, login: str, by: str, now: datetime | None = None) -> None:
-    """End every session and token of `login` (`sohoa user revoke`)."""
-    at = (now or datetime.now(UTC)).isoformat()
-    store.revoke_access(_existing(store, login).id, at=at, by=by)
+def change_own_password(
+    store: RecordStore, who: Principal, current: str, new: str, client: str
+) -> None:
+    """The signed-in person's new password, given their current one: their other sessions
+    end, and the change is audited. `WrongPasswordError` if `current` is not theirs."""
+    if who.login is None or authenticate(store, who.login, current) is None:
+        raise WrongPasswordError("the current password is wrong")
+    change_password(store, who.login, new)
+    record_account_change(store, who, who.login, "password changed", client)
+
+
+def revoke_access(store: RecordStore, login: str, who: Principal, client: str) -> None:
+    """End every session and token of `login` (`sohoa user revoke`, the accounts page)."""
+    at = datetime.now(UTC).isoformat()
+    store.revoke_access(_existing(store, login).id, at=at, by=actor(who))
+    record_account_change(store, who, normal_login(login), "sessions and tokens ended", client)
 
 
 def lock_account(
@@ -158,13 +179,19 @@ def lock_account(
         store.lock_account(account.id, until=until.isoformat(), failures=failures, client=client)
 
 
-def unlock_account(store: RecordStore, login: str, by: str) -> bool:
-    """Lift a sign-in lockout; False if the account was not locked."""
+def unlock_account(store: RecordStore, login: str, who: Principal, client: str) -> bool:
+    """Lift a sign-in lockout (audited); False if the account was not locked."""
     account = _existing(store, login)
     if not account.locked_until:
         return False
-    store.unlock_account(account.id, by)
+    store.unlock_account(account.id, actor(who))
+    record_account_change(store, who, account.login, "sign-in lockout lifted", client)
     return True
+
+
+def actor(who: Principal) -> str:
+    """How an account's own history names who changed it: a person, or the CLI's operator."""
+    return f"{'cli' if who.role == 'operator' else 'person'}:{who.login}"
 
 
 def locked_until(account: Account, now: datetime | None = None) -> datetime | None:
@@ -315,29 +342,27 @@ def record_refused_sign_in(
     store.audit_refused_sign_in(name, day, client=client, reason=reason)
 
 
+def record_account_change(
+    store: RecordStore, who: Principal, account: str, action: str, client: str
+) -> None:
+    """Audit what `who` did to `account` (a password change, an unlock, a revoke)."""
+    day = datetime.now(UTC).date().isoformat()
+    store.audit_account_change(
+        who.login or "(public)", day, role=who.role, account=account, action=action, client=client
+    )
+
+
 def audit_entries(
     store: RecordStore, limit: int = 200, since: datetime | None = None
 ) -> list[dict[str, Any]]:
-    """The latest restricted reads and refused sign-ins, newest first: who, role, what, which
-    parts, how, from where, when."""
-    topics = [get_topic(AuditTrail.RestrictedDataRead), get_topic(AuditTrail.SignInRefused)]
+    """The latest restricted reads, refused sign-ins and changes to accounts, newest first:
+    who, role, what, which parts, how, from where, when."""
+    kinds = (AuditTrail.RestrictedDataRead, AuditTrail.SignInRefused, AuditTrail.AccountChanged)
     entries: list[dict[str, Any]] = []
-    for n in store.notifications(topics=topics):
+    for n in store.notifications(topics=[get_topic(k) for k in kinds]):
         e = store.mapper.to_domain_event(n)
-        if since is not None and e.timestamp < since:
-            continue
-        refused = isinstance(e, AuditTrail.SignInRefused)
-        entries.append(
-            {
-                "when": e.timestamp.isoformat(),
-                "trail": str(e.originator_id),
-                "role": "" if refused else e.role,
-                "subject_id": "" if refused else e.subject_id,
-                "attributes": [] if refused else list(e.attributes),
-                "action": f"sign-in refused: {e.reason}" if refused else e.action,
-                "client": e.client,
-            }
-        )
+        if since is None or e.timestamp >= since:
+            entries.append(_audit_entry(e))
     logins = {}
     for entry in entries[-limit:]:
         trail = UUID(entry["trail"])
@@ -345,3 +370,14 @@ def audit_entries(
             logins[trail] = store.get_any(trail).login
         entry["who"] = logins[trail]
     return list(reversed(entries[-limit:]))
+
+
+def _audit_entry(e: Any) -> dict[str, Any]:
+    entry = {"when": e.timestamp.isoformat(), "trail": str(e.originator_id), "client": e.client}
+    if isinstance(e, AuditTrail.SignInRefused):
+        what = {"role": "", "subject_id": "", "action": f"sign-in refused: {e.reason}"}
+    elif isinstance(e, AuditTrail.AccountChanged):
+        what = {"role": e.role, "subject_id": f"account:{e.account}", "action": e.action}
+    else:
+        what = {"role": e.role, "subject_id": e.subject_id, "action": e.action}
+    return {**entry, **what, "attributes": list(getattr(e, "attributes", ()))}

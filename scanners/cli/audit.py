@@ -58,7 +58,7 @@ def audit_cli_read(svc: Services, subject: object, action: str) -> None:
     else:
         return
     record_restricted_read(
-        svc.store, _operator(svc), subject.id, [str(p) for p in parts], action, "cli"
+        svc.store, operator_principal(svc), subject.id, [str(p) for p in parts], action, "cli"
     )
 
 
@@ -66,10 +66,10 @@ def audit_cli_search_hit(svc: Services, subject_id: str, text: str) -> None:
     """An officer search on the CLI showed this record's restricted fields (owners, numbers)."""
     action = f"cli search {text!r}"
     record_restricted_read(
-        svc.store, _operator(svc), subject_id, ["restricted fields"], action, "cli"
+        svc.store, operator_principal(svc), subject_id, ["restricted fields"], action, "cli"
     )
 
 
-def _operator(svc: Services) -> Principal:
+def operator_principal(svc: Services) -> Principal:
     """Whoever runs the CLI on the server: audited as `SOHOA_OPERATOR`, role "operator"."""
     return Principal(svc.settings.operator or "operator", "operator")

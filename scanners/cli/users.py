@@ -50,10 +50,11 @@ def user_token(login: str, label: str, days: int) -> None:
 def user_revoke(login: str) -> None:
     """End every session and API token of LOGIN at once."""
     from pipeline.usecases.accounts import AccountError, revoke_access
+    from scanners.cli.audit import operator_principal
 
     svc = services()
     try:
-        revoke_access(svc.store, login, by=f"cli:{svc.settings.operator}")
+        revoke_access(svc.store, login, operator_principal(svc), "cli")
     except AccountError as e:
         raise click.ClickException(str(e)) from None
     click.echo(f"{login}: every session and token ended")
@@ -64,10 +65,11 @@ def user_revoke(login: str) -> None:
 def user_unlock(login: str) -> None:
     """Lift LOGIN's sign-in lockout (after too many failed sign-ins)."""
     from pipeline.usecases.accounts import AccountError, unlock_account
+    from scanners.cli.audit import operator_principal
 
     svc = services()
     try:
-        done = unlock_account(svc.store, login, by=f"cli:{svc.settings.operator}")
+        done = unlock_account(svc.store, login, operator_principal(svc), "cli")
     except AccountError as e:
         raise click.ClickException(str(e)) from None
     click.echo(f"{login}: unlocked" if done else f"{login} was not locked")

@@ -189,6 +189,14 @@ MATRIX: dict[tuple[str, str], Entry] = {
     ("GET", "/staff/records/{ident}"): e(ARCHIVIST, 200, serves=RECORDS),
     ("GET", "/staff/audit"): e(ARCHIVIST, 200),
     ("POST", "/staff/unlock"): e(ARCHIVIST, 200, data={"login": "minh"}),
+    # staff: own password; accounts (an archivist), as `sohoa user unlock/revoke`
+    ("GET", "/staff/password"): e(STAFF, 200),
+    ("POST", "/staff/password"): e(
+        STAFF, 403, data={"current": "wrong one", "new": "x" * 12, "again": "x" * 12}
+    ),
+    ("GET", "/staff/accounts"): e(ARCHIVIST, 200),
+    ("POST", "/staff/accounts/unlock"): e(ARCHIVIST, 303, data={"login": "minh"}),
+    ("POST", "/staff/accounts/revoke"): e(ARCHIVIST, 303, data={"login": "thu"}),
     ("POST", "/api/captures"): e(ARCHIVIST, 415, data={"title": "x"}),  # not multipart
     ("POST", "/staff/upload"): e(ARCHIVIST, 415, data={"title": "x"}),
     ("POST", "/api/uploads"): e(ARCHIVIST, 201, json={"name": "a.png"}),
@@ -213,6 +221,7 @@ def world(svc, tmp_path):
     seeded = seed(svc, tmp_path / "seed")
     add_user(svc.store, "lan", "archivist", PASSWORD)
     add_user(svc.store, "minh", "officer", PASSWORD)
+    add_user(svc.store, "thu", "officer", PASSWORD)  # whose access the matrix revokes
     issue_token(svc.store, "minh", "old", timedelta(days=1))
     record_restricted_read(
         svc.store, Principal("minh", "officer"), seeded.hidden_parcel, ["x"], "t"
