@@ -22,6 +22,7 @@ that is not a number, no parcel number, a unit code that is not one, a field no 
 
 from __future__ import annotations
 
+import gc
 import json
 import random
 import shutil
@@ -225,6 +226,7 @@ def main() -> None:
         )
         log("index: documents for the raw baseline (untimed)")
         documents = documents_of(store)
+        gc.freeze()  # the baseline's documents stay out of the indexer's garbage collections
         log("index: raw tantivy (A)")
         raw_s = [raw_index(root / "raw0", documents)]
         log("index: sohoa indexer catch-up (B)")
