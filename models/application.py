@@ -302,24 +302,27 @@ def tracking(follower: str, notification_id: int) -> Tracking:
     return Tracking(application_name=f"RecordStore/{follower}", notification_id=notification_id)
 
 
-def delete_events_of(recorder: Any, ids: list[UUID]) -> None:
-    """Remove every event of `ids` from the store: only for aggregates that are operational
-    state, not history (expired sign-in sessions, `pipeline.usecases.staff_accounts`).
+def delete_events_of(recorder: Any, ids: list[UUID]) -> list[UUID]:
+    """Remove every event of `ids` from the store; returns the ids removed. Only for aggregates
+    that are operational state, not history (ended sign-in sessions,
+    `pipeline.usecases.staff_accounts`).
 
     On SQLite a notification's id is the row's rowid, which a delete of the newest row would
     let the next insert reuse (so a follower would skip it): an aggregate holding the newest
-    row is kept until a later prune."""
+    row is kept until a later call."""
     if not ids:
-        return
+        return []
     if isinstance(recorder, SQLiteAggregateRecorder):
-        table, marks = recorder.events_table_name, ",".join("?" * len(ids))
-        statement = (
-            f"DELETE FROM {table} WHERE originator_id IN ({marks}) AND originator_id NOT IN "
-            f"(SELECT originator_id FROM {table} WHERE rowid = (SELECT MAX(rowid) FROM {table}))"
-        )
+        table = recorder.events_table_name
         with recorder.datastore.transaction(commit=True) as c:
-            c.execute(statement, [i.hex for i in ids])
-        return
+            c.execute(f"SELECT originator_id FROM {table} ORDER BY rowid DESC LIMIT 1")
+            newest = [row["originator_id"] for row in c.fetchall()]
+            gone = [i for i in ids if i.hex not in newest]
+            marks = ",".join("?" * len(gone))
+            c.execute(
+                f"DELETE FROM {table} WHERE originator_id IN ({marks})", [i.hex for i in gone]
+            )
+        return gone
     from psycopg.sql import SQL, Identifier
 
     statement = SQL("DELETE FROM {schema}.{table} WHERE originator_id = ANY(%s)").format(
@@ -329,3 +332,4 @@ def delete_events_of(recorder: Any, ids: list[UUID]) -> None:
     text = recorder.datastore.originator_id_type == "text"
     with recorder.datastore.transaction(commit=True) as c:
         c.execute(statement, [[str(i) for i in ids] if text else ids])
+    return ids

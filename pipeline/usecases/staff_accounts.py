@@ -75,12 +75,18 @@ def prune_sessions(
         for ident, s in sessions.items()
         if isinstance(s, Session) and _over(s, idle, longest, moment)
     ]
-    delete_events_of(store.recorder, gone)
-    return len(gone)
+    return len(delete_events_of(store.recorder, gone))
+
+
+GRACE = timedelta(minutes=1)
+"""A session is removed only once nothing touched it for this long too, so a request that read
+it a moment before it timed out never touches a session that is gone."""
 
 
 def _over(session: Session, idle: timedelta, longest: timedelta, now: datetime) -> bool:
     started, seen = map(datetime.fromisoformat, (session.started_at, session.last_seen))
+    if now - seen <= GRACE:
+        return False
     return bool(session.ended) or now - started > longest or now - seen > idle
 
 

@@ -122,3 +122,25 @@ def _id(login: str):
     from models.account import account_id
 
     return account_id(login)
+
+
+def test_a_session_just_used_or_holding_the_newest_sqlite_row_waits_for_a_later_prune(tmp_path):
+    svc = make_services(tmp_path)  # SQLite: a deleted newest row's id would be given again
+    try:
+        store, now = svc.store, datetime.now(UTC)
+        account = add_user(store, "thu", "officer", PASSWORD)
+        idle = start_session(store, account, "a", now=now - timedelta(hours=1))
+        start_session(store, account, "b", now=now)  # the latest: kept as the last sign-in
+        just_ended = start_session(store, account, "c", now=now - timedelta(seconds=5))
+        end_session(store, just_ended, "signed out")
+        end_session(store, idle, "signed out")  # the store's newest row
+        assert prune_sessions(store, IDLE, LONGEST) == 0
+        assert stored(store, idle) and stored(store, just_ended)  # neither removed yet
+        add_user(store, "vy", "officer", PASSWORD)  # a newer row elsewhere
+        assert prune_sessions(store, IDLE, LONGEST) == 1
+        assert not stored(store, idle) and stored(store, just_ended)
+        later = now + timedelta(minutes=2)
+        assert prune_sessions(store, IDLE, LONGEST, now=later) == 1
+        assert not stored(store, just_ended)
+    finally:
+        svc.close()
