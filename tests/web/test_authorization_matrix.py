@@ -128,7 +128,7 @@ MATRIX: dict[tuple[str, str], Entry] = {
     ("GET", "/api/land/parcels/{ident}"): e(OFFICER, 200, serves=PARCELS),
     ("GET", "/api/land/owners"): e(OFFICER, 200, params={"name": "Phùng"}),
     ("POST", "/land/parcels/{ident}/changes"): e(
-        OFFICER, 400, serves=PARCELS, data={**CHANGE, "into": "not a parcel"}
+        OFFICER, 303, serves=PARCELS, data={**CHANGE, "into": "not a parcel"}
     ),
     ("POST", "/api/land/parcels/{ident}/changes"): e(
         OFFICER, 400, serves=PARCELS, json={**CHANGE, "into": ["not a parcel"]}

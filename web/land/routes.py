@@ -214,8 +214,9 @@ def change_form(
     try:
         warning = _record_change(request, who, ident, change, basis_capture)
     except ChangeProblemError as e:
-        data = _parcel(request, who, ident, "", "", "")
-        return _page(request, data, "", "", "", problem=str(e))
+        # back to the parcel page with the rule broken (post/redirect/get: an error answer
+        # never carries the parcel's restricted values)
+        return RedirectResponse(f"/land/parcels/{ident}?problem={quote(str(e))}", 303)
     url = f"/land/parcels/{ident}?on={change.effective}"
     return RedirectResponse(url + (f"&problem={quote(warning)}" if warning else ""), 303)
 

@@ -46,7 +46,8 @@ def r_child(svc):
 def test_a_bad_change_is_refused_with_the_parcels_named(svc, officer):
     p = parcel(svc.store, valid_from="2010-01-01")
     r = split(officer, p.id, "31/12/46", effective="2009-05-05")
-    assert r.status_code == 400 and "did not exist yet" in r.text
+    assert r.status_code == 303 and "problem=" in r.headers["location"]
+    assert "did not exist yet" in officer.get(r.headers["location"]).text
     api = officer.post(
         f"/api/land/parcels/{p.id}/changes",
         json={
