@@ -30,7 +30,6 @@ from pipeline.usecases.accounts import (
     record_refused_sign_in,
     revoke_token,
     start_session,
-    unlock_account,
 )
 from web.auth import (
     SESSION_COOKIE,
@@ -42,6 +41,7 @@ from web.auth import (
     renew_session,
     with_session,
 )
+from web.staff.accounts import lift_lockout
 from web.templating import render
 
 router = APIRouter(tags=["auth"], dependencies=[Depends(csrf_guard)])
@@ -151,11 +151,7 @@ def unlock(
     request: Request, who: Archivist, login: Annotated[str, Form(max_length=64)]
 ) -> Response:
     """Lift a sign-in lockout (the audit page's form)."""
-    try:
-        done = unlock_account(request.app.state.services.store, login, who, client_address(request))
-    except AccountError as e:
-        raise HTTPException(404, str(e)) from None
-    request.app.state.login_throttle.forget("login:" + login.strip().lower())
+    done = lift_lockout(request, who, login)
     message = f"{login}: unlocked" if done else f"{login} was not locked"
     if "text/html" in request.headers.get("accept", ""):
         return RedirectResponse("/staff/audit?" + urlencode({"unlocked": message}), 303)

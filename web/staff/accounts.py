@@ -20,6 +20,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from models.account import AccountError, normal_login
 from pipeline.usecases.accounts import (
     PASSWORD_MIN,
+    Principal,
     WrongPasswordError,
     change_own_password,
     revoke_access,
@@ -90,12 +91,18 @@ def unlock(
     request: Request, who: Archivist, login: Annotated[str, Form(max_length=64)]
 ) -> RedirectResponse:
     """Lift `login`'s sign-in lockout (as `sohoa user unlock`)."""
+    return _back("unlocked" if lift_lockout(request, who, login) else "not_locked", login)
+
+
+def lift_lockout(request: Request, who: Principal, login: str) -> bool:
+    """Unlock `login` (False: it was not locked) and forget its recent failures; 404 if there
+    is no such account."""
     try:
         done = unlock_account(request.app.state.services.store, login, who, client_address(request))
     except AccountError as e:
         raise HTTPException(404, str(e)) from None
     request.app.state.login_throttle.forget("login:" + normal_login(login))
-    return _back("unlocked" if done else "not_locked", login)
+    return done
 
 
 @router.post("/staff/accounts/revoke", include_in_schema=False)
