@@ -16,13 +16,21 @@
   }
 
   function unitLabel(e) {
-    const other = e.other_era_names && e.other_era_names.length ? " (" + e.other_era_names.join(", ") + ")" : "";
-    return (e.unit_name || e.unit || "(unknown)") + other;
+    const name = e.unit_name || e.unit || "(unknown)";
+    return e.unit && e.unit.startsWith("pre2025:") ? name + " (before 2025)" : name;
+  }
+
+  // the other era's names (before or after the 2025 reorganisation) go in the tooltip
+  function eraNotes(entries) {
+    return { plugins: { tooltip: { callbacks: { afterTitle: (items) => {
+      const e = entries[items[0].dataIndex];
+      return e && e.other_era_names && e.other_era_names.length ? "also: " + e.other_era_names.join(", ") : "";
+    } } } } };
   }
 
   function render(d) {
     const s = d.series;
-    draw("chart-series", "line", s.map((p) => p.period), [
+    draw("chart-series", "bar", s.map((p) => p.period), [
       { label: "pages", data: s.map((p) => p.pages) },
       { label: "captures", data: s.map((p) => p.captures) },
     ]);
@@ -31,14 +39,14 @@
       { label: "entered", data: c.map((e) => e.entered) },
       { label: "reviewed", data: c.map((e) => e.reviewed) },
       { label: "linked to parcels", data: c.map((e) => e.linked) },
-      { label: "target", data: c.map((e) => e.target), type: "line", showLine: false, pointStyle: "line", pointRadius: 12 },
-    ]);
+      { label: "target", data: c.map((e) => e.target) },
+    ], Object.assign({ indexAxis: "y" }, eraNotes(c)));
     draw("chart-collections", "bar", d.by_collection.map((e) => e.collection), [
       { label: "captures", data: d.by_collection.map((e) => e.captures) },
     ]);
     draw("chart-units", "bar", d.by_unit.map(unitLabel), [
       { label: "captures", data: d.by_unit.map((e) => e.captures) },
-    ], { indexAxis: "y" });
+    ], Object.assign({ indexAxis: "y" }, eraNotes(d.by_unit)));
     draw("chart-backlog", "bar", d.backlog.map((e) => e.age), [
       { label: "pending captures", data: d.backlog.map((e) => e.captures) },
     ]);
