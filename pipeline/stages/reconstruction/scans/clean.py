@@ -92,8 +92,9 @@ def downsample(
     return cloud.voxel_down_sample(voxel), voxel
 
 
-def spacing(cloud: o3d.geometry.PointCloud, sample: int = 2000) -> float:
-    """The median distance from a point to its nearest neighbour, over an even sample."""
+def spacing(cloud: o3d.geometry.PointCloud, sample: int = 2000, quantile: float = 0.5) -> float:
+    """The median (or `quantile`) distance from a point to its nearest neighbour, over an even
+    sample."""
     import open3d as o3d
 
     require_points(cloud, 2, "spacing")
@@ -101,7 +102,7 @@ def spacing(cloud: o3d.geometry.PointCloud, sample: int = 2000) -> float:
     tree = o3d.geometry.KDTreeFlann(cloud)
     step = max(1, len(points) // sample)
     distances = [tree.search_knn_vector_3d(p, 2)[2][1] for p in points[::step]]
-    return float(np.sqrt(np.median(distances)))
+    return float(np.sqrt(np.quantile(distances, quantile)))
 
 
 def estimate_normals(

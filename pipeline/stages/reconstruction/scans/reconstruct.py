@@ -140,7 +140,11 @@ def _mesh_from_clouds(
         info["orientation"] = facts["normals_orientation"] = orientation
     with _stage(stages, "surface") as info:
         if params.method == "poisson":
-            mesh = surface.poisson(merged, params.poisson_depth, params.trim_quantile)
+            gap = params.trim_gap * clean.spacing(merged) if params.trim_gap else 0.0
+            mesh = surface.poisson(
+                merged, params.poisson_depth, params.trim_quantile, max_gap_m=gap
+            )
+            info["trim_gap_m"] = gap
         else:
             mesh = surface.ball_pivoting(merged)
         info["faces"] = len(mesh.triangles)

@@ -26,6 +26,10 @@ if TYPE_CHECKING:
 METHODS = ("poisson", "ball_pivoting")
 MIN_SURFACE_POINTS = 100
 POISSON_SCALE = 1.1
+UNSEEN_MIN_SIDE = 3.0
+"""Filled-in regions (see `_trim_unseen`) smaller than this many gaps squared are kept (the
+bunny, development: 3 removes its unseen holes; a random 20k-point sample of the stele stays
+watertight)."""
 _SIMPLIFY_LOCK = threading.Lock()  # fast-simplification keeps the mesh in module globals
 
 
@@ -47,8 +51,12 @@ def poisson(
     trim_quantile: float = 0.02,
     *,
     scale: float = POISSON_SCALE,
+    max_gap_m: float = 0.0,
 ) -> o3d.geometry.TriangleMesh:
-    """Screened Poisson at octree `depth`, vertices under the `trim_quantile` density removed."""
+    """Screened Poisson at octree `depth`, vertices under the `trim_quantile` density removed,
+    and (`max_gap_m` > 0) the regions farther than `max_gap_m` from every point of `cloud` that
+    are larger than a pinhole: surface Poisson filled in where no scan saw (a hole, a concavity
+    no scanner reached)."""
     import open3d as o3d
 
     _require_oriented(cloud)
@@ -65,7 +73,32 @@ def poisson(
     densities = np.asarray(densities)
     if trim_quantile > 0 and len(densities):
         mesh.remove_vertices_by_mask(densities < np.quantile(densities, trim_quantile))
+    if max_gap_m > 0 and len(mesh.triangles):
+        _trim_unseen(mesh, cloud, max_gap_m)
     return tidy(mesh)
+
+
+def _trim_unseen(
+    mesh: o3d.geometry.TriangleMesh, cloud: o3d.geometry.PointCloud, max_gap_m: float
+) -> None:
+    """Remove the regions of triangles with a vertex farther than `max_gap_m` from every point
+    whose area exceeds a square of `UNSEEN_MIN_SIDE` gaps: a hole no scan saw. Smaller ones are
+    the gaps between the samples of a sparse or random cloud, and keep a closed surface closed.
+    """
+    import open3d as o3d
+
+    gap = np.asarray(o3d.geometry.PointCloud(mesh.vertices).compute_point_cloud_distance(cloud))
+    triangles = np.asarray(mesh.triangles)
+    far = (gap > max_gap_m)[triangles].any(axis=1)
+    if not far.any():
+        return
+    unseen = o3d.geometry.TriangleMesh(mesh.vertices, o3d.utility.Vector3iVector(triangles[far]))
+    clusters, _, areas = unseen.cluster_connected_triangles()
+    large = np.asarray(areas)[np.asarray(clusters)] > (UNSEEN_MIN_SIDE * max_gap_m) ** 2
+    remove = np.zeros(len(triangles), dtype=bool)
+    remove[np.flatnonzero(far)[large]] = True
+    mesh.remove_triangles_by_mask(remove)
+    mesh.remove_unreferenced_vertices()
 
 
 def ball_pivoting(
