@@ -235,9 +235,12 @@ def _record_change(
     request: Request, who: Principal, ident: UUID, form: ChangeForm, basis_capture: str
 ) -> str | None:
     svc = _svc(request)
+    parcel = svc.store.record(ident)
+    if parcel.kind != "parcel":  # as for any id that is not a parcel's: not found here
+        raise HTTPException(404, "no such parcel")
     return record_change_of(
         svc.store,
-        svc.store.record(ident),
+        parcel,
         form,
         basis_capture=basis_capture,
         recorded_by=who.login or "officer",
