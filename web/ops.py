@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import socket
 import threading
 import time
@@ -84,20 +85,37 @@ def _rendered_stats(services: Services) -> dict[str, bytes]:
 
 
 class Cached:
-    """A value computed at most once every `ttl_s` seconds (one computation at a time)."""
+    """A value recomputed at most once every `ttl_s` seconds. Only the very first request
+    waits for it; after that a stale value is served while one thread recomputes it, so no
+    request pays for the computation (the public numbers take half a second at 200k captures)."""
 
     def __init__(self, compute: Callable[[], Any], ttl_s: float) -> None:
         self.compute, self.ttl_s = compute, ttl_s
         self._value: Any = None
-        self._at = -1e18
+        self._at: float | None = None
         self._lock = threading.Lock()
+        self._refreshing = False
 
     def get(self) -> Any:
         with self._lock:
-            if time.monotonic() - self._at >= self.ttl_s:
-                self._value = self.compute()
-                self._at = time.monotonic()
+            if self._at is None:  # nothing to serve yet: compute it now
+                self._value, self._at = self.compute(), time.monotonic()
+                return self._value
+            if time.monotonic() - self._at >= self.ttl_s and not self._refreshing:
+                self._refreshing = True
+                threading.Thread(target=self._refresh, name="stats-refresh", daemon=True).start()
             return self._value
+
+    def _refresh(self) -> None:
+        try:
+            value = self.compute()
+            with self._lock:
+                self._value, self._at = value, time.monotonic()
+        except Exception:  # keep serving the last value; the next request tries again
+            logging.getLogger(__name__).exception("recomputing a cached value failed")
+        finally:
+            with self._lock:
+                self._refreshing = False
 
 
 class Readiness:

@@ -106,4 +106,27 @@ def test_open_numbers_are_cached_briefly(svc, tmp_path):
     stats_follower(svc).catch_up()
     assert client.get("/api/stats").json() == first, "answered from the cache"
     app.state.stats_cache.ttl_s = 0
-    assert client.get("/api/stats").json() != first
+    assert client.get("/api/stats").json() == first, "a stale answer is served at once"
+    deadline = time.monotonic() + 30
+    while client.get("/api/stats").json() == first:  # while one thread recomputes it
+        assert time.monotonic() < deadline, "the cached numbers were never refreshed"
+        time.sleep(0.05)
+
+
+def test_a_failed_refresh_keeps_the_last_numbers():
+    calls = []
+
+    def compute():
+        calls.append(1)
+        if len(calls) > 1:
+            raise RuntimeError("the projection's database went away")
+        return "numbers"
+
+    cached = ops.Cached(compute, ttl_s=0)
+    assert cached.get() == "numbers"
+    assert cached.get() == "numbers"
+    deadline = time.monotonic() + 10
+    while len(calls) < 2 or cached._refreshing:
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    assert cached.get() == "numbers"
