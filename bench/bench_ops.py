@@ -10,7 +10,6 @@ projection's own grains (`_Batch.add`) and saved with `StatsTables.save`, 10,000
 
 from __future__ import annotations
 
-import argparse
 import random
 import statistics
 import tempfile
@@ -20,6 +19,8 @@ from pathlib import Path
 
 from fastapi.testclient import TestClient
 
+from bench.common import emit, load_average, log, row
+from bench.common import parser as common_parser
 from pipeline.projections.follower import stats_tables
 from pipeline.projections.stats import CONF_BUCKETS, NAME, StatsProjection, _Batch
 from pipeline.usecases.stats import DateRange, dashboard, public_stats
@@ -100,7 +101,8 @@ def text_run(folder: Path, pngs: list[Path], metrics_on: bool) -> float:
     return took
 
 
-def overhead(pages: int, rounds: int) -> None:
+def overhead(pages: int, rounds: int) -> tuple[float, float]:
+    """Median seconds of a small text-pipeline run without and with the metrics."""
     from bench.bench_text_pipeline import make_pages
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -114,14 +116,11 @@ def overhead(pages: int, rounds: int) -> None:
                 runs[on].append(text_run(root / f"run-{i}-{on}", pngs, on))
         off, on = statistics.median(runs[False]), statistics.median(runs[True])
         shown = {k: [round(t, 2) for t in v] for k, v in runs.items()}
-        print(f"text pipeline runs (s): without {shown[False]}, with {shown[True]}")
-        print(
-            f"text pipeline, {pages} pages x {rounds} rounds: without metrics {off:.2f} s,"
-            f" with {on:.2f} s (median), overhead {100 * (on - off) / off:+.1f} %"
-        )
+        log(f"text pipeline runs (s): without {shown[False]}, with {shown[True]}")
+        return off, on
 
 
-def hook_cost(jobs: int = 20_000) -> None:
+def hook_cost(jobs: int = 20_000) -> tuple[float, float]:
     """What the metrics add to one job (the middleware's two hooks) and to one web request
     (the timing middleware's observation), measured directly."""
     import logging
@@ -144,10 +143,7 @@ def hook_cost(jobs: int = 20_000) -> None:
     for _ in range(jobs):
         HTTP_SECONDS.labels("GET", "/api/search", "2xx").observe(0.01)
     per_request = (time.perf_counter() - start) / jobs
-    print(
-        f"metrics per job {per_job * 1e6:.1f} us (of an OCR page of ~1 s: "
-        f"{100 * per_job:.4f} %), per web request {per_request * 1e6:.1f} us"
-    )
+    return per_job, per_request
 
 
 def p95(fn, runs: int = 40) -> tuple[float, float]:
@@ -161,42 +157,74 @@ def p95(fn, runs: int = 40) -> tuple[float, float]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
+    parser = common_parser(__doc__.splitlines()[0])
     parser.add_argument("--captures", type=int, default=200_000)
     parser.add_argument("--pages", type=int, default=3, help="text-pipeline pages (0: skip)")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--data", help="keep the fed projection here (and reuse it next time)")
     args = parser.parse_args()
-    hook_cost()
+    if args.quick:
+        args.captures, args.pages = min(args.captures, 20_000), 0
+    log(load_average())
+    per_job, per_request = hook_cost()
+    rows = [
+        row("metrics per job", "µs", per_job * 1e6, None, note="two middleware hooks"),
+        row("metrics per web request", "µs", per_request * 1e6, None),
+    ]
     if args.pages:
-        overhead(args.pages, args.rounds)
-    if not args.captures:
-        return
-    with tempfile.TemporaryDirectory() as tmp:
-        folder = Path(args.data or tmp)
-        reuse = (folder / "data" / "events.sqlite3").exists()
-        svc = make_services(folder)
-        fed = 0.0 if reuse else feed(svc, args.captures)
-        rows = stats_tables(svc).query("SELECT COUNT(*) AS n FROM {p}stats_count")[0]["n"]
-        print(f"fed {args.captures:,} synthetic captures in {fed:.1f} s -> {rows:,} count rows")
-        year = DateRange(date(2025, 1, 1), date(2025, 12, 31))
-        century = DateRange(date(1926, 1, 1), date(2026, 12, 31))
-        today = date(2026, 12, 1)
-        client = TestClient(create_app(svc))
-        client.get("/metrics")
-        for name, fn in (
-            ("dashboard, one year, all units", lambda: dashboard(svc, year, today=today)),
-            ("dashboard, 100 years", lambda: dashboard(svc, century, today=today)),
-            ("dashboard, one unit", lambda: dashboard(svc, year, unit="2025:00004", today=today)),
-            ("public stats (uncached)", lambda: public_stats(svc)),
-            ("GET /api/stats (cached)", lambda: client.get("/api/stats")),
-            ("GET /metrics", lambda: client.get("/metrics")),
-        ):
-            median, high = p95(fn)
-            print(f"{name:34} median {median:7.1f} ms  p95 {high:7.1f} ms")
-        size = len(client.get("/metrics").content)
-        print(f"/metrics size {size:,} bytes")
-        svc.close()
+        off, on = overhead(args.pages, args.rounds)
+        rows.append(
+            row(
+                f"text pipeline with metrics, {args.pages} pages",
+                "s (median)",
+                on,
+                off,
+                aim="≤ 1.02",
+                note="baseline: the same run without metrics",
+            )
+        )
+    if args.captures:
+        with tempfile.TemporaryDirectory() as tmp:
+            rows += projection_rows(Path(args.data or tmp), args.captures)
+    emit(rows, args.json)
+
+
+def projection_rows(folder: Path, captures: int) -> list[dict]:
+    """p95 of the dashboard, /api/stats and /metrics over `captures` synthetic captures."""
+    reuse = (folder / "data" / "events.sqlite3").exists()
+    svc = make_services(folder)
+    fed = 0.0 if reuse else feed(svc, captures)
+    count_rows = stats_tables(svc).query("SELECT COUNT(*) AS n FROM {p}stats_count")[0]["n"]
+    log(f"fed {captures:,} synthetic captures in {fed:.1f} s -> {count_rows:,} count rows")
+    year = DateRange(date(2025, 1, 1), date(2025, 12, 31))
+    century = DateRange(date(1926, 1, 1), date(2026, 12, 31))
+    today = date(2026, 12, 1)
+    client = TestClient(create_app(svc))
+    client.get("/metrics")
+    rows = []
+    for name, fn in (
+        ("dashboard, one year, all units", lambda: dashboard(svc, year, today=today)),
+        ("dashboard, 100 years", lambda: dashboard(svc, century, today=today)),
+        ("dashboard, one unit", lambda: dashboard(svc, year, unit="2025:00004", today=today)),
+        ("public stats (uncached)", lambda: public_stats(svc)),
+        ("GET /api/stats (cached)", lambda: client.get("/api/stats")),
+        ("GET /metrics", lambda: client.get("/metrics")),
+    ):
+        median, high = p95(fn)
+        rows.append(
+            row(
+                f"{name}, {captures:,} captures",
+                "ms p95",
+                high,
+                None,
+                aim="≤ 100",
+                note=f"median {median:.1f} ms",
+            )
+        )
+    size = len(client.get("/metrics").content)
+    rows.append(row("/metrics size", "bytes", size, None))
+    svc.close()
+    return rows
 
 
 if __name__ == "__main__":
