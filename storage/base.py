@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import os
+import queue
 import re
+import threading
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -13,6 +16,9 @@ from pathlib import Path
 from typing import BinaryIO
 
 CHUNK = 1024 * 1024
+COPY_CHUNK = 4 * 1024 * 1024
+"""Buffer of a blob copy: large enough that the per-buffer costs (a thread hand-over, a
+syscall) vanish beside hashing and writing it."""
 KEY_PATTERN = re.compile(r"sha256/[0-9a-f]{2}/[0-9a-f]{2}/[0-9a-f]{64}")
 
 
@@ -96,6 +102,45 @@ class HashingReader:
             yield data
 
 
+def copy_hashing(reader: HashingReader, out: BinaryIO, chunk: int = COPY_CHUNK) -> None:
+    """Copy `reader` into `out`, reading and hashing one buffer while the previous is written.
+
+    Reading, hashing (for buffers over 2 KiB) and writing all release the GIL, so the writer
+    thread overlaps the hash instead of waiting for it: each byte is read once, hashed once and
+    written once. An error on either side (a full disk, a limit passed) ends both and is raised
+    here."""
+    buffers: queue.Queue[bytes | None] = queue.Queue(maxsize=2)
+    failed: list[BaseException] = []
+
+    def write() -> None:
+        while (data := buffers.get()) is not None:
+            if not failed:
+                try:
+                    out.write(data)
+                except BaseException as exc:  # reported to the reading side
+                    failed.append(exc)
+
+    writer = threading.Thread(target=write, name="blob-writer", daemon=True)
+    writer.start()
+    try:
+        while not failed and (data := reader.read(chunk)):
+            buffers.put(data)
+    finally:
+        buffers.put(None)
+        writer.join()
+    if failed:
+        raise failed[0]
+
+
+def fsync_folder(folder: Path) -> None:
+    """Make a rename (or a new entry) in `folder` durable."""
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
 class BlobStore(ABC):
     """Content-addressed blobs: the key is derived from the sha256 of the bytes.
 
@@ -117,6 +162,17 @@ class BlobStore(ABC):
     def put_file(self, path: Path, *, max_bytes: int | None = None) -> BlobRef:
         with open(path, "rb") as f:
             return self.put(f, max_bytes=max_bytes)
+
+    def adopt(self, path: Path, *, max_bytes: int | None = None) -> BlobRef:
+        """Take a file the caller owns and will not touch again (a finished upload) into the
+        store. Once stored the file is gone (moved or uploaded, then removed); after an error
+        it may still be there, for the caller to discard.
+
+        The default uploads it (`put_file`) and removes it; a local store on the same file
+        system renames it into place instead, so its bytes are never written twice."""
+        ref = self.put_file(path, max_bytes=max_bytes)
+        path.unlink(missing_ok=True)
+        return ref
 
     @abstractmethod
     @contextmanager

@@ -11,17 +11,23 @@ from pathlib import Path
 from typing import BinaryIO
 
 from storage.base import (
+    COPY_CHUNK,
     BlobNotFoundError,
     BlobRef,
     BlobStore,
     HashingReader,
     check_key,
+    copy_hashing,
+    fsync_folder,
     key_for,
 )
 
 
 class LocalBlobStore(BlobStore):
-    """Writes go to `tmp/` on the same file system, are fsynced, then renamed into place."""
+    """Writes go to `tmp/` on the same file system, are fsynced, then renamed into place.
+
+    Each byte is read once, hashed once and written once (hashing overlaps the writing), one
+    fsync per blob; a file adopted from the same file system is renamed, not copied."""
 
     url_scheme = "file"
 
@@ -35,29 +41,46 @@ class LocalBlobStore(BlobStore):
         reader = HashingReader(stream, limit=max_bytes)
         try:
             with open(tmp, "wb") as out:
-                for chunk in reader.chunks():
-                    out.write(chunk)
+                copy_hashing(reader, out)
                 out.flush()
                 os.fsync(out.fileno())
-            sha256 = reader.hash.hexdigest()
-            key = key_for(sha256)
-            final = self._path(key)
-            if final.exists():
-                tmp.unlink()
-            else:
-                new_folder = not final.parent.exists()
-                final.parent.mkdir(parents=True, exist_ok=True)
-                os.replace(tmp, final)
-                # the rename (and a new folder's entry) is durable only once its folder is
-                for folder in [final.parent, *([final.parent.parent] if new_folder else [])]:
-                    fd = os.open(folder, os.O_RDONLY)
-                    try:
-                        os.fsync(fd)
-                    finally:
-                        os.close(fd)
-            return BlobRef(key=key, sha256=sha256, size=reader.size)
+            return self._place(tmp, reader.hash.hexdigest(), reader.size)
         finally:
             tmp.unlink(missing_ok=True)
+
+    def adopt(self, path: Path, *, max_bytes: int | None = None) -> BlobRef:
+        """Rename the file into place when it is on this store's file system and has no other
+        name (a hard link elsewhere could change the blob later); else copy it, then remove it.
+
+        The file is first renamed into `tmp/`, so a crash before it reaches its address leaves
+        it where the store's garbage is, never half-adopted under a `sha256/…` key."""
+        info = os.stat(path)
+        if info.st_dev != os.stat(self._tmp).st_dev or info.st_nlink != 1:
+            return super().adopt(path, max_bytes=max_bytes)
+        tmp = self._tmp / uuid.uuid4().hex
+        with open(path, "rb") as f:
+            reader = HashingReader(f, limit=max_bytes)
+            while reader.read(COPY_CHUNK):
+                pass
+            os.fsync(f.fileno())
+        os.replace(path, tmp)
+        try:
+            return self._place(tmp, reader.hash.hexdigest(), reader.size)
+        finally:
+            tmp.unlink(missing_ok=True)
+
+    def _place(self, tmp: Path, sha256: str, size: int) -> BlobRef:
+        """Rename a complete, fsynced file from `tmp/` to its content address (durably)."""
+        key = key_for(sha256)
+        final = self._path(key)
+        if not final.exists():
+            new_folder = not final.parent.exists()
+            final.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(tmp, final)
+            # the rename (and a new folder's entry) is durable only once its folder is
+            for folder in [final.parent, *([final.parent.parent] if new_folder else [])]:
+                fsync_folder(folder)
+        return BlobRef(key=key, sha256=sha256, size=size)
 
     @contextmanager
     def open(self, key: str) -> Iterator[BinaryIO]:

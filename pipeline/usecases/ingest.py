@@ -69,6 +69,9 @@ class Ingestor:
     tmp_dir: Path
     operator: str
     source: str
+    adopt: bool = False
+    """The files given by path are ours to take (finished uploads): the blob store moves them
+    into place (a rename on the same file system) instead of copying them."""
 
     def ingest(
         self, items: Iterable[Item], meta: CaptureMeta | dict | None = None
@@ -124,7 +127,7 @@ class Ingestor:
         with materialised(item.source, self.tmp_dir, self.limits) as path:
             media_type = self._check(path)
             kind = _kind_for(item.kind or item.meta.kind, media_type)
-            blob = self._put(path)
+            blob = self._put(path, adopt=self.adopt and isinstance(item.source, Path))
         return self._receive(item, blob, media_type, kind, members=1)
 
     def _ingest_set(self, item: Item) -> list[IngestResult]:
@@ -166,7 +169,7 @@ class Ingestor:
             "media_type": media_type,
         }
 
-    def _put(self, path: Path) -> BlobRef:
+    def _put(self, path: Path, adopt: bool = False) -> BlobRef:
         """Store a file, retrying a storage outage with backoff before giving up clearly.
 
         A put is atomic (a temporary file renamed into place; on S3 an object that appears
@@ -174,7 +177,8 @@ class Ingestor:
         content address."""
         for attempt, pause in enumerate((*STORAGE_BACKOFF_S, None), start=1):
             try:
-                return self.blobs.put_file(path, max_bytes=self.limits.max_file_bytes)
+                store = self.blobs.adopt if adopt else self.blobs.put_file
+                return store(path, max_bytes=self.limits.max_file_bytes)
             except StorageUnavailableError as e:
                 if pause is None:
                     raise StorageUnavailableError(

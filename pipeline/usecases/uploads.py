@@ -114,6 +114,19 @@ class Uploads:
             )
         return self._folder(upload_id) / "data.part"
 
+    @contextmanager
+    def completed(self, upload_id: str) -> Iterator[tuple[UploadInfo, Path]]:
+        """The finished upload and its assembled file, for the caller to take (the blob store
+        may rename it away); no chunk can be written meanwhile, and the upload is discarded
+        afterwards whatever the outcome."""
+        with self._locked(upload_id):
+            info = self.info(upload_id)
+            path = self.path_when_complete(upload_id)
+            try:
+                yield info, path
+            finally:
+                self.discard(upload_id)
+
     def discard(self, upload_id: str) -> None:
         shutil.rmtree(self._folder(upload_id), ignore_errors=True)
 

@@ -6,6 +6,7 @@ bytes into files under `<data dir>/uploads` and hands their paths over.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -30,6 +31,7 @@ from web.auth import Archivist, csrf_guard
 from web.staff.multipart import receive_form
 from web.staff.routes import _svc
 
+GATHER = 4 * 1024 * 1024
 router = APIRouter(tags=["staff"], dependencies=[Depends(csrf_guard)])
 
 
@@ -40,10 +42,11 @@ META_FIELDS = (
 
 
 def ingestor(svc: Services, who: Principal) -> Ingestor:
+    """Received files are ours: the blob store takes them by rename (same file system) or
+    uploads them once, never copying them first."""
     s = svc.settings
-    return Ingestor(
-        svc.store, svc.blobs, s.limits, s.data_dir / "uploads" / "tmp", who.login or "web", "web"
-    )
+    tmp = s.data_dir / "uploads" / "tmp"
+    return Ingestor(svc.store, svc.blobs, s.limits, tmp, who.login or "web", "web", adopt=True)
 
 
 def meta_from(values: dict[str, Any]) -> CaptureMeta:
@@ -121,9 +124,8 @@ async def put_chunk(
     uploads = request.app.state.uploads
     try:
         with uploads.writer(upload_id, offset) as w:
-            async for chunk in request.stream():
-                if chunk:
-                    await run_in_threadpool(w.put, chunk)
+            async for piece in gathered(request.stream()):
+                await run_in_threadpool(w.put, piece)
     except UploadError as e:
         raise _upload_error(e) from None
     return _upload_json(uploads.info(upload_id))
@@ -133,13 +135,16 @@ async def put_chunk(
 async def complete_upload(request: Request, who: Archivist, upload_id: str) -> dict:
     """Ingest the assembled file; the upload is discarded whatever the outcome."""
     uploads = request.app.state.uploads
-    info = _uploads_call(uploads.info, upload_id)
-    path = _uploads_call(uploads.path_when_complete, upload_id)
-    meta = meta_from(info.meta)
+    meta = meta_from(_uploads_call(uploads.info, upload_id).meta)
+    return await run_in_threadpool(_complete, _svc(request), who, uploads, upload_id, meta)
+
+
+def _complete(svc: Services, who: Principal, uploads, upload_id: str, meta: CaptureMeta) -> dict:
     try:
-        return await run_in_threadpool(_ingest, _svc(request), who, info.name, path, meta)
-    finally:
-        uploads.discard(upload_id)
+        with uploads.completed(upload_id) as (info, path):
+            return _ingest(svc, who, info.name, path, meta)
+    except UploadError as e:
+        raise _upload_error(e) from None
 
 
 @router.delete("/api/uploads/{upload_id}", status_code=204)
@@ -147,6 +152,21 @@ def cancel_upload(request: Request, who: Archivist, upload_id: str) -> Response:
     _uploads_call(request.app.state.uploads.info, upload_id)
     request.app.state.uploads.discard(upload_id)
     return Response(status_code=204)
+
+
+async def gathered(stream: AsyncIterator[bytes], size: int = GATHER) -> AsyncIterator[bytes]:
+    """The body's small network pieces joined into buffers of about `size` bytes, so each
+    hand-over to a worker thread moves megabytes, not kilobytes."""
+    pieces: list[bytes] = []
+    held = 0
+    async for piece in stream:
+        pieces.append(piece)
+        held += len(piece)
+        if held >= size:
+            yield b"".join(pieces)
+            pieces, held = [], 0
+    if held:
+        yield b"".join(pieces)
 
 
 def _uploads_call(fn, upload_id: str):
