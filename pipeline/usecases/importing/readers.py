@@ -5,10 +5,13 @@ from __future__ import annotations
 import csv
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from itertools import chain
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
+
+import ijson
+from ijson.common import ObjectBuilder
 
 from pipeline.errors import InputRejectedError
 from pipeline.usecases.importing.rows import WGS84, RawRow
@@ -68,7 +71,7 @@ def count_rows(path: Path) -> int | None:
     try:
         fmt = detect_format(path)
         if fmt == "geojson":
-            return len(re.findall(rb'"type"\s*:\s*"Feature"', path.read_bytes()))
+            return _count_features(path)
         count = 0
         with open(path, "rb") as f:
             for raw in f:
@@ -77,6 +80,17 @@ def count_rows(path: Path) -> int | None:
         return max(count - 1, 0) if fmt == "csv" else count
     except (OSError, InputRejectedError):
         return None
+
+
+def _count_features(path: Path) -> int:
+    """Occurrences of `"Feature"`, read a MiB at a time (a match may span two reads)."""
+    mark, count, carry = b'"Feature"', 0, b""
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 20):
+            data = carry + chunk
+            count += data.count(mark)
+            carry = data[-(len(mark) - 1) :]
+    return count
 
 
 def read_rows(path: Path, fmt: str) -> Iterator[RawRow]:
@@ -153,39 +167,6 @@ def _delimiter(header_line: str) -> str:
     return best if counts[best] else ","
 
 
-def _geojson_rows(path: Path) -> Iterator[RawRow]:
-    try:
-        doc = json.loads(path.read_bytes().decode("utf-8-sig"))
-    except UnicodeDecodeError:
-        raise InputRejectedError(f"{path.name} is not valid UTF-8") from None
-    except json.JSONDecodeError as e:
-        raise InputRejectedError(f"{path.name} is not valid JSON: {e}") from None
-    except RecursionError:
-        raise InputRejectedError(f"{path.name}: JSON nested too deeply") from None
-    kind = doc.get("type") if isinstance(doc, dict) else None
-    if kind == "Feature":
-        features: Any = [doc]
-    elif kind == "FeatureCollection":
-        features = doc.get("features")
-        if not isinstance(features, list):
-            raise InputRejectedError(f"{path.name}: a FeatureCollection needs a features list")
-    else:
-        raise InputRejectedError(
-            f"{path.name} is JSON but not a GeoJSON FeatureCollection (type {kind!r})"
-        )
-    crs = collection_crs(doc, path.name)
-    for n, feature in enumerate(features, start=1):
-        row = RawRow(n, f"feature {n}", f"feature {n}", crs=crs)
-        if not isinstance(feature, dict) or feature.get("type") != "Feature":
-            row.error = "not a GeoJSON Feature"
-        elif not isinstance(feature.get("properties") or {}, dict):
-            row.error = "properties must be a JSON object"
-        else:
-            row.values = dict(feature.get("properties") or {})
-            row.geometry = feature.get("geometry")
-        yield row
-
-
 def collection_crs(doc: dict[str, Any], name: str) -> str:
     """The CRS of a GeoJSON document: RFC 7946 lon/lat, or a legacy named `crs` member."""
     member = doc.get("crs")
@@ -199,3 +180,138 @@ def collection_crs(doc: dict[str, Any], name: str) -> str:
         if m:
             return f"EPSG:{int(m.group(1))}"
     raise InputRejectedError(f"{name}: unrecognised crs member {json.dumps(member)[:200]}")
+
+
+# -- GeoJSON, streamed ---------------------------------------------------------
+
+
+class _Chunks:
+    """A binary file read as ijson reads it, remembering where the last chunk began; after
+    `slow_from` it hands out one byte at a time, so a parse error loses no feature before it."""
+
+    def __init__(self, f: BinaryIO, slow_from: int | None = None) -> None:
+        self.f, self.slow_from = f, slow_from
+        self.offset = self.chunk_start = 0
+
+    def read(self, size: int = -1) -> bytes:
+        if self.slow_from is not None and self.offset + size > self.slow_from:
+            size = max(self.slow_from - self.offset, 1)
+        data = self.f.read(size)
+        self.chunk_start, self.offset = self.offset, self.offset + len(data)
+        return data
+
+
+def _open_json(path: Path) -> BinaryIO:
+    f = open(path, "rb")  # noqa: SIM115 (closed by the caller)
+    if f.read(3) != BOM:
+        f.seek(0)
+    return f
+
+
+def _geojson_head(path: Path) -> tuple[str | None, dict[str, Any], bool]:
+    """The top-level `type`, the members read before `features` (their values), and whether
+    a `features` array follows. Only the members before `features` are read: RFC 7946 writers
+    (GDAL, QGIS) put `type` and `crs` first."""
+    kind: str | None = None
+    members: dict[str, Any] = {}
+    builder: ObjectBuilder | None = None
+    member, depth = "", 0
+    with _open_json(path) as f:
+        try:
+            for prefix, event, value in ijson.parse(f, use_float=True):
+                if prefix == "" and event == "map_key":
+                    if value == "features":
+                        member = "features"
+                        continue
+                    member, builder = value, ObjectBuilder()
+                elif member == "features":
+                    return kind, members, event == "start_array"
+                elif builder is not None:
+                    builder.event(event, value)
+                    depth += event in ("start_map", "start_array")
+                    depth -= event in ("end_map", "end_array")
+                    if depth == 0:
+                        members[member], builder = builder.value, None
+                        if member == "type":
+                            kind = value if isinstance(value, str) else None
+        except ijson.JSONError as e:
+            raise InputRejectedError(f"{path.name} is not valid JSON: {_reason(e)}") from None
+        except UnicodeDecodeError:
+            raise InputRejectedError(f"{path.name} is not valid UTF-8") from None
+    return kind, members, False
+
+
+def _reason(error: Exception) -> str:
+    return str(error).split("\n", 1)[0].removeprefix("parse error: ")
+
+
+def _geojson_rows(path: Path) -> Iterator[RawRow]:
+    """Feature by feature (ijson's C parser): memory does not grow with the file. A file that
+    stops being JSON part way keeps the features before the fault; the fault is the last row."""
+    kind, members, has_features = _geojson_head(path)
+    if kind == "Feature" and not has_features:
+        doc = _whole(path)
+        yield from _feature_rows(path, [doc], collection_crs(doc, path.name))
+        return
+    if kind not in ("FeatureCollection", None) or (kind is None and not has_features):
+        raise InputRejectedError(
+            f"{path.name} is JSON but not a GeoJSON FeatureCollection (type {kind!r})"
+        )
+    if not has_features:
+        raise InputRejectedError(f"{path.name}: a FeatureCollection needs a features list")
+    crs = collection_crs(members, path.name)
+    read = 0
+    with _open_json(path) as f:
+        chunks = _Chunks(f)
+        try:
+            for row in _feature_rows(path, _features(chunks), crs):
+                read = row.line
+                yield row
+            return
+        except (ijson.JSONError, UnicodeDecodeError) as e:
+            fault_chunk, error = chunks.chunk_start, e
+    # the chunk that failed may hold whole features before the fault: read it byte by byte
+    with _open_json(path) as f:
+        chunks = _Chunks(f, slow_from=fault_chunk)
+        try:
+            for row in _feature_rows(path, _features(chunks), crs):
+                if row.line > read:
+                    read = row.line
+                    yield row
+        except (ijson.JSONError, UnicodeDecodeError) as e:
+            error = e
+    reason = "not valid UTF-8" if isinstance(error, UnicodeDecodeError) else _reason(error)
+    if not read:
+        raise InputRejectedError(f"{path.name} is not valid JSON: {reason}")
+    yield RawRow(
+        read + 1,
+        f"feature {read + 1} onwards (byte {chunks.offset:,})",
+        "rest",
+        error=f"not valid JSON ({reason}): the rest of the file was not read",
+    )
+
+
+def _features(chunks: _Chunks) -> Iterator[Any]:
+    return ijson.items(chunks, "features.item", use_float=True)
+
+
+def _whole(path: Path) -> Any:
+    try:
+        return json.loads(path.read_bytes().decode("utf-8-sig"))
+    except UnicodeDecodeError:
+        raise InputRejectedError(f"{path.name} is not valid UTF-8") from None
+    except (ValueError, RecursionError) as e:
+        raise InputRejectedError(f"{path.name} is not valid JSON: {e}") from None
+
+
+def _feature_rows(path: Path, features: Iterable[Any], crs: str) -> Iterator[RawRow]:
+    for n, feature in enumerate(features, start=1):
+        row = RawRow(n, f"feature {n}", f"feature {n}", crs=crs)
+        if not isinstance(feature, dict) or feature.get("type") != "Feature":
+            row.error = "not a GeoJSON Feature"
+        elif not isinstance(feature.get("properties") or {}, dict):
+            row.error = "properties must be a JSON object"
+        else:
+            row.values = dict(feature.get("properties") or {})
+            row.geometry = feature.get("geometry")
+        yield row
