@@ -40,7 +40,7 @@ class LocalBlobStore(BlobStore):
         tmp = self._tmp / uuid.uuid4().hex
         reader = HashingReader(stream, limit=max_bytes)
         try:
-            with open(tmp, "wb") as out:
+            with self._create(tmp) as out:
                 copy_hashing(reader, out)
                 out.flush()
                 os.fsync(out.fileno())
@@ -68,6 +68,10 @@ class LocalBlobStore(BlobStore):
             return self._place(tmp, reader.hash.hexdigest(), reader.size)
         finally:
             tmp.unlink(missing_ok=True)
+
+    def _create(self, path: Path) -> BinaryIO:
+        """A new file to write a blob into (a test puts a full disk behind it)."""
+        return open(path, "wb")
 
     def _place(self, tmp: Path, sha256: str, size: int) -> BlobRef:
         """Rename a complete, fsynced file from `tmp/` to its content address (durably)."""

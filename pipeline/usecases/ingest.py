@@ -6,6 +6,7 @@ stored; a rejected item costs nothing else and the batch goes on.
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import os
@@ -36,6 +37,9 @@ log = logging.getLogger(__name__)
 
 STORAGE_BACKOFF_S = (0.5, 1.0, 2.0)
 """Pauses between attempts to store a file while storage is unavailable."""
+
+DISK_FULL = frozenset({errno.ENOSPC, errno.EDQUOT})
+"""A store out of room: the item failed (retry once there is room), it was not bad input."""
 
 SET_MEDIA_TYPES = {
     "photo-set": "application/vnd.sohoa.photo-set+json",
@@ -110,6 +114,8 @@ class Ingestor:
         except (StorageUnavailableError, StorageAccessDeniedError) as e:  # not the input's fault
             return [IngestResult(item.display, "failed", error=str(e))]
         except (OSError, StorageError) as e:
+            if isinstance(e, OSError) and e.errno in DISK_FULL:  # ours to fix, not the input's
+                return [IngestResult(item.display, "failed", error=f"storage is full: {e}")]
             return [IngestResult(item.display, "rejected", error=f"{type(e).__name__}: {e}")]
 
     def _meta_for(self, item: Item, meta: CaptureMeta | dict | None) -> CaptureMeta:

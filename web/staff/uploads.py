@@ -18,7 +18,7 @@ from pydantic import BaseModel, Field
 from pipeline.bootstrap import Services
 from pipeline.errors import InputRejectedError
 from pipeline.usecases.accounts import Principal
-from pipeline.usecases.ingest import Ingestor, IngestResult
+from pipeline.usecases.ingest import DISK_FULL, Ingestor, IngestResult
 from pipeline.usecases.inputs import Item
 from pipeline.usecases.sidecar import CaptureMeta, validate
 from pipeline.usecases.uploads import (
@@ -128,6 +128,11 @@ async def put_chunk(
                 await run_in_threadpool(w.put, piece)
     except UploadError as e:
         raise _upload_error(e) from None
+    except OSError as e:
+        if e.errno not in DISK_FULL:
+            raise
+        full = f"the server's disk is full ({e.strerror}); resume later at the stored offset"
+        raise HTTPException(507, full) from None
     return _upload_json(uploads.info(upload_id))
 
 
