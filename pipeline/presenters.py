@@ -14,6 +14,7 @@ from models.disclosure import without_credentials
 from models.ids import Outcome
 from models.plan import plan
 from models.record import Record
+from pipeline.stages.pages.pagetext import PageText
 
 
 def jsonable(value: Any) -> Any:
@@ -261,3 +262,41 @@ def history_view(entries: list[HistoryEntry]) -> list[dict[str, Any]]:
         )
         for e in entries
     ]
+
+
+def page_review(text: PageText) -> dict[str, Any]:
+    """What the people who check a read page see beside its text: the regions the reading
+    skipped (seal, stamp, signature, logo, rule, symbols) as percentages of the page image,
+    and the page's text line by line, each flagged `dim` when it was read at low confidence
+    (params "suppressed" and "dim_lines", `pipeline.stages.ocr`). Staff only: a skipped
+    region's label says what is there, and a public page must not point at a signature."""
+    width, height = text.width or 1, text.height or 1
+    skipped = [
+        {
+            "kind": r["kind"],
+            "left": round(100 * r["box"][0] / width, 2),
+            "top": round(100 * r["box"][1] / height, 2),
+            "width": round(100 * (r["box"][2] - r["box"][0]) / width, 2),
+            "height": round(100 * (r["box"][3] - r["box"][1]) / height, 2),
+        }
+        for r in text.params.get("suppressed") or []
+    ]
+    return {"suppressed": skipped, "lines": _flagged_lines(text)}
+
+
+def _flagged_lines(text: PageText) -> list[dict[str, Any]]:
+    """The text's lines (blank lines kept), `dim` on those read at low confidence. The text's
+    non-blank lines are its words' lines in order (`words_to_text`); when they are not (a text
+    layer), no line is flagged."""
+    dim = {tuple(k) for k in text.params.get("dim_lines") or []}
+    shown = text.text.split("\n")
+    read = text.lines()
+    flags = iter([(ws[0].block, ws[0].line) in dim for ws in read])
+    if sum(1 for s in shown if s.strip()) != len(read):
+        flags = iter([False] * len(shown))
+    return [{"text": s, "dim": bool(s.strip()) and next(flags, False)} for s in shown]
+
+
+def dim_line_texts(text: PageText) -> list[str]:
+    """The lines of `text` read at low confidence (`sohoa text --json`)."""
+    return [line["text"] for line in _flagged_lines(text) if line["dim"]]

@@ -29,6 +29,35 @@ def run_text(svc: Services, capture_id: UUID, raw: bool) -> str:
     return text or ""
 
 
+def run_text_pages(svc: Services, capture_id: UUID) -> dict[str, Any]:
+    """`sohoa text --json`: the latest text page by page, with the regions the reading skipped
+    (kind, box in pixels of the page image) and the lines it read at low confidence."""
+    from pipeline.jobs.text import page_text
+    from pipeline.presenters import dim_line_texts
+
+    capture = svc.store.capture(capture_id)
+    if capture.text is None:
+        raise click.ClickException(f"{capture_id} has no text yet ({_text_state(capture)})")
+    pages = []
+    for n, outcome in sorted(capture.page_outcomes(capture.text["run"]).items()):
+        if outcome["status"] != "done":
+            pages.append({"page": n + 1, "status": outcome["status"]})
+            continue
+        read = page_text(svc, outcome)
+        skipped = [{"kind": r["kind"], "box": r["box"]} for r in read.params.get("suppressed", [])]
+        pages.append(
+            {
+                "page": n + 1,
+                "status": "done",
+                "text": read.text,
+                "mean_conf": read.mean_conf,
+                "suppressed": skipped,
+                "dim_lines": dim_line_texts(read),
+            }
+        )
+    return jsonable({"id": capture.id, "run": capture.text["run"], "pages": pages})
+
+
 def run_ocr(
     svc: Services, capture_id: UUID, lang: str | None, rerun: bool, wait: bool
 ) -> dict[str, Any]:
@@ -105,15 +134,21 @@ def dumps(data: Any) -> str:
 @main.command()
 @click.argument("ident")
 @click.option("--raw", is_flag=True, help="As the engine read it, before Vietnamese correction.")
-def text(ident: str, raw: bool) -> None:
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Page by page, with the regions skipped (seal, stamp…) and the lines read dimly.",
+)
+def text(ident: str, raw: bool, as_json: bool) -> None:
     """A document capture's full text (pages separated by form feeds)."""
     from scanners.cli.audit import audit_cli_read
-    from scanners.cli.documents import run_text
+    from scanners.cli.documents import run_text, run_text_pages
 
     svc = services()
     try:
         cid = parse_id(ident)
-        shown = run_text(svc, cid, raw)
+        shown = dumps(run_text_pages(svc, cid)) if as_json else run_text(svc, cid, raw)
         audit_cli_read(svc, svc.store.capture(cid), "cli text")  # a certificate's owners
     except NotFoundError as e:
         raise click.ClickException(str(e)) from None

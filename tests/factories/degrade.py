@@ -16,7 +16,7 @@ from PIL import Image, ImageChops, ImageDraw, ImageFilter, ImageFont
 
 FONTS = Path("/usr/share/fonts/truetype/dejavu")
 SERIF, SERIF_BOLD = FONTS / "DejaVuSerif.ttf", FONTS / "DejaVuSerif-Bold.ttf"
-SANS_BOLD = FONTS / "DejaVuSans-Bold.ttf"
+SANS, SANS_BOLD = FONTS / "DejaVuSans.ttf", FONTS / "DejaVuSans-Bold.ttf"
 SIZES_IN = {"A3": (11.69, 16.54), "A4": (8.27, 11.69), "A5": (5.83, 8.27)}
 KINDS = ("skew", "uneven_light", "blur", "noise", "jpeg", "rotate90", "rotate180", "stamp")
 
@@ -330,3 +330,25 @@ def wall_photo(width: int = 1600, height: int = 1200, seed: int = 0) -> Image.Im
     a *= np.linspace(1.0, 0.7, width)[None, :]
     image = Image.fromarray(np.clip(a, 0, 255).astype(np.uint8), "L")
     return image.filter(ImageFilter.GaussianBlur(1.2))
+
+
+def annotated_page(seed: int = 1) -> Image.Image:
+    """A short printed 300-dpi page (four lines, big type, read in seconds) with a line of
+    cursive handwriting under the print, a round seal and a boxed stamp: the reading skips the
+    seal and reads the handwriting at low confidence (the staff page's overlays)."""
+    page = Image.new("L", (1240, 1400), 255)
+    draw = ImageDraw.Draw(page)
+    font = ImageFont.truetype(str(SANS), 44)
+    for i, line in enumerate(ANNOTATED_LINES):
+        draw.text((90, 90 + i * 110), line, fill=0, font=font)
+    note = handwriting_page(dpi=300, seed=seed).crop((150, 140, 1100, 340))
+    page.paste(note, (90, 540))
+    return add_marks(page, 2, kinds=("stamp", "seal"))
+
+
+ANNOTATED_LINES = (
+    "QUYẾT ĐỊNH",
+    "Về việc công nhận di tích",
+    "Đình làng Đông Ngạc",
+    "thuộc phường Đông Ngạc",
+)

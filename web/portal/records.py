@@ -19,7 +19,7 @@ from models.disclosure import PUBLIC_ATTRIBUTES, capture_is_public
 from models.errors import NotFoundError
 from models.record import RESTRICTED_ATTRIBUTES, Record
 from pipeline.bootstrap import Services
-from pipeline.presenters import jsonable
+from pipeline.presenters import jsonable, page_review
 from pipeline.redaction import public_attributes
 from search.documents import record_title, wgs84_geometry
 from web import pages as web_pages
@@ -122,6 +122,8 @@ def _page_entry(
         "lang": page.outcome.get("lang"),
         "error": page.outcome.get("message"),
         "marks": web_pages.marks(page, query, hidden) if query else [],
+        # staff only: what the reading skipped and which lines it read dimly
+        "review": page_review(page.text) if limits is None and page.text is not None else None,
     }
 
 
