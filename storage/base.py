@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-import queue
 import re
-import threading
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,9 +14,6 @@ from pathlib import Path
 from typing import BinaryIO
 
 CHUNK = 1024 * 1024
-COPY_CHUNK = 4 * 1024 * 1024
-"""Buffer of a blob copy: large enough that the per-buffer costs (a thread hand-over, a
-syscall) vanish beside hashing and writing it."""
 KEY_PATTERN = re.compile(r"sha256/[0-9a-f]{2}/[0-9a-f]{2}/[0-9a-f]{64}")
 
 
@@ -100,36 +95,6 @@ class HashingReader:
     def chunks(self) -> Iterator[bytes]:
         while data := self.read(CHUNK):
             yield data
-
-
-def copy_hashing(reader: HashingReader, out: BinaryIO, chunk: int = COPY_CHUNK) -> None:
-    """Copy `reader` into `out`, reading and hashing one buffer while the previous is written.
-
-    Reading, hashing (for buffers over 2 KiB) and writing all release the GIL, so the writer
-    thread overlaps the hash instead of waiting for it: each byte is read once, hashed once and
-    written once. An error on either side (a full disk, a limit passed) ends both and is raised
-    here."""
-    buffers: queue.Queue[bytes | None] = queue.Queue(maxsize=2)
-    failed: list[BaseException] = []
-
-    def write() -> None:
-        while (data := buffers.get()) is not None:
-            if not failed:
-                try:
-                    out.write(data)
-                except BaseException as exc:  # reported to the reading side
-                    failed.append(exc)
-
-    writer = threading.Thread(target=write, name="blob-writer", daemon=True)
-    writer.start()
-    try:
-        while not failed and (data := reader.read(chunk)):
-            buffers.put(data)
-    finally:
-        buffers.put(None)
-        writer.join()
-    if failed:
-        raise failed[0]
 
 
 def fsync_folder(folder: Path) -> None:

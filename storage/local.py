@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -11,16 +12,16 @@ from pathlib import Path
 from typing import BinaryIO
 
 from storage.base import (
-    COPY_CHUNK,
     BlobNotFoundError,
     BlobRef,
     BlobStore,
     HashingReader,
+    StorageError,
     check_key,
-    copy_hashing,
     fsync_folder,
     key_for,
 )
+from storage.copying import COPY_CHUNK, copy_file_hashing, copy_hashing
 
 
 class LocalBlobStore(BlobStore):
@@ -47,6 +48,31 @@ class LocalBlobStore(BlobStore):
             return self._place(tmp, reader.hash.hexdigest(), reader.size)
         finally:
             tmp.unlink(missing_ok=True)
+
+    def put_file(self, path: Path, *, max_bytes: int | None = None) -> BlobRef:
+        """The kernel copies the file while this thread hashes it; one fsync. A file that
+        changes meanwhile (its size or modification time) is refused, not stored."""
+        with open(path, "rb") as src:
+            before = os.fstat(src.fileno())
+            if not stat.S_ISREG(before.st_mode):  # a pipe or a device: hash on the way
+                return self.put(src, max_bytes=max_bytes)
+            if max_bytes is not None and before.st_size > max_bytes:
+                raise StorageError(f"stream exceeds the limit of {max_bytes} bytes")
+            tmp = self._tmp / uuid.uuid4().hex
+            try:
+                with self._create(tmp) as out:
+                    sha256, size = copy_file_hashing(
+                        src.fileno(), out.fileno(), before.st_size, max_bytes
+                    )
+                after = os.fstat(src.fileno())
+                if size != before.st_size or _changed(before, after):
+                    raise StorageError(
+                        f"the file changed while it was being stored ({before.st_size} bytes, "
+                        f"then {after.st_size}); store it again once it is complete"
+                    )
+                return self._place(tmp, sha256, size)
+            finally:
+                tmp.unlink(missing_ok=True)
 
     def adopt(self, path: Path, *, max_bytes: int | None = None) -> BlobRef:
         """Rename the file into place when it is on this store's file system and has no other
@@ -125,3 +151,7 @@ class LocalBlobStore(BlobStore):
 
     def _path(self, key: str) -> Path:
         return self.root / check_key(key)
+
+
+def _changed(before: os.stat_result, after: os.stat_result) -> bool:
+    return (before.st_size, before.st_mtime_ns) != (after.st_size, after.st_mtime_ns)
