@@ -47,7 +47,49 @@ FIELDS: dict[str, Pair] = {
     "title": ("Tiêu đề", "Title"),
     "source": ("Nguồn", "Source"),
     "notes": ("Ghi chú", "Notes"),
+    "parcel_number": ("Thửa đất số", "Parcel number"),
+    "map_sheet": ("Tờ bản đồ số", "Map sheet"),
+    "purpose_code": ("Mã mục đích sử dụng", "Land-use code"),
+    "term": ("Thời hạn sử dụng", "Term of use"),
+    "use_form": ("Hình thức sử dụng", "Form of use"),
+    "origin": ("Nguồn gốc sử dụng", "Origin of use"),
+    "issue_date": ("Ngày cấp", "Issue date"),
+    "issuer": ("Cơ quan cấp", "Issued by"),
+    "serial": ("Số phát hành (số seri)", "Serial"),
+    "registry_number": ("Số vào sổ cấp GCN", "Registry number"),
 }
+
+REASONS: dict[str, Pair] = {
+    "not_read": ("không đọc được", "not read"),
+    "unreadable": ("đọc ra không phải giá trị của trường này", "not a value of this field"),
+    "format": ("sai định dạng", "not in the field's format"),
+    "unusual": ("dạng ít gặp, cần xác nhận", "an unusual shape: confirm it"),
+    "zero": ("số 0 ít gặp", "0 is unusual"),
+    "range": ("ngoài khoảng hợp lý", "out of the plausible range"),
+    "registry_prefix": ("tiền tố số vào sổ không có thật", "not a registry's prefix"),
+    "form": ("không khớp mẫu giấy chứng nhận", "does not fit the certificate's form"),
+    "after_capture": ("ngày sau ngày nhận tư liệu", "a date after the capture arrived"),
+    "era": ("ngày ngoài thời kỳ của mẫu giấy", "a date outside the form's era"),
+    "date_words": ("ngày đọc lẫn ký tự khác", "the date was read through other marks"),
+    "purpose_list": ("mục đích không có trong danh mục", "not an official purpose"),
+    "code_list": ("mã không có trong danh mục", "not an official land-use code"),
+    "purpose_code": ("mục đích và mã không khớp", "purpose and code disagree"),
+    "address_unit": ("địa chỉ không nêu phường, xã, quận, huyện", "names no ward or district"),
+    "issuer_body": ("không bắt đầu bằng tên cơ quan cấp", "names no issuing body"),
+    "too_short": ("quá ngắn", "too short"),
+    "symbols": ("lẫn ký hiệu lạ", "stray symbols"),
+    "no_diacritics": ("đọc mất dấu tiếng Việt", "read without diacritics"),
+    "digits_in_word": ("chữ số lẫn trong từ", "digits inside a word"),
+    "not_vietnamese": ("có từ không phải tiếng Việt", "words that are not Vietnamese"),
+    "unusual_words": ("từ ngữ bất thường", "unusual wording"),
+    "low_confidence": ("độ tin cậy thấp", "read with low confidence"),
+    "area_words": ("diện tích bằng chữ là {m2} m²", "the area in words is {m2} m²"),
+    "area_polygon": ("tọa độ góc thửa cho {m2} m²", "the corner polygon gives {m2} m²"),
+    "term_before_issue": ("thời hạn hết trước ngày cấp", "the term ends before the issue date"),
+    "qr_disagrees": ("mã QR ghi {qr}", "the QR code says {qr}"),
+}
+"""Why a certificate field needs review (`pipeline.stages.certificate.reasons`), with the
+numbers the check named (`args`) in braces."""
 
 KINDS: dict[str, Pair] = {
     "site": ("Di tích", "Heritage site"),
@@ -140,6 +182,20 @@ class Labels:
             return ", ".join(self.text(v) for v in value)
         text = str(value)
         return self._pick(VALUES, text) or text
+
+    def reasons(self, codes: list[str], args: Mapping[str, Any], text: str | None) -> str:
+        """Why a field needs review, in this language; a field checked before the codes
+        existed has only the English `text`, shown as it is."""
+        said = []
+        for code in codes:
+            template = self._pick(REASONS, code)
+            if template is None:
+                return text or ""
+            try:
+                said.append(template.format(**{k: self.text(v) for k, v in args.items()}))
+            except (KeyError, IndexError):
+                said.append(template.split(" {")[0])
+        return "; ".join(said) if said else (text or "")
 
     def event(self, name: str, data: Mapping[str, Any] | None = None) -> str:
         """A history event as a sentence; `name` may be the full topic (`models.x:Capture.Y`)."""

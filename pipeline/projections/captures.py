@@ -11,6 +11,9 @@ events (all of its events so far are there); any other capture the batch touches
 once. Rows are upserts of what the aggregate says, so a repeated batch changes nothing;
 `capture_count` moves with each row's state in the same transaction as the rows and the
 position (kept in `stats_position`, compare-and-set as the statistics projection's).
+
+The archivists' review queue is a second table written here, in the same transaction and at
+the same position (`pipeline.projections.review`: one row per land certificate read).
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from pipeline.bootstrap import Services
 from pipeline.dispatch.follower import Follower
 from pipeline.presenters import capture_title, model_progress
 from pipeline.projections.follower import stats_tables
+from pipeline.projections.review import ReviewTable, review_row
 from pipeline.projections.tables import PositionMovedError, StatsTables
 
 NAME = "captures"
@@ -116,6 +120,7 @@ class CaptureTables:
 
     def __init__(self, base: StatsTables) -> None:
         self.base = base
+        self.review = ReviewTable(base)
         self._ready = False
 
     def _sql(self, text: str) -> str:
@@ -127,6 +132,8 @@ class CaptureTables:
         with self.base.transaction(commit=True) as cursor:
             for ddl in _DDL:
                 cursor.execute(ddl.replace("{p}", self.base.prefix))
+            if self.review.created(cursor):  # older than the review table: read the log again
+                cursor.execute(self._sql("DELETE FROM {p}stats_position WHERE name = ?"), (NAME,))
         self._ready = True
 
     def drop(self) -> None:
@@ -134,6 +141,7 @@ class CaptureTables:
         with self.base.transaction(commit=True) as cursor:
             for table in ("capture_list", "capture_count"):
                 cursor.execute(f"DROP TABLE IF EXISTS {self.base.prefix}{table}")
+            self.review.drop(cursor)
             cursor.execute(self._sql("DELETE FROM {p}stats_position WHERE name = ?"), (NAME,))
         self._ready = False
 
@@ -149,9 +157,16 @@ class CaptureTables:
         self.create()
         return self.base.rows("capture_list", COLUMNS, ids)
 
-    def save(self, expected: int, position: int, rows: Sequence[dict[str, Any]]) -> None:
-        """Rows, the counts by state and the position in one transaction;
-        `PositionMovedError` when another follower recorded this batch first."""
+    def save(
+        self,
+        expected: int,
+        position: int,
+        rows: Sequence[dict[str, Any]],
+        review: Sequence[dict[str, Any]] = (),
+    ) -> None:
+        """Rows, the counts by state, the review queue's rows (of certificates among `rows`)
+        and the position in one transaction; `PositionMovedError` when another follower
+        recorded this batch first."""
         old = self.rows([r["capture_id"] for r in rows])
         moves: Counter[str] = Counter()
         for row in rows:
@@ -163,6 +178,7 @@ class CaptureTables:
             self.base._move_position(cursor, NAME, expected, position)
             if rows:
                 cursor.executemany(self._upsert(), [tuple(r[c] for c in COLUMNS) for r in rows])
+                self.review.write(cursor, [r["capture_id"] for r in rows], review)
             changes = [(state, n) for state, n in moves.items() if n]
             if changes:
                 cursor.executemany(
@@ -213,6 +229,18 @@ class CaptureTables:
             [state, when(before), limit],
         )
 
+    def review_page(self, page: int = 1, size: int = PAGE_SIZE) -> list[dict[str, Any]]:
+        """One page of the review queue, weakest first (`pipeline.projections.review`)."""
+        return self.review.page(self.query, page, size)
+
+    def review_figures(self) -> dict[str, int]:
+        """Certificates in the queue, and their fields by status."""
+        return self.review.figures(self.query)
+
+    def next_waiting(self, after: str) -> str | None:
+        """The weakest certificate still waiting for a person, other than `after`."""
+        return self.review.next_waiting(self.query, after)
+
     def running(self) -> list[dict[str, Any]]:
         """Captures with a reconstruction under way, in the order they arrived."""
         return self.query("SELECT * FROM {p}capture_list WHERE progress <> '' ORDER BY received")
@@ -236,15 +264,21 @@ class CapturesProjection:
         fresh = [n for n in notifications if n.id > expected]
         if not fresh:
             return
-        rows = self.rows([n for n in fresh if n.topic.startswith(_CAPTURE)])
+        captures = self.captures([n for n in fresh if n.topic.startswith(_CAPTURE)])
+        rows = [capture_row(c, received) for c, received in captures]
+        review = [r for c, received in captures if (r := review_row(c, received))]
         try:
-            self.tables.save(expected, fresh[-1].id, rows)
+            self.tables.save(expected, fresh[-1].id, rows, review)
         except PositionMovedError:  # another catch-up wrote this batch: the same rows
             return
 
     def rows(self, notifications: Sequence[Notification]) -> list[dict[str, Any]]:
-        """The row of every capture the notifications touch, as of the batch (folded) or as
-        of now (loaded, for captures received in an earlier batch)."""
+        """The row of every capture the notifications touch."""
+        return [capture_row(c, received) for c, received in self.captures(notifications)]
+
+    def captures(self, notifications: Sequence[Notification]) -> list[tuple[Capture, int]]:
+        """Every capture the notifications touch, as of the batch (folded) or as of now
+        (loaded, for captures received in an earlier batch), with its Received's id."""
         folded: dict[UUID, Capture | None] = {}
         received: dict[UUID, int] = {}
         touched: dict[UUID, None] = {}
@@ -257,16 +291,14 @@ class CapturesProjection:
             if cid in folded:  # received in this batch: every event of it so far is here
                 folded[cid] = self.store.mapper.to_domain_event(n).mutate(folded[cid])
         known = self.tables.rows([str(c) for c in touched if c not in received])
-        rows = []
+        out = []
         for cid in touched:
             capture = folded.get(cid) or self._load(cid)
             if capture is None:
                 continue
             row = known.get(str(cid))
-            rows.append(
-                capture_row(capture, received.get(cid) or int(row["received"] if row else 0))
-            )
-        return rows
+            out.append((capture, received.get(cid) or int(row["received"] if row else 0)))
+        return out
 
     def _load(self, capture_id: UUID) -> Capture | None:
         try:

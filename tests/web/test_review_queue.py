@@ -83,9 +83,13 @@ def test_a_field_shows_its_crop_raw_reading_reason_and_labelled_box(svc, archivi
     status = fields_view(svc.store.capture(garbled))["status"]["parcel_number"]
     box = ",".join(map(str, status["box"]))
     assert f"/api/captures/{garbled}/pages/1/crop.jpg?box={box}" in html
-    assert '<label for="v-parcel_number">parcel_number</label>' in html
+    assert '<label for="v-parcel_number" title="parcel_number">Thửa đất số</label>' in html
     assert 'id="v-parcel_number" name="value" value="4#5' in html  # the raw reading to edit
-    assert status["reason"] in html.replace("&#39;", "'")
+    # the reason in the page's language (Vietnamese by default), its code beside it
+    assert status["reason"] not in html.replace("&#39;", "'")
+    assert 'data-codes="format">sai định dạng<' in html
+    english = archivist.get(f"/staff/review/{garbled}", params={"lang": "en"}).text
+    assert 'data-codes="format">not in the field&#39;s format<' in english
     # the weakest field waiting is focused, so Enter works at once
     first = html.index('id="f-')
     assert html.index("autofocus") > first
@@ -145,3 +149,60 @@ def test_accepting_by_api_and_refusals(svc, archivist, officer, public, queue):
     assert post_field(archivist, garbled, "no_such_field", "1").status_code == 404
     assert officer.get(f"/staff/review/{garbled}").status_code == 403
     assert public.get("/staff/review", follow_redirects=False).status_code in (303, 401)
+
+
+def synthetic(svc, n: int) -> None:
+    """`n` certificates in the review table as the follower would write them (no captures):
+    certificate i has i % 4 fields waiting and its weakest field at confidence i / n."""
+    from pipeline.projections.captures import capture_tables
+
+    tables = capture_tables(svc)
+    tables.create()
+    rows = [
+        {
+            "capture_id": f"00000000-0000-0000-0000-{i:012}", "received": i,
+            "title": f"gcn-{i:05}.jpg", "waiting": i % 4, "accepted": 1, "corrected": 0,
+            "read": 9, "weakest": i / n,
+        }
+        for i in range(n)
+    ]  # fmt: skip
+    with tables.base.transaction(commit=True) as cursor:
+        tables.review.write(cursor, [], rows)
+
+
+def test_the_queue_pages_from_the_projection_weakest_first(svc, archivist):
+    synthetic(svc, 120)
+    html = archivist.get("/staff/review").text
+    first = [int(n[:5]) for n in html.split(">gcn-")[1:]]
+    assert len(first) == 50
+    # waiting ones first (i % 4 != 0), by confidence: 1, 2, 3, 5, 6, 7 …
+    assert first[:6] == [1, 2, 3, 5, 6, 7]
+    assert 'id="fig-certificates">120<' in html and 'id="fig-needs-review">' in html
+    assert 'rel="prev"' not in html
+    last = archivist.get("/staff/review?page=3").text
+    tail = [int(n[:5]) for n in last.split(">gcn-")[1:]]
+    assert len(tail) == 20 and tail[-1] == 116, "the settled ones last, weakest first"
+    assert 'rel="prev" href="/staff/review?page=2"' in last and 'rel="next"' not in last
+
+
+def test_the_queue_is_rebuilt_on_a_database_older_than_its_table(svc, archivist, queue):
+    from pipeline.projections.captures import capture_tables, current
+
+    garbled, tidy = queue
+    tables = current(svc)
+    with tables.base.transaction(commit=True) as cursor:  # as before the review table existed
+        cursor.execute("DROP TABLE certificate_review")
+    tables._ready = False
+    svc.__dict__.pop("_capture_tables")
+    again = current(svc)
+    assert [r["capture_id"] for r in again.review_page()] == [str(garbled), str(tidy)]
+    assert sum(capture_tables(svc).counts().values()) == 2, "the capture counts replayed once"
+
+
+def test_the_next_link_and_a_settled_certificate_move_in_the_queue(svc, archivist, queue):
+    garbled, tidy = queue
+    for name, f in fields_view(svc.store.capture(garbled))["status"].items():
+        if f["needs_review"]:
+            post_field(archivist, garbled, name, "1" if f["value"] is None else str(f["value"]))
+    html = archivist.get("/staff/review").text
+    assert html.index(f"/staff/review/{tidy}") < html.index(f"/staff/review/{garbled}")

@@ -13,7 +13,10 @@ from models.application import RecordStore
 from models.capture import Capture
 from models.ids import Outcome
 from models.plan import plan
-from pipeline.presenters import capture_title, field_status, review_summary
+from pipeline.bootstrap import Services
+from pipeline.presenters import capture_title, field_status
+from pipeline.projections.captures import current
+from pipeline.projections.review import PAGE_SIZE
 from pipeline.usecases.accounts import Principal
 from search.documents import wgs84_geometry
 
@@ -123,15 +126,19 @@ def field_rows(capture: Capture) -> list[dict[str, Any]]:
     """Each extracted field with its value (people's corrections applied), the machine's value
     and raw reading, its confidence, review status and reason, and the page (from 1) and box it
     was read from; `reason` is a correction's, `why` the check's."""
+    checks = ((capture.fields or {}).get("result") or {}).get("review") or {}
     rows = []
     for name, f in field_status(capture).items():
         correction = capture.corrections.get(name)
+        check = checks.get(name) or {}
         rows.append(
             {
                 **f,
                 "name": name,
                 "page": f["page"] + 1 if f.get("page") is not None else None,
                 "why": f["reason"],
+                "why_codes": check.get("codes") or [],  # none in fields read before the codes
+                "why_args": check.get("args") or {},
                 "reason": correction["reason"] if correction else None,
             }
         )
@@ -144,38 +151,40 @@ def review_rows(capture: Capture) -> list[dict[str, Any]]:
     return sorted(field_rows(capture), key=lambda r: (order[r["status"]], r["confidence"] or 0.0))
 
 
-def review_queue(store: RecordStore) -> list[dict[str, Any]]:
-    """Every land certificate read, weakest first: those with fields needing review before the
-    others, then by the lowest confidence among fields nobody has looked at.
-
-    Loads every capture, like `recent_captures`: a projection should replace it at scale."""
-    queue = []
-    for cid in store.capture_ids():
-        c: Capture = store.capture(cid)
-        if (c.fields or {}).get("kind") != "land_certificate":
-            continue
-        summary = review_summary(field_status(c))
-        queue.append({"id": str(c.id), "name": capture_title(c), **summary})
-    return sorted(queue, key=_weakest_first)
-
-
-def _weakest_first(q: dict[str, Any]) -> tuple:
-    """Waiting fields first, then the lowest confidence, then the most fields waiting."""
-    weakest = q["weakest"] if q["weakest"] is not None else 1.0
-    return (q["needs_review"] == 0, weakest, -q["needs_review"], q["id"])
+def review_queue(svc: Services, page: int = 1, size: int = PAGE_SIZE) -> dict[str, Any]:
+    """One page of the land certificates read, weakest first (fields waiting for a person
+    first, then the lowest confidence among fields nobody has looked at), from the captures
+    projection's review table, with the queue's figures: `{"rows", "figures", "total",
+    "page", "size", "pages"}`. Titles and counts only: nothing to audit."""
+    tables = current(svc)
+    figures = tables.review_figures()
+    page = max(page, 1)
+    return {
+        "rows": [_queue_row(r) for r in tables.review_page(page, size)],
+        "figures": figures,
+        "total": figures["certificates"],
+        "page": page,
+        "size": size,
+        "pages": max(1, -(-figures["certificates"] // size)),
+    }
 
 
-def queue_figures(queue: list[dict[str, Any]]) -> dict[str, int]:
-    """Fields across the queue: needing review, accepted and corrected by people, read."""
-    keys = ("needs_review", "accepted", "corrected", "read")
-    return {k: sum(q[k] for q in queue) for k in keys} | {"certificates": len(queue)}
+def _queue_row(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": row["capture_id"],
+        "name": row["title"],
+        "needs_review": int(row["waiting"]),
+        "accepted": int(row["accepted"]),
+        "corrected": int(row["corrected"]),
+        "read": int(row["read"]),
+        "weakest": None if row["weakest"] is None else float(row["weakest"]),
+    }
 
 
-def next_in_queue(queue: list[dict[str, Any]], after: str) -> str | None:
-    """The next certificate still needing review after `after` (or the first), for the
-    "next" link once one is done."""
-    waiting = [q["id"] for q in queue if q["needs_review"] and q["id"] != after]
-    return waiting[0] if waiting else None
+def next_in_queue(svc: Services, after: str) -> str | None:
+    """The weakest certificate still needing review other than `after`, for the "next" link
+    once one is done."""
+    return current(svc).next_waiting(after)
 
 
 def decide(text: str, status: dict[str, Any]) -> tuple[str, Any]:

@@ -137,10 +137,27 @@ def retry_form(request: Request, who: Archivist, ident: UUID) -> RedirectRespons
 
 
 @router.get("/staff/review", response_class=HTMLResponse, include_in_schema=False)
-def review_queue_page(request: Request, who: Archivist) -> HTMLResponse:
-    """Certificates whose fields need a person, weakest first, with the queue's figures."""
-    queue = review.review_queue(_svc(request).store)
-    return render(request, "review_queue.html", queue=queue, figures=review.queue_figures(queue))
+def review_queue_page(
+    request: Request, who: Archivist, page: int = Query(1, ge=1, le=1_000_000)
+) -> HTMLResponse:
+    """Certificates whose fields need a person, weakest first, a page at a time from the
+    captures projection, with the queue's figures."""
+    queue = review.review_queue(_svc(request), page)
+    return render(request, "review_queue.html", queue=queue | _pager(request, queue))
+
+
+def _pager(request: Request, listing: dict) -> dict:
+    """Links to the previous and next pages of a listing (`_pager.html`)."""
+
+    def link(n: int) -> str:
+        url = request.url.include_query_params(page=n)
+        return f"{url.path}?{url.query}"
+
+    page = listing["page"]
+    return {
+        "prev": link(page - 1) if page > 1 else None,
+        "next": link(page + 1) if page < listing["pages"] else None,
+    }
 
 
 @router.get("/staff/review/{ident}", response_class=HTMLResponse, include_in_schema=False)
@@ -159,7 +176,7 @@ def review_certificate_page(request: Request, who: Archivist, ident: UUID) -> HT
         fields=fields_view(capture),
         rows=rows,
         focus=waiting,
-        next_id=review.next_in_queue(review.review_queue(svc.store), str(ident)),
+        next_id=review.next_in_queue(svc, str(ident)),
     )
 
 

@@ -19,13 +19,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
 from models.language.text import canonical_tones, is_vietnamese_syllable, nfc
 from pipeline.stages.certificate.fields import CODES, PURPOSES, Found, parse_area_words
 from pipeline.stages.certificate.layout import fold_keep_length
+from pipeline.stages.certificate.reasons import Doubtful, Reason, Rejected
 
 REVIEW_BELOW = 0.7
 """A value read with less confidence than this goes to a person (chosen on generated
@@ -52,30 +53,9 @@ Circular 10/2024's form from 1 Aug 2024); an unknown form: any date since the 19
 OPTIONAL = {"2025": frozenset({"origin"})}
 """Fields a form may leave out, so their absence is no cause for review."""
 EXTRA_CODES = frozenset(
-    [
-        "DTS",
-        "DXH",
-        "DNG",
-        "DSK",
-        "CQP",
-        "CAN",
-        "SKT",
-        "SKN",
-        "SKS",
-        "SKX",
-        "DKV",
-        "DRA",
-        "DCK",
-        "PNK",
-        "DCS",
-        "NCS",
-        "DCT",
-        "DPC",
-        "DKT",
-        "DMT",
-        "CNC",
-    ]
-)
+    {"DTS", "DXH", "DNG", "DSK", "CQP", "CAN", "SKT", "SKN", "SKS", "SKX", "DKV", "DRA", "DCK",
+     "PNK", "DCS", "NCS", "DCT", "DPC", "DKT", "DMT", "CNC"}
+)  # fmt: skip
 """Codes of DOMAIN.md §1.5 and Circular 08/2024 that no purpose text maps to here."""
 OFFICIAL_CODES = CODES | EXTRA_CODES
 
@@ -97,6 +77,8 @@ class Verdict:
     confidence: float
     needs_review: bool
     reason: str | None
+    codes: tuple[str, ...] = ()
+    args: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -104,19 +86,9 @@ class Verdict:
             "confidence": round(self.confidence, 3),
             "needs_review": self.needs_review,
             "reason": self.reason,
+            "codes": list(self.codes),
+            **({"args": self.args} if self.args else {}),
         }
-
-
-class Rejected(Exception):
-    """A value that fails its field's format or plausibility check (the message says why)."""
-
-
-class Doubtful(Exception):
-    """A value that passes but that a person should confirm (kept, flagged, reason given)."""
-
-    def __init__(self, value: Any, reason: str) -> None:
-        super().__init__(reason)
-        self.value = value
 
 
 # --- one check per field: the value (possibly tidied) or Rejected ---------------------------
@@ -136,14 +108,14 @@ def _parcel(value: Any, ctx: Context) -> Any:
 def _sheet(value: Any, ctx: Context) -> Any:
     v = _identifier(str(value).strip(), "map sheet")
     if v.isdigit() and int(v) > 2000:
-        raise Rejected(f"map sheet {v} is out of range (1–2000)")
+        raise Rejected(f"map sheet {v} is out of range (1–2000)", "range")
     return v
 
 
 def _identifier(v: str, what: str) -> str:
     if _NUMBER.fullmatch(v):
         if re.fullmatch(r"0+[a-zA-Z]?", v):
-            raise Doubtful(v, f"{what} 0 is unusual")
+            raise Doubtful(v, f"{what} 0 is unusual", "zero")
         return v
     if len(v) > 1 and _OTHER_NUMBER.fullmatch(v) and not re.fullmatch(r"\d+\W.*", v):
         raise Doubtful(v, f"{what} {v!r} is not digits with an optional letter")
@@ -154,7 +126,7 @@ def _area(value: Any, ctx: Context) -> Any:
     if not isinstance(value, (int, float)) or isinstance(value, bool):
         raise Rejected(f"{value!r} is not a number")
     if not AREA_RANGE[0] <= value <= AREA_RANGE[1]:
-        raise Rejected(f"{value} m² is not a plausible parcel area")
+        raise Rejected(f"{value} m² is not a plausible parcel area", "range")
     return float(value)
 
 
@@ -164,7 +136,9 @@ def _registry(value: Any, ctx: Context) -> Any:
     if not m:
         raise Rejected(f"{v!r} is not a registry number (a prefix and 3–8 digits)")
     if m.group(1) not in REGISTRY_PREFIXES:
-        raise Rejected(f"registry prefix {m.group(1)} is not one the registries use")
+        raise Rejected(
+            f"registry prefix {m.group(1)} is not one the registries use", "registry_prefix"
+        )
     return f"{m.group(1)} {m.group(2)}"
 
 
@@ -176,9 +150,9 @@ def _serial(value: Any, ctx: Context) -> Any:
     letters, digits = m.groups()
     serial = f"{letters} {digits}"
     if ctx.form == "2025" and len(letters) != 2:  # the official mock-up prints "AA 123456"
-        raise Rejected(f"serial {v} has not the 2025 form's 2 letters")
+        raise Rejected(f"serial {v} has not the 2025 form's 2 letters", "form")
     if ctx.form == "2009-2024" and len(digits) != 6:
-        raise Doubtful(serial, f"serial {v} has not the 2009–2024 form's 6 digits")
+        raise Doubtful(serial, f"serial {v} has not the 2009–2024 form's 6 digits", "form")
     return serial
 
 
@@ -189,25 +163,25 @@ def _issue_date(value: Any, ctx: Context) -> Any:
         raise Rejected(f"{value!r} is not a date") from None
     first, last = ERAS.get(ctx.form, ERAS[None])
     if ctx.received and d > ctx.received:
-        raise Rejected(f"{d:%d/%m/%Y} is after the capture was received")
+        raise Rejected(f"{d:%d/%m/%Y} is after the capture was received", "after_capture")
     if (last and d > last) or d < ERAS[None][0] or (d < first and ctx.form == "2025"):
-        raise Rejected(f"{d:%d/%m/%Y} is outside the {ctx.form or 'certificate'} form's era")
+        raise Rejected(f"{d:%d/%m/%Y} is outside the {ctx.form or 'certificate'} form's era", "era")
     if d < first:  # a 1993 or 2003 red book shares the 2009 form's serial shape: ask
-        raise Doubtful(d.isoformat(), f"{d:%d/%m/%Y} is before the {ctx.form} form existed")
+        raise Doubtful(d.isoformat(), f"{d:%d/%m/%Y} is before the {ctx.form} form existed", "era")
     return d.isoformat()
 
 
 def _purpose(value: Any, ctx: Context) -> Any:
     v = str(value)
     if v not in PURPOSES:
-        raise Rejected(f"{v!r} is not a purpose of the official list")
+        raise Rejected(f"{v!r} is not a purpose of the official list", "purpose_list")
     return v
 
 
 def _purpose_code(value: Any, ctx: Context) -> Any:
     v = str(value)
     if v not in OFFICIAL_CODES:
-        raise Rejected(f"{v!r} is not an official land-use code")
+        raise Rejected(f"{v!r} is not an official land-use code", "code_list")
     return v
 
 
@@ -232,7 +206,7 @@ _UNIT_WORDS = re.compile(r"\b(phuong|xa|thi tran|quan|huyen|thi xa|thanh pho|tin
 def _address(value: Any, ctx: Context) -> Any:
     v = _text(value, "address")
     if not _UNIT_WORDS.search(fold_keep_length(v)):
-        raise Rejected("names no ward, commune, district or city")
+        raise Rejected("names no ward, commune, district or city", "address_unit")
     return v
 
 
@@ -240,7 +214,7 @@ def _issuer(value: Any, ctx: Context) -> Any:
     v = _text(value, "issuer")
     folded = fold_keep_length(v)
     if not re.match(r"(uy ban nhan dan|so |van phong|chi nhanh|bo )", folded):
-        raise Rejected("does not start with an issuing body's name")
+        raise Rejected("does not start with an issuing body's name", "issuer_body")
     return v
 
 
@@ -256,7 +230,9 @@ def _origin(value: Any, ctx: Context) -> Any:
         words = [canonical_tones(w.lower()) for w in re.findall(r"[^\W\d_]+", chunk)]
         for a, w, b in zip(words, words[1:], words[2:], strict=False):
             if (a, w) not in bigram and (w, b) not in bigram:
-                raise Doubtful(v, f"origin: {w!r} is unusual between {a!r} and {b!r}")
+                raise Doubtful(
+                    v, f"origin: {w!r} is unusual between {a!r} and {b!r}", "unusual_words"
+                )
     return v
 
 
@@ -267,19 +243,21 @@ def _text(value: Any, what: str) -> str:
     """Free text that must read as Vietnamese: no stray symbols, every word a syllable."""
     v = nfc(str(value)).strip()
     if len(v) < 4:
-        raise Rejected(f"{what} {v!r} is too short")
+        raise Rejected(f"{what} {v!r} is too short", "too_short")
     if not _ALLOWED.fullmatch(v):
         junk = "".join(sorted(set(re.sub(r"[\w\s,.;:()/\-–]", "", v))))
-        raise Rejected(f"{what} holds stray symbols {junk!r}")
+        raise Rejected(f"{what} holds stray symbols {junk!r}", "symbols")
     words = re.findall(r"[^\W\d_]+", v)
     if len(words) >= 3 and v.isascii():
-        raise Doubtful(v, f"{what} was read without its diacritics")
+        raise Doubtful(v, f"{what} was read without its diacritics", "no_diacritics")
     mixed = [t for t in v.split() if re.search(r"\d", t) and re.search(r"[^\x00-\x7f]", t)]
     if mixed:  # "5ố": a digit read for a letter of an accented word
-        raise Rejected(f"{what} holds {mixed[0]!r}, digits inside a word")
+        raise Rejected(f"{what} holds {mixed[0]!r}, digits inside a word", "digits_in_word")
     odd = [w for w in words if len(w) > 1 and not _syllable(w)]
     if odd:
-        raise Rejected(f"{what} holds words that are not Vietnamese: {' '.join(odd[:3])}")
+        raise Rejected(
+            f"{what} holds words that are not Vietnamese: {' '.join(odd[:3])}", "not_vietnamese"
+        )
     return v
 
 
@@ -314,29 +292,34 @@ def check_fields(found: Mapping[str, Found], ctx: Context) -> dict[str, Verdict]
     disagreements = {**_agreements(verdicts, ctx), **_qr_disagreements(verdicts, ctx)}
     for name, reason in disagreements.items():
         v = verdicts[name]
-        reasons = "; ".join(r for r in (v.reason, reason) if r and r != "not read")
-        verdicts[name] = Verdict(v.value, v.raw, v.confidence * 0.5, True, reasons)
+        reasons = "; ".join(r for r in (v.reason, reason.text) if r and r != "not read")
+        codes = (*(c for c in v.codes if c != "not_read"), reason.code)
+        args = v.args | reason.args
+        verdicts[name] = Verdict(v.value, v.raw, v.confidence * 0.5, True, reasons, codes, args)
     return verdicts
 
 
 def _check_one(name: str, f: Found | None, ctx: Context) -> Verdict:
     if f is not None and f.value is None and f.raw:
         reason = "does not read as a value of this field"
-        return Verdict(None, f.raw.strip(), 0.0, True, reason)
+        return Verdict(None, f.raw.strip(), 0.0, True, reason, ("unreadable",))
     if f is None or f.value is None:
-        optional = name in OPTIONAL.get(ctx.form or "", frozenset())
-        return Verdict(None, None, 0.0, not optional, None if optional else "not read")
+        if name in OPTIONAL.get(ctx.form or "", frozenset()):
+            return Verdict(None, None, 0.0, False, None)
+        return Verdict(None, None, 0.0, True, "not read", ("not_read",))
     raw = (f.raw if f.raw is not None else str(f.value)).strip(" ,;:")
     try:
         value = CHECKS[name](f.value, ctx)
     except Rejected as e:  # nothing is stored, so nothing can be right: confidence 0
-        return Verdict(None, raw.strip(), 0.0, True, str(e))
+        return Verdict(None, raw.strip(), 0.0, True, str(e), (e.code,))
     except Doubtful as d:
-        return Verdict(d.value, raw.strip(), f.confidence, True, str(d))
+        return Verdict(d.value, raw.strip(), f.confidence, True, str(d), (d.code,))
     if name == "issue_date" and (marks := _date_marks(raw)):
-        return Verdict(value, raw, f.confidence, True, f"the date was read through {marks!r}")
+        why = f"the date was read through {marks!r}"
+        return Verdict(value, raw, f.confidence, True, why, ("date_words",))
     if f.confidence < (IDENTIFIER_REVIEW_BELOW if name in IDENTIFIERS else REVIEW_BELOW):
-        return Verdict(value, raw.strip(), f.confidence, True, "read with low confidence")
+        why = "read with low confidence"
+        return Verdict(value, raw.strip(), f.confidence, True, why, ("low_confidence",))
     return Verdict(value, raw.strip(), f.confidence, False, None)
 
 
@@ -350,22 +333,25 @@ def _date_marks(raw: str) -> str | None:
     return odd[0] if odd else None
 
 
-def _agreements(v: Mapping[str, Verdict], ctx: Context) -> dict[str, str]:
-    out: dict[str, str] = {}
+def _agreements(v: Mapping[str, Verdict], ctx: Context) -> dict[str, Reason]:
+    out: dict[str, Reason] = {}
     purpose, code = v["purpose"].value, v["purpose_code"].value
     if purpose and code and PURPOSES.get(purpose) != code:
-        out["purpose"] = out["purpose_code"] = f"purpose {purpose!r} and code {code} disagree"
+        why = f"purpose {purpose!r} and code {code} disagree"
+        out["purpose"] = out["purpose_code"] = Reason(why, "purpose_code")
     if (area := _area_disagreement(v["area_m2"], ctx)) is not None:
         out["area_m2"] = area
     term, issued = v["term"].value, v["issue_date"].value
     if term and issued and term.startswith("Đến ngày"):
         until = date(*map(int, reversed(term.removeprefix("Đến ngày ").split("/"))))
         if until.isoformat() <= issued:
-            out["term"] = "the term ends before the certificate was issued"
+            out["term"] = Reason(
+                "the term ends before the certificate was issued", "term_before_issue"
+            )
     return out
 
 
-def _area_disagreement(v: Verdict, ctx: Context) -> str | None:
+def _area_disagreement(v: Verdict, ctx: Context) -> Reason | None:
     """The area in words ("bằng chữ: …", printed beside the digits to 2024) decides when it
     was read whole; else the corner polygon, when it is a plausible parcel at all (a misread
     corner gives millions of m², which says nothing of the stated area)."""
@@ -374,24 +360,27 @@ def _area_disagreement(v: Verdict, ctx: Context) -> str | None:
         return None
     words = parse_area_words(v.raw or "")
     if words is not None:
-        return None if abs(words - area) < 0.05 else f"the area in words is {words:.1f} m²"
+        if abs(words - area) < 0.05:
+            return None
+        return Reason(f"the area in words is {words:.1f} m²", "area_words", {"m2": words})
     polygon = ctx.polygon_m2
     if not polygon or not AREA_RANGE[0] <= polygon <= AREA_RANGE[1]:
         return None
     if abs(polygon - area) > max(AREA_TOLERANCE * area, 0.5):
-        return f"the corner polygon gives {polygon:.1f} m²"
+        why = f"the corner polygon gives {polygon:.1f} m²"
+        return Reason(why, "area_polygon", {"m2": round(polygon, 1)})
     return None
 
 
-def _qr_disagreements(v: Mapping[str, Verdict], ctx: Context) -> dict[str, str]:
+def _qr_disagreements(v: Mapping[str, Verdict], ctx: Context) -> dict[str, Reason]:
     """Fields the QR code names with another value: "QR says …"."""
-    out: dict[str, str] = {}
+    out: dict[str, Reason] = {}
     for name, said in (ctx.qr or {}).items():
         mine = v.get(name)
         if mine is None or said is None:
             continue
         if mine.value is None or not _same(name, mine.value, said):
-            out[name] = f"QR says {said}"
+            out[name] = Reason(f"QR says {said}", "qr_disagrees", {"qr": said})
     return out
 
 

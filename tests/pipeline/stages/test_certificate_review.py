@@ -131,6 +131,7 @@ def test_a_date_after_the_capture_arrived_is_refused():
     got = read(SECTION_II, received=date(2014, 3, 1))
     assert got["fields"]["issue_date"] is None
     assert "after the capture was received" in got["review"]["issue_date"]["reason"]
+    assert got["review"]["issue_date"]["codes"] == ["after_capture"]
 
 
 def test_the_2025_form_wants_a_date_from_august_2024():
@@ -149,6 +150,7 @@ def test_the_2025_form_wants_a_date_from_august_2024():
     assert got["fields"]["serial"] == "AA 066549"  # six digits, as the official mock-up prints
     assert got["fields"]["issue_date"] is None  # 2014 is before the 2025 form existed
     assert "era" in got["review"]["issue_date"]["reason"]
+    assert got["review"]["issue_date"]["codes"] == ["era"]
     lines[4], lines[6] = "Hà Nội, ngày 12 tháng 3 năm 2025", "AA 06654954"
     got = extract_certificate([page_of(lines)], received=date(2026, 1, 5)).to_json()
     assert (got["fields"]["serial"], got["fields"]["issue_date"]) == ("AA 06654954", "2025-03-12")
@@ -169,6 +171,9 @@ def test_an_area_the_corner_polygon_contradicts_is_kept_but_flagged():
     assert got["fields"]["area_m2"] == 180.0
     assert got["review"]["area_m2"]["needs_review"] is True
     assert "120.0 m²" in got["review"]["area_m2"]["reason"]
+    # the reason's code and the number it names, for pages to say it in Vietnamese
+    assert got["review"]["area_m2"]["codes"] == ["area_polygon"]
+    assert got["review"]["area_m2"]["args"] == {"m2": 120.0}
     pages[0] = page_of(replaced(4, "c) Diện tích: 120,0 m2"), page=1)
     assert extract_certificate(pages).to_json()["review"]["area_m2"]["needs_review"] is False
 
@@ -213,6 +218,7 @@ def test_no_signature_block_means_no_issue_date_whatever_dates_the_page_holds():
     assert got["fields"]["issue_date"] is None
     assert got["review"]["issue_date"] == {
         "raw": None, "confidence": 0.0, "needs_review": True, "reason": "not read",
+        "codes": ["not_read"],
     }  # fmt: skip
 
 
@@ -258,6 +264,9 @@ def test_a_field_the_qr_code_contradicts_is_flagged_qr_says(certificate_with_qr)
     assert review["map_sheet"]["needs_review"] is False
     assert review["area_m2"]["reason"].startswith("QR says")
     assert "QR says" in review["serial"]["reason"]  # the print's serial was not read
+    assert review["parcel_number"]["codes"] == ["qr_disagrees"]
+    assert review["parcel_number"]["args"] == {"qr": fields["parcel_number"]}
+    assert review["serial"]["codes"] == ["qr_disagrees"], "'not read' gives way to the QR's"
     assert got["qr"]["codes"][0]["text"] == code.text
     assert got["qr"]["fields"]["parcel_number"] == fields["parcel_number"]
 
