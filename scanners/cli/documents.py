@@ -104,18 +104,6 @@ def text_report(capture: Capture) -> dict[str, Any]:
     )
 
 
-def fields_text(view: dict[str, Any]) -> str:
-    if view["kind"] is None:
-        return "no fields yet"
-    lines = [f"kind: {view['kind']}"]
-    lines += [f"  {k}: {v}" for k, v in view["fields"].items()]
-    if view.get("corners"):
-        lines.append(f"  corners: {len(view['corners'])} points")
-    if view.get("changes"):
-        lines.append(f"  changes: {len(view['changes'])} entries")
-    return "\n".join(lines)
-
-
 def _text_state(capture: Capture) -> str:
     if not capture.text_runs:
         return "no text run" if capture.outcomes.get("inspect") else "waiting for inspection"
@@ -181,11 +169,12 @@ def ocr(ident: str, lang: str | None, rerun: bool, wait: bool, as_json: bool) ->
 @click.option("--reason", default="", help="Why the correction was made (recorded).")
 @click.option("--json", "as_json", is_flag=True)
 def fields(ident: str, corrections: tuple[str, ...], reason: str, as_json: bool) -> None:
-    """A land certificate's fields; `--set` records corrections that win over the machine's."""
+    """A land certificate's fields: value, confidence and status (read, needs review and why,
+    accepted or corrected by whom); `--set` records corrections that win over the machine's."""
     from pipeline.presenters import fields_view
     from pipeline.usecases.certificates import correct_fields
-    from scanners.cli.documents import fields_text
     from scanners.cli.models import parse_params
+    from scanners.cli.review import fields_table
 
     svc = services()
     try:
@@ -199,4 +188,4 @@ def fields(ident: str, corrections: tuple[str, ...], reason: str, as_json: bool)
     from scanners.cli.audit import audit_cli_read
 
     audit_cli_read(svc, capture, "cli fields")
-    emit(view, as_json, fields_text(view))
+    emit(view, as_json, fields_table(view))

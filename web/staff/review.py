@@ -13,11 +13,9 @@ from models.application import RecordStore
 from models.capture import Capture
 from models.ids import Outcome
 from models.plan import plan
-from pipeline.bootstrap import Services
 from pipeline.presenters import capture_title, field_status
-from pipeline.projections.captures import current
-from pipeline.projections.review import PAGE_SIZE
 from pipeline.usecases.accounts import Principal
+from pipeline.usecases.review import parse_value
 from search.documents import wgs84_geometry
 
 CORNERS_CRS = "EPSG:5897"
@@ -151,42 +149,6 @@ def review_rows(capture: Capture) -> list[dict[str, Any]]:
     return sorted(field_rows(capture), key=lambda r: (order[r["status"]], r["confidence"] or 0.0))
 
 
-def review_queue(svc: Services, page: int = 1, size: int = PAGE_SIZE) -> dict[str, Any]:
-    """One page of the land certificates read, weakest first (fields waiting for a person
-    first, then the lowest confidence among fields nobody has looked at), from the captures
-    projection's review table, with the queue's figures: `{"rows", "figures", "total",
-    "page", "size", "pages"}`. Titles and counts only: nothing to audit."""
-    tables = current(svc)
-    figures = tables.review_figures()
-    page = max(page, 1)
-    return {
-        "rows": [_queue_row(r) for r in tables.review_page(page, size)],
-        "figures": figures,
-        "total": figures["certificates"],
-        "page": page,
-        "size": size,
-        "pages": max(1, -(-figures["certificates"] // size)),
-    }
-
-
-def _queue_row(row: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "id": row["capture_id"],
-        "name": row["title"],
-        "needs_review": int(row["waiting"]),
-        "accepted": int(row["accepted"]),
-        "corrected": int(row["corrected"]),
-        "read": int(row["read"]),
-        "weakest": None if row["weakest"] is None else float(row["weakest"]),
-    }
-
-
-def next_in_queue(svc: Services, after: str) -> str | None:
-    """The weakest certificate still needing review other than `after`, for the "next" link
-    once one is done."""
-    return current(svc).next_waiting(after)
-
-
 def decide(text: str, status: dict[str, Any]) -> tuple[str, Any]:
     """What Enter in a field's box means: ("accept", value) when the box still shows the
     machine's value, else ("correct", the typed value as the field's type)."""
@@ -205,21 +167,3 @@ def corners_wgs84(corners: list[list[float]]) -> dict[str, Any] | None:
         ring.append(ring[0])
     shape = {"type": "Polygon", "coordinates": [ring]}
     return wgs84_geometry({"geometry": shape, "crs": CORNERS_CRS})
-
-
-NUMERIC_FIELDS = frozenset({"area_m2"})
-
-
-def parse_value(name: str, text: str, current: Any) -> Any:
-    """A form's text as the type of the field's value (numbers stay numbers: "120,5" → 120.5)."""
-    text = text.strip()
-    numeric = name in NUMERIC_FIELDS or (
-        isinstance(current, (int, float)) and not isinstance(current, bool)
-    )
-    if not numeric:
-        return text
-    try:
-        number = float(text.replace(" ", "").replace(",", "."))
-    except ValueError:
-        return text
-    return int(number) if isinstance(current, int) and number.is_integer() else number

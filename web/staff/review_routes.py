@@ -21,6 +21,7 @@ from pipeline.bootstrap import Services
 from pipeline.presenters import capture_title, field_status, fields_view
 from pipeline.usecases.certificates import accept_fields, correct_fields
 from pipeline.usecases.retry import retry_failed
+from pipeline.usecases.review import next_in_queue, review_queue
 from web import pages as web_pages
 from web.auth import Archivist, Staff, csrf_guard
 from web.staff import review
@@ -142,7 +143,7 @@ def review_queue_page(
 ) -> HTMLResponse:
     """Certificates whose fields need a person, weakest first, a page at a time from the
     captures projection, with the queue's figures."""
-    queue = review.review_queue(_svc(request), page)
+    queue = review_queue(_svc(request), page)
     return render(request, "review_queue.html", queue=queue | _pager(request, queue))
 
 
@@ -176,7 +177,7 @@ def review_certificate_page(request: Request, who: Archivist, ident: UUID) -> HT
         fields=fields_view(capture),
         rows=rows,
         focus=waiting,
-        next_id=review.next_in_queue(svc, str(ident)),
+        next_id=next_in_queue(svc, str(ident)),
     )
 
 
