@@ -76,6 +76,9 @@ _CH_NH_CLUSTERS = frozenset(("a", "ê", "i", "y", "oa", "uy", "uê"))
 # Open two-vowel rhymes whose tone the new style puts on the second vowel.
 _NEW_STYLE_SECOND = frozenset(("oa", "oe", "uy"))
 
+CACHED_CHARS = 64
+"""Strings up to this long are folded and normalised once and remembered (OCR pages are not)."""
+
 _LETTER_RUN = re.compile(r"(?:[^\W\d_]|[\u0300-\u036f])+")
 _TOKEN = re.compile(r"[^\W_]+")
 
@@ -208,9 +211,23 @@ def canonical_tones(s: str) -> str:
 
 def fold(s: str) -> str:
     """Lower-case with every diacritic removed, đ -> d included: "Đống Đa" -> "dong da"."""
+    if s.isascii():
+        return s.lower()  # codes and numbers: nothing to remove
+    return _fold_short(s) if len(s) <= CACHED_CHARS else _fold(s)
+
+
+@lru_cache(maxsize=1 << 16)
+def _fold_short(s: str) -> str:
+    """(Cached: names, wards and land-use codes repeat in every document that holds them.)"""
+    return _fold(s)
+
+
+def _fold(s: str) -> str:
     lowered = nfc(s).lower().translate(_FOLD_TABLE)
+    if lowered.isascii():
+        return lowered  # Vietnamese: every letter had a precomposed entry
     if unicodedata.is_normalized("NFD", lowered) and not _COMBINING.search(lowered):
-        return lowered  # the usual case, at C speed: every letter had a precomposed entry
+        return lowered  # other scripts, at C speed: nothing combining is left
     stripped = "".join(
         c for c in unicodedata.normalize("NFD", lowered) if not unicodedata.combining(c)
     )
@@ -239,6 +256,17 @@ _COMBINING = re.compile(
 
 def normalise(s: str) -> str:
     """The accented matching form: NFC, new-style tones, lower-case ("HÒA", "hoà" -> "hoà")."""
+    if s.isascii():
+        return s.lower()  # no tone to place
+    return _normalise_short(s) if len(s) <= CACHED_CHARS else _normalise(s)
+
+
+@lru_cache(maxsize=1 << 16)
+def _normalise_short(s: str) -> str:
+    return _normalise(s)
+
+
+def _normalise(s: str) -> str:
     return nfc(canonical_tones(s).lower())
 
 

@@ -43,21 +43,52 @@ def _terms(kind: str, level: int, xs: range, ys: range) -> Iterator[str]:
     return (f"{kind}{level}/{x}/{y}" for x in xs for y in ys)
 
 
-def own_level(box: Box) -> int:
-    """The finest level at which the envelope spans at most two tiles each way."""
-    for level in range(MAX_LEVEL, -1, -1):
-        xs, ys = _cells(box, level)
-        if len(xs) <= 2 and len(ys) <= 2:
+def _finest_cells(box: Box) -> tuple[int, int, int, int]:
+    """The envelope's corner cells at `MAX_LEVEL`; at a coarser level L they are these shifted
+    right by `MAX_LEVEL - L`, the very cells `_cell` gives there (the count is a power of two,
+    so scaling by it is exact and flooring commutes with the shift)."""
+    west, south, east, north = box
+    return (
+        _cell(west, -180.0, MAX_LEVEL),
+        _cell(south, -90.0, MAX_LEVEL),
+        _cell(east, -180.0, MAX_LEVEL),
+        _cell(north, -90.0, MAX_LEVEL),
+    )
+
+
+def _own_level(x0: int, y0: int, x1: int, y1: int) -> int:
+    for level in range(MAX_LEVEL, 0, -1):
+        shift = MAX_LEVEL - level
+        if (x1 >> shift) - (x0 >> shift) <= 1 and (y1 >> shift) - (y0 >> shift) <= 1:
             return level
     return 0
 
 
+def own_level(box: Box) -> int:
+    """The finest level at which the envelope spans at most two tiles each way."""
+    return _own_level(*_finest_cells(box))
+
+
 def document_tiles(box: Box) -> list[str]:
-    """The tile terms a document with envelope `box` is indexed under."""
-    level = own_level(box)
-    terms = list(_terms("o", level, *_cells(box, level)))
+    """The tile terms a document with envelope `box` is indexed under.
+
+    Built from the corner cells at the finest level by shifts: a parcel or a point costs one
+    `_cell` per corner, not one per corner and level."""
+    x0, y0, x1, y1 = _finest_cells(box)
+    level = _own_level(x0, y0, x1, y1)
+    shift = MAX_LEVEL - level
+    terms = [
+        f"o{level}/{x}/{y}"
+        for x in range(x0 >> shift, (x1 >> shift) + 1)
+        for y in range(y0 >> shift, (y1 >> shift) + 1)
+    ]
     for coarser in range(0, level, 2):
-        terms += _terms("c", coarser, *_cells(box, coarser))
+        shift = MAX_LEVEL - coarser
+        xa, xb, ya, yb = x0 >> shift, x1 >> shift, y0 >> shift, y1 >> shift
+        if xa == xb and ya == yb:  # the usual case: one covering tile
+            terms.append(f"c{coarser}/{xa}/{ya}")
+        else:
+            terms += (f"c{coarser}/{x}/{y}" for x in range(xa, xb + 1) for y in range(ya, yb + 1))
     return terms
 
 

@@ -63,3 +63,16 @@ def test_few_terms_per_document_and_query():
     assert len(document_tiles(parcel)) <= 4 + 2 * 12 * 4
     assert len(point_tiles(105.84, 21.02)) == MAX_LEVEL + 1
     assert len(region_tiles((105.84, 21.02, 105.843, 21.023))) < 200
+
+
+def test_document_tiles_are_the_envelopes_tiles_level_by_level():
+    """The shift-built terms are exactly the tiles the envelope covers at each level."""
+    from search.tantivy.tiles import _cells, _terms
+
+    rng = random.Random(4)
+    for box in [*boxes(rng, 300), (105.8, 21.0, 105.8, 21.0), (-180.0, -90.0, 180.0, 90.0)]:
+        level = own_level(box)
+        expected = set(_terms("o", level, *_cells(box, level)))
+        for coarser in range(0, level, 2):
+            expected |= set(_terms("c", coarser, *_cells(box, coarser)))
+        assert set(document_tiles(box)) == expected, box
