@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import gc
 import logging
+import sqlite3
 import time
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -69,7 +70,6 @@ def import_records(
     fmt = detect_format(path)
     base = _defaults(defaults or {})
     report = ImportReport(file=path.name, format=fmt)
-    seen: dict[UUID, str] = {}
     context = Context(store, Parents(store), recorded_by, today(), split_area_tolerance)
     started = time.perf_counter()
     waiting: list[ImportRow | Pending] = []
@@ -84,7 +84,7 @@ def import_records(
                 on_row(result)
         waiting.clear()
 
-    with fewer_collections():
+    with fewer_collections(), closing(FirstRows()) as seen:
         for raw in _guarded(read_rows(path, fmt), path):
             waiting.append(_prepare(raw, base, seen, path.name))
             if len(waiting) >= batch_rows:
@@ -108,8 +108,27 @@ def fewer_collections(young: int = 100_000) -> Iterator[None]:
         gc.set_threshold(*before)
 
 
+class FirstRows:
+    """Which row of this file first had each key, in a private temporary SQLite database (on
+    disk, its cache bounded), so a million-row import does not hold a million keys."""
+
+    def __init__(self) -> None:
+        self.db = sqlite3.connect("")  # "": a temporary database, deleted when closed
+        self.db.execute("CREATE TABLE seen (id BLOB PRIMARY KEY, row TEXT) WITHOUT ROWID")
+
+    def first(self, record_id: UUID, where: str) -> str | None:
+        """None if `record_id` is new (now remembered at `where`), else the row that had it."""
+        key = record_id.bytes
+        if self.db.execute("INSERT OR IGNORE INTO seen VALUES (?, ?)", (key, where)).rowcount:
+            return None
+        return self.db.execute("SELECT row FROM seen WHERE id = ?", (key,)).fetchone()[0]
+
+    def close(self) -> None:
+        self.db.close()
+
+
 def _prepare(
-    raw: RawRow, base: Mapping[str, Any], seen: dict[UUID, str], name: str
+    raw: RawRow, base: Mapping[str, Any], seen: FirstRows, name: str
 ) -> ImportRow | Pending:
     """A row parsed and waiting for its batch, or its verdict already (rejected before it
     reaches the store); never raises (our bug on a row is that row's `failed`)."""
@@ -121,9 +140,9 @@ def _prepare(
             raise RowRejected(raw.error)
         row = parse_row(raw, base)
         record_id = row.ref.id
-        if record_id in seen:
-            raise RowRejected(f"same {row.ref.kind} as {seen[record_id]} ({_describe(row.ref)})")
-        seen[record_id] = raw.where
+        earlier = seen.first(record_id, raw.where)
+        if earlier is not None:
+            raise RowRejected(f"same {row.ref.kind} as {earlier} ({_describe(row.ref)})")
         return Pending(raw, row, record_id, f"import:{name}:{raw.label}", name)
     except RowRejected as e:
         rid = str(record_id) if record_id else None
