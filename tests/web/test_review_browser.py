@@ -71,7 +71,8 @@ def test_the_keyboard_alone_corrects_then_accepts_fields(browser, server):  # no
     focused = page.locator(":focus")
     assert focused.get_attribute("id") == "v-parcel_number"
     assert focused.input_value().startswith("4#5")
-    assert page.get_by_label("parcel_number").count() == 1
+    assert page.get_by_label("Parcel number").count() == 1  # the field's name, in English
+    assert page.locator("#d-parcel_number .why").inner_text() == "not in the field's format"
     # and the crop of the page it was read from is shown
     crop = "document.querySelector('#f-parcel_number img.crop')"
     page.wait_for_function(f"{crop} && {crop}.complete && {crop}.naturalWidth > 0")
