@@ -159,10 +159,12 @@ def _implied(
     return out
 
 
-def _fgr(source: _Prepared, target: _Prepared, voxel: float) -> np.ndarray:
+def _fgr(source: _Prepared, target: _Prepared, voxel: float, seed: int) -> np.ndarray:
+    """Fast global registration; its random tuples drawn from Open3D's generator, seeded."""
     import open3d as o3d
 
     reg = o3d.pipelines.registration
+    o3d.utility.random.seed(seed)
     result = reg.registration_fgr_based_on_feature_matching(
         source.coarse,
         target.coarse,

@@ -90,7 +90,11 @@ def register_scans(
     prepared = [_prepare(c, voxel, s) for c, s in zip(clouds, sensors, strict=True)]
     candidates = {
         (i, j): _candidates(
-            prepared, i, j, voxel, [("fgr", _fgr(prepared[i], prepared[j], voxel), -1)]
+            prepared,
+            i,
+            j,
+            voxel,
+            [("fgr", _fgr(prepared[i], prepared[j], voxel, seed + 1000 * i + j), -1)],
         )
         for i, j in combinations(range(len(clouds)), 2)
     }
