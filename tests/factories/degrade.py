@@ -352,3 +352,37 @@ ANNOTATED_LINES = (
     "Đình làng Đông Ngạc",
     "thuộc phường Đông Ngạc",
 )
+
+
+def two_column_page(
+    seed: int = 0, *, dpi: int = 200, gutter_in: float = 0.3, size: str = "A4"
+) -> tuple[Image.Image, list[str], list[str]]:
+    """A page printed in two columns, as registers and gazettes are: the national header and a
+    title centred across the page, then body paragraphs wrapped to the left column, then the
+    right one, `gutter_in` inches apart. Returns (mode L image, the left column's lines, the
+    right column's lines), lines as drawn."""
+    rng = random.Random(seed)
+    w_in, h_in = SIZES_IN[size]
+    width, height = round(w_in * dpi), round(h_in * dpi)
+    page = Image.new("L", (width, height), 255)
+    draw = ImageDraw.Draw(page)
+    pt = dpi / 72
+    margin, y = round(0.8 * dpi), round(0.7 * dpi)
+    bold = ImageFont.truetype(str(SANS_BOLD), round(12 * pt))
+    for line in [*HEADER, TITLES[seed % len(TITLES)]]:
+        draw.text(((width - draw.textlength(line, font=bold)) / 2, y), line, font=bold, fill=0)
+        y += round(bold.size * 1.6)
+    top = y + round(8 * pt)
+    font = ImageFont.truetype(str(SERIF), round(11 * pt))
+    column = (width - 2 * margin - round(gutter_in * dpi)) // 2
+    paragraphs = rng.sample(PARAGRAPHS, k=len(PARAGRAPHS))
+    columns: list[list[str]] = [[], []]
+    for side, chosen in enumerate((paragraphs[:3], paragraphs[3:])):
+        x, y = margin + side * (column + round(gutter_in * dpi)), top
+        for paragraph in chosen:
+            for piece in _wrap(draw, paragraph, font, column):
+                draw.text((x, y), piece, font=font, fill=0)
+                columns[side].append(piece)
+                y += round(font.size * 1.45)
+            y += round(5 * pt)
+    return page, columns[0], columns[1]

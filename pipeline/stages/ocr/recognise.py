@@ -84,6 +84,9 @@ class OcrParams:
     """Drop the words read from seals, stamps, signatures, logos and rules, and symbols read
     at low confidence; each region skipped is recorded in params["suppressed"]
     (`pipeline.stages.ocr.junk`)."""
+    columns: bool = True
+    """Read a page printed in two columns column by column, the gutter found as whitespace
+    in the cleaned page (`pipeline.stages.pages.columns`); recorded in params["columns"]."""
     estimate_resolution: bool = True
     """Let Tesseract estimate the resolution from the text's x-height rather than telling it
     the scan's dpi: its size thresholds then fit the text, not the paper, and it keeps more
@@ -229,6 +232,10 @@ def ocr_image(
         from pipeline.stages.ocr.junk import suppress
 
         result = suppress(result, to_grey(cleaned))
+    if params.columns:
+        from pipeline.stages.pages.columns import column_order
+
+        result = column_order(result, to_grey(cleaned) < 128)
     result.params["dim_lines"] = dim_lines(result)
     if not result.words:
         result.params["blank"] = True
