@@ -1,0 +1,63 @@
+"""`sohoa` loads a command's module only when that command is used, and still lists them all."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import click
+import pytest
+from click.testing import CliRunner
+
+from scanners.cli import COMMANDS, main
+
+HEAVY = ("cv2", "open3d", "pycolmap", "tantivy", "fastapi", "pipeline.bootstrap")
+
+
+def _short(text: str, limit: int) -> str:
+    return click.Command("c", help=text).get_short_help_str(limit)
+
+
+def _modules_after(*args: str) -> list[str]:
+    """The modules a fresh `sohoa ARGS` has imported by the time it exits."""
+    code = (
+        "import atexit, json, sys\n"
+        "atexit.register(lambda: print(json.dumps(sorted(sys.modules)), file=sys.stderr))\n"
+        "from scanners.cli import main\n"
+        f"main({list(args)!r})\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    return json.loads(done.stderr.strip().splitlines()[-1])
+
+
+def test_help_lists_every_command_with_its_one_line_help():
+    shown = CliRunner().invoke(main, ["--help"], terminal_width=200).output
+    for name, (_, short) in COMMANDS.items():
+        line = next((s for s in shown.splitlines() if s.split()[:1] == [name]), None)
+        assert line is not None, name
+        assert _short(short, 150).rstrip(".")[:40] in line, name
+
+
+@pytest.mark.parametrize("name", sorted(COMMANDS))
+def test_every_command_is_reachable_and_its_registry_help_is_its_own(name):
+    result = CliRunner().invoke(main, [name, "--help"], terminal_width=200)
+    assert result.exit_code == 0, result.output
+    command = main.get_command(None, name)  # type: ignore[arg-type]
+    assert command is not None
+    assert _short(COMMANDS[name][1], 500) == command.get_short_help_str(500)
+
+
+def test_help_and_version_import_no_command_module_nor_heavy_library():
+    for args in (["--help"], ["--version"]):
+        loaded = _modules_after(*args)
+        assert not [m for m in loaded if m.startswith(HEAVY)], args
+        assert [m for m in loaded if m.startswith("scanners.cli.")] == ["scanners.cli.main"]
+
+
+def test_a_light_commands_help_leaves_the_3d_and_image_libraries_alone():
+    loaded = _modules_after("status", "--help")
+    assert "scanners.cli.records" in loaded
+    assert not [
+        m for m in loaded if m.startswith(("cv2", "open3d", "pycolmap", "scanners.cli.models"))
+    ]
