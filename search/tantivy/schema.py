@@ -192,8 +192,12 @@ def from_tantivy(t: tantivy.Document, restricted: bool = True) -> Document:
     )
 
 
+_JSON = json.JSONEncoder(ensure_ascii=False, default=str)
+"""One encoder for every stored document (`json.dumps` with options builds one per call)."""
+
+
 def _json_bytes(value: Any) -> bytes:
-    return json.dumps(value, ensure_ascii=False, default=str).encode("utf-8")
+    return _JSON.encode(value).encode("utf-8")
 
 
 def _flag(value: bool) -> str:
