@@ -61,3 +61,17 @@ def test_a_light_commands_help_leaves_the_3d_and_image_libraries_alone():
     assert not [
         m for m in loaded if m.startswith(("cv2", "open3d", "pycolmap", "scanners.cli.models"))
     ]
+
+
+def test_every_command_a_module_defines_is_in_the_registry():
+    """A command decorated in a module but missing from COMMANDS would be neither listed nor
+    reachable until something else imported its module."""
+    import importlib
+    import pkgutil
+
+    import scanners.cli
+
+    for info in pkgutil.iter_modules(scanners.cli.__path__):
+        if info.name != "__main__":
+            importlib.import_module(f"scanners.cli.{info.name}")
+    assert set(main.commands) <= set(COMMANDS)
