@@ -82,6 +82,7 @@ def _record_facts(
             sheet=key["sheet"],
             parcel_number=key["number"],
         )
+        facts.update(_lineage_facts(record))
     else:
         facts["code"] = record.key.get("code")
         facts["has_model"] = bool(record.attributes.get("has_model"))
@@ -90,6 +91,18 @@ def _record_facts(
         facts["lat"], facts["lon"] = point
     if shape is not None:
         facts["geometry"] = shape
+    return facts
+
+
+def _lineage_facts(record: Record) -> dict[str, Any]:
+    """Whether the parcel is retired and on what date, what it became and where it came from
+    (parcels as `UNIT:ERA/SHEET/NUMBER`): a land search shows "retired on DATE → children"."""
+    facts: dict[str, Any] = {"retired": record.retired is not None}
+    if record.retired is not None:
+        facts["retired_on"] = record.retired
+        facts["children"] = [c["key"] for c in record.children]
+    if record.parents:
+        facts["parents"] = [p["key"] for p in record.parents]
     return facts
 
 

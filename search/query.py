@@ -37,7 +37,11 @@ FACETS = (  # fields a query may filter and count by, on every backend
     "purpose",
     "unit_code",
     "era",
+    "retired",  # a parcel ended by a split, merge or renumbering: "true" / "false"
 )
+"""Land searches find retired parcels too, marked (`retired_on`, `children`): an officer with
+an old certificate types the number it bears and must be told what it became. Filtering
+`retired` to "false" is the toggle that keeps only parcels in force today."""
 RANGES = ("area_m2", "lat", "lon")
 """Numeric fields a query may bound."""
 KEYS = ("serial", "registry_number")

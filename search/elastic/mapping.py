@@ -40,7 +40,7 @@ from search.geo.geometry import point_shape
 from search.index import Document
 from search.query import FACETS, KEYS, RANGES
 
-TEMPLATE_VERSION = 3
+TEMPLATE_VERSION = 4  # 4: the `retired` facet
 MAX_FACET_CHARS = 200
 NAMES = ("title", "name", "aliases")
 TEXT_FIELDS = (*NAMES, "text", "public_text")

@@ -295,6 +295,74 @@ def test_highlights_are_html_escaped(corpus):
     assert "<script>" not in hit.highlight and "&lt;script&gt;" in hit.highlight
 
 
+# -- retired parcels ----------------------------------------------------------
+
+
+def split_documents(tmp_path: Path) -> list[Document]:
+    """Parcel 00031/12/45 split into 45A and 45B on 2021-03-01: the three documents the
+    indexer builds from the store."""
+    from datetime import date
+
+    from models.application import RecordStore
+    from models.ids import ParcelKey
+    from models.record import Record
+    from pipeline.settings import eventstore_env
+    from pipeline.usecases.lineage import record_change
+    from search.documents import record_document
+
+    store = RecordStore(env=eventstore_env(f"sqlite:///{tmp_path}/events.sqlite3"))
+    keys = [ParcelKey.of("00031", "pre2025", "12", n) for n in ("45", "45a", "45b")]
+    parent = Record(kind="parcel", key=keys[0].as_record_key(), source="import:a.jsonl:1")
+    parent.record_attributes(attributes={"area_m2": 200.0}, source="import:a.jsonl:1")
+    store.save(parent)
+    record_change(
+        store,
+        "split",
+        keys[:1],
+        keys[1:],
+        effective=date(2021, 3, 1),
+        basis="QĐ 12/QĐ-UBND",
+        basis_capture=None,
+        recorded_by="minh",
+        tolerance=0.02,
+    )
+    documents = [record_document(store.record(k.id)) for k in keys]
+    store.close()
+    return documents
+
+
+def test_a_retired_parcel_is_found_marked_with_its_date_and_children(index, tmp_path):
+    parent, *children = split_documents(tmp_path)
+    index.upsert([parent, *children])
+    index.refresh()
+
+    hits = {h.id: h for h in index.search(Query(role="officer", limit=10)).hits}
+
+    assert set(hits) == {parent.id, *(c.id for c in children)}
+    retired = hits[parent.id].fields
+    assert (retired["retired"], retired["retired_on"]) == (True, "2021-03-01")
+    assert sorted(retired["children"]) == ["00031:pre2025/12/45A", "00031:pre2025/12/45B"]
+    for child in children:
+        assert hits[child.id].fields["retired"] is False
+        assert hits[child.id].fields["parents"] == ["00031:pre2025/12/45"]
+
+
+def test_the_retired_filter_keeps_parcels_in_force_and_counts_both(index, tmp_path):
+    parent, *children = split_documents(tmp_path)
+    index.upsert([parent, *children])
+    index.refresh()
+
+    live = index.search(
+        Query(role="officer", filters={"retired": ["false"]}, facets=("retired",), limit=10)
+    )
+    every = index.search(Query(role="officer", facets=("retired",), limit=10))
+
+    assert sorted(h.id for h in live.hits) == sorted(c.id for c in children)
+    assert live.facets["retired"] == {"false": 2}
+    assert every.facets["retired"] == {"false": 2, "true": 1}
+    assert ids(index, role="officer", filters={"retired": ["true"]}) == [parent.id]
+
+
 # -- versions ---------------------------------------------------------------
 
 

@@ -138,7 +138,7 @@ KEYWORD = {"type": "keyword"}
 SEARCH_TEMPLATE = {
     "index_patterns": ["sohoa-*"],
     "priority": 105,
-    "version": 3,
+    "version": 4,
     "_meta": {"managed_by": "sohoa", "description": "search documents"},
     "template": {
         "settings": {
@@ -189,6 +189,7 @@ SEARCH_TEMPLATE = {
                 "purpose": KEYWORD,
                 "unit_code": KEYWORD,
                 "era": KEYWORD,
+                "retired": KEYWORD,
                 "title": COPIED_TEXT,
                 "name": COPIED_TEXT,
                 "aliases": COPIED_TEXT,
@@ -213,7 +214,7 @@ SEARCH_TEMPLATE = {
 POSITIONS_TEMPLATE = {
     "index_patterns": ["sohoa-*-positions"],
     "priority": 1005,
-    "version": 3,
+    "version": 4,
     "_meta": {"managed_by": "sohoa", "description": "follower positions"},
     "template": {
         "settings": {"number_of_shards": 1, "auto_expand_replicas": "0-1"},
