@@ -69,22 +69,42 @@ def capture_title(c: Capture) -> str:
 
 
 def record_view(r: Record) -> dict[str, Any]:
-    return jsonable(
-        {
-            "id": r.id,
-            "type": "record",
-            "version": r.version,
-            "kind": r.kind,
-            "key": r.key,
-            "attributes": r.attributes,
-            "provenance": r.provenance,
-            "geometry": r.geometry,
-            "captures": r.captures,
-            "published": r.published,
-            "registered_at": r.created_on,
-            "modified_at": r.modified_on,
+    """A record as `sohoa show` prints it; a parcel also with its lineage and retirement."""
+    view = {
+        "id": r.id,
+        "type": "record",
+        "version": r.version,
+        "kind": r.kind,
+        "key": r.key,
+        "attributes": r.attributes,
+        "provenance": r.provenance,
+        "geometry": r.geometry,
+        "captures": r.captures,
+        "published": r.published,
+        "registered_at": r.created_on,
+        "modified_at": r.modified_on,
+    }
+    if r.kind == "parcel":
+        view["lineage"] = lineage_links(r)
+        view["retired"] = r.retired  # the effective date, or None
+    return jsonable(view)
+
+
+def lineage_links(r: Record) -> dict[str, list[dict[str, Any]]]:
+    """A parcel's parents and children, each with the kind and effective date of the split,
+    merge or renumbering that links them."""
+    effective = {c["id"]: c.get("effective") for c in r.changes}
+
+    def link(entry: dict[str, Any]) -> dict[str, Any]:
+        change = entry.get("change_id")
+        return {
+            "id": entry["id"],
+            "key": entry["key"],
+            "kind": entry.get("kind"),
+            "effective": effective.get(change),
         }
-    )
+
+    return {"parents": [link(p) for p in r.parents], "children": [link(c) for c in r.children]}
 
 
 def fields_view(capture: Capture) -> dict[str, Any]:
