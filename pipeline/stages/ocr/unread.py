@@ -28,9 +28,8 @@ def unread_regions(grey: np.ndarray, read: list[Box], text_height: int) -> list[
     factor = max(1.0, text_height / UNREAD_TEXT_PX)
     if factor > 1.25:
         h, w = grey.shape
-        small = cv2.resize(
-            grey, (max(1, round(w / factor)), max(1, round(h / factor))), cv2.INTER_AREA
-        )
+        size = (max(1, round(w / factor)), max(1, round(h / factor)))
+        small = cv2.resize(grey, size, interpolation=cv2.INTER_AREA)
         boxes = [tuple(round(v / factor) for v in box) for box in read]
         found = _unread_regions(small, boxes, round(text_height / factor))  # type: ignore[arg-type]
         return [tuple(round(v * factor) for v in box) for box in found]  # type: ignore[misc]

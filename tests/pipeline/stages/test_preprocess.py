@@ -151,3 +151,18 @@ def test_unread_regions_are_the_ink_no_word_box_covers():
     x0, y0, x1, y1 = regions[0]
     assert x0 <= 300 and y0 <= 500 and x1 >= 558 and y1 >= 550 and y0 > 160
     assert unread_regions(grey, [*read, (300, 500, 560, 550)], text_height=20) == []
+
+
+def test_thin_pen_ink_survives_the_reduced_copy_the_unread_search_runs_on():
+    """Large text is searched on a copy reduced by area averaging: a fine pen's strokes between
+    the pixels a plain resampling would pick still count as ink."""
+    grey = np.full((1200, 900), 255, np.uint8)
+    for y in (100, 190):  # two lines of big print that were read
+        for x in range(60, 800, 90):
+            grey[y : y + 48, x : x + 60] = 0
+    for x0 in range(300, 780, 90):  # a handwritten number in fine hatching, not read
+        for x in range(x0, x0 + 60, 3):
+            grey[800:848, [x, x + 2]] = 0
+    read = [(60, 100, 860, 148), (60, 190, 860, 238)]
+    [(x0, y0, x1, y1)] = unread_regions(grey, read, text_height=48)
+    assert x0 <= 300 and x1 >= 770 and y0 <= 800 and y1 >= 848
