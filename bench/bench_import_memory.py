@@ -69,6 +69,7 @@ def child(source: Path, db: Path, n: int) -> None:
         done += 1
         if done % step == 0:
             curve.append((done, rss_mb()))
+            log(f"{done:,} rows, RSS {curve[-1][1]:,.0f} MB")
 
     started = time.perf_counter()
     report = import_records(store, source, on_row=on_row, recorded_by="bench")

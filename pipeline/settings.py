@@ -228,11 +228,12 @@ def eventstore_env(url: str) -> dict[str, str]:
     parts = urlsplit(url)
     if parts.scheme == "sqlite":
         path = unquote(parts.path)
-        if path not in (":memory:", "/:memory:"):
+        in_memory = path in (":memory:", "/:memory:")  # not any path with "memory" in it
+        if not in_memory:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         return {
             "PERSISTENCE_MODULE": "eventsourcing.sqlite",
-            "SQLITE_DBNAME": "file::memory:?mode=memory&cache=shared" if "memory" in path else path,
+            "SQLITE_DBNAME": "file::memory:?mode=memory&cache=shared" if in_memory else path,
             "SQLITE_LOCK_TIMEOUT": "30",
         }
     if parts.scheme in ("postgresql", "postgres"):

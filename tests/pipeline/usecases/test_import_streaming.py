@@ -99,3 +99,17 @@ def test_count_rows_streams_and_counts_every_feature(tmp_path):
     path = write(tmp_path / "many.geojson", [feature_text(n) for n in range(1, 5001)])
 
     assert count_rows(path) == 5000
+
+
+def test_a_store_in_a_folder_named_memory_is_kept_on_disk(tmp_path):
+    # a path that merely contains "memory" once made the store in-memory: data lost at exit
+    db = tmp_path / "import-memory" / "events.sqlite3"
+    path = write(tmp_path / "one.geojson", [feature_text(1)])
+    store = RecordStore(env=eventstore_env(f"sqlite:///{db}"))
+    assert import_records(store, path).registered == 1
+    store.close()
+
+    again = RecordStore(env=eventstore_env(f"sqlite:///{db}"))
+    assert import_records(again, path).unchanged == 1
+    again.close()
+    assert db.exists()
