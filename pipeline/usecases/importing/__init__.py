@@ -19,6 +19,10 @@ Formats are decided by content, then by extension:
   Coordinates are longitude/latitude (RFC 7946, recorded as `EPSG:4326`) unless the collection
   has a legacy `crs` member, e.g. `urn:ogc:def:crs:EPSG::5897` (VN-2000 / TM-3 105°, Hà Nội),
   which is recorded as `EPSG:5897`. Projected coordinates without a `crs` member are rejected.
+  Files are read a feature at a time (ijson's C parser), so memory does not grow with the
+  file; `type` and `crs` are read before `features`, where GDAL and QGIS write them. A file
+  that stops being JSON part way keeps the features before the fault: the fault is the last
+  rejected row, "feature N onwards (byte B)", and the rest of the file is not read.
 
 Fields (plain snake_case; the same in every format):
 
