@@ -19,6 +19,7 @@ from pipeline.usecases.importing.values import _has_surrogates, _json_type, _nfc
 
 FORMATS = ("jsonl", "csv", "geojson")
 BOM = b"\xef\xbb\xbf"
+UTF8 = "not valid UTF-8"
 
 
 # -- reading files ------------------------------------------------------------
@@ -242,7 +243,15 @@ def _geojson_head(path: Path) -> tuple[str | None, dict[str, Any], bool]:
 
 
 def _reason(error: Exception) -> str:
-    return str(error).split("\n", 1)[0].removeprefix("parse error: ")
+    """yajl's first line ("parse error: …", "lexical error: …"; bytes or text), without the
+    excerpt it draws under it."""
+    message = error.args[0] if error.args else str(error)
+    if isinstance(message, bytes):
+        message = message.decode("utf-8", errors="replace")
+    first = str(message).split("\n", 1)[0].strip()
+    if "invalid bytes in UTF8" in first:
+        return UTF8
+    return first.removeprefix("parse error: ").removeprefix("lexical error: ")
 
 
 def _geojson_rows(path: Path) -> Iterator[RawRow]:
@@ -280,14 +289,15 @@ def _geojson_rows(path: Path) -> Iterator[RawRow]:
                     yield row
         except (ijson.JSONError, UnicodeDecodeError) as e:
             error = e
-    reason = "not valid UTF-8" if isinstance(error, UnicodeDecodeError) else _reason(error)
+    reason = UTF8 if isinstance(error, UnicodeDecodeError) else _reason(error)
+    fault = reason if reason == UTF8 else f"not valid JSON ({reason})"
     if not read:
-        raise InputRejectedError(f"{path.name} is not valid JSON: {reason}")
+        raise InputRejectedError(f"{path.name} is {fault}")
     yield RawRow(
         read + 1,
         f"feature {read + 1} onwards (byte {chunks.offset:,})",
         "rest",
-        error=f"not valid JSON ({reason}): the rest of the file was not read",
+        error=f"{fault}: the rest of the file was not read",
     )
 
 

@@ -113,3 +113,18 @@ def test_a_store_in_a_folder_named_memory_is_kept_on_disk(tmp_path):
     assert import_records(again, path).unchanged == 1
     again.close()
     assert db.exists()
+
+
+def test_bytes_that_are_not_utf8_mid_file_keep_the_rows_before(store, tmp_path):
+    features = [feature_text(n) for n in range(1, 3001)]
+    path = write(tmp_path / "latin1.geojson", features)
+    data = path.read_bytes()
+    at = data.index(b'"SoThuTuThua": 2500,')
+    path.write_bytes(data[:at] + b'"ghi_ch\xfa": 1, ' + data[at:])
+
+    report = import_records(store, path)
+
+    assert report.registered == 2499
+    assert [(r["where"].split(" (")[0], r["reason"]) for r in report.rejected] == [
+        ("feature 2500 onwards", "not valid UTF-8: the rest of the file was not read")
+    ]
