@@ -343,7 +343,7 @@ def annotated_page(seed: int = 1) -> Image.Image:
         draw.text((90, 90 + i * 110), line, fill=0, font=font)
     note = handwriting_page(dpi=300, seed=seed).crop((150, 140, 1100, 340))
     page.paste(note, (90, 540))
-    return add_marks(page, 2, kinds=("stamp", "seal"))
+    return add_marks(page, 7, kinds=("stamp", "seal"))
 
 
 ANNOTATED_LINES = (

@@ -66,5 +66,5 @@ def test_cli_text_json_lists_the_skipped_regions_and_the_dim_lines(svc, read_pag
     [page] = json.loads(shown.stdout)["pages"]
     assert page["page"] == 1 and "Đông Ngạc" in page["text"]
     seals = [r for r in page["suppressed"] if r["kind"] == "seal"]
-    assert seals and all(len(r["box"]) == 4 for r in seals)
+    assert seals and all(len(r["box"]) == 4 for r in seals), page
     assert page["dim_lines"] and all(line in page["text"] for line in page["dim_lines"])
