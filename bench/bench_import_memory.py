@@ -12,6 +12,10 @@ event store in a fresh process, so peak RSS (`ru_maxrss`) is that import's alone
 also samples its RSS at every tenth of the rows. Figures: peak RSS per N, rows/s per N, and
 the RSS at 100 % over the RSS at 10 % of the largest N (flat is ≤ 1.1). The bad rows are
 checked: exactly the 1 %, each with its feature number. `--quick`: N = 20,000 and 100,000.
+
+`--readers`: how the GeoJSON is read, on the first N only: sohoa's reader (`read_rows`, ijson's
+C parser, feature by feature) beside pyogrio (GDAL) read in slices of 10,000 features (the
+bounded-memory way to read with it), and `json.loads` of the whole file for reference.
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.bench_import import parcels
-from bench.common import MB, emit, load_average, log, parser, row, scratch
+from bench.common import MB, Stopwatch, emit, load_average, log, parser, row, scratch
 
 BLOCK = 10_000  # features per call of the generator; sheets are offset per block
 
@@ -99,17 +103,46 @@ def measure(root: Path, n: int) -> dict:
     return result
 
 
+def compare_readers(root: Path, n: int) -> list[dict]:
+    """Features/s of the streamed reader beside pyogrio in slices and a whole-file json.loads."""
+    import pyogrio
+
+    from pipeline.usecases.importing.readers import read_rows
+
+    source = root / "readers.geojson"
+    write_parcels(source, n)
+    with Stopwatch() as ours:
+        assert sum(1 for _ in read_rows(source, "geojson")) == n
+    with Stopwatch() as sliced:
+        start = 0
+        while len(pyogrio.raw.read(str(source), skip_features=start, max_features=BLOCK)[2]):
+            start += BLOCK
+    with Stopwatch() as whole:
+        assert len(json.loads(source.read_bytes())["features"]) == n
+    source.unlink()
+    note = (
+        f"baseline: pyogrio.raw.read with skip_features/max_features {BLOCK:,} (each slice "
+        f"scans from the start); json.loads of the whole file: {n / whole.s:,.0f}/s"
+    )
+    return [row(f"read {n:,} GeoJSON features", "features/s", n / ours.s, n / sliced.s, note=note)]
+
+
 def main() -> None:
     if len(sys.argv) == 5 and sys.argv[1] == "--child":
         child(Path(sys.argv[2]), Path(sys.argv[3]), int(sys.argv[4]))
         return
     p = parser(__doc__.splitlines()[0])
     p.add_argument("--n", type=int, nargs="+", default=[100_000, 1_000_000])
+    p.add_argument("--readers", action="store_true", help="compare GeoJSON readers and stop")
     args = p.parse_args()
     sizes = [20_000, 100_000] if args.quick else sorted(args.n)
     log(load_average())
+    if args.readers:
+        with scratch("import-rss") as root:
+            emit(compare_readers(root, sizes[0]), args.json)
+        return
     rows = []
-    with scratch("import-memory") as root:
+    with scratch("import-rss") as root:
         results = {n: measure(root, n) for n in sizes}
     for n, r in results.items():
         rows.append(row(f"import {n:,} parcels GeoJSON (1 % bad): peak RSS", "MB", r["peak"], None))
