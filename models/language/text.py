@@ -223,10 +223,10 @@ def _fold_short(s: str) -> str:
 
 
 def _fold(s: str) -> str:
-    lowered = nfc(s).lower().translate(_FOLD_TABLE)
+    lowered = nfc(s).lower().translate(_fold_table())
     if lowered.isascii():
         return lowered  # Vietnamese: every letter had a precomposed entry
-    if unicodedata.is_normalized("NFD", lowered) and not _COMBINING.search(lowered):
+    if unicodedata.is_normalized("NFD", lowered) and not _combining().search(lowered):
         return lowered  # other scripts, at C speed: nothing combining is left
     stripped = "".join(
         c for c in unicodedata.normalize("NFD", lowered) if not unicodedata.combining(c)
@@ -234,8 +234,11 @@ def _fold(s: str) -> str:
     return nfc(stripped)
 
 
+@lru_cache(maxsize=1)
 def _fold_table() -> dict[int, str]:
-    """Precomposed Latin, Greek and Cyrillic letters -> their base letters, and `_FOLD_EXTRA`."""
+    """Precomposed Latin, Greek and Cyrillic letters -> their base letters, and `_FOLD_EXTRA`.
+
+    (Built on first use, not at import: every `sohoa` command imports this module.)"""
     table: dict[int, str] = {}
     for code in range(0x00C0, 0x2000):
         decomposed = unicodedata.normalize("NFD", chr(code))
@@ -246,12 +249,10 @@ def _fold_table() -> dict[int, str]:
     return table
 
 
-_FOLD_TABLE = _fold_table()
-_COMBINING = re.compile(
-    "["
-    + "".join(re.escape(chr(c)) for c in range(0x0300, 0x1F000) if unicodedata.combining(chr(c)))
-    + "]"
-)
+@lru_cache(maxsize=1)
+def _combining() -> re.Pattern[str]:
+    marks = (chr(c) for c in range(0x0300, 0x1F000) if unicodedata.combining(chr(c)))
+    return re.compile("[" + "".join(re.escape(m) for m in marks) + "]")
 
 
 def normalise(s: str) -> str:
