@@ -175,7 +175,7 @@ def bench(size_mb: int, rounds: int) -> list[dict]:
             "MB/s",
             s3_mbps,
             total / MB / raw,
-            "",
+            "ratio ≥ 0.5",
             f"baseline: minio fput_object of each file as is ({raw:.1f} s): the server's own "
             f"speed here; ratio = sohoa's S3 ingest ÷ that",
         ),
