@@ -74,8 +74,13 @@ def test_the_keyboard_alone_corrects_then_accepts_fields(browser, server):  # no
     assert page.get_by_label("Parcel number").count() == 1  # the field's name, in English
     assert page.locator("#d-parcel_number .why").inner_text() == "not in the field's format"
     # and the crop of the page it was read from is shown
-    crop = "document.querySelector('#f-parcel_number img.crop')"
-    page.wait_for_function(f"{crop} && {crop}.complete && {crop}.naturalWidth > 0")
+    crop = page.locator("#f-parcel_number img.crop")
+    drawn = "img => img.complete && img.naturalWidth > 0"
+    for _ in range(120):  # wait_for_function would need 'unsafe-eval' under our CSP
+        if crop.evaluate(drawn):
+            break
+        time.sleep(0.25)
+    assert crop.evaluate(drawn), "the field's crop is drawn"
     page.screenshot(path=os.environ.get("SOHOA_SHOT", str(server["tmp"] / "review.png")))
     # typing corrects it
     page.keyboard.press("Control+A")
