@@ -151,6 +151,17 @@ MODEL_METRICS = (
 )
 
 
+SIZES = ("bbox_m", "surface_area_m2", "volume_m3")
+
+
+def _shown(metrics: dict[str, Any], name: str) -> bool:
+    """A metric worth showing: sizes only when the model's scale is known (a photo set with
+    neither GPS nor a `scale` parameter is in arbitrary units, not metres)."""
+    if metrics.get(name) is None:
+        return False
+    return not (name in SIZES and metrics.get("scale_known") is False)
+
+
 def model_data(capture: Capture, public: bool) -> dict[str, Any] | None:
     """The viewer's GLB (a web level of detail when there is one), poster and metrics."""
     if not hooks.may_have_model(capture):
@@ -172,7 +183,7 @@ def model_data(capture: Capture, public: bool) -> dict[str, Any] | None:
         "poster": poster,
         "method": model.get("method"),
         "run": model.get("run"),
-        "metrics": {k: metrics[k] for k in MODEL_METRICS if metrics.get(k) is not None},
+        "metrics": {k: metrics[k] for k in MODEL_METRICS if _shown(metrics, k)},
     }
 
 

@@ -93,3 +93,23 @@ def test_the_content_policy_lets_the_map_tiles_in():
     tiles = content_policy("https://{s}.tile.example.org/{z}/{x}/{y}.png")
     assert "img-src 'self' https://*.tile.example.org " in tiles
     assert content_policy("") == CSP  # offline layer only: nothing from outside
+
+
+def test_a_photo_model_without_scale_shows_no_size_in_metres():
+    from types import SimpleNamespace
+    from uuid import uuid4
+
+    from web.portal.records import model_data
+
+    def shown(**scale):
+        metrics = {"faces": 1200, "bbox_m": [2.1, 1.3, 0.9], "volume_m3": 0.4, **scale}
+        capture = SimpleNamespace(
+            id=uuid4(), kind="photo-set", media_type="application/zip", model={"metrics": metrics}
+        )
+        return model_data(capture, public=True)["metrics"]
+
+    unscaled = shown(scale_known=False, size_m=None)
+    assert "bbox_m" not in unscaled and "volume_m3" not in unscaled
+    assert unscaled["faces"] == 1200
+    assert shown(scale_known=True, size_m=[2.1, 1.3, 0.9])["bbox_m"] == [2.1, 1.3, 0.9]
+    assert "bbox_m" in shown()  # range scans and meshes are in metres already
