@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from storage.base import (
+    CHUNK,
     BlobNotFoundError,
     BlobRef,
     BlobStore,
@@ -21,7 +22,7 @@ from storage.base import (
     fsync_folder,
     key_for,
 )
-from storage.copying import COPY_CHUNK, copy_file_hashing, copy_hashing
+from storage.copying import copy_file_hashing, copy_hashing
 
 
 class LocalBlobStore(BlobStore):
@@ -86,7 +87,7 @@ class LocalBlobStore(BlobStore):
         tmp = self._tmp / uuid.uuid4().hex
         with open(path, "rb") as f:
             reader = HashingReader(f, limit=max_bytes)
-            while reader.read(COPY_CHUNK):
+            while reader.read(CHUNK):
                 pass
             os.fsync(f.fileno())
         os.replace(path, tmp)

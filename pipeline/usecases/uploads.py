@@ -155,7 +155,11 @@ class ChunkWriter:
         self.f, self.position, self.stored, self.limit = f, position, stored, limit
 
     def put(self, data: bytes) -> None:
-        for piece in _pieces([data]):
+        self.put_all([data])
+
+    def put_all(self, chunks: Iterable[bytes]) -> None:
+        """Several consecutive pieces of the chunk, in order."""
+        for piece in _pieces(chunks):
             self._put(piece)
 
     def _put(self, chunk: bytes) -> None:

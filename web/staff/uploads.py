@@ -124,8 +124,8 @@ async def put_chunk(
     uploads = request.app.state.uploads
     try:
         with uploads.writer(upload_id, offset) as w:
-            async for piece in gathered(request.stream()):
-                await run_in_threadpool(w.put, piece)
+            async for pieces in gathered(request.stream()):
+                await run_in_threadpool(w.put_all, pieces)
     except UploadError as e:
         raise _upload_error(e) from None
     except OSError as e:
@@ -159,19 +159,20 @@ def cancel_upload(request: Request, who: Archivist, upload_id: str) -> Response:
     return Response(status_code=204)
 
 
-async def gathered(stream: AsyncIterator[bytes], size: int = GATHER) -> AsyncIterator[bytes]:
-    """The body's small network pieces joined into buffers of about `size` bytes, so each
-    hand-over to a worker thread moves megabytes, not kilobytes."""
+async def gathered(stream: AsyncIterator[bytes], size: int = GATHER) -> AsyncIterator[list[bytes]]:
+    """The body's small network pieces in groups of about `size` bytes, so each hand-over to
+    a worker thread moves megabytes, not kilobytes. Not joined: a large buffer allocated in
+    each worker thread would stay in that thread's malloc arena and grow the server's RSS."""
     pieces: list[bytes] = []
     held = 0
     async for piece in stream:
         pieces.append(piece)
         held += len(piece)
         if held >= size:
-            yield b"".join(pieces)
+            yield pieces
             pieces, held = [], 0
     if held:
-        yield b"".join(pieces)
+        yield pieces
 
 
 def _uploads_call(fn, upload_id: str):
