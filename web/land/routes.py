@@ -153,7 +153,6 @@ def _page(
     return render(
         request,
         "parcel.html",
-        status_code=400 if problem else 200,
         parcel=data,
         on=on,
         recorded=recorded,
