@@ -98,7 +98,10 @@ _CHILD = textwrap.dedent(
     models3d._check_las_records = check
     cid = UUID(result.capture_id)
     outcome = run_inspect(svc, cid, Attempt(1, final=False))
-    peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    # VmHWM is this program's own peak: ru_maxrss would carry over the peak of the process
+    # that started it (Linux keeps it across exec), here the whole test session's
+    status = Path("/proc/self/status").read_text().splitlines()
+    peak_mib = next(int(line.split()[1]) for line in status if line.startswith("VmHWM:")) / 1024
     failures = svc.store.capture(cid).failures
     print(json.dumps({{"outcome": outcome, "failures": failures, "peak_mib": peak_mib}}))
     """

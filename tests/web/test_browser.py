@@ -144,7 +144,12 @@ def test_upload_processed_published_then_found_in_portal(page, server, tmp_path)
     title = page.locator("ol.hits li a.title", has_text="Bia Tiến sĩ Văn Miếu thử nghiệm")
     title.click()
     pw.expect(page.locator(".pages img").first).to_be_visible()
-    assert page.evaluate("document.querySelector('.pages img').naturalWidth") > 0
+    loaded = "document.querySelector('.pages img').naturalWidth > 0"
+    for _ in range(80):  # visible is laid out, not yet drawn (wait_for_function: our CSP)
+        if page.evaluate(loaded):
+            break
+        time.sleep(0.25)
+    assert page.evaluate(loaded), "the page image is drawn"
 
 
 def text_page(path: Path) -> Path:
