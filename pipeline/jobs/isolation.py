@@ -16,6 +16,7 @@ from __future__ import annotations
 import atexit
 import multiprocessing as mp
 import os
+import select
 import threading
 import time
 import traceback
@@ -138,7 +139,12 @@ class WorkPool:
     def _start(self) -> ProcessPoolExecutor:
         context = mp.get_context("forkserver")
         context.set_forkserver_preload(["__main__", *self._preload])
-        executor = ProcessPoolExecutor(self.processes, mp_context=context, initializer=self._warm)
+        executor = ProcessPoolExecutor(
+            self.processes,
+            mp_context=context,
+            initializer=_pool_process_start,
+            initargs=(os.getpid(), self._warm),
+        )
         for _ in range(self.processes):  # start them all now, while the first jobs queue up
             executor.submit(os.getpid)
         return executor
@@ -159,6 +165,39 @@ class WorkPool:
 
     def close(self) -> None:
         self._executor.shutdown(wait=True, cancel_futures=True)
+
+
+def _pool_process_start(owner: int, warm: Callable[[], None] | None) -> None:
+    """In each pool process: end it when the process that owns the pool ends, however it
+    ends. Its parent is the fork server, not the owner, and it holds both ends of the pool's
+    queues, so without this a killed owner (SIGKILL, a `serve` stopped by its PID) would leave
+    the server and its processes running for ever."""
+    threading.Thread(target=_exit_with, args=(owner,), name="owner-watch", daemon=True).start()
+    if warm is not None:
+        warm()
+
+
+def _exit_with(owner: int) -> None:
+    try:
+        fd = os.pidfd_open(owner)
+    except OSError:  # already gone, or no pidfd (not Linux ≥ 5.3): poll for it
+        fd = None
+    if fd is not None:
+        select.select([fd], [], [])  # readable once the owner has exited
+    else:
+        while _alive(owner):
+            time.sleep(1.0)
+    os._exit(0)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 _pools: dict[tuple[int, Callable[[], None] | None], WorkPool] = {}

@@ -51,3 +51,41 @@ def test_a_process_that_dies_fails_its_job_and_the_pool_goes_on(pool):
     with pytest.raises(RuntimeError, match="died"):
         pool.run(_die)
     assert pool.run(_pid_after, 0) != os.getpid()
+
+
+_OWNER = """
+import os, sys, time
+from pipeline.jobs.isolation import WorkPool
+pool = WorkPool(2)
+print(pool.run(os.getpid), pool.run(os.getppid), flush=True)  # a pool process, the fork server
+time.sleep(600)
+"""
+
+
+def test_a_killed_owner_takes_its_pool_and_fork_server_with_it():
+    import subprocess
+    import sys
+
+    from tests.helpers import REPO
+
+    owner = subprocess.Popen(
+        [sys.executable, "-c", _OWNER], cwd=REPO, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        worker, server = map(int, owner.stdout.readline().split())
+        assert worker != owner.pid and server != owner.pid
+    finally:
+        owner.kill()  # no atexit, no shutdown: as `kill -9` or an out-of-memory kill
+        owner.wait()
+    deadline = time.monotonic() + 20
+    while any(_running(pid) for pid in (worker, server)):
+        assert time.monotonic() < deadline, "the pool outlived the process that owned it"
+        time.sleep(0.2)
+
+
+def _running(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().split(") ")[1][0] != "Z"  # a zombie has ended
+    except FileNotFoundError:
+        return False
