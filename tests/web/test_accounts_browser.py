@@ -4,25 +4,18 @@ axe-core finds no serious or critical violation on either page (also in their er
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import time
 from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
 
 from pipeline.usecases.accounts import add_user, lock_account
-from tests.helpers import REPO, make_services
+from tests.helpers import make_services
+from tests.web.browser import PASSWORD, chromium, needs_chromium, serving, sign_in
 from tests.web.portal.test_portal_browser import violations
-from tests.web.test_browser import CHROMIUM, PASSWORD, _free_port, sign_in
 
 pw = pytest.importorskip("playwright.sync_api")
-pytestmark = pytest.mark.skipif(
-    not CHROMIUM.exists() and os.environ.get("CI") != "true",
-    reason="needs Debian's chromium (apt-get install chromium)",
-)
+pytestmark = needs_chromium
 NEW = "a brand new passphrase"
 
 
@@ -34,53 +27,19 @@ def server(tmp_path_factory):
     add_user(svc.store, "thu", "officer", PASSWORD)
     lock_account(svc.store, "minh", datetime.now(UTC) + timedelta(hours=1), 10, "192.0.2.1")
     svc.close()
-    port = _free_port()
-    base = f"http://127.0.0.1:{port}"
-    env = {
-        **os.environ,
-        "SOHOA_DATA_DIR": str(tmp / "data"),
-        "SOHOA_AUTO_RUNS": "",
-        "SOHOA_MAP_TILES_URL": "",
-        "SOHOA_WEB_ADMIN_LOGIN": "lan",
-        "SOHOA_WEB_ADMIN_PASSWORD": PASSWORD,
-    }
-    command = [sys.executable, "-m", "scanners.cli", "serve", "--host", "127.0.0.1"]
-    proc = subprocess.Popen(
-        [*command, "--port", str(port)], cwd=REPO, env=env, stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )  # fmt: skip
-    try:
-        _wait_until_up(base, proc)
+    settings = {"SOHOA_AUTO_RUNS": "", "SOHOA_MAP_TILES_URL": ""}
+    with serving(tmp / "data", settings, ready=_login_page_answers) as base:
         yield {"base": base}
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
 
 
-def _wait_until_up(base: str, proc: subprocess.Popen) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            pytest.fail(f"server exited: {proc.stderr.read().decode()[-2000:]}")
-        try:
-            if httpx.get(f"{base}/login", timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.3)
-    proc.kill()
-    pytest.fail("the server did not answer in 60 s")
+def _login_page_answers(base: str) -> bool:
+    return httpx.get(f"{base}/login", timeout=2).status_code == 200
 
 
 @pytest.fixture(scope="module")
 def browser():
-    with pw.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
+    with chromium() as b:
         yield b
-        b.close()
 
 
 @pytest.fixture

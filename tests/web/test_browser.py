@@ -7,39 +7,25 @@ runtime (followers and workers in-process), so an upload really gets processed a
 from __future__ import annotations
 
 import hashlib
-import os
 import re
 import socket
-import subprocess
-import sys
 import time
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import httpx
 import pytest
 
 from models.ids import capture_id
 from pipeline.usecases.accounts import add_user
 from tests.factories import samples
-from tests.helpers import REPO, make_services
+from tests.helpers import make_services
+from tests.web.browser import PASSWORD, chromium, needs_chromium, serving, sign_in
 from tests.web.records import parcel, site
 
-CHROMIUM = Path("/usr/bin/chromium")
-PASSWORD = "correct horse battery"
 pw = pytest.importorskip("playwright.sync_api")
 
-pytestmark = pytest.mark.skipif(
-    not CHROMIUM.exists() and os.environ.get("CI") != "true",
-    reason="needs Debian's chromium (apt-get install chromium)",
-)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+pytestmark = needs_chromium
 
 
 @pytest.fixture(scope="module")
@@ -49,39 +35,8 @@ def server(tmp_path_factory):
     add_user(svc.store, "minh", "officer", PASSWORD)
     seeded = seed(svc)
     svc.close()
-    port = _free_port()
-    env = {
-        **os.environ,
-        "SOHOA_DATA_DIR": str(tmp / "data"),
-        "SOHOA_WEB_ADMIN_LOGIN": "lan",
-        "SOHOA_WEB_ADMIN_PASSWORD": PASSWORD,
-    }
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "scanners.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
-        cwd=REPO,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.2)
-        if proc.poll() is not None:
-            pytest.fail(f"server exited: {proc.stderr.read().decode()[-2000:]}")
-    else:
-        proc.kill()
-        pytest.fail("server did not start in 30 s")
-    yield {"base": base, "tmp": tmp, **seeded}
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+    with serving(tmp / "data") as base:
+        yield {"base": base, "tmp": tmp, **seeded}
 
 
 def seed(svc) -> dict:
@@ -97,10 +52,8 @@ def seed(svc) -> dict:
 
 @pytest.fixture(scope="module")
 def browser():
-    with pw.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
+    with chromium() as b:
         yield b
-        b.close()
 
 
 @pytest.fixture
@@ -108,13 +61,6 @@ def page(browser, server):
     context = browser.new_context(base_url=server["base"], locale="vi-VN")
     yield context.new_page()
     context.close()
-
-
-def sign_in(page, login: str) -> None:
-    page.goto("/login")
-    page.fill("input[name=login]", login)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
 
 
 def test_upload_processed_published_then_found_in_portal(page, server, tmp_path):

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from tests.web.test_browser import browser, page, pw, server, sign_in  # noqa: F401
+from tests.web.browser import sign_in
+from tests.web.test_browser import browser, page, pw, server  # noqa: F401
 
 
 def test_the_dashboard_draws_its_charts(page, server):  # noqa: F811

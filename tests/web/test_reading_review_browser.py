@@ -10,14 +10,12 @@ import re
 import pytest
 
 from tests.factories.degrade import annotated_page
-from tests.web.test_browser import CHROMIUM, browser, page, server, sign_in  # noqa: F401
+from tests.web.browser import needs_chromium, sign_in
+from tests.web.test_browser import browser, page, server  # noqa: F401 - fixtures
 
 pw = pytest.importorskip("playwright.sync_api")
 
-pytestmark = pytest.mark.skipif(
-    not CHROMIUM.exists() and os.environ.get("CI") != "true",
-    reason="needs Debian's chromium (apt-get install chromium)",
-)
+pytestmark = needs_chromium
 
 
 def test_the_seal_is_boxed_on_the_image_and_the_note_dimmed(page, server, tmp_path):  # noqa: F811

@@ -4,23 +4,18 @@ archivist from the queue to the weakest field, typing corrects it, Enter accepts
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import time
 
-import httpx
 import pytest
 
-from tests.helpers import REPO, make_services
-from tests.web.test_browser import CHROMIUM, PASSWORD, _free_port, browser, sign_in  # noqa: F401
+from tests.helpers import make_services
+from tests.web.browser import needs_chromium, serving, sign_in
+from tests.web.test_browser import browser  # noqa: F401 - the fixture
 from tests.web.test_review_queue import GARBLED, certificate
 
 pw = pytest.importorskip("playwright.sync_api")
 
-pytestmark = pytest.mark.skipif(
-    not CHROMIUM.exists() and os.environ.get("CI") != "true",
-    reason="needs Debian's chromium (apt-get install chromium)",
-)
+pytestmark = needs_chromium
 
 
 @pytest.fixture(scope="module")
@@ -29,34 +24,8 @@ def server(tmp_path_factory):
     svc = make_services(tmp)
     cid = certificate(svc, tmp, "gcn.png", GARBLED, 64)
     svc.close()
-    port = _free_port()
-    env = {
-        **os.environ,
-        "SOHOA_DATA_DIR": str(tmp / "data"),
-        "SOHOA_WEB_ADMIN_LOGIN": "lan",
-        "SOHOA_WEB_ADMIN_PASSWORD": PASSWORD,
-    }
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "scanners.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
-        cwd=REPO,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.3)
-    else:
-        proc.kill()
-        pytest.fail("server did not start in 60 s")
-    yield {"base": base, "capture": str(cid), "tmp": tmp}
-    proc.terminate()
-    proc.wait(timeout=30)
+    with serving(tmp / "data") as base:
+        yield {"base": base, "capture": str(cid), "tmp": tmp}
 
 
 def test_the_keyboard_alone_corrects_then_accepts_fields(browser, server):  # noqa: F811

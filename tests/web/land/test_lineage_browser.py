@@ -3,7 +3,8 @@ graph to a child, and sees the parent on the map as it was before the split."""
 
 from __future__ import annotations
 
-from tests.web.test_browser import browser, page, pw, server, sign_in  # noqa: F401 - fixtures
+from tests.web.browser import sign_in
+from tests.web.test_browser import browser, page, pw, server  # noqa: F401 - fixtures
 
 
 def test_an_officer_records_a_split_and_follows_the_lineage(page, server):  # noqa: F811

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import functools
 import http.server
-import os
-import socket
 import threading
 import time
 from pathlib import Path
@@ -20,29 +18,20 @@ import pytest
 import uvicorn
 
 from pipeline.settings import WebSettings
+from tests.web.browser import CHROMIUM, free_port, needs_chromium
 from tests.web.portal.test_iiif import document
 from web.app import create_app
 
-CHROMIUM = Path("/usr/bin/chromium")
 MIRADOR = Path(__file__).parent / "mirador"
 pw = pytest.importorskip("playwright.sync_api")
 
-pytestmark = pytest.mark.skipif(
-    not CHROMIUM.exists() and os.environ.get("CI") != "true",
-    reason="needs Debian's chromium (apt-get install chromium)",
-)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+pytestmark = needs_chromium
 
 
 @pytest.fixture
 def sohoa(svc):
     """The app on a loopback port, in a thread; stopped after the test."""
-    port = _free_port()
+    port = free_port()
     app = create_app(svc, WebSettings(search_rate_per_min=600, search_burst=200))
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
@@ -62,7 +51,7 @@ def viewer_origin():
     """Mirador's host page on another port: another origin than the app's."""
     handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(MIRADOR))
     handler.log_message = lambda *args: None  # type: ignore[method-assign]
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", _free_port()), handler)
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", free_port()), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_address[1]}"

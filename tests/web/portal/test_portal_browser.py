@@ -4,9 +4,6 @@ selectable words, keyboard use, and axe-core on every public and staff page."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import time
 
 import httpx
@@ -14,14 +11,11 @@ import pytest
 
 from pipeline.usecases.accounts import add_user
 from tests.helpers import REPO, make_services
+from tests.web.browser import PASSWORD, chromium, free_port, needs_chromium, serving, sign_in
 from tests.web.portal.showcase import seed_showcase
-from tests.web.test_browser import CHROMIUM, PASSWORD, _free_port, sign_in
 
 pw = pytest.importorskip("playwright.sync_api")
-pytestmark = pytest.mark.skipif(
-    not CHROMIUM.exists() and os.environ.get("CI") != "true",
-    reason="needs Debian's chromium (apt-get install chromium)",
-)
+pytestmark = needs_chromium
 AXE = "/static/vendor/axe-core/axe.min.js"
 TILE = (REPO / "web/static/vendor/leaflet/images/marker-shadow.png").read_bytes()
 """Any PNG will do as a tile."""
@@ -34,54 +28,25 @@ def server(tmp_path_factory):
     add_user(svc.store, "minh", "officer", PASSWORD)
     shown = seed_showcase(svc, tmp / "files")
     svc.close()
-    port = _free_port()
-    base = f"http://127.0.0.1:{port}"
-    env = {
-        **os.environ,
-        "SOHOA_DATA_DIR": str(tmp / "data"),
+    port = free_port()
+    settings = {
         "SOHOA_AUTO_RUNS": "",  # the pages are recorded already: no OCR of its own
-        "SOHOA_MAP_TILES_URL": f"{base}/no-tiles/{{z}}/{{x}}/{{y}}.png",  # 404: no tile server
-        "SOHOA_WEB_ADMIN_LOGIN": "lan",
-        "SOHOA_WEB_ADMIN_PASSWORD": PASSWORD,
+        # a tile server that answers 404: the offline outlines must show
+        "SOHOA_MAP_TILES_URL": f"http://127.0.0.1:{port}/no-tiles/{{z}}/{{x}}/{{y}}.png",
     }
-    command = [sys.executable, "-m", "scanners.cli", "serve", "--host", "127.0.0.1"]
-    proc = subprocess.Popen(
-        [*command, "--port", str(port)], cwd=REPO, env=env, stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )  # fmt: skip
-    try:
-        _wait_until_indexed(base, proc)
+    with serving(tmp / "data", settings, port=port, ready=_finds_the_seeded_sites) as base:
         yield {"base": base, "show": shown}
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
 
 
-def _wait_until_indexed(base: str, proc: subprocess.Popen) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            pytest.fail(f"server exited: {proc.stderr.read().decode()[-2000:]}")
-        try:
-            found = httpx.get(f"{base}/api/search", params={"q": "thap rua"}, timeout=2)
-            if found.status_code == 200 and found.json()["total"]:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.3)
-    proc.kill()
-    pytest.fail("the portal did not find the seeded sites in 60 s")
+def _finds_the_seeded_sites(base: str) -> bool:
+    found = httpx.get(f"{base}/api/search", params={"q": "thap rua"}, timeout=2)
+    return found.status_code == 200 and bool(found.json()["total"])
 
 
 @pytest.fixture(scope="module")
 def browser():
-    with pw.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
+    with chromium() as b:
         yield b
-        b.close()
 
 
 @pytest.fixture
