@@ -33,12 +33,12 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.bench_search import raw_build  # the same raw-tantivy peer as the search bench
 from bench.common import Stopwatch, emit, load_average, log, parser, row, scratch
 
 SEED = 15
 BAD_SHARE = 100  # one row in 100 is bad
 PURPOSES = ("ODT", "LUC", "CLN", "DGT", "ONT", "DCH", "ODT+CLN", "BHK", "TSC")
-RAW_BATCH = 1000
 
 
 # -- the peer ---------------------------------------------------------------
@@ -133,24 +133,6 @@ def run_import(source: Path, db: Path, bad: set[int]) -> tuple[float, Any]:
 # -- 2. index ---------------------------------------------------------------
 
 
-def raw_index(path: Path, documents: list[Any]) -> float:
-    import tantivy
-
-    path.mkdir()
-    b = tantivy.SchemaBuilder()
-    b.add_text_field("id", stored=True, tokenizer_name="raw")
-    b.add_text_field("body", tokenizer_name="default")
-    index = tantivy.Index(b.build(), path=str(path))
-    writer = index.writer(heap_size=64_000_000, num_threads=1)
-    with Stopwatch() as t:
-        for start in range(0, len(documents), RAW_BATCH):
-            for d in documents[start : start + RAW_BATCH]:
-                writer.add_document(tantivy.Document(id=d.id, body=f"{d.title} {d.text}"))
-            writer.commit()
-    writer.wait_merging_threads()
-    return t.s
-
-
 def follow(store: Any, path: Path) -> tuple[float, int]:
     from pipeline.dispatch.follower import Follower
     from pipeline.dispatch.indexer import BATCH
@@ -228,12 +210,12 @@ def main() -> None:
         documents = documents_of(store)
         gc.freeze()  # the baseline's documents stay out of the indexer's garbage collections
         log("index: raw tantivy (A)")
-        raw_s = [raw_index(root / "raw0", documents)]
+        raw_s = [raw_build(root / "raw0", documents)]
         log("index: sohoa indexer catch-up (B)")
         follow_s, count = follow(store, root / "index")
         assert count == len(documents), (count, len(documents))
         log("index: raw tantivy (A)")
-        raw_s.append(raw_index(root / "raw1", documents))
+        raw_s.append(raw_build(root / "raw1", documents))
         docs = len(documents)
         rows.append(
             row(

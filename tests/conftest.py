@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 import uuid
@@ -103,3 +104,16 @@ def clean_redis(redis_url):
 
     redis.Redis.from_url(redis_url).flushdb()
     return redis_url
+
+
+@pytest.fixture
+def restore_root_logging():
+    """Put the root logger back as it was (tests that run the one logging set-up)."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield
+    for handler in root.handlers:
+        if handler not in handlers:
+            handler.close()
+    root.handlers[:] = handlers
+    root.setLevel(level)

@@ -6,21 +6,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-import pytest
-
 from scanners.cli.main import _configure_logging
-
-
-@pytest.fixture
-def restore_root_logging():
-    root = logging.getLogger()
-    handlers, level = list(root.handlers), root.level
-    yield
-    for handler in root.handlers:
-        if handler not in handlers:
-            handler.close()
-    root.handlers[:] = handlers
-    root.setLevel(level)
 
 
 def test_traceback_goes_to_the_log_file_and_the_terminal_gets_one_line(

@@ -13,18 +13,6 @@ from tests.factories import samples
 from tests.helpers import sohoa
 
 
-@pytest.fixture
-def restore_root_logging():
-    root = logging.getLogger()
-    handlers, level = list(root.handlers), root.level
-    yield
-    for handler in root.handlers:
-        if handler not in handlers:
-            handler.close()
-    root.handlers[:] = handlers
-    root.setLevel(level)
-
-
 def test_json_lines_carry_the_job_context_and_mask_id_numbers(
     tmp_path, capsys, restore_root_logging
 ):
