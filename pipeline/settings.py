@@ -14,7 +14,7 @@ from urllib.parse import unquote, urlsplit
 from pipeline.media.limits import Limits
 
 GiB = 1024**3
-WEB_SECRETS = ("session_secret", "admin_password")
+WEB_SECRETS = ("session_secret", "admin_password", "ops_token")
 
 
 @dataclass(frozen=True)
@@ -50,6 +50,8 @@ class WebSettings:
     """Mark cookies Secure (set behind HTTPS)."""
     time_zone: str = "Asia/Ho_Chi_Minh"
     """Dates typed on the officer console are read in this zone."""
+    ops_token: str = ""
+    """Bearer token for `/metrics` and `/readyz`'s details; empty: both open to any caller."""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> WebSettings:

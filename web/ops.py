@@ -4,6 +4,7 @@ the city's open numbers at `/api/stats`; and the middleware that times every req
 from __future__ import annotations
 
 import contextlib
+import hmac
 import json
 import logging
 import socket
@@ -44,16 +45,29 @@ def healthz() -> dict:
 
 @router.get("/readyz", include_in_schema=False)
 def readyz(request: Request) -> JSONResponse:
-    """Every backend answers and every follower keeps up: 200, else 503 with the reasons."""
+    """Every backend answers and every follower keeps up: 200, else 503 with the reasons.
+    With `SOHOA_WEB_OPS_TOKEN` set, a caller without it (a load balancer) gets the verdict
+    only: the reasons name backends, positions and errors."""
     checks = request.app.state.readiness.check()
     ready = all(c["ok"] for c in checks.values())
-    return JSONResponse({"ready": ready, "checks": checks}, status_code=200 if ready else 503)
+    body: dict[str, Any] = {"ready": ready}
+    if _operator(request):
+        body["checks"] = checks
+    return JSONResponse(body, status_code=200 if ready else 503)
 
 
 @router.get("/metrics", include_in_schema=False)
 def prometheus(request: Request) -> Response:
     """Prometheus text format. Lag and queue gauges come from a background sampler, so a
-    scrape never waits on the search node or the broker."""
+    scrape never waits on the search node or the broker. With `SOHOA_WEB_OPS_TOKEN` set, only
+    a scraper sending it as a bearer token is answered."""
+    if not _operator(request):
+        return Response(
+            "metrics need the operators' token\n",
+            status_code=401,
+            media_type="text/plain",
+            headers={"WWW-Authenticate": 'Bearer realm="sohoa-ops"'},
+        )
     request.app.state.sampler_started()
     body, content_type = metrics.exposition()
     return Response(body, media_type=content_type)
@@ -73,6 +87,15 @@ def open_stats(request: Request, format: str | None = None) -> Response:
     if wants_csv:
         return Response(rendered["csv"], media_type="text/csv", headers=headers)
     return Response(rendered["json"], media_type="application/json", headers=headers)
+
+
+def _operator(request: Request) -> bool:
+    """No operators' token configured (open, as behind a proxy), or the caller sends it."""
+    token = request.app.state.config.ops_token
+    if not token:
+        return True
+    scheme, _, given = request.headers.get("authorization", "").partition(" ")
+    return scheme.lower() == "bearer" and hmac.compare_digest(given.strip(), token)
 
 
 def _rendered_stats(services: Services) -> dict[str, bytes]:

@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 
 from pipeline.projections.follower import stats_follower
+from pipeline.settings import WebSettings
 from tests.web.conftest import sign_in
 from tests.web.seed import RESTRICTED_VALUES, seed
 from web import ops
@@ -130,3 +131,16 @@ def test_a_failed_refresh_keeps_the_last_numbers():
         assert time.monotonic() < deadline
         time.sleep(0.01)
     assert cached.get() == "numbers"
+
+
+def test_with_an_operators_token_metrics_and_readiness_details_are_theirs_alone(svc):
+    """A load balancer still learns ready or not; the reasons and the metrics need the token."""
+    client = TestClient(create_app(svc, WebSettings(ops_token="s3cret-ops")))
+    ready = client.get("/readyz")
+    assert ready.status_code == 200 and ready.json() == {"ready": True}
+    assert client.get("/metrics").status_code == 401
+    assert client.get("/metrics", headers={"Authorization": "Bearer wrong"}).status_code == 401
+    operator = {"Authorization": "Bearer s3cret-ops"}
+    assert "# TYPE sohoa_jobs_total counter" in client.get("/metrics", headers=operator).text
+    assert "event_store" in client.get("/readyz", headers=operator).json()["checks"]
+    assert WebSettings(ops_token="s3cret-ops").redacted()["ops_token"] == "***"
