@@ -138,8 +138,39 @@ STRINGS: dict[str, tuple[str, str]] = {
     "review_figures": ("Số liệu duyệt", "Review figures"),
     "review_empty": ("Chưa có giấy chứng nhận nào được đọc.", "No certificate read yet."),
     "review_keys": (
-        "Enter: chấp nhận giá trị đang hiện; gõ giá trị khác rồi Enter: sửa.",
-        "Enter accepts the value shown; type another value and press Enter to correct it.",
+        "Enter: chấp nhận giá trị đang hiện; gõ giá trị khác rồi Enter: sửa. ↑/↓: trường trước,"
+        " sau; Esc: trả lại giá trị máy đọc; Alt+B: để trống các trường chưa đọc; Alt+N: giấy"
+        " tiếp theo.",
+        "Enter accepts the value shown; type another value and press Enter to correct it."
+        " ↑/↓: previous, next field; Esc: back to the value read; Alt+B: leave the fields not"
+        " read blank; Alt+N: next certificate.",
+    ),
+    "review_empty_hint": (
+        "Nhập ảnh chụp hoặc bản quét giấy chứng nhận ở trang Lưu trữ viên (loại “Giấy chứng"
+        " nhận”) hoặc bằng lệnh: sohoa ingest THƯ_MỤC --kind land-certificate --wait.",
+        "Upload photos or scans of certificates on the staff page (kind “Land certificate”) or"
+        " run: sohoa ingest FOLDER --kind land-certificate --wait.",
+    ),
+    "review_start": ("Bắt đầu với giấy yếu nhất", "Start with the weakest certificate"),
+    "review_all_done": (
+        "Không còn trường nào cần xem trong {n} giấy chứng nhận.",
+        "Nothing left to review in the {n} certificates.",
+    ),
+    "review_done": ("Đã xong", "Done"),
+    "review_sections": ("Trang (phần) trên ảnh", "Sections in this capture"),
+    "review_pages": ("Ảnh các trang", "Page images"),
+    "review_parcel_linked": ("Thông tin đã ghi vào", "Values recorded on"),
+    "review_parcel_key": (
+        "thửa {number}, tờ {sheet} (ĐVHC {unit})",
+        "parcel {number}, sheet {sheet} (unit {unit})",
+    ),
+    "review_blank": (
+        "Để trống {n} trường chưa đọc (Alt+B)",
+        "Leave the {n} fields not read blank (Alt+B)",
+    ),
+    "review_blank_note": (
+        "khi chúng không có trên ảnh này, ví dụ ảnh trang 1 hoặc trang 4 của sổ.",
+        "when they are not on this photo, say a photo of page 1 or 4 of the booklet.",
     ),
     "certificates": ("Giấy chứng nhận", "Certificates"),
     "certificate": ("Giấy chứng nhận", "Certificate"),
