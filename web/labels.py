@@ -91,6 +91,71 @@ REASONS: dict[str, Pair] = {
 """Why a certificate field needs review (`pipeline.stages.certificate.reasons`), with the
 numbers the check named (`args`) in braces."""
 
+PARCEL_PROBLEMS: dict[str, Pair] = {
+    "no_gazetteer": (
+        "Chưa nạp danh mục đơn vị hành chính nên không tìm được phường, xã trong địa chỉ: báo"
+        " quản trị viên đặt SOHOA_GAZETTEER_DIR, rồi chấp nhận hoặc sửa một trường để gắn thửa.",
+        "The administrative-unit tables are not loaded, so the address's ward cannot be found:"
+        " ask the administrator to set SOHOA_GAZETTEER_DIR, then accept or correct a field.",
+    ),
+    "missing": (
+        "Chưa gắn được vào thửa đất: thiếu {fields}. Nhập giá trị in trên giấy (trang II) để gắn.",
+        "Not linked to a parcel: {fields} missing. Type the values printed on the certificate"
+        " (page II) to link it.",
+    ),
+    "no_unit": (
+        "Chưa gắn được vào thửa đất: địa chỉ không nêu phường, xã. Sửa địa chỉ cho đủ phường,"
+        " xã (và quận, huyện với giấy cấp trước 01/7/2025).",
+        "Not linked to a parcel: the address names no ward or commune. Correct the address"
+        " (with its district for certificates issued before 1 July 2025).",
+    ),
+    "unit_unknown": (
+        "Chưa gắn được vào thửa đất: không có phường, xã “{unit}” trong danh mục {era}. Kiểm"
+        " tra chính tả địa chỉ và ngày cấp (ngày cấp chọn danh mục trước hay sau 01/7/2025).",
+        "Not linked to a parcel: no ward or commune “{unit}” in the {era} tables. Check the"
+        " address's spelling and the issue date (it chooses the units before or after 1 July"
+        " 2025).",
+    ),
+    "unit_ambiguous": (
+        "Chưa gắn được vào thửa đất: có {n} phường, xã tên “{unit}”. Thêm quận, huyện vào địa chỉ.",
+        "Not linked to a parcel: {n} wards or communes are called “{unit}”. Add the district"
+        " to the address.",
+    ),
+    "bad_key": (
+        "Chưa gắn được vào thửa đất: tờ bản đồ “{sheet}” hoặc thửa “{number}” không dùng được"
+        " làm số hiệu thửa. Sửa cho đúng như in trên giấy.",
+        "Not linked to a parcel: map sheet “{sheet}” or parcel “{number}” cannot name a parcel."
+        " Correct them as printed.",
+    ),
+    "not_on_pages": (
+        "Chưa gắn được vào thửa đất: trên ảnh này không đọc được gì ở chỗ in {fields}. Nếu"
+        " trang đó (trang II của sổ) được chụp ở ảnh khác, để trống (Alt+B); nếu có, nhập giá"
+        " trị như in trên giấy.",
+        "Not linked to a parcel: nothing was read where {fields} are printed. If that page"
+        " (page II of the booklet) is on another photo, leave them blank (Alt+B); if it is here,"
+        " type the values as printed.",
+    ),
+    "left_blank": (
+        "Không gắn vào thửa đất: {fields} để trống vì không có trên ảnh này. Thửa được gắn từ"
+        " ảnh có trang II của cùng giấy.",
+        "Not linked to a parcel: {fields} left blank, not on this photo. The photo of the same"
+        " certificate's page II links it.",
+    ),
+    "not_recorded": (
+        "Thửa tờ {sheet} số {number} chưa nhận thông tin của giấy này: chấp nhận hoặc sửa một"
+        " trường để ghi.",
+        "Parcel sheet {sheet} number {number} has not received this certificate's values yet:"
+        " accept or correct a field to record them.",
+    ),
+}
+"""Why a certificate's values reached no parcel (`pipeline.usecases.certificates`), and what
+the archivist can do, with the values the problem names in braces."""
+
+ERAS: dict[str, Pair] = {
+    "pre2025": ("trước 01/7/2025", "before 1 July 2025"),
+    "2025": ("từ 01/7/2025", "from 1 July 2025"),
+}
+
 KINDS: dict[str, Pair] = {
     "site": ("Di tích", "Heritage site"),
     "parcel": ("Thửa đất", "Land parcel"),
@@ -196,6 +261,19 @@ class Labels:
             except (KeyError, IndexError):
                 said.append(template.split(" {")[0])
         return "; ".join(said) if said else (text or "")
+
+    def parcel_problem(self, problem: str, args: Mapping[str, Any]) -> str:
+        """Why a certificate reached no parcel and what to do, in this language."""
+        template = self._pick(PARCEL_PROBLEMS, problem) or humanise(problem)
+        said = {
+            "fields": ", ".join(self.field(str(f)) for f in args.get("fields") or []),
+            "era": self._pick(ERAS, str(args.get("era"))) or "",
+        }
+        values = {k: self.text(v) for k, v in args.items()} | said
+        try:
+            return template.format(**values)
+        except (KeyError, IndexError):
+            return template.split(" {")[0]
 
     def event(self, name: str, data: Mapping[str, Any] | None = None) -> str:
         """A history event as a sentence; `name` may be the full topic (`models.x:Capture.Y`)."""

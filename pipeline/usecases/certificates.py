@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import re
+from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
@@ -45,6 +46,7 @@ VN2000_HANOI = "EPSG:5897"
 
 _UNIT = re.compile(r"\b(phường|xã|thị trấn|đặc khu)\s+([^,;\n]+)", re.IGNORECASE)
 _DISTRICT = re.compile(r"\b(quận|huyện|thị xã)\s+([^,;\n]+)", re.IGNORECASE)
+_PROVINCE = re.compile(r"\b(thành phố|tỉnh)\s+([^,;\n]+)", re.IGNORECASE)
 
 
 def link_certificate(services: Services, capture: Capture, result: dict[str, Any]) -> UUID | None:
@@ -54,7 +56,7 @@ def link_certificate(services: Services, capture: Capture, result: dict[str, Any
         return None
     corrected = {name: c["value"] for name, c in capture.corrections.items()}
     fields = {**result.get("fields", {}), **corrected}
-    ref = _linked_parcel(services, capture) or parcel_ref(services, fields)
+    ref = certificate_parcel(services, capture, result).ref
     if ref is None:
         return None
     attributes = {k: fields[k] for k in RECORD_FIELDS if fields.get(k) not in (None, "")}
@@ -81,32 +83,88 @@ def link_certificate(services: Services, capture: Capture, result: dict[str, Any
     return ref.id
 
 
-def parcel_ref(services: Services, fields: dict[str, Any]) -> RecordRef | None:
+@dataclass(frozen=True)
+class ParcelFinding:
+    """The parcel a certificate's fields name, or why none can be named: `problem` is a code
+    (`PARCEL_PROBLEMS`) and `args` the values it names, so a page can say what to correct."""
+
+    ref: RecordRef | None
+    problem: str | None = None
+    args: dict[str, Any] = field(default_factory=dict)
+
+
+PARCEL_PROBLEMS = (
+    "no_gazetteer", "missing", "no_unit", "unit_unknown", "unit_ambiguous", "bad_key",
+)  # fmt: skip
+"""Why a certificate names no parcel: no unit tables configured; map sheet, parcel number or
+address missing (`fields`); the address names no ward or commune; the ward is not in the
+tables of the issue date's era (`unit`, `era`); several wards have that name (`unit`, `n`);
+the sheet or number cannot be part of a parcel's key."""
+
+
+def find_parcel(services: Services, fields: dict[str, Any]) -> ParcelFinding:
     """The parcel a certificate names, when its ward resolves to exactly one unit."""
+    missing = [k for k in ("map_sheet", "parcel_number", "address") if not fields.get(k)]
+    if missing:
+        return ParcelFinding(None, "missing", {"fields": missing})
     gazetteer = services.gazetteer
-    sheet, number, address = (fields.get(k) for k in ("map_sheet", "parcel_number", "address"))
-    if gazetteer is None or not (sheet and number and address):
-        return None
+    if gazetteer is None:
+        return ParcelFinding(None, "no_gazetteer")
+    address = str(fields["address"])
     era = "2025" if str(fields.get("issue_date") or "") >= REFORM_DATE else "pre2025"
     unit = _UNIT.search(address)
     if unit is None:
-        return None
+        return ParcelFinding(None, "no_unit", {"era": era})
+    name = unit.group(2).strip()
     district = _DISTRICT.search(address)
+    provinces = _PROVINCE.findall(address)  # the last one: a city inside a province comes first
     candidates = gazetteer.find(
-        unit.group(2).strip(),
+        f"{unit.group(1)} {name}",
+        province=provinces[-1][1].strip() if provinces else None,
         district=district.group(2).strip() if district and era == "pre2025" else None,
         era=era,
     )
     if len(candidates) != 1:
-        log.info("certificate address %r names %d units; not linked", address, len(candidates))
-        return None
-    key = {"unit_code": candidates[0].code, "era": era, "sheet": str(sheet), "number": str(number)}
+        log.info("certificate address names %d units; not linked", len(candidates))
+        problem = "unit_unknown" if not candidates else "unit_ambiguous"
+        return ParcelFinding(None, problem, {"unit": name, "era": era, "n": len(candidates)})
+    sheet, number = str(fields["map_sheet"]), str(fields["parcel_number"])
+    key = {"unit_code": candidates[0].code, "era": era, "sheet": sheet, "number": number}
     try:
         ref = RecordRef("parcel", key)
         ref.id  # noqa: B018 - validates the key
     except InvalidKeyError:
-        return None
-    return ref
+        return ParcelFinding(None, "bad_key", {"sheet": sheet, "number": number})
+    return ParcelFinding(ref)
+
+
+def parcel_ref(services: Services, fields: dict[str, Any]) -> RecordRef | None:
+    """The parcel a certificate names, or None (`find_parcel` says why)."""
+    return find_parcel(services, fields).ref
+
+
+KEY_FIELDS = ("map_sheet", "parcel_number", "address", "issue_date")
+"""The fields that name a certificate's parcel (the issue date chooses the units' era)."""
+
+
+def certificate_parcel(
+    services: Services, capture: Capture, result: dict[str, Any]
+) -> ParcelFinding:
+    """The parcel a certificate's values go to: the one it was linked to (a sidecar naming
+    it), else the one its fields name, people's corrections applied. A link the machine's own
+    reading made follows a person's correction of the sheet, number, address or date: the
+    values go to the parcel the corrected fields name (or nowhere while they name none),
+    never to the parcel a misreading named."""
+    machine = result.get("fields", {})
+    fields = {**machine, **{name: c["value"] for name, c in capture.corrections.items()}}
+    linked = _linked_parcel(services, capture)
+    if linked is None:
+        return find_parcel(services, fields)
+    if any(fields.get(k) != machine.get(k) for k in KEY_FIELDS):
+        misread = parcel_ref(services, machine)
+        if misread is not None and misread.id == linked.id:
+            return find_parcel(services, fields)
+    return ParcelFinding(linked)
 
 
 def _linked_parcel(services: Services, capture: Capture) -> RecordRef | None:
@@ -131,11 +189,66 @@ def correct_fields(
 
 
 def accept_fields(svc: Services, capture_id: UUID, names: list[str], by: str) -> list[str]:
-    """Record that a person confirmed the machine's values of `names` as read; returns the
-    names accepted (a field with no value is corrected, never accepted)."""
+    """Record that a person confirmed the machine's values of `names` as read, then make sure
+    the parcel has them (a parcel that could not be named before, say for want of the unit
+    tables, is linked now); returns the names accepted (a field with no value is corrected,
+    never accepted)."""
     capture = svc.store.capture(capture_id)
     machine = ((capture.fields or {}).get("result") or {}).get("fields") or {}
     values = {n: machine[n] for n in names if machine.get(n) is not None}
     if values:
         svc.store.accept_fields(capture_id, values, by=by)
+        link_certificate(svc, svc.store.capture(capture_id), capture.fields["result"])
     return sorted(values)
+
+
+NOT_ON_PAGES = "not on the pages photographed"
+"""The reason recorded when a person leaves the fields not read blank (`leave_blank`)."""
+
+
+def leave_blank(svc: Services, capture_id: UUID, by: str) -> list[str]:
+    """Record that the fields still waiting with no value are not on this capture's pages (a
+    photo of page 1 or 4 of a booklet holds no parcel fields): each is corrected to "", which
+    settles it in the queue and never reaches the parcel. Returns the names left blank."""
+    from pipeline.presenters import field_status
+
+    status = field_status(svc.store.capture(capture_id))
+    names = sorted(n for n, f in status.items() if f["needs_review"] and f["value"] is None)
+    if names:
+        correct_fields(svc, capture_id, dict.fromkeys(names, ""), NOT_ON_PAGES, by)
+    return names
+
+
+def parcel_status(svc: Services, capture: Capture) -> dict[str, Any]:
+    """The parcel a certificate's values went to, for the review page: `{"id", "key"}` when
+    it has them, else `{"id": None, "problem", "args"}` saying why none has: a code of
+    `PARCEL_PROBLEMS`, `_missing` or "not_recorded" (named, but nobody has accepted or
+    corrected a field since the parcel could be named)."""
+    result = (capture.fields or {}).get("result") or {}
+    finding = certificate_parcel(svc, capture, result)
+    if finding.ref is None:
+        return {"id": None, "problem": _missing(capture, result, finding), "args": finding.args}
+    key = dict(finding.ref.key)
+    try:
+        record = svc.store.record(finding.ref.id)
+    except NotFoundError:
+        return {"id": None, "problem": "not_recorded", "args": key}
+    if capture.id not in record.captures:
+        return {"id": None, "problem": "not_recorded", "args": key}
+    return {"id": str(record.id), "key": key}
+
+
+def _missing(capture: Capture, result: dict[str, Any], finding: ParcelFinding) -> str | None:
+    """The "missing" problem told apart: "left_blank" when a person said those fields are not
+    on these pages, "not_on_pages" when nothing at all was read where they are printed (a photo of
+    page 1 or 4 of a booklet: another photo may hold page II)."""
+    if finding.problem != "missing":
+        return finding.problem
+    names = set(finding.args["fields"])
+    blank = {n for n, c in capture.corrections.items() if c["value"] == ""}
+    if names <= blank:
+        return "left_blank"
+    review = result.get("review") or {}
+    if not names & blank and not any((review.get(n) or {}).get("raw") for n in names):
+        return "not_on_pages"
+    return "missing"

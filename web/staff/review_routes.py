@@ -17,9 +17,15 @@ from starlette.datastructures import FormData
 
 from models.capture import Capture
 from models.disclosure import Part
+from models.errors import NotFoundError
 from pipeline.bootstrap import Services
 from pipeline.presenters import capture_title, field_status, fields_view
-from pipeline.usecases.certificates import accept_fields, correct_fields
+from pipeline.usecases.certificates import (
+    accept_fields,
+    correct_fields,
+    leave_blank,
+    parcel_status,
+)
 from pipeline.usecases.retry import retry_failed
 from pipeline.usecases.review import next_in_queue, review_queue
 from web import pages as web_pages
@@ -143,8 +149,24 @@ def review_queue_page(
 ) -> HTMLResponse:
     """Certificates whose fields need a person, weakest first, a page at a time from the
     captures projection, with the queue's figures."""
-    queue = review_queue(_svc(request), page)
-    return render(request, "review_queue.html", queue=queue | _pager(request, queue))
+    svc = _svc(request)
+    queue = review_queue(svc, page)
+    first = next_in_queue(svc, "")
+    done = _done(svc, request.query_params.get("done"))
+    return render(
+        request, "review_queue.html", queue=queue | _pager(request, queue), first=first, done=done
+    )
+
+
+def _done(svc: Services, ident: str | None) -> dict | None:
+    """The certificate just finished (`?done=ID`), named for the note that says so, with the
+    parcel its values went to or why none."""
+    try:
+        capture = svc.store.capture(UUID(str(ident)))
+    except (ValueError, NotFoundError):
+        return None
+    parcel = parcel_status(svc, capture)
+    return {"id": str(capture.id), "name": capture_title(capture), "parcel": parcel}
 
 
 def _pager(request: Request, listing: dict) -> dict:
@@ -177,8 +199,23 @@ def review_certificate_page(request: Request, who: Archivist, ident: UUID) -> HT
         fields=fields_view(capture),
         rows=rows,
         focus=waiting,
+        blanks=sum(1 for r in rows if r["needs_review"] and r["value"] is None),
+        pages=range(1, int(capture.inspection.get("pages") or 0) + 1),
+        parcel=parcel_status(svc, capture),
         next_id=next_in_queue(svc, str(ident)),
+        done=_done(svc, request.query_params.get("done")),
     )
+
+
+def _onward(svc: Services, ident: UUID) -> RedirectResponse:
+    """Where a settled field leads: this certificate while a field still waits (its weakest
+    waiting field has the focus), else the next certificate waiting, else the queue, each
+    saying which certificate was just finished."""
+    if any(f["needs_review"] for f in field_status(svc.store.capture(ident)).values()):
+        return RedirectResponse(f"/staff/review/{ident}", status_code=303)
+    following = next_in_queue(svc, str(ident))
+    where = f"/staff/review/{following}" if following else "/staff/review"
+    return RedirectResponse(f"{where}?done={ident}", status_code=303)
 
 
 @router.post("/staff/review/{ident}/fields/{name}", include_in_schema=False)
@@ -201,7 +238,17 @@ async def review_field_form(
     elif value not in ("", None) or status["value"] is not None:
         reason = str(form.get("reason") or "review queue")[:500]
         await run_in_threadpool(correct_fields, svc, ident, {name: value}, reason, by)
-    return RedirectResponse(f"/staff/review/{ident}", status_code=303)
+    return _onward(svc, ident)
+
+
+@router.post("/staff/review/{ident}/blank", include_in_schema=False)
+async def review_blank_form(request: Request, who: Archivist, ident: UUID) -> RedirectResponse:
+    """The fields still waiting with no value are not on these pages (a photo of page 1 or 4
+    of a booklet): each is left blank, by this person, and the certificate is done."""
+    svc = _svc(request)
+    svc.store.capture(ident)  # 404 for any other id
+    await run_in_threadpool(leave_blank, svc, ident, f"person:{who.login}")
+    return _onward(svc, ident)
 
 
 class FieldAcceptance(BaseModel):
