@@ -128,10 +128,13 @@ class BlobStore(ABC):
         with open(path, "rb") as f:
             return self.put(f, max_bytes=max_bytes)
 
-    def adopt(self, path: Path, *, max_bytes: int | None = None) -> BlobRef:
+    def adopt(
+        self, path: Path, *, max_bytes: int | None = None, sha256: str | None = None
+    ) -> BlobRef:
         """Take a file the caller owns and will not touch again (a finished upload) into the
         store. Once stored the file is gone (moved or uploaded, then removed); after an error
-        it may still be there, for the caller to discard.
+        it may still be there, for the caller to discard. `sha256`, when the caller hashed the
+        bytes as it wrote them, spares reading the file only to hash it.
 
         The default uploads it (`put_file`) and removes it; a local store on the same file
         system renames it into place instead, so its bytes are never written twice."""

@@ -75,9 +75,12 @@ class LocalBlobStore(BlobStore):
             finally:
                 tmp.unlink(missing_ok=True)
 
-    def adopt(self, path: Path, *, max_bytes: int | None = None) -> BlobRef:
+    def adopt(
+        self, path: Path, *, max_bytes: int | None = None, sha256: str | None = None
+    ) -> BlobRef:
         """Rename the file into place when it is on this store's file system and has no other
         name (a hard link elsewhere could change the blob later); else copy it, then remove it.
+        A file whose `sha256` the caller gives is not read at all, only fsynced.
 
         The file is first renamed into `tmp/`, so a crash before it reaches its address leaves
         it where the store's garbage is, never half-adopted under a `sha256/…` key."""
@@ -86,13 +89,19 @@ class LocalBlobStore(BlobStore):
             return super().adopt(path, max_bytes=max_bytes)
         tmp = self._tmp / uuid.uuid4().hex
         with open(path, "rb") as f:
-            reader = HashingReader(f, limit=max_bytes)
-            while reader.read(CHUNK):
-                pass
+            if sha256 is None:
+                reader = HashingReader(f, limit=max_bytes)
+                while reader.read(CHUNK):
+                    pass
+                sha256, size = reader.hash.hexdigest(), reader.size
+            else:
+                size = os.fstat(f.fileno()).st_size
+                if max_bytes is not None and size > max_bytes:
+                    raise StorageError(f"stream exceeds the limit of {max_bytes} bytes")
             os.fsync(f.fileno())
         os.replace(path, tmp)
         try:
-            return self._place(tmp, reader.hash.hexdigest(), reader.size)
+            return self._place(tmp, sha256, size)
         finally:
             tmp.unlink(missing_ok=True)
 

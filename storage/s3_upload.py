@@ -84,6 +84,22 @@ class S3UploadMixin:
             f.seek(0)
             return self._put_parts(f, sha256, size, max_bytes)
 
+    def adopt(
+        self, path: Path, *, max_bytes: int | None = None, sha256: str | None = None
+    ) -> BlobRef:
+        """Upload a finished file once and remove it. With its `sha256` known (hashed as it
+        was written) a large file is sent in one pass, no hashing pass first; the bytes sent
+        are still hashed, and the upload completed only if they match."""
+        with open(path, "rb") as f:
+            size = os.fstat(f.fileno()).st_size
+            if sha256 is None or size <= SINGLE_PUT_MAX:
+                ref = self.put_file(path, max_bytes=max_bytes)
+            else:
+                _check_limit(size, max_bytes)
+                ref = self._put_parts(f, sha256, size, max_bytes)
+        path.unlink(missing_ok=True)
+        return ref
+
     def _hash_file(self, f: BinaryIO, max_bytes: int | None) -> tuple[str, int]:
         """The first pass of `put_file`: (sha256, size) of what is in the file now."""
         reader = HashingReader(f, limit=max_bytes)

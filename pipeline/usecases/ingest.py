@@ -133,7 +133,8 @@ class Ingestor:
         with materialised(item.source, self.tmp_dir, self.limits) as path:
             media_type = self._check(path)
             kind = _kind_for(item.kind or item.meta.kind, media_type)
-            blob = self._put(path, adopt=self.adopt and isinstance(item.source, Path))
+            adopt = self.adopt and isinstance(item.source, Path)
+            blob = self._put(path, adopt=adopt, sha256=item.sha256 if adopt else None)
         return self._receive(item, blob, media_type, kind, members=1)
 
     def _ingest_set(self, item: Item) -> list[IngestResult]:
@@ -175,16 +176,19 @@ class Ingestor:
             "media_type": media_type,
         }
 
-    def _put(self, path: Path, adopt: bool = False) -> BlobRef:
+    def _put(self, path: Path, adopt: bool = False, sha256: str | None = None) -> BlobRef:
         """Store a file, retrying a storage outage with backoff before giving up clearly.
+        An adopted file's `sha256`, when known, spares hashing it again.
 
         A put is atomic (a temporary file renamed into place; on S3 an object that appears
         whole or not at all), so a failed attempt leaves nothing half-written under the
         content address."""
         for attempt, pause in enumerate((*STORAGE_BACKOFF_S, None), start=1):
             try:
-                store = self.blobs.adopt if adopt else self.blobs.put_file
-                return store(path, max_bytes=self.limits.max_file_bytes)
+                limit = self.limits.max_file_bytes
+                if adopt:
+                    return self.blobs.adopt(path, max_bytes=limit, sha256=sha256)
+                return self.blobs.put_file(path, max_bytes=limit)
             except StorageUnavailableError as e:
                 if pause is None:
                     raise StorageUnavailableError(

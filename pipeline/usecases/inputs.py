@@ -51,6 +51,8 @@ class Item:
     error: str | None = None
     status: str = "rejected"
     """The verdict when `error` is set: rejected (bad input) or failed (our bug)."""
+    sha256: str | None = None
+    """Of the source file, when whoever received its bytes hashed them on the way (an upload)."""
 
     @property
     def is_set(self) -> bool:

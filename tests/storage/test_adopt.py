@@ -109,3 +109,53 @@ def test_a_full_disk_leaves_nothing_half_stored(tmp_path) -> None:
         store.adopt(src)
     assert put_error.value.errno == adopt_error.value.errno == errno.ENOSPC
     assert list(store.keys()) == [] and leftovers(store) == []
+
+
+def test_adopt_with_a_known_hash_does_not_read_the_file(tmp_path, monkeypatch) -> None:
+    """An upload hashed as it was written is renamed and fsynced, never read back to hash it."""
+    store = LocalBlobStore(tmp_path / "blobs")
+    data = os.urandom(2 * MiB)
+    src = tmp_path / "data.part"
+    src.write_bytes(data)
+    sha = hashlib.sha256(data).hexdigest()
+
+    def no_second_pass(*args, **kwargs):
+        raise AssertionError("the file was read again to hash it")
+
+    monkeypatch.setattr("storage.local.HashingReader", no_second_pass)
+    ref = store.adopt(src, sha256=sha)
+    assert (ref.key, ref.size) == (key_for(sha), len(data))
+    assert store.verify(ref.key) is None and not src.exists()
+
+
+def test_adopt_with_a_known_hash_keeps_the_size_limit(blob_store: BlobStore, tmp_path) -> None:
+    src = tmp_path / "data.part"
+    src.write_bytes(b"x" * 2000)
+    with pytest.raises(StorageError, match="limit"):
+        blob_store.adopt(src, max_bytes=1000, sha256=hashlib.sha256(b"x" * 2000).hexdigest())
+    assert list(blob_store.keys()) == [] and leftovers(blob_store) == []
+
+
+@pytest.mark.services
+def test_s3_adopt_with_a_known_hash_sends_once_and_checks_it(s3_url, tmp_path, monkeypatch):
+    """A large file of known hash goes up in one pass; bytes that do not hash to what the caller
+    said are not stored (the multipart upload is aborted)."""
+    from storage.factory import blob_store_from_url
+
+    monkeypatch.setattr("storage.s3_upload.SINGLE_PUT_MAX", 1 * MiB)
+    store = blob_store_from_url(s3_url)
+    data = os.urandom(3 * MiB)
+    src = tmp_path / "data.part"
+    src.write_bytes(data)
+    wrong = hashlib.sha256(b"other bytes").hexdigest()
+    with pytest.raises(StorageError, match="changed"):
+        store.adopt(src, sha256=wrong)
+    assert list(store.keys()) == [] and src.exists()
+    monkeypatch.setattr(type(store), "_hash_file", no_hashing_pass)
+    ref = store.adopt(src, sha256=hashlib.sha256(data).hexdigest())
+    assert store.read_bytes(ref.key) == data and not src.exists()
+    assert leftovers(store) == []
+
+
+def no_hashing_pass(*args, **kwargs):
+    raise AssertionError("the file was hashed before it was sent")

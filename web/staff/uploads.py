@@ -60,8 +60,15 @@ def meta_from(values: dict[str, Any]) -> CaptureMeta:
         raise HTTPException(400, str(e)) from None
 
 
-def _ingest(svc: Services, who: Principal, name: str, path: Path, meta: CaptureMeta) -> dict:
-    item = Item(display=name, source=path, kind=meta.kind)
+def _ingest(
+    svc: Services,
+    who: Principal,
+    name: str,
+    path: Path,
+    meta: CaptureMeta,
+    sha256: str | None = None,
+) -> dict:
+    item = Item(display=name, source=path, kind=meta.kind, sha256=sha256)
     results: list[IngestResult] = ingestor(svc, who).ingest_item(item, meta)
     return {**results[0].__dict__, "path": name}
 
@@ -146,8 +153,8 @@ async def complete_upload(request: Request, who: Archivist, upload_id: str) -> d
 
 def _complete(svc: Services, who: Principal, uploads, upload_id: str, meta: CaptureMeta) -> dict:
     try:
-        with uploads.completed(upload_id) as (info, path):
-            return _ingest(svc, who, info.name, path, meta)
+        with uploads.completed(upload_id) as done:
+            return _ingest(svc, who, done.info.name, done.path, meta, done.sha256)
     except UploadError as e:
         raise _upload_error(e) from None
 
