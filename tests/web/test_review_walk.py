@@ -1,0 +1,193 @@
+"""The archivist's walk through the review queue, on certificates read as OCR would give them
+(no Tesseract) with the real unit tables: a settled certificate leads to the next, a photo
+without the parcel's page is left blank in one go, the page says which parcel the values went
+to or why none and what to do, a corrected parcel number moves the values to the parcel it
+names, and the queue says what to do when it is empty or done."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from models.ids import parcel_id
+from pipeline.presenters import fields_view
+from pipeline.usecases.certificates import (
+    PARCEL_PROBLEMS,
+    correct_fields,
+    leave_blank,
+    parcel_status,
+)
+from tests.conftest import SHARED_DATA, need
+from tests.helpers import make_services
+from tests.web.conftest import csrf_of
+from tests.web.test_review_queue import GARBLED, certificate
+from web.labels import PARCEL_PROBLEMS as PROBLEM_LABELS
+
+YEN_NGHIA = "09562"  # Phường Yên Nghĩa, quận Hà Đông (before 2025)
+SECTION_II = [
+    "II. Thửa đất, nhà ở và tài sản khác gắn liền với đất",
+    "a) Thửa đất số: 45, tờ bản đồ số: 12",
+    "b) Địa chỉ: phường Yên Nghĩa, quận Hà Đông, thành phố Hà Nội",
+    *GARBLED[3:7],
+    "g) Nguồn gốc sử dụng: Nhà nước giao đất có thu tiền sử dụng đất",
+    *GARBLED[7:],
+]
+SECTION_I = [  # page 1 of a booklet: no parcel fields on it
+    "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
+    "GIẤY CHỨNG NHẬN",
+    "QUYỀN SỬ DỤNG ĐẤT, QUYỀN SỞ HỮU NHÀ Ở VÀ TÀI SẢN KHÁC GẮN LIỀN VỚI ĐẤT",
+    "I. Người sử dụng đất, chủ sở hữu nhà ở và tài sản khác gắn liền với đất",
+]
+
+
+@pytest.fixture
+def svc(tmp_path):
+    need(SHARED_DATA.is_dir(), f"sample data folder {SHARED_DATA} is absent")
+    gazetteer = SHARED_DATA / "heritage" / "admin_units_vn"
+    services = make_services(tmp_path, SOHOA_GAZETTEER_DIR=str(gazetteer))
+    yield services
+    services.close()
+
+
+def post_field(client, cid, name: str, value: str):
+    token = csrf_of(client.get(f"/staff/review/{cid}").text)
+    return client.post(
+        f"/staff/review/{cid}/fields/{name}",
+        data={"value": value, "csrf_token": token},
+        follow_redirects=False,
+    )
+
+
+def waiting(svc, cid) -> list[str]:
+    status = fields_view(svc.store.capture(cid))["status"]
+    return [n for n, f in status.items() if f["needs_review"]]
+
+
+def test_the_last_field_settled_leads_to_the_next_certificate_saying_which_was_done(
+    svc, archivist, tmp_path
+):
+    first = certificate(svc, tmp_path, "gcn-1.png", SECTION_II, 64)
+    second = certificate(svc, tmp_path, "gcn-2.png", GARBLED, 65)
+    assert waiting(svc, first) == ["serial"]
+    answer = post_field(archivist, first, "serial", "BV 999451")
+    assert answer.headers["location"] == f"/staff/review/{second}?done={first}"
+    page = archivist.get(answer.headers["location"]).text
+    done = re.search(r'<p class="done"[^>]*>(.*?)</p>', page, re.S).group(1)
+    linked = parcel_id(YEN_NGHIA, "pre2025", "12", "45")
+    assert "gcn-1.png" in done and f"/staff/records/{linked}" in done
+    # a field settled while others still wait stays on the certificate
+    assert post_field(archivist, second, "area_m2", "120.5").headers["location"] == (
+        f"/staff/review/{second}"
+    )
+
+
+def test_the_queue_after_the_last_certificate_says_nothing_is_left(svc, archivist, tmp_path):
+    only = certificate(svc, tmp_path, "gcn-1.png", SECTION_II, 64)
+    answer = post_field(archivist, only, "serial", "BV 999451")
+    assert answer.headers["location"] == f"/staff/review?done={only}"
+    page = archivist.get(answer.headers["location"]).text
+    assert 'id="all-done"' in page and 'id="start"' not in page and 'id="done"' in page
+
+
+def test_an_empty_queue_says_how_to_bring_certificates_in(archivist):
+    page = archivist.get("/staff/review").text
+    assert "sohoa ingest" in page.split('id="empty"')[1][:400]
+    assert 'id="start"' not in page and 'id="all-done"' not in page
+
+
+def test_the_queue_starts_at_the_weakest_certificate_with_one_key(svc, archivist, tmp_path):
+    certificate(svc, tmp_path, "gcn-1.png", SECTION_II, 64)
+    weak = certificate(svc, tmp_path, "gcn-2.png", GARBLED, 65)
+    page = archivist.get("/staff/review").text
+    assert re.search(rf'<a class="button" id="start" href="/staff/review/{weak}" autofocus>', page)
+
+
+def test_a_photo_without_the_parcel_page_is_left_blank_in_one_go(svc, archivist, tmp_path):
+    cid = certificate(svc, tmp_path, "trang-1.png", SECTION_I, 64)
+    page = archivist.get(f"/staff/review/{cid}").text
+    assert 'data-problem="not_on_pages"' in page and 'id="blank"' in page
+    token = csrf_of(page)
+    answer = archivist.post(
+        f"/staff/review/{cid}/blank", data={"csrf_token": token}, follow_redirects=False
+    )
+    assert answer.status_code == 303 and answer.headers["location"] == f"/staff/review?done={cid}"
+    view = fields_view(svc.store.capture(cid))
+    assert view["review_summary"]["needs_review"] == 0
+    assert {f["value"] for f in view["status"].values()} == {""}
+    assert {f["by"] for f in view["status"].values()} == {"person:lan"}
+    assert parcel_status(svc, svc.store.capture(cid))["problem"] == "left_blank"
+    assert 'id="blank"' not in archivist.get(f"/staff/review/{cid}").text
+
+
+def test_a_corrected_parcel_number_moves_the_values_to_the_parcel_it_names(svc, tmp_path):
+    cid = certificate(svc, tmp_path, "gcn-1.png", SECTION_II, 64)
+    misread, right = (parcel_id(YEN_NGHIA, "pre2025", "12", n) for n in ("45", "46"))
+    assert svc.store.capture(cid).fields["record_id"] == misread
+    correct_fields(svc, cid, {"parcel_number": "46", "area_m2": 121.0}, "đọc nhầm", "person:lan")
+    parcel = svc.store.record(right)
+    assert parcel.attributes["parcel_number"] == "46" and parcel.attributes["area_m2"] == 121.0
+    assert parcel.provenance["area_m2"].startswith(f"person:lan via capture:{cid}")
+    assert cid in parcel.captures
+    assert svc.store.record(misread).attributes["area_m2"] == 120.5  # never the person's value
+    assert parcel_status(svc, svc.store.capture(cid))["id"] == str(right)
+
+
+def test_the_page_says_why_no_parcel_and_the_correction_that_links_it(svc, archivist, tmp_path):
+    lines = [*SECTION_II]
+    lines[2] = "b) Địa chỉ: phường Không Có Thật, quận Hà Đông, thành phố Hà Nội"
+    cid = certificate(svc, tmp_path, "gcn-1.png", lines, 64)
+    page = archivist.get(f"/staff/review/{cid}").text
+    assert 'data-problem="unit_unknown"' in page and "“Không Có Thật”" in page
+    assert "Kiểm tra chính tả địa chỉ" in page
+    address = "phường Yên Nghĩa, quận Hà Đông, thành phố Hà Nội"
+    post_field(archivist, cid, "address", address)
+    page = archivist.get(f"/staff/review/{cid}").text
+    linked = parcel_id(YEN_NGHIA, "pre2025", "12", "45")
+    assert f'href="/staff/records/{linked}"' in page.split('id="parcel"')[1][:600]
+    assert svc.store.record(linked).attributes["address"] == address
+
+
+def test_a_ward_named_in_two_provinces_is_found_in_the_one_the_address_names(svc, tmp_path):
+    lines = [*SECTION_II]
+    lines[2] = "b) Địa chỉ: phường Hà Đông, thành phố Hà Nội"
+    lines[lines.index(GARBLED[7])] = "Hà Nội, ngày 12 tháng 9 năm 2025"
+    cid = certificate(svc, tmp_path, "gcn-1.png", lines, 64)
+    status = parcel_status(svc, svc.store.capture(cid))
+    assert status["key"] == {"unit_code": "09556", "era": "2025", "sheet": "12", "number": "45"}
+
+
+def test_without_the_unit_tables_the_page_says_to_configure_them(tmp_path, archivist):
+    bare = make_services(tmp_path / "bare")
+    try:
+        cid = certificate(bare, tmp_path, "gcn-1.png", SECTION_II, 64)
+        assert parcel_status(bare, bare.store.capture(cid))["problem"] == "no_gazetteer"
+    finally:
+        bare.close()
+
+
+def test_leaving_blank_touches_only_fields_with_no_value(svc, tmp_path):
+    cid = certificate(svc, tmp_path, "gcn-1.png", GARBLED, 64)
+    before = fields_view(svc.store.capture(cid))["status"]
+    left = leave_blank(svc, cid, "person:lan")
+    assert left == sorted(n for n, f in before.items() if f["needs_review"] and f["value"] is None)
+    after = fields_view(svc.store.capture(cid))["status"]
+    assert all(after[n] == before[n] for n in before if n not in left)
+
+
+def test_every_parcel_problem_has_a_vietnamese_and_an_english_label():
+    codes = {*PARCEL_PROBLEMS, "left_blank", "not_on_pages", "not_recorded"}
+    assert codes == set(PROBLEM_LABELS)
+    assert all(vi and en and vi != en for vi, en in PROBLEM_LABELS.values())
+
+
+def test_the_capture_page_names_fields_and_reasons_in_the_readers_language(
+    svc, archivist, tmp_path
+):
+    cid = certificate(svc, tmp_path, "gcn-1.png", GARBLED, 64)
+    page = archivist.get(f"/staff/captures/{cid}").text
+    row = page.split('<tr data-field="parcel_number"')[1].split("</tr>")[0]
+    assert "Thửa đất số" in row and 'data-codes="format">sai định dạng<' in row
+    english = archivist.get(f"/staff/captures/{cid}", params={"lang": "en"}).text
+    row = english.split('<tr data-field="parcel_number"')[1].split("</tr>")[0]
+    assert "Parcel number" in row and "not in the field&#39;s format" in row
