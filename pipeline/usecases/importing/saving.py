@@ -3,8 +3,9 @@
 A batch reads what it needs in one query (`RecordStore.get_many`: which of its keys and
 parents are recorded, and those records), applies its rows in file order to one working set
 of aggregates (a parent registered three rows above is the same object, with its events still
-pending), and saves every changed aggregate in one `save` (one transaction, one fsync). A row
-that is rejected is left out; the others still land with the batch.
+pending), and inserts all of the batch's events at once (one transaction, one fsync). A row
+registering a record with no parents builds no aggregate: its events are encoded from the row
+(`events`). A row that is rejected is left out; the others still land with the batch.
 
 A batch falls back to row by row (each row read, changed and saved on its own, as a lone
 import would) when its save fails (another writer saved one of its records first, or the
@@ -21,12 +22,13 @@ from dataclasses import dataclass
 from datetime import date
 from uuid import UUID
 
-from eventsourcing.persistence import IntegrityError
+from eventsourcing.persistence import IntegrityError, StoredEvent
 
 from models.application import CONFLICT_RETRIES, RecordStore
 from models.ids import ParcelKey
 from models.record import Record
 from pipeline.media.bounded import internal_error
+from pipeline.usecases.importing.events import registration_events
 from pipeline.usecases.importing.lineage import (
     Parents,
     link_parents,
@@ -149,20 +151,31 @@ class Tainted(Exception):
 
 
 class WorkingSet:
-    """The aggregates of one batch: recorded ones read once, then changed by its rows in order."""
+    """The aggregates of one batch: recorded ones read once, then changed by its rows in order.
+
+    A row registering a record with no parents is only noted (`fresh`): its events are encoded
+    from the row when the batch is saved (`events`). Should a later row of the batch name it
+    as a parent, it is built as an aggregate after all, from its row, before it is changed."""
 
     def __init__(self, context: Context, ids: set[UUID]) -> None:
         recent = context.parents.saved
+        self.context = context
         self.recent = recent
         self.loaded = context.store.get_many(i for i in ids if i not in recent)
         self.changed: dict[UUID, Record] = {}
+        self.fresh: dict[UUID, Pending] = {}
 
     def find(self, record_id: UUID) -> Record | None:
         for pool in (self.changed, self.recent, self.loaded):
             found = pool.get(record_id)
             if found is not None:
                 return found if isinstance(found, Record) else None
-        return None
+        pending = self.fresh.pop(record_id, None)
+        if pending is None:
+            return None
+        record = _registered(self.context, pending)
+        self.changed[record_id] = record
+        return record
 
     def apply(self, context: Context, pending: Pending) -> ImportRow:
         """`pending`'s verdict, its events added to the working set's aggregates."""
@@ -170,6 +183,9 @@ class WorkingSet:
         record = self.find(pending.id)
         new = record is None
         if record is None:
+            if row.change is None:
+                self.fresh[pending.id] = pending
+                return pending.verdict("registered")
             ref = row.ref
             record = Record(kind=ref.kind, key=dict(ref.key), source=source)
         watched: list[tuple[Record, int]] = [] if new else [(record, _count(record))]
@@ -193,6 +209,30 @@ class WorkingSet:
             self.changed[aggregate.id] = aggregate
         return pending.verdict("registered" if new else "updated", warning)
 
+    def events(self) -> list[StoredEvent]:
+        """Every event of the batch, encoded: the fresh records', then the aggregates'."""
+        mapper = self.context.store.mapper
+        stored = [
+            event
+            for record_id, p in self.fresh.items()
+            for event in registration_events(mapper, record_id, p.row, p.source)
+        ]
+        for aggregate in self.changed.values():
+            stored.extend(mapper.to_stored_event(e) for e in aggregate.collect_events())
+        return stored
+
+
+def _registered(context: Context, pending: Pending) -> Record:
+    """The aggregate of a fresh row's record (new, no parents): what its events would build."""
+    ref = pending.row.ref
+    record = Record(kind=ref.kind, key=dict(ref.key), source=pending.source)
+    change_record(context, record, pending.row, pending.source, _no_parents)
+    return record
+
+
+def _no_parents(key: ParcelKey) -> Record:
+    raise missing_parent(key)  # a fresh row names none
+
 
 def _count(aggregate: Record) -> int:
     return len(aggregate.pending_events)
@@ -206,8 +246,9 @@ def save_batch(context: Context, batch: list[Pending]) -> list[ImportRow]:
     try:
         working = WorkingSet(context, ids)
         verdicts = [working.apply(context, p) for p in batch]
-        if working.changed:
-            context.store.save(*working.changed.values())
+        stored = working.events()
+        if stored:
+            context.store.recorder.insert_events(stored)  # one transaction
             context.parents.remember(*working.changed.values())
         return verdicts
     except Tainted as e:
