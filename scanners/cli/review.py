@@ -3,6 +3,7 @@
     sohoa review [--page N] [--json]           the queue, weakest first
     sohoa review accept ID FIELD…              the machine's values confirmed as read
     sohoa review correct ID FIELD=VALUE… [--reason TEXT]
+    sohoa review blank ID                      the fields not read left blank (not on the photo)
 
 Accepting and correcting record the same events as the staff review page (`FieldAccepted`,
 `FieldCorrected`), by "person:<operator>"; the fields shown afterwards are a read of the
@@ -171,6 +172,25 @@ def correct(ident: str, pairs: tuple[str, ...], reason: str, as_json: bool) -> N
         current = fields_view(svc.store.capture(cid))["fields"]
         values = {n: parse_value(n, v, current.get(n)) for n, v in typed.items()}
         correct_fields(svc, cid, values, reason or "sohoa review", _by(svc))
+    except NotFoundError as e:
+        raise click.ClickException(str(e)) from None
+    _show(svc, cid, as_json)
+
+
+@review.command("blank")
+@click.argument("ident")
+@click.option("--json", "as_json", is_flag=True)
+def blank(ident: str, as_json: bool) -> None:
+    """Leave the fields still waiting with no value blank: they are not on this capture's pages
+    (a photo of page 1 or 4 of a booklet); as the review page's Alt+B."""
+    from models.errors import NotFoundError
+    from pipeline.usecases.certificates import leave_blank
+
+    svc = services()
+    cid = parse_id(ident)
+    try:
+        _known(svc, cid, [])
+        leave_blank(svc, cid, _by(svc))
     except NotFoundError as e:
         raise click.ClickException(str(e)) from None
     _show(svc, cid, as_json)
