@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import stat
 import tempfile
+import threading
 import unicodedata
 import zipfile
 import zlib
@@ -16,6 +17,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
+from typing import IO
 
 from pipeline.errors import InputRejectedError
 from pipeline.media.bounded import internal_error
@@ -30,10 +32,46 @@ SET_KINDS = ("photo-set", "scan-set")
 SKIPPED_NAMES = ("done", "rejected", "__MACOSX")
 
 
+class SharedArchive:
+    """One ZIP opened once for all of its members, and closed after the last.
+
+    Opening a ZIP reads its whole central directory: opened again for each member, a ZIP of
+    n members cost n² (50,000 members: over a billion entries read). It is opened when its
+    first member is read, not when it is listed, so listing many ZIPs holds no file open."""
+
+    def __init__(self, path: Path, members: int) -> None:
+        self.path = path
+        self._left = members
+        self._users = 0
+        self._zip: zipfile.ZipFile | None = None
+        self._lock = threading.Lock()
+
+    @contextmanager
+    def open(self, name: str) -> Iterator[tuple[zipfile.ZipInfo, IO[bytes]]]:
+        """A member's entry and its bytes, as they inflate."""
+        with self._lock:
+            if self._zip is None:
+                self._zip = zipfile.ZipFile(self.path)
+            z = self._zip
+            self._users += 1
+        try:
+            info = z.getinfo(name)
+            with z.open(info) as f:
+                yield info, f
+        finally:
+            with self._lock:
+                self._users -= 1
+                self._left -= 1
+                if self._left <= 0 and self._users == 0 and self._zip is not None:
+                    self._zip.close()
+                    self._zip = None
+
+
 @dataclass(frozen=True)
 class ZipMember:
     archive: Path
     name: str
+    shared: SharedArchive | None = field(default=None, compare=False, repr=False)
 
 
 Source = Path | ZipMember
@@ -177,13 +215,14 @@ def _zip(path: Path, kind: str | None, limits: Limits) -> Iterator[Item]:
     except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError) as e:
         yield Item(shown, error=f"not a readable ZIP: {e}")
         return
-    members: list[tuple[str, Source]] = []
-    for info in infos:
-        if info.filename.startswith("__MACOSX/") or PurePosixPath(info.filename).name.startswith(
-            "."
-        ):
-            continue
-        members.append((info.filename, ZipMember(path, info.filename)))
+    names = [
+        i.filename
+        for i in infos
+        if not i.filename.startswith("__MACOSX/")
+        and not PurePosixPath(i.filename).name.startswith(".")
+    ]
+    shared = SharedArchive(path, len(names))
+    members: list[tuple[str, Source]] = [(n, ZipMember(path, n, shared)) for n in names]
     if kind in SET_KINDS:
         yield Item(shown, members=members, kind=kind)
         return
@@ -229,9 +268,18 @@ def materialised(source: Source, tmp_dir: Path, limits: Limits) -> Iterator[Path
 
 
 @contextmanager
-def _extracted(source: ZipMember, tmp_dir: Path, limits: Limits) -> Iterator[Path]:
+def _member(source: ZipMember) -> Iterator[tuple[zipfile.ZipInfo, IO[bytes]]]:
+    if source.shared is not None:
+        with source.shared.open(source.name) as opened:
+            yield opened
+        return
     with zipfile.ZipFile(source.archive) as z, z.open(source.name) as src:
-        info = z.getinfo(source.name)
+        yield z.getinfo(source.name), src
+
+
+@contextmanager
+def _extracted(source: ZipMember, tmp_dir: Path, limits: Limits) -> Iterator[Path]:
+    with _member(source) as (info, src):
         cap = min(limits.max_file_bytes, max(info.compress_size, 1) * limits.max_zip_ratio)
         with tempfile.NamedTemporaryFile(dir=tmp_dir, prefix="zip-") as out:
             copied = 0
