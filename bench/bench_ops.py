@@ -127,7 +127,8 @@ def hook_cost(jobs: int = 20_000) -> tuple[float, float]:
 
     import dramatiq
 
-    from pipeline.observability.metrics import HTTP_SECONDS, JobMetrics
+    from pipeline.observability.metrics import HTTP_SECONDS
+    from workers.metrics import JobMetrics
 
     logging.getLogger("pipeline.observability.metrics").setLevel(logging.WARNING)
     middleware = JobMetrics()

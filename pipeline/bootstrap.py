@@ -1,20 +1,25 @@
-"""The one wiring point: settings in, collaborators out."""
+"""The one wiring point: settings in, collaborators out.
+
+Importing this module costs almost nothing: each collaborator's library (the event store's,
+the search engine's, Pillow) loads when `bootstrap` builds it or a property first opens it, so
+a command that never searches never loads the search engine (`sohoa status`, `sohoa ingest`).
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
+from typing import TYPE_CHECKING
 
-from eventsourcing.persistence import TrackingRecorder
-
-from models.application import RecordStore
-from models.places.gazetteer import Gazetteer
-from pipeline.media.images import configure_pillow
 from pipeline.settings import Settings
-from search.factory import search_index_from_url
-from search.index import SearchIndex
-from storage.base import BlobStore
-from storage.factory import blob_store_from_url
+
+if TYPE_CHECKING:
+    from eventsourcing.persistence import TrackingRecorder
+
+    from models.application import RecordStore
+    from models.places.gazetteer import Gazetteer
+    from search.index import SearchIndex
+    from storage.base import BlobStore
 
 
 @dataclass
@@ -27,11 +32,15 @@ class Services:
     @cached_property
     def index(self) -> SearchIndex:
         """The search index, opened on first use (many commands never need it)."""
+        from search.factory import search_index_from_url
+
         return search_index_from_url(self.settings.search_url)
 
     @cached_property
     def gazetteer(self) -> Gazetteer | None:
         """Administrative units of both eras, when SOHOA_GAZETTEER_DIR names their tables."""
+        from models.places.gazetteer import Gazetteer
+
         folder = self.settings.gazetteer_dir
         return Gazetteer.load(folder) if folder else None
 
@@ -40,6 +49,9 @@ class Services:
 
 
 def bootstrap(settings: Settings) -> Services:
+    from pipeline.media.images import configure_pillow
+    from storage.factory import blob_store_from_url
+
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     configure_pillow(settings.limits)
     store = _record_store(settings)
@@ -58,6 +70,8 @@ def _record_store(settings: Settings, attempts: int = 5) -> RecordStore:
     import time
 
     from eventsourcing.persistence import PersistenceError
+
+    from models.application import RecordStore
 
     for attempt in range(1, attempts + 1):
         try:

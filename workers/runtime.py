@@ -20,7 +20,7 @@ from pipeline.dispatch.indexer import IDLE_S as INDEXER_IDLE_S
 from pipeline.dispatch.indexer import indexer
 from pipeline.dispatch.sweeper import sweep
 from pipeline.jobs.ocr import page_pool
-from pipeline.observability.metrics import JobMetrics, Sampler, followers_probe
+from pipeline.observability.metrics import Sampler, followers_probe
 from pipeline.projections.captures import IDLE_S as CAPTURES_IDLE_S
 from pipeline.projections.captures import captures_follower
 from pipeline.projections.follower import IDLE_S as STATS_IDLE_S
@@ -28,6 +28,7 @@ from pipeline.projections.follower import stats_follower
 from workers import heartbeat
 from workers.actors import declare_actors
 from workers.broker import DramatiqQueue, make_broker
+from workers.metrics import JobMetrics
 
 log = logging.getLogger(__name__)
 

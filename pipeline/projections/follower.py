@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from pipeline.bootstrap import Services
 from pipeline.dispatch.follower import Follower
-from pipeline.dispatch.indexer import _unit_of
-from pipeline.observability.metrics import observe_events
 from pipeline.projections.stats import NAME, StatsProjection
 from pipeline.projections.tables import StatsTables
 
@@ -34,6 +33,14 @@ def stats_follower(services: Services, batch: int = 1000) -> Follower:
     return Follower(NAME, services.store, projection, projection.handle, batch=batch)
 
 
+def observe_events(events: Iterable[Any]) -> None:
+    """The counters fed by statistics events (`pipeline.observability.metrics`), imported on
+    the first batch: `sohoa status` reads the projections without loading Prometheus."""
+    from pipeline.observability import metrics
+
+    metrics.observe_events(events)
+
+
 def rebuild(services: Services) -> int:
     """Drop the tables and count the whole log again; returns how many events it read."""
     tables = stats_tables(services)
@@ -44,6 +51,8 @@ def rebuild(services: Services) -> int:
 def _site_unit(services: Services):
     if not services.settings.gazetteer_dir:
         return None
+
+    from pipeline.dispatch.indexer import _unit_of
 
     def unit(record: Any) -> str:
         gazetteer = services.gazetteer

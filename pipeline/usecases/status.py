@@ -11,7 +11,6 @@ from uuid import UUID
 
 from models.capture import Capture
 from pipeline.bootstrap import Services
-from pipeline.jobs.inspection import SET_TYPES
 from pipeline.presenters import model_progress
 from pipeline.projections.captures import captures_follower, current
 
@@ -73,6 +72,8 @@ class FixityReport:
 
 def stored_blobs(services: Services, capture: Capture) -> Iterator[tuple[str, str]]:
     """(role, key) of every blob a capture refers to."""
+    from pipeline.jobs.inspection import SET_TYPES  # numpy and Pillow: not for `status`
+
     yield "original", capture.blob_key
     if capture.media_type in SET_TYPES:
         try:

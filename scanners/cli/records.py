@@ -61,12 +61,13 @@ def status(as_json: bool) -> None:
     from pipeline.dispatch.dispatcher import dispatcher
     from pipeline.presenters import progress_text
     from pipeline.usecases.status import status as read_status
-    from workers.broker import DramatiqQueue, make_broker
 
     svc = services()
     depth = None
     queue = None
     if not svc.settings.broker_url.startswith("memory"):
+        from workers.broker import DramatiqQueue, make_broker  # Dramatiq only for a broker
+
         queue = DramatiqQueue(make_broker(svc.settings.broker_url))
         depth = queue.depth()
     from pipeline.dispatch.indexer import indexer

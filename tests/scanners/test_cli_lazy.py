@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -12,7 +13,7 @@ from click.testing import CliRunner
 
 from scanners.cli import COMMANDS, main
 
-HEAVY = ("cv2", "open3d", "pycolmap", "tantivy", "fastapi", "pipeline.bootstrap")
+HEAVY = ("cv2", "numpy", "open3d", "pycolmap", "tantivy", "fastapi", "pipeline.bootstrap")
 
 
 def _short(text: str, limit: int) -> str:
@@ -75,3 +76,37 @@ def test_every_command_a_module_defines_is_in_the_registry():
         if info.name != "__main__":
             importlib.import_module(f"scanners.cli.{info.name}")
     assert set(main.commands) <= set(COMMANDS)
+
+
+def _modules_of_run(tmp_path, *args: str) -> list[str]:
+    """As `_modules_after`, for a command that works on embedded defaults in `tmp_path`."""
+    code = (
+        "import atexit, json, sys\n"
+        "atexit.register(lambda: print(json.dumps(sorted(sys.modules)), file=sys.stderr))\n"
+        "from scanners.cli import main\n"
+        f"main({list(args)!r})\n"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SOHOA_")}
+    env["SOHOA_DATA_DIR"] = str(tmp_path / "data")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert done.returncode == 0, done.stderr[-2000:]
+    return json.loads(done.stderr.strip().splitlines()[-1])
+
+
+NOT_FOR_STATUS = ("cv2", "numpy", "dramatiq", "prometheus_client", "fastapi")
+
+
+def test_status_reads_the_store_without_image_job_or_broker_libraries(tmp_path):
+    loaded = _modules_of_run(tmp_path, "status")
+    assert "models.application" in loaded  # it did read the store
+    assert not [m for m in loaded if m.startswith(NOT_FOR_STATUS)]
+
+
+def test_ingest_without_wait_loads_neither_image_libraries_nor_the_broker(tmp_path):
+    from PIL import Image
+
+    page = tmp_path / "trang.png"
+    Image.new("L", (200, 60), 255).save(page, dpi=(300, 300))
+    loaded = _modules_of_run(tmp_path, "ingest", str(page))
+    assert "pipeline.usecases.ingest" in loaded
+    assert not [m for m in loaded if m.startswith(("cv2", "numpy", "dramatiq", "tantivy"))]
