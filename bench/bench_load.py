@@ -2,7 +2,7 @@
 Redis, sampled every second (throughput, queue depth, follower lag, memory), with a plot.
 
     .venv/bin/python bench/bench_load.py [--captures 10000] [--ocr-captures 500]
-        [--configs embedded,distributed] [--quick] [--json]
+        [--configs embedded,distributed] [--phases inspect,ocr] [--quick] [--json]
 
 Two phases per configuration, each on a fresh store, because OCR of one small page costs
 ~0.2–0.5 s of a core here (Tesseract with `vie` spends most of it loading its model), so
@@ -32,12 +32,15 @@ records captures ingested, captures settled by state (the same `Capture.state(pl
 queue depth (`DramatiqQueue.depth`), dispatcher and indexer lag (`Follower.lag`) and the RSS of
 every process (psutil: this one, `sohoa follow`/`worker`, and Tesseract children).
 
-Figures: throughput (captures settled per second, first ingest → last settled), ingest rate
+Figures: throughput (captures settled per second, first ingest → last settled), CPU per
+capture (user + system seconds of every process of the run: this one, `sohoa follow`/`worker`,
+the page pool, Tesseract; the figure that load on a shared machine does not bend), ingest rate
 under load, peak queue depth, peak and final lag (final: after the followers drained), peak RSS
 and RSS growth, and errors (captures failed or partial, ingest rejections, ERROR log records or
 tracebacks from any process: must be 0). Baselines measured in the same run: ingest alone on a
 fresh store of the same configuration (no workers, no followers), and the `tesseract` CLI
-(`-l vie`, hOCR, 2 processes, OMP_THREAD_LIMIT=1) over the same pages for the ocr phase.
+(`-l vie`, hOCR, 2 processes, OMP_THREAD_LIMIT=1) over the same pages for the ocr phase (pages
+per second, and CPU seconds per page).
 
 Plots: var/bench/load-<config>.png (one column per phase).
 """
@@ -241,6 +244,49 @@ class Probes:
     """What a pipeline process that ended wrote before it ended, if one did."""
 
 
+def cpu_seconds(roles: dict[str, int]) -> float:
+    """User + system seconds so far of the roles' processes and all their descendants: the
+    live ones, and (in `children_*`) the ones that ended and were reaped by a process of the
+    tree (Tesseract by a pool process, a pool process by the fork server)."""
+    import psutil
+
+    seen: set[int] = set()
+    total = 0.0
+    for pid in roles.values():
+        try:
+            root = psutil.Process(pid)
+            tree = [root, *root.children(recursive=True)]
+        except psutil.Error:
+            continue
+        for proc in tree:
+            if proc.pid in seen:
+                continue
+            seen.add(proc.pid)
+            try:
+                t = proc.cpu_times()
+            except psutil.Error:  # ended between the listing and the reading
+                continue
+            total += t.user + t.system + t.children_user + t.children_system
+    return total
+
+
+def cpu_by_thread() -> Counter:
+    """User + system seconds so far of this process's threads by name (unnamed ones by their
+    class: Dramatiq's WorkerThread, _ConsumerThread), and of its child processes."""
+    import psutil
+
+    names = {
+        t.native_id: type(t).__name__ if t.name.startswith("Thread-") else t.name
+        for t in threading.enumerate()
+    }
+    me = psutil.Process()
+    out: Counter = Counter()
+    for t in me.threads():
+        out[names.get(t.id, "other")] += t.user_time + t.system_time
+    out["child processes"] = cpu_seconds({"": me.pid}) - sum(out.values())
+    return out
+
+
 def rss_by_role(roles: dict[str, int]) -> dict[str, float]:
     """RSS in MB of each role's process, and of all their other children together (Tesseract,
     stages run in a child process)."""
@@ -324,6 +370,8 @@ class Outcome:
     rejected: int
     logged_errors: list[str] = field(default_factory=list)
     drain_s: float = 0.0
+    cpu_s: float = 0.0
+    """User + system seconds of the run's processes from the first ingest to the drain."""
 
     @property
     def errors(self) -> int:
@@ -358,19 +406,24 @@ def drive(config: Config, svc, paths: list[Path], probes: Probes, timeout_s: flo
     count = [0]
     sampler = Sampler(svc.store, probes, lambda: count[0])
     sampler.start()
+    cpu_start, threads_start = cpu_seconds(probes.roles), cpu_by_thread()
     start = time.monotonic()
     rejected = ingest_all(svc, paths, count)
     ingest_s = time.monotonic() - start
     log(f"  ingested {len(paths)} in {ingest_s:.1f} s; waiting for the pipeline")
     wall_s = wait_settled(sampler, probes, len(paths) - rejected, start, timeout_s)
     drain_s = wait_drained(probes)
+    cpu_s = cpu_seconds(probes.roles) - cpu_start
+    by_thread = cpu_by_thread()
+    by_thread.subtract(threads_start)
+    log("  CPU s by thread: " + ", ".join(f"{k} {v:.1f}" for k, v in by_thread.most_common()))
     time.sleep(1.1)  # one more sample after the drain
     sampler.stop.set()
     sampler.join()
     states = sampler.settlement.counts()
     return Outcome(
         config.name, config.phase, len(paths), sampler.samples, wall_s, ingest_s, states, rejected,
-        drain_s=drain_s,
+        drain_s=drain_s, cpu_s=cpu_s,
     )  # fmt: skip
 
 
@@ -518,21 +571,31 @@ def run_phase(name: str, phase: str, paths: list[Path], folder: Path, timeout_s:
 # --- baselines ---------------------------------------------------------------------------------
 
 
-def ingest_only_rate(name: str, paths: list[Path], folder: Path) -> float:
-    """Captures/s of ingest alone on a fresh store of this configuration (nothing running)."""
+@dataclass
+class Rate:
+    """A baseline: items per second, and CPU seconds per item."""
+
+    per_s: float
+    cpu_s: float
+
+
+def ingest_only_rate(name: str, paths: list[Path], folder: Path) -> Rate:
+    """Ingest alone on a fresh store of this configuration (nothing running)."""
     with configuration(name, "inspect", folder) as config:
         svc = config.services()
         register_sites(svc.store)
         try:
-            start = time.perf_counter()
+            start, cpu = time.perf_counter(), time.process_time()
             ingest_all(svc, paths, [0])
-            return len(paths) / (time.perf_counter() - start)
+            wall, cpu = time.perf_counter() - start, time.process_time() - cpu
+            return Rate(len(paths) / wall, cpu / len(paths))
         finally:
             svc.close()
 
 
-def tesseract_rate(pages: list[Path]) -> float:
-    """Pages/s of the `tesseract` CLI (-l vie, hOCR) over these pages, 2 at a time."""
+def tesseract_rate(pages: list[Path]) -> Rate:
+    """The `tesseract` CLI (-l vie, hOCR) over these pages, 2 at a time."""
+    import resource
 
     def one(p: Path) -> None:
         subprocess.run(
@@ -542,10 +605,15 @@ def tesseract_rate(pages: list[Path]) -> float:
             env={**os.environ, "OMP_THREAD_LIMIT": "1"},
         )
 
-    start = time.perf_counter()
+    def children_cpu() -> float:
+        usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return usage.ru_utime + usage.ru_stime
+
+    start, cpu = time.perf_counter(), children_cpu()
     with ThreadPoolExecutor(2) as pool:
         list(pool.map(one, pages))
-    return len(pages) / (time.perf_counter() - start)
+    wall, cpu = time.perf_counter() - start, children_cpu() - cpu
+    return Rate(len(pages) / wall, cpu / len(pages))
 
 
 # --- figures -----------------------------------------------------------------------------------
@@ -571,7 +639,7 @@ def rss_growth(o: Outcome) -> float:
 
 
 def rows_for(
-    o: Outcome, ingest_baseline: float, ocr_baseline: float | None, pages: int
+    o: Outcome, ingest_baseline: Rate, ocr_baseline: Rate | None, pages: int
 ) -> list[dict]:
     tag = f"load {o.phase}, {o.config}"
     throughput = o.captures / o.wall_s
@@ -593,17 +661,23 @@ def rows_for(
         if ocr_baseline
         else "baseline: ingest alone on a fresh store of this configuration"
     )
+    peer = ocr_baseline or ingest_baseline
     last = o.samples[-1]
     out = [
         row(
-            f"{tag}: throughput", "captures/s", throughput, ocr_baseline or ingest_baseline,
+            f"{tag}: throughput", "captures/s", throughput, peer.per_s,
             "ratio ≥ 0.5" if ocr_baseline else "",
             f"{o.captures} captures, {what}; {where}; first ingest → last settled "
             f"{o.wall_s:.0f} s, {last.events} events; {base_note}",
         ),
         row(
+            f"{tag}: CPU per capture", "s", o.cpu_s / o.captures, peer.cpu_s, "",
+            "user + system of every process of the run (watching included), first ingest to "
+            f"drain; {base_note} (CPU per page or per capture)",
+        ),
+        row(
             f"{tag}: ingest rate under load", "captures/s", o.captures / o.ingest_s,
-            ingest_baseline, "",
+            ingest_baseline.per_s, "",
             "one ingest thread while the pipeline runs; baseline: ingest alone, fresh store",
         ),
         row(f"{tag}: peak queue depth", "jobs", float(peak(o.samples, lambda s: s.queued)), None),
@@ -705,10 +779,12 @@ def services_up() -> bool:
     return True
 
 
-def run_config(name: str, inputs: dict[str, list[Path]], root: Path, timeout_s: float):
-    """Both phases and the ingest baseline of one configuration."""
+def run_config(
+    name: str, phases: list[str], inputs: dict[str, list[Path]], root: Path, timeout_s: float
+) -> tuple[list[Outcome], Rate]:
+    """The phases and the ingest baseline of one configuration."""
     outcomes = []
-    for phase in PHASES:
+    for phase in phases:
         log(f"{name}/{phase}: {len(inputs[phase])} captures; {load_average()}")
         outcomes.append(run_phase(name, phase, inputs[phase], root / f"{name}-{phase}", timeout_s))
         shutil.rmtree(root / f"{name}-{phase}", ignore_errors=True)
@@ -724,12 +800,14 @@ def main() -> list[dict]:
     p.add_argument("--captures", type=int, help="inspect phase (default 10000; quick 500)")
     p.add_argument("--ocr-captures", type=int, help="ocr phase (default 500; quick 50)")
     p.add_argument("--configs", default=",".join(CONFIGS), help="embedded,distributed")
+    p.add_argument("--phases", default=",".join(PHASES), help="inspect,ocr")
     p.add_argument("--timeout", type=float, default=3600.0, help="per phase, seconds")
     p.add_argument("--plots", type=Path, default=REPO / "var" / "bench")
     args = p.parse_args()
     n = args.captures or (500 if args.quick else 10_000)
     n_ocr = args.ocr_captures or (50 if args.quick else 500)
     configs = [c for c in args.configs.split(",") if c]
+    phases = [ph for ph in PHASES if ph in args.phases.split(",")]
     if "distributed" in configs and not services_up():
         log("PostgreSQL or Redis is not listening on 127.0.0.1: skipping distributed")
         configs.remove("distributed")
@@ -739,14 +817,17 @@ def main() -> list[dict]:
     with scratch("load") as root:
         log(f"generating {n} + {n_ocr} captures")
         inputs = {
-            "inspect": make_inputs(root / "in-inspect", n, mixed=True),
-            "ocr": make_inputs(root / "in-ocr", n_ocr, mixed=False),
+            # the inspect mix is also the ingest baseline's input
+            "inspect": make_inputs(
+                root / "in-inspect", n if "inspect" in phases else min(n, BASELINE_INGEST), True
+            ),
+            "ocr": make_inputs(root / "in-ocr", n_ocr if "ocr" in phases else 0, mixed=False),
         }
-        pages = random.Random(7).sample(inputs["ocr"], min(BASELINE_PAGES, n_ocr))
+        pages = random.Random(7).sample(inputs["ocr"], min(BASELINE_PAGES, len(inputs["ocr"])))
         log(f"baseline: tesseract CLI over {len(pages)} pages")
-        ocr_rate = tesseract_rate(pages)
+        ocr_rate = tesseract_rate(pages) if pages else None
         for name in configs:
-            outcomes, ingest_rate = run_config(name, inputs, root, args.timeout)
+            outcomes, ingest_rate = run_config(name, phases, inputs, root, args.timeout)
             done: list[dict] = []
             for o in outcomes:
                 done += rows_for(o, ingest_rate, ocr_rate if o.phase == "ocr" else None, len(pages))
