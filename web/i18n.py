@@ -161,8 +161,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "review_pages": ("Ảnh các trang", "Page images"),
     "review_parcel_linked": ("Thông tin đã ghi vào", "Values recorded on"),
     "review_parcel_key": (
-        "thửa {number}, tờ {sheet} (ĐVHC {unit})",
-        "parcel {number}, sheet {sheet} (unit {unit})",
+        "thửa {number}, tờ {sheet}, {unit}",
+        "parcel {number}, sheet {sheet}, {unit}",
     ),
     "review_blank": (
         "Để trống {n} trường chưa đọc (Alt+B)",
