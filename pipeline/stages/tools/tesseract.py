@@ -37,10 +37,44 @@ def _tesseract() -> str:
 
 
 def run_tesseract(image: Image.Image, params: OcrParams, *, page: int, dpi: int) -> bytes:
-    """Tesseract's hOCR of an image, handed over as an uncompressed TIFF file in memory-backed
-    temporary storage: Leptonica reads a file a quarter faster than the same image on stdin,
-    and an uncompressed TIFF, Leptonica's own format, costs 6 ms to write and is read faster
-    than a PNG (a 300-dpi A4 page: 0.75 s against 0.79 s with a stored PNG, same hOCR)."""
+    """Tesseract's hOCR of an image: in this process through libtesseract when it can be
+    loaded (the model stays loaded from page to page: `pipeline.stages.tools.libtesseract`),
+    else by the `tesseract` program (`_run_program`). Both give the same words."""
+    from pipeline.stages.tools.libtesseract import TesseractLibraryError, TesseractTimeout, engine
+
+    try:
+        reader = engine(params.lang, params.tessdata)
+    except TesseractLibraryError as e:
+        raise InputRejectedError(f"page {page + 1}: {e}") from e
+    if reader is None:
+        return _run_program(image, params, page=page, dpi=dpi)
+    pixels = np.asarray(_normal(image), dtype=np.uint8)
+    try:
+        return reader.hocr(
+            pixels,
+            psm=params.psm,
+            dpi=None if params.estimate_resolution else dpi,
+            timeout_s=params.timeout_s,
+        )
+    except TesseractTimeout:
+        raise _timeout(page, params) from None
+    except TesseractLibraryError as e:
+        raise InputRejectedError(f"page {page + 1}: {e}") from e
+
+
+def _timeout(page: int, params: OcrParams) -> OcrTimeoutError:
+    return OcrTimeoutError(
+        f"page {page + 1}: Tesseract did not finish within {params.timeout_s:g} s "
+        "(the per-page OCR time limit)"
+    )
+
+
+def _run_program(image: Image.Image, params: OcrParams, *, page: int, dpi: int) -> bytes:
+    """Tesseract's hOCR of an image by the `tesseract` program, handed the image as an
+    uncompressed TIFF file in memory-backed temporary storage: Leptonica reads a file a quarter
+    faster than the same image on stdin, and an uncompressed TIFF, Leptonica's own format, costs
+    6 ms to write and is read faster than a PNG (a 300-dpi A4 page: 0.75 s against 0.79 s with a
+    stored PNG, same hOCR)."""
     env = {**os.environ, "OMP_THREAD_LIMIT": "1"}
     with tempfile.NamedTemporaryFile(suffix=".tif", dir=_SCRATCH) as f:
         _normal(image).save(f, "TIFF")
@@ -54,10 +88,7 @@ def run_tesseract(image: Image.Image, params: OcrParams, *, page: int, dpi: int)
         try:
             done = subprocess.run(cmd, capture_output=True, timeout=params.timeout_s, env=env)
         except subprocess.TimeoutExpired:
-            raise OcrTimeoutError(
-                f"page {page + 1}: Tesseract did not finish within {params.timeout_s:g} s "
-                "(the per-page OCR time limit)"
-            ) from None
+            raise _timeout(page, params) from None
     if done.returncode != 0 or not done.stdout:
         detail = done.stderr.decode("utf-8", "replace").strip().splitlines()
         raise InputRejectedError(
