@@ -12,6 +12,7 @@ A row that changes a recorded record, or names parents, still goes through the a
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -29,10 +30,14 @@ GEOMETRY_SET = get_topic(Record.GeometrySet)
 PUBLISHED = get_topic(Record.Published)
 
 
-def registration_states(row: ParsedRow, source: str) -> list[tuple[str, dict[str, Any]]]:
+def registration_states(
+    row: ParsedRow, source: str, now: Any = None
+) -> list[tuple[str, dict[str, Any]]]:
     """(topic, state) of each event registering `row`'s record, in version order; the state
-    is what the aggregate's event holds, less its id and version."""
-    now = datetime_now_with_tzinfo()
+    is what the aggregate's event holds, less its id and version. `now` is the events' time
+    (default: now), or its encoding."""
+    if now is None:
+        now = datetime_now_with_tzinfo()
     ref = row.ref
     states = [
         (
@@ -71,8 +76,9 @@ def registration_events(
     """The stored events registering `row`'s record `record_id` (new to the store, no parents),
     encoded as `mapper.to_stored_event` encodes the aggregate's."""
     encode = mapper.transcoder.encode
+    now = _encoded(mapper, datetime_now_with_tzinfo())
     stored = []
-    for version, (topic, state) in enumerate(registration_states(row, source), start=1):
+    for version, (topic, state) in enumerate(registration_states(row, source, now), start=1):
         data = encode(state)
         if mapper.compressor:
             data = mapper.compressor.compress(data)
@@ -80,3 +86,12 @@ def registration_events(
             data = mapper.cipher.encrypt(data)
         stored.append(StoredEvent(record_id, version, topic, data))
     return stored
+
+
+def _encoded(mapper: Mapper[UUID], when: datetime) -> Any:
+    """`when` as the mapper's JSON transcoder writes it (once for a row's events, rather than
+    one call back from the encoder per event); `when` itself for another transcoder."""
+    transcoding = getattr(mapper.transcoder, "types", {}).get(datetime)
+    if transcoding is None:
+        return when
+    return {"_type_": transcoding.name, "_data_": transcoding.encode(when)}

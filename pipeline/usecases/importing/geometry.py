@@ -56,7 +56,10 @@ def check_geometry(geometry: Any, crs: str = WGS84) -> dict[str, Any]:
         return {"type": kind, "geometries": [check_geometry(g, crs) for g in members]}
     if not isinstance(kind, str) or kind not in GEOMETRY_DEPTH:
         raise RowRejected(f"unknown geometry type {str(kind)[:40]!r}")
-    coords = _positions(geometry.get("coordinates"), GEOMETRY_DEPTH[kind], crs)
+    coords = geometry.get("coordinates")
+    depth = GEOMETRY_DEPTH[kind]
+    if not (crs == WGS84 and depth and _plain_lon_lat(coords, depth)):
+        coords = _positions(coords, depth, crs)
     if kind == "LineString":
         _line(coords, "a LineString")
     elif kind == "MultiLineString":
@@ -68,6 +71,25 @@ def check_geometry(geometry: Any, crs: str = WGS84) -> dict[str, Any]:
         for i, polygon in enumerate(coords, 1):
             _polygon(polygon, f"polygon {i} ")
     return {"type": kind, "coordinates": coords}
+
+
+def _plain_lon_lat(value: Any, depth: int) -> bool:
+    """Whether `value` holds, at `depth`, only [lon, lat] positions of floats in range: what
+    `_positions` accepts as it is (a file's own lists are kept, not copied). Anything else
+    (integers, a z, NaN, an error to word) goes through `_positions`."""
+    if type(value) is not list or not value:
+        return False
+    if depth > 1:
+        return all(_plain_lon_lat(v, depth - 1) for v in value)
+    for position in value:
+        if type(position) is not list or len(position) != 2:
+            return False
+        x, y = position
+        if type(x) is not float or type(y) is not float:
+            return False
+        if not (-180 <= x <= 180 and -90 <= y <= 90):  # NaN and infinities fail too
+            return False
+    return True
 
 
 def _positions(value: Any, depth: int, crs: str) -> Any:

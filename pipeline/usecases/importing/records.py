@@ -75,6 +75,7 @@ def import_records(
     waiting: list[ImportRow | Pending] = []
 
     def flush() -> None:
+        _reject_repeats(seen, waiting)
         pending = [w for w in waiting if isinstance(w, Pending)]
         saved = iter(save_batch(context, pending) if pending else [])
         for w in waiting:
@@ -86,7 +87,7 @@ def import_records(
 
     with fewer_collections(), closing(FirstRows()) as seen:
         for raw in _guarded(read_rows(path, fmt), path):
-            waiting.append(_prepare(raw, base, seen, path.name))
+            waiting.append(_prepare(raw, base, path.name))
             if len(waiting) >= batch_rows:
                 flush()
         flush()
@@ -116,20 +117,47 @@ class FirstRows:
         self.db = sqlite3.connect("")  # "": a temporary database, deleted when closed
         self.db.execute("CREATE TABLE seen (id BLOB PRIMARY KEY, row TEXT) WITHOUT ROWID")
 
-    def first(self, record_id: UUID, where: str) -> str | None:
-        """None if `record_id` is new (now remembered at `where`), else the row that had it."""
-        key = record_id.bytes
-        if self.db.execute("INSERT OR IGNORE INTO seen VALUES (?, ?)", (key, where)).rowcount:
-            return None
-        return self.db.execute("SELECT row FROM seen WHERE id = ?", (key,)).fetchone()[0]
+    def firsts(self, rows: list[tuple[UUID, str]]) -> list[str | None]:
+        """For each (record id, where) of a batch, in file order: None if the id is new to the
+        file (now remembered at `where`), else the row that first had it. One query per
+        `FIRSTS_PER_QUERY` ids, one insert for the new ones."""
+        keys = [record_id.bytes for record_id, _ in rows]
+        known: dict[bytes, str] = {}
+        for start in range(0, len(keys), FIRSTS_PER_QUERY):
+            chunk = keys[start : start + FIRSTS_PER_QUERY]
+            marks = ",".join("?" * len(chunk))
+            known.update(self.db.execute(f"SELECT id, row FROM seen WHERE id IN ({marks})", chunk))
+        firsts: list[str | None] = []
+        new: list[tuple[bytes, str]] = []
+        for key, (_, where) in zip(keys, rows, strict=True):
+            first = known.get(key)
+            if first is None:
+                known[key] = where
+                new.append((key, where))
+            firsts.append(first)
+        self.db.executemany("INSERT INTO seen VALUES (?, ?)", new)
+        return firsts
 
     def close(self) -> None:
         self.db.close()
 
 
-def _prepare(
-    raw: RawRow, base: Mapping[str, Any], seen: FirstRows, name: str
-) -> ImportRow | Pending:
+FIRSTS_PER_QUERY = 500
+"""Ids per query of `FirstRows.firsts` (SQLite allows 999 variables in older builds)."""
+
+
+def _reject_repeats(seen: FirstRows, waiting: list[ImportRow | Pending]) -> None:
+    """Reject, in place, each waiting row whose record an earlier row of the file already had."""
+    pending = [(i, w) for i, w in enumerate(waiting) if isinstance(w, Pending)]
+    firsts = seen.firsts([(p.id, p.raw.where) for _, p in pending])
+    for (i, p), first in zip(pending, firsts, strict=True):
+        if first is not None:
+            ref, raw = p.row.ref, p.raw
+            reason = f"same {ref.kind} as {first} ({_describe(ref)})"
+            waiting[i] = ImportRow(raw.line, raw.where, "rejected", str(p.id), reason)
+
+
+def _prepare(raw: RawRow, base: Mapping[str, Any], name: str) -> ImportRow | Pending:
     """A row parsed and waiting for its batch, or its verdict already (rejected before it
     reaches the store); never raises (our bug on a row is that row's `failed`)."""
     if raw.failed:
@@ -139,10 +167,7 @@ def _prepare(
         if raw.error:
             raise RowRejected(raw.error)
         row = parse_row(raw, base)
-        record_id = row.ref.id
-        earlier = seen.first(record_id, raw.where)
-        if earlier is not None:
-            raise RowRejected(f"same {row.ref.kind} as {earlier} ({_describe(row.ref)})")
+        record_id = row.id or row.ref.id
         return Pending(raw, row, record_id, f"import:{name}:{raw.label}", name)
     except RowRejected as e:
         rid = str(record_id) if record_id else None
@@ -184,7 +209,7 @@ def parse_row(raw: RawRow, defaults: Mapping[str, Any] | None = None) -> ParsedR
     for name, value in (defaults or {}).items():
         if name in allowed and name not in fields:
             fields[name] = value
-    ref = _ref(kind, fields, vendor_unit_code)
+    ref, record_id = _ref(kind, fields, vendor_unit_code)
     change = row_change(fields, ref.key["era"]) if kind == "parcel" else None
     geometry, crs = _geometry(raw, fields)
     attributes = {k: v for k, v in fields.items() if k not in NOT_ATTRIBUTES}
@@ -196,6 +221,7 @@ def parse_row(raw: RawRow, defaults: Mapping[str, Any] | None = None) -> ParsedR
         publish=bool(fields.get("published")),
         valid_from=fields.get("valid_from"),
         change=change,
+        id=record_id,
     )
 
 
@@ -254,12 +280,14 @@ def _kind(fields: dict[str, Any]) -> str:
     )
 
 
-def _ref(kind: str, fields: dict[str, Any], vendor_unit_code: bool) -> RecordRef:
+def _ref(kind: str, fields: dict[str, Any], vendor_unit_code: bool) -> tuple[RecordRef, UUID]:
+    """The row's record and its id (from the parsed key: not parsed again by `RecordRef.id`)."""
     missing = [k for k in KEY_FIELDS[kind] if k not in fields]
     if missing:
         raise RowRejected(f"a {kind} needs {', '.join(missing)}")
     if kind == "site":
-        return RecordRef("site", {"code": fields["code"].upper()})
+        ref = RecordRef("site", {"code": fields["code"].upper()})
+        return ref, ref.id
     era = fields.get("unit_era") or ("pre2025" if vendor_unit_code else None)
     if era is None:
         raise RowRejected(
@@ -270,7 +298,7 @@ def _ref(kind: str, fields: dict[str, Any], vendor_unit_code: bool) -> RecordRef
         key = ParcelKey.of(fields["unit_code"], era, fields["sheet"], fields["parcel_number"])
     except InvalidKeyError as e:
         raise RowRejected(str(e)) from None
-    return RecordRef("parcel", key.as_record_key())
+    return RecordRef("parcel", key.as_record_key()), key.id
 
 
 def _describe(ref: RecordRef) -> str:

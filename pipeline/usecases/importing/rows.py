@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from typing import Any
+from uuid import UUID
 
 from models.application import RecordRef
 from models.ids import ParcelKey
@@ -112,6 +113,7 @@ class ParsedRow:
     publish: bool
     valid_from: str | None
     change: RowChange | None = None
+    id: UUID | None = None  # the record's, when known from parsing (`ref.id` computes it again)
 
 
 @dataclass(frozen=True)

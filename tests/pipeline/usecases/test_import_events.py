@@ -5,6 +5,7 @@ same batch is built as an aggregate after all."""
 from __future__ import annotations
 
 import json
+import re
 from datetime import date
 from pathlib import Path
 
@@ -15,9 +16,10 @@ from models.ids import ParcelKey
 from models.record import Record
 from pipeline.settings import eventstore_env
 from pipeline.usecases.importing.events import registration_events
+from pipeline.usecases.importing.geometry import _positions, check_geometry
 from pipeline.usecases.importing.lineage import Parents
 from pipeline.usecases.importing.records import import_records
-from pipeline.usecases.importing.rows import ParsedRow
+from pipeline.usecases.importing.rows import ParsedRow, RowRejected
 from pipeline.usecases.importing.saving import Context, change_record
 
 KEY = ParcelKey.of("61", "pre2025", "12", "7")
@@ -104,5 +106,54 @@ def test_a_record_registered_then_named_as_parent_in_one_batch_is_derived_from(t
         "Record.Registered",
         "Record.AttributesRecorded",
         "Record.Retired",
+    ]
+    store.close()
+
+
+@pytest.mark.parametrize(
+    "coordinates",
+    [
+        [[[105.8, 21.0], [105.9, 21.0], [105.9, 21.1], [105.8, 21.0]]],  # kept as it is
+        [[[105, 21], [105.9, 21.0], [105.9, 21.1], [105, 21]]],  # integers become floats
+        [[[105.8, 21.0, 3.0], [105.9, 21.0, 3.0], [105.9, 21.1, 3], [105.8, 21.0, 3.0]]],
+    ],
+    ids=["floats", "integers", "with-z"],
+)
+def test_a_checked_polygon_is_the_same_by_either_path(coordinates):
+    polygon = {"type": "Polygon", "coordinates": coordinates}
+    checked = check_geometry(polygon)
+    assert checked["coordinates"] == _positions(coordinates, 2, "EPSG:4326")
+    assert all(type(v) is float for ring in checked["coordinates"] for p in ring for v in p)
+
+
+@pytest.mark.parametrize(
+    ("position", "reason"),
+    [
+        ([float("nan"), 21.0], "is not a finite number"),
+        ([21.0, 105.8], "axes swapped?"),
+        ([True, 21.0], "is not a finite number"),
+        ([105.8], "a position must be"),
+    ],
+)
+def test_a_bad_position_is_still_worded_by_the_full_check(position, reason):
+    ring = [[105.8, 21.0], position, [105.9, 21.1], [105.8, 21.0]]
+    with pytest.raises(RowRejected, match=re.escape(reason)):
+        check_geometry({"type": "Polygon", "coordinates": [ring]})
+
+
+def test_a_repeated_key_is_rejected_naming_its_first_row_within_and_across_batches(tmp_path):
+    store = RecordStore(env=eventstore_env(f"sqlite:///{tmp_path}/e.sqlite3"))
+    base = {"unit_code": "61", "unit_era": "pre2025", "sheet": 12}
+    numbers = [1, 2, "01", 3, 2, 4, 1]  # "01" is parcel 1; batches of 3: (1 2 01) (3 2 4) (1)
+    path = tmp_path / "p.jsonl"
+    path.write_text("".join(json.dumps({**base, "parcel_number": n}) + "\n" for n in numbers))
+
+    report = import_records(store, path, batch_rows=3)
+
+    assert report.registered == 4
+    assert [(r["line"], r["reason"].split(" (")[0]) for r in report.rejected] == [
+        (3, "same parcel as line 1"),
+        (5, "same parcel as line 2"),
+        (7, "same parcel as line 1"),
     ]
     store.close()
