@@ -220,8 +220,9 @@ def leave_blank(svc: Services, capture_id: UUID, by: str) -> list[str]:
 
 
 def parcel_status(svc: Services, capture: Capture) -> dict[str, Any]:
-    """The parcel a certificate's values went to, for the review page: `{"id", "key"}` when
-    it has them, else `{"id": None, "problem", "args"}` saying why none has: a code of
+    """The parcel a certificate's values went to, for the review page: `{"id", "key", "unit"}`
+    (the ward's name) when it has them, else `{"id": None, "problem", "args"}` saying why none
+    has: a code of
     `PARCEL_PROBLEMS`, `_missing` or "not_recorded" (named, but nobody has accepted or
     corrected a field since the parcel could be named)."""
     result = (capture.fields or {}).get("result") or {}
@@ -235,7 +236,15 @@ def parcel_status(svc: Services, capture: Capture) -> dict[str, Any]:
         return {"id": None, "problem": "not_recorded", "args": key}
     if capture.id not in record.captures:
         return {"id": None, "problem": "not_recorded", "args": key}
-    return {"id": str(record.id), "key": key}
+    return {"id": str(record.id), "key": key, "unit": _unit_name(svc, key)}
+
+
+def _unit_name(svc: Services, key: dict[str, str]) -> str:
+    """The ward or commune of a parcel's key by name ("Phường Yên Nghĩa"), else its code."""
+    try:
+        return svc.gazetteer.by_code(key["unit_code"], key["era"]).name  # type: ignore[union-attr]
+    except (AttributeError, KeyError, ValueError):
+        return key["unit_code"]
 
 
 def _missing(capture: Capture, result: dict[str, Any], finding: ParcelFinding) -> str | None:

@@ -76,6 +76,7 @@ def test_the_last_field_settled_leads_to_the_next_certificate_saying_which_was_d
     done = re.search(r'<p class="done"[^>]*>(.*?)</p>', page, re.S).group(1)
     linked = parcel_id(YEN_NGHIA, "pre2025", "12", "45")
     assert "gcn-1.png" in done and f"/staff/records/{linked}" in done
+    assert "thửa 45, tờ 12, Phường Yên Nghĩa" in done  # the ward by name, not its code
     # a field settled while others still wait stays on the certificate
     assert post_field(archivist, second, "area_m2", "120.5").headers["location"] == (
         f"/staff/review/{second}"
