@@ -243,11 +243,17 @@ def write_image_pdf(path: Path, image: Image.Image, dpi: int = 200) -> Path:
 MARK_KINDS = ("seal", "stamp", "signature", "logo", "rule")
 
 
-def add_marks(page: Image.Image, seed: int = 0, kinds: tuple[str, ...] = MARK_KINDS) -> Image.Image:
+def add_marks(
+    page: Image.Image,
+    seed: int = 0,
+    kinds: tuple[str, ...] = MARK_KINDS,
+    at: tuple[float, float] | None = None,
+) -> Image.Image:
     """A generated page with the marks that are not text drawn where real ones sit: a round
     seal with its lettered ring over the signature block, a boxed stamp ("ĐÃ KÝ"), a signature,
     a filled logo in the top-left corner, and rules under the header and across the foot. The
-    ink multiplies (darker wins), as a stamp on a printed page does."""
+    ink multiplies (darker wins), as a stamp on a printed page does. `at`: where the signature
+    block is (shares of width and height); default a random place in the lower right."""
     rng = np.random.default_rng(seed)
     grey = page.convert("L")
     w, h = grey.size
@@ -258,6 +264,8 @@ def add_marks(page: Image.Image, seed: int = 0, kinds: tuple[str, ...] = MARK_KI
     if "seal" in kinds:
         r = unit * rng.uniform(9, 12)
         cx, cy = w * rng.uniform(0.6, 0.72), h * rng.uniform(0.55, 0.8)
+        if at is not None:
+            cx, cy = w * (at[0] - rng.uniform(0.04, 0.1)), h * at[1]
         d.ellipse((cx - r, cy - r, cx + r, cy + r), outline=ink, width=max(3, round(r / 18)))
         d.ellipse((cx - 0.7 * r, cy - 0.7 * r, cx + 0.7 * r, cy + 0.7 * r), outline=ink, width=2)
         font = ImageFont.truetype(str(SANS_BOLD), max(8, round(r / 7)))
@@ -272,6 +280,8 @@ def add_marks(page: Image.Image, seed: int = 0, kinds: tuple[str, ...] = MARK_KI
         d.text((x0 + unit * 3, y0 + unit * 1.5), "ĐÃ KÝ", font=font, fill=ink)
     if "signature" in kinds:
         x0, y0 = w * rng.uniform(0.55, 0.65), h * rng.uniform(0.6, 0.85)
+        if at is not None:
+            x0, y0 = w * (at[0] - 0.1), h * at[1]
         xs = np.linspace(x0, x0 + unit * 25, 80)
         ys = y0 + unit * 2 * np.sin((xs - x0) / unit * rng.uniform(0.6, 1.2)) * np.linspace(
             1, 0.3, 80
@@ -386,3 +396,145 @@ def two_column_page(
                 y += round(font.size * 1.45)
             y += round(5 * pt)
     return page, columns[0], columns[1]
+
+
+# --- administrative documents with a two-column header and footer (issue 19) ---------------------
+
+ISSUERS = [
+    ("ỦY BAN NHÂN DÂN", "QUẬN CẦU GIẤY", "UBND", "Cầu Giấy"),
+    ("ỦY BAN NHÂN DÂN", "HUYỆN ĐÔNG ANH", "UBND", "Đông Anh"),
+    ("SỞ XÂY DỰNG", "THÀNH PHỐ HÀ NỘI", "SXD", "Hà Nội"),
+    ("BAN QUẢN LÝ DI TÍCH", "THÀNH PHỐ HÀ NỘI", "BQLDT", "Hà Nội"),
+    ("ỦY BAN NHÂN DÂN", "PHƯỜNG THỤY KHUÊ", "UBND", "Thụy Khuê"),
+    ("VĂN PHÒNG ĐĂNG KÝ", "ĐẤT ĐAI HÀ NỘI", "VPĐK", "Hà Nội"),
+]
+SUBJECTS = [
+    "Về việc cấp giấy chứng nhận quyền sử dụng đất",
+    "Về việc tu bổ di tích đình làng",
+    "Về việc thu hồi đất để mở rộng đường giao thông",
+    "Về việc chỉnh lý biến động hồ sơ địa chính",
+]
+RECIPIENTS = [
+    "- Như Điều 3;",
+    "- Thường trực Thành ủy;",
+    "- Chủ tịch, các Phó Chủ tịch;",
+    "- Sở Tài nguyên và Môi trường;",
+    "- Phòng Quản lý đô thị;",
+    "- Cổng thông tin điện tử;",
+    "- Trung tâm Lưu trữ lịch sử;",
+    "- Lưu: VT, TNMT.",
+]
+SIGNERS = [
+    ("TM. ỦY BAN NHÂN DÂN", "KT. CHỦ TỊCH", "PHÓ CHỦ TỊCH"),
+    ("GIÁM ĐỐC",),
+    ("KT. TRƯỞNG BAN", "PHÓ TRƯỞNG BAN"),
+]
+NAMES = ["Nguyễn Văn Hùng", "Trần Thị Minh Ngọc", "Lê Quang Vinh", "Phạm Thu Hằng"]
+
+
+def admin_page(seed: int = 0, *, dpi: int = 300, signed: bool = True) -> tuple[Image.Image, str]:
+    """An A4 administrative document laid out as Vietnamese decisions are (our own wording):
+    a two-column header (the issuer and the number on the left, the national motto and the
+    place and date on the right, each block centred in its column), a centred title and
+    subject, body paragraphs across the page, and a two-column footer (the "Nơi nhận:" list on
+    the left, the signer's titles and name on the right, `signed`: a seal and a signature over
+    them). Returns (mode L image, the text in reading order: header left, header right, title,
+    body, footer left, footer right; lines as drawn, blocks separated by newlines)."""
+    rng = random.Random(seed)
+    w_in, h_in = SIZES_IN["A4"]
+    width, height = round(w_in * dpi), round(h_in * dpi)
+    page = Image.new("L", (width, height), 255)
+    draw = ImageDraw.Draw(page)
+    pt = dpi / 72
+    margin = round(0.8 * dpi)
+
+    def font(path: Path, size: float) -> ImageFont.FreeTypeFont:
+        return ImageFont.truetype(str(path), round(size * pt))
+
+    issuer, unit, code, place = ISSUERS[seed % len(ISSUERS)]
+    day, month = rng.randint(1, 28), rng.randint(1, 12)
+    left = [(issuer, font(SERIF, 12.5)), (unit, font(SERIF_BOLD, 12.5))]
+    left_after = [(f"Số: {rng.randint(10, 4999)}/QĐ-{code}", font(SERIF, 12.5))]
+    right = [
+        ("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", font(SERIF_BOLD, 12)),
+        ("Độc lập - Tự do - Hạnh phúc", font(SERIF_BOLD, 12.5)),
+    ]
+    right_after = [(f"{place}, ngày {day} tháng {month} năm 2025", font(SERIF, 12.5))]
+    split = margin + round(0.38 * (width - 2 * margin))
+    top = round(0.6 * dpi)
+    _centred_block(draw, left, left_after, (margin, split), top, pt)
+    _centred_block(draw, right, right_after, (split, width - margin), top, pt)
+    y = top + round(95 * pt)
+    title = [
+        ("QUYẾT ĐỊNH", font(SERIF_BOLD, 14)),
+        (SUBJECTS[seed % len(SUBJECTS)], font(SERIF_BOLD, 13)),
+    ]
+    y = _centred_block(draw, title, [], (margin, width - margin), y, pt) + round(10 * pt)
+    body_font = font(SERIF, 13)
+    body: list[str] = []
+    for paragraph in rng.sample(PARAGRAPHS, k=rng.randint(2, 4)):
+        for piece in _wrap(draw, paragraph, body_font, width - 2 * margin):
+            draw.text((margin, y), piece, font=body_font, fill=0)
+            body.append(piece)
+            y += round(body_font.size * 1.45)
+        y += round(4 * pt)
+    y += round(10 * pt)
+    recipients = ["Nơi nhận:", *rng.sample(RECIPIENTS[:-1], k=rng.randint(3, 6)), RECIPIENTS[-1]]
+    small = font(SERIF, 10.5)
+    for n, line in enumerate(recipients):
+        draw.text((margin, y + n * round(small.size * 1.4)), line, font=small, fill=0)
+    signer = SIGNERS[seed % len(SIGNERS)]
+    name = NAMES[seed % len(NAMES)]
+    titles = [(t, font(SERIF_BOLD, 12.5)) for t in signer]
+    gap = round(70 * pt)
+    bottom = _centred_block(draw, titles, [], (split, width - margin), y, pt)
+    _centred_block(
+        draw, [(name, font(SERIF_BOLD, 12.5))], [], (split, width - margin), bottom + gap, pt
+    )
+    if signed:
+        page = add_marks(
+            page,
+            seed,
+            kinds=("seal", "signature"),
+            at=((split + width - margin) / 2 / width, (bottom + gap / 2) / height),
+        )
+    blocks = [
+        [t for t, _ in left + left_after],
+        [t for t, _ in right + right_after],
+        [t for t, _ in title],
+        body,
+        recipients,
+        [*signer, name],
+    ]
+    return page, "\n".join("\n".join(b) for b in blocks)
+
+
+def _centred_block(
+    draw: ImageDraw.ImageDraw,
+    lines: list[tuple[str, ImageFont.FreeTypeFont]],
+    after_rule: list[tuple[str, ImageFont.FreeTypeFont]],
+    span: tuple[int, int],
+    y: int,
+    pt: float,
+) -> int:
+    """Draw `lines` centred in the horizontal `span` from `y`, then (when `after_rule` is
+    given) a short rule under them and `after_rule` below it. Returns the y below the block."""
+    middle = (span[0] + span[1]) / 2
+    widest = 0.0
+    for text, f in lines:
+        length = draw.textlength(text, font=f)
+        widest = max(widest, length)
+        draw.text((middle - length / 2, y), text, font=f, fill=0)
+        y += round(f.size * 1.35)
+    if after_rule:
+        rule = widest * 0.35
+        draw.line(
+            (middle - rule / 2, y + 2 * pt, middle + rule / 2, y + 2 * pt),
+            fill=0,
+            width=max(1, round(pt * 0.7)),
+        )
+        y += round(12 * pt)
+        for text, f in after_rule:
+            draw.text((middle - draw.textlength(text, font=f) / 2, y), text, font=f, fill=0)
+            y += round(f.size * 1.35)
+    return y

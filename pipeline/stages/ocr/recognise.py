@@ -85,8 +85,10 @@ class OcrParams:
     at low confidence; each region skipped is recorded in params["suppressed"]
     (`pipeline.stages.ocr.junk`)."""
     columns: bool = True
-    """Read a page printed in two columns column by column, the gutter found as whitespace
-    in the cleaned page (`pipeline.stages.pages.columns`); recorded in params["columns"]."""
+    """Read a page printed in two columns column by column, and a two-column header or footer
+    (the issuer beside the motto, "Nơi nhận:" beside the signer) block by block, the gutters
+    found between the words read (`pipeline.stages.pages.columns`); recorded in
+    params["columns"] and params["bands"]."""
     estimate_resolution: bool = True
     """Let Tesseract estimate the resolution from the text's x-height rather than telling it
     the scan's dpi: its size thresholds then fit the text, not the paper, and it keeps more
@@ -233,9 +235,9 @@ def ocr_image(
 
         result = suppress(result, to_grey(cleaned))
     if params.columns:
-        from pipeline.stages.pages.columns import column_order
+        from pipeline.stages.pages.columns import band_order, column_order
 
-        result = column_order(result, to_grey(cleaned) < 128)
+        result = column_order(band_order(result))
     result.params["dim_lines"] = dim_lines(result)
     if not result.words:
         result.params["blank"] = True

@@ -42,7 +42,7 @@ def find_gutter(ink: np.ndarray, dpi: int, word_height: float) -> dict[str, int]
         return None
     left_edge, right_edge = int(cols[0]), int(cols[-1])
     span = right_edge - left_edge
-    half = max(0, int(MIN_GUTTER_IN * dpi / CELL / 2 - 0.5))
+    half = max(0, round(MIN_GUTTER_IN * dpi / CELL / 2 - 0.5))  # 299 dpi as 300
     lo, hi = left_edge + round(MIDDLE[0] * span), left_edge + round(MIDDLE[1] * span)
     if hi - lo < 1:
         return None
@@ -71,6 +71,14 @@ def find_gutter(ink: np.ndarray, dpi: int, word_height: float) -> dict[str, int]
     }
 
 
+def word_ink(page: PageText) -> np.ndarray:
+    """The page as a mask that is True inside the box of every word read."""
+    ink = np.zeros((page.height, page.width), dtype=bool)
+    for w in page.words:
+        ink[max(0, w.box[1]) : w.box[3], max(0, w.box[0]) : w.box[2]] = True
+    return ink
+
+
 def _longest_runs(blank: np.ndarray, both: np.ndarray) -> tuple[np.ndarray, ...]:
     """For each column of `blank` (rows × columns): the most rows of `both` within one run of
     blank rows, and that run's first and last row."""
@@ -89,13 +97,17 @@ def _longest_runs(blank: np.ndarray, both: np.ndarray) -> tuple[np.ndarray, ...]
     return best, best_top, best_bottom
 
 
-def column_order(page: PageText, ink: np.ndarray) -> PageText:
+def column_order(page: PageText) -> PageText:
     """`page` with its words in column order when the page has two columns (the gutter in
-    params["columns"]); `page` unchanged otherwise."""
+    params["columns"]); `page` unchanged otherwise.
+
+    The gutter is looked for among the boxes of the words read, not in the page's ink: a seal,
+    a signature or a rule beside a short column is ink, and made a gutter of the space between
+    a list and a seal (generated signed pages: body lines were cut in two)."""
     if len(page.words) < 2 * MIN_COLUMN_LINES:
         return page
     height = median(w.box[3] - w.box[1] for w in page.words)
-    gutter = find_gutter(ink, page.dpi, height)
+    gutter = find_gutter(word_ink(page), page.dpi, height)
     if gutter is None:
         return page
     x, top, bottom = gutter["x"], gutter["top"], gutter["bottom"]
@@ -135,4 +147,158 @@ def column_order(page: PageText, ink: np.ndarray) -> PageText:
         text=words_to_text(words),
         hocr=words_to_hocr(words, page.width, page.height),
         params=params,
+    )
+
+
+# --- two-column bands: the header and footer of administrative documents -------------------------
+
+WIDE_GUTTER_HEIGHTS = 1.5
+"""A header or footer band's gutter is at least this many median word heights wide (about
+7 mm at 12 pt): the issuer block beside the national motto, the "Nơi nhận:" list beside the
+signer are set well apart, far wider than a word space or a river in justified text."""
+MIN_BAND_ROWS = 2
+"""Rows with words on both sides of the gutter a band needs (the header has 2–4)."""
+BAND_MIDDLE = (0.2, 0.8)
+"""Where across the text's width a band's gutter may lie."""
+HEADER_SHARE, FOOTER_SHARE = 0.35, 0.45
+"""A band is read as two columns only when it starts in the top HEADER_SHARE of the text's
+height (the header) or ends in the bottom FOOTER_SHARE (the footer); a form's labels and
+values in mid-page are left in rows."""
+
+
+def band_order(page: PageText) -> PageText:
+    """`page` with each two-column header or footer band read as a person reads it: the left
+    block, then the right one (the issuer, then the motto; "Nơi nhận:", then the signer).
+    Tesseract reads such bands row by row ("ỦY BAN NHÂN DÂN CỘNG HÒA XÃ HỘI…"). The bands
+    found are recorded in params["bands"]; `page` is returned unchanged when there is none."""
+    if len(page.words) < 2 * MIN_BAND_ROWS:
+        return page
+    rows = _rows(page.words)
+    height = median(w.box[3] - w.box[1] for w in page.words)
+    left = min(w.box[0] for w in page.words)
+    right = max(w.box[2] for w in page.words)
+    top = min(w.box[1] for w in page.words)
+    bottom = max(w.box[3] for w in page.words)
+    span = (left + BAND_MIDDLE[0] * (right - left), left + BAND_MIDDLE[1] * (right - left))
+    bands = []
+    for first, last, x in _bands(rows, span, WIDE_GUTTER_HEIGHTS * height):
+        y0 = min(w.box[1] for w in rows[first])
+        y1 = max(w.box[3] for w in rows[last])
+        if y0 <= top + HEADER_SHARE * (bottom - top) or y1 >= bottom - FOOTER_SHARE * (
+            bottom - top
+        ):
+            bands.append((first, last, x))
+    if not bands:
+        return page
+    return _reordered(page, rows, bands)
+
+
+def _rows(words: list[Word]) -> list[list[Word]]:
+    """Words in visual rows, top to bottom: a word whose middle lies within the current row's
+    height joins it (the two blocks of a header are set on slightly different lines)."""
+    out: list[list[Word]] = []
+    row_bottom = -1.0
+    for w in sorted(words, key=lambda w: (w.box[1] + w.box[3]) / 2):
+        middle = (w.box[1] + w.box[3]) / 2
+        if out and middle <= row_bottom:
+            out[-1].append(w)
+            row_bottom = max(row_bottom, (middle + w.box[3]) / 2)
+        else:
+            out.append([w])
+            row_bottom = (middle + w.box[3]) / 2
+    return out
+
+
+def _free(intervals: list[tuple[float, float]], row: list[Word]) -> list[tuple[float, float]]:
+    """`intervals` less the x extent of every word of `row`."""
+    out = intervals
+    for w in row:
+        x0, x1 = w.box[0], w.box[2]
+        out = [
+            piece
+            for a, b in out
+            for piece in ((a, min(b, x0)), (max(a, x1), b))
+            if piece[1] > piece[0]
+        ]
+    return out
+
+
+def _bands(
+    rows: list[list[Word]], span: tuple[float, float], gutter: float
+) -> list[tuple[int, int, float]]:
+    """(first row, last row, gutter x) of every run of rows that a vertical gap at least
+    `gutter` wide within `span` crosses, with words on both sides in MIN_BAND_ROWS rows."""
+    out = []
+    i = 0
+    while i < len(rows):
+        free = [span]
+        j = i
+        while j < len(rows):
+            narrower = [(a, b) for a, b in _free(free, rows[j]) if b - a >= gutter]
+            if not narrower:
+                break
+            free, j = narrower, j + 1
+        if j > i:
+            a, b = max(free, key=lambda ab: ab[1] - ab[0])
+            x = (a + b) / 2
+            both = sum(
+                1
+                for row in rows[i:j]
+                if any(w.box[2] <= x for w in row) and any(w.box[0] >= x for w in row)
+            )
+            if both >= MIN_BAND_ROWS:
+                out.append((i, j - 1, x))
+                i = j
+                continue
+        i += 1
+    return out
+
+
+def _reordered(
+    page: PageText, rows: list[list[Word]], bands: list[tuple[int, int, float]]
+) -> PageText:
+    """Tesseract's order, each band's words moved to where its first word was read: its left
+    block's rows, then its right block's."""
+    band_of: dict[int, int] = {}
+    for n, (first, last, _) in enumerate(bands):
+        for row in rows[first : last + 1]:
+            for w in row:
+                band_of[id(w)] = n
+    groups: list[tuple[tuple[int, int], list[Word]]] = []
+    """(block key, the words of one line): a key per Tesseract block, and per band side."""
+    done: set[int] = set()
+    current: tuple[int, int] | None = None
+    for w in page.words:
+        n = band_of.get(id(w))
+        if n is None:
+            if current != (w.block, w.line):
+                groups.append(((0, w.block), []))
+                current = (w.block, w.line)
+            groups[-1][1].append(w)
+            continue
+        current = None
+        if n in done:
+            continue
+        done.add(n)
+        first, last, x = bands[n]
+        for side in (0, 1):
+            for row in rows[first : last + 1]:
+                part = [v for v in row if ((v.box[0] + v.box[2]) / 2 >= x) == bool(side)]
+                if part:
+                    groups.append(((1 + n, side), sorted(part, key=lambda v: v.box[0])))
+    words: list[Word] = []
+    block, last_key = -1, None
+    for line, (key, group) in enumerate(groups):
+        if key != last_key:
+            block, last_key = block + 1, key
+        words += [replace(w, block=block, line=line) for w in group]
+    from pipeline.stages.ocr.hocr import words_to_hocr, words_to_text
+
+    found = [{"top": min(w.box[1] for w in rows[a]), "x": round(x)} for a, _, x in bands]
+    return replace(
+        page,
+        words=words,
+        text=words_to_text(words),
+        hocr=words_to_hocr(words, page.width, page.height),
+        params={**page.params, "bands": found},
     )
