@@ -139,11 +139,12 @@ STRINGS: dict[str, tuple[str, str]] = {
     "review_empty": ("Chưa có giấy chứng nhận nào được đọc.", "No certificate read yet."),
     "review_keys": (
         "Enter: chấp nhận giá trị đang hiện; gõ giá trị khác rồi Enter: sửa. ↑/↓: trường trước,"
-        " sau; Esc: trả lại giá trị máy đọc; Alt+B: để trống các trường chưa đọc; Alt+N: giấy"
-        " tiếp theo.",
+        " sau; Esc: trả lại giá trị máy đọc; Alt+B: để trống các trường chưa đọc; Alt+L: gắn"
+        " vào thửa của ảnh cùng giấy; Alt+N: giấy tiếp theo.",
         "Enter accepts the value shown; type another value and press Enter to correct it."
         " ↑/↓: previous, next field; Esc: back to the value read; Alt+B: leave the fields not"
-        " read blank; Alt+N: next certificate.",
+        " read blank; Alt+L: join the parcel of the same certificate's other photo; Alt+N: next"
+        " certificate.",
     ),
     "review_empty_hint": (
         "Nhập ảnh chụp hoặc bản quét giấy chứng nhận ở trang Lưu trữ viên (loại “Giấy chứng"
@@ -163,6 +164,16 @@ STRINGS: dict[str, tuple[str, str]] = {
     "review_parcel_key": (
         "thửa {number}, tờ {sheet}, {unit}",
         "parcel {number}, sheet {sheet}, {unit}",
+    ),
+    "review_join": (
+        "Cùng giấy với {name}: gắn vào thửa của ảnh đó",
+        "Same certificate as {name}: join its parcel",
+    ),
+    "review_join_note": (
+        "Ảnh này nhận tờ bản đồ, số thửa, địa chỉ và ngày cấp của ảnh kia, các trường chưa đọc"
+        " để trống; thông tin trên ảnh này (người sử dụng đất, biến động) được ghi vào thửa.",
+        "This photo takes the other's map sheet, parcel number, address and issue date, its"
+        " fields not read are left blank, and what it holds (owners, changes) reaches the parcel.",
     ),
     "review_blank": (
         "Để trống {n} trường chưa đọc (Alt+B)",
