@@ -219,6 +219,29 @@ def leave_blank(svc: Services, capture_id: UUID, by: str) -> list[str]:
     return names
 
 
+def join_certificate(svc: Services, capture_id: UUID, other_id: UUID, by: str) -> list[str]:
+    """This photo is of the same certificate as `other_id` (page 1 beside the photo of pages
+    2–3, say): the other's sheet, number, address and issue date are recorded as a person's
+    corrections here, with the other named as the reason, and the fields still not read are
+    left blank; this capture then reaches the same parcel, with what it holds (the owners of
+    page 1, the changes of page 4). Returns the fields corrected."""
+    from pipeline.presenters import capture_title, field_status
+
+    other = field_status(svc.store.capture(other_id))
+    mine = field_status(svc.store.capture(capture_id))
+    values = {
+        k: other[k]["value"]
+        for k in KEY_FIELDS
+        if k in other
+        and other[k]["value"] not in (None, "")
+        and mine.get(k, {}).get("value") != other[k]["value"]
+    }
+    if values:
+        reason = f"same certificate as {capture_title(svc.store.capture(other_id))}"
+        correct_fields(svc, capture_id, values, reason, by)
+    return sorted(values) + leave_blank(svc, capture_id, by)
+
+
 def parcel_status(svc: Services, capture: Capture) -> dict[str, Any]:
     """The parcel a certificate's values went to, for the review page: `{"id", "key", "unit"}`
     (the ward's name) when it has them, else `{"id": None, "problem", "args"}` saying why none

@@ -6,6 +6,7 @@ of the queue and the next certificate waiting (from the captures projection's re
 from __future__ import annotations
 
 from typing import Any
+from uuid import UUID
 
 from pipeline.bootstrap import Services
 from pipeline.projections.captures import current
@@ -47,6 +48,22 @@ def next_in_queue(svc: Services, after: str) -> str | None:
     """The weakest certificate still needing review other than `after`, for the "next" link
     once one is done."""
     return current(svc).next_waiting(after)
+
+
+def same_certificate(svc: Services, capture_id: str) -> list[dict[str, Any]]:
+    """The certificates received just before and after this one that reached a parcel: the
+    other photos of the same booklet, most likely, offered to a photo that holds no parcel
+    fields (page 1 with the owners, page 4 with the changes) so it can join their parcel.
+    `[{"id", "name", "parcel"}]`, nearest first."""
+    from pipeline.usecases.certificates import parcel_status
+
+    tables = current(svc)
+    out = []
+    for row in tables.review.neighbours(tables.query, capture_id):
+        parcel = parcel_status(svc, svc.store.capture(UUID(row["capture_id"])))
+        if parcel["id"]:
+            out.append({"id": row["capture_id"], "name": row["title"], "parcel": parcel})
+    return out
 
 
 NUMERIC_FIELDS = frozenset({"area_m2"})

@@ -192,3 +192,32 @@ def test_the_capture_page_names_fields_and_reasons_in_the_readers_language(
     english = archivist.get(f"/staff/captures/{cid}", params={"lang": "en"}).text
     row = english.split('<tr data-field="parcel_number"')[1].split("</tr>")[0]
     assert "Parcel number" in row and "not in the field&#39;s format" in row
+
+
+def test_a_photo_of_page_1_joins_the_parcel_of_the_same_certificates_spread(
+    svc, archivist, tmp_path
+):
+    page_1 = certificate(svc, tmp_path, "IMG_0001.png", SECTION_I, 64)
+    spread = certificate(svc, tmp_path, "IMG_0002.png", SECTION_II, 65)
+    linked = parcel_id(YEN_NGHIA, "pre2025", "12", "45")
+    page = archivist.get(f"/staff/review/{page_1}").text
+    join = re.search(r'<form method="post" action="(/staff/review/[^"]+/join/[^"]+)"', page)
+    assert join and join.group(1) == f"/staff/review/{page_1}/join/{spread}"
+    assert "IMG_0002.png" in page.split('id="same"')[1][:800]
+    answer = archivist.post(
+        join.group(1), data={"csrf_token": csrf_of(page)}, follow_redirects=False
+    )
+    assert answer.headers["location"] == f"/staff/review/{spread}?done={page_1}"
+    capture = svc.store.capture(page_1)
+    assert capture.corrections["parcel_number"]["reason"] == "same certificate as IMG_0002.png"
+    assert waiting(svc, page_1) == []
+    assert parcel_status(svc, capture)["id"] == str(linked)
+    assert page_1 in svc.store.record(linked).captures
+
+
+def test_a_certificate_with_its_parcel_is_offered_no_other_photos_parcel(svc, archivist, tmp_path):
+    certificate(svc, tmp_path, "IMG_0001.png", SECTION_II, 64)
+    other = certificate(svc, tmp_path, "IMG_0002.png", SECTION_II[:1] + SECTION_II[2:], 65)
+    lone = certificate(svc, tmp_path, "IMG_0003.png", SECTION_II, 66)
+    assert 'id="same"' in archivist.get(f"/staff/review/{other}").text  # its number missing
+    assert 'id="same"' not in archivist.get(f"/staff/review/{lone}").text

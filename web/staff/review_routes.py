@@ -23,11 +23,12 @@ from pipeline.presenters import capture_title, field_status, fields_view
 from pipeline.usecases.certificates import (
     accept_fields,
     correct_fields,
+    join_certificate,
     leave_blank,
     parcel_status,
 )
 from pipeline.usecases.retry import retry_failed
-from pipeline.usecases.review import next_in_queue, review_queue
+from pipeline.usecases.review import next_in_queue, review_queue, same_certificate
 from web import pages as web_pages
 from web.auth import Archivist, Staff, csrf_guard
 from web.staff import review
@@ -38,6 +39,8 @@ router = APIRouter(tags=["staff"], dependencies=[Depends(csrf_guard)])
 PRIVATE = {"Cache-Control": "private, no-store"}
 MAX_FORM_FIELDS = 100
 BOX = r"^\d{1,6}(,\d{1,6}){3}$"
+JOINABLE = ("not_on_pages", "left_blank", "missing")
+"""The parcel problems of a photo that may be another photo's certificate (no parcel fields)."""
 
 
 def _svc(request: Request) -> Services:
@@ -191,6 +194,7 @@ def review_certificate_page(request: Request, who: Archivist, ident: UUID) -> HT
     capture = read_capture(request, who, ident, Part.CERTIFICATE_FIELDS, "review queue")
     rows = review.review_rows(capture)
     waiting = next((r["name"] for r in rows if r["needs_review"]), None)
+    parcel = parcel_status(svc, capture)
     return render(
         request,
         "review_certificate.html",
@@ -201,7 +205,8 @@ def review_certificate_page(request: Request, who: Archivist, ident: UUID) -> HT
         focus=waiting,
         blanks=sum(1 for r in rows if r["needs_review"] and r["value"] is None),
         pages=range(1, int(capture.inspection.get("pages") or 0) + 1),
-        parcel=parcel_status(svc, capture),
+        parcel=parcel,
+        same=same_certificate(svc, str(ident)) if parcel.get("problem") in JOINABLE else [],
         next_id=next_in_queue(svc, str(ident)),
         done=_done(svc, request.query_params.get("done")),
     )
@@ -248,6 +253,20 @@ async def review_blank_form(request: Request, who: Archivist, ident: UUID) -> Re
     svc = _svc(request)
     svc.store.capture(ident)  # 404 for any other id
     await run_in_threadpool(leave_blank, svc, ident, f"person:{who.login}")
+    return _onward(svc, ident)
+
+
+@router.post("/staff/review/{ident}/join/{other}", include_in_schema=False)
+async def review_join_form(
+    request: Request, who: Archivist, ident: UUID, other: UUID
+) -> RedirectResponse:
+    """This photo is of the same certificate as `other` (which reached a parcel): it takes the
+    other's sheet, number, address and date, its fields not read are left blank, and it joins
+    that parcel with what it holds (the owners of page 1)."""
+    svc = _svc(request)
+    for known in (ident, other):
+        svc.store.capture(known)  # 404 for any other id
+    await run_in_threadpool(join_certificate, svc, ident, other, f"person:{who.login}")
     return _onward(svc, ident)
 
 

@@ -1,7 +1,8 @@
 // The certificate review page (review_certificate.html): keys for working through a
 // certificate without the mouse. Enter in a box submits its form (accept or correct, the
 // server decides); ↑/↓ move between the boxes; Esc puts back the value the machine read;
-// Alt+B leaves the fields not read blank; Alt+N opens the next certificate.
+// Alt+B leaves the fields not read blank; Alt+L joins the parcel of the neighbouring photo of
+// the same certificate; Alt+N opens the next certificate.
 (function () {
   "use strict";
 
@@ -29,9 +30,9 @@
     if (key === "n") {
       var next = document.getElementById("next");
       if (next) { e.preventDefault(); window.location.assign(next.href); }
-    } else if (key === "b") {
-      var blank = document.getElementById("blank");
-      if (blank) { e.preventDefault(); blank.requestSubmit(); }
+    } else if (key === "b" || key === "l") {
+      var form = document.getElementById(key === "b" ? "blank" : "join");
+      if (form) { e.preventDefault(); form.requestSubmit(); }
     }
   });
 
