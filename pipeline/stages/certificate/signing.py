@@ -57,7 +57,7 @@ def _signing(rows: Sequence[Row]) -> dict[str, Found]:
         iso, s, e = found
         raw = row.text[start + s : start + e]
         box = row.span_box(start + s, start + e)
-        conf = row.span_conf(start + s, start + e) * sure
+        conf = _digits_conf(row, start + s, start + e) * sure
         out["issue_date"] = Found(iso, conf, row.page, box, raw)
     else:  # handwritten or garbled digits: kept unread for a person
         end = len(row.text)
@@ -67,6 +67,15 @@ def _signing(rows: Sequence[Row]) -> dict[str, Found]:
     if issuer:
         out["issuer"] = issuer
     return out
+
+
+def _digits_conf(row: Row, start: int, end: int) -> float:
+    """The confidence (0–1) of a date: that of its least sure word holding digits (a date is
+    as wrong as its worst digit; the words "tháng", "năm" between them say nothing of it)."""
+    words = [w for w in row.span_words(start, end) if any(c.isdigit() for c in w.text)]
+    if not words:
+        return row.span_conf(start, end)
+    return min(min(max(w.conf, 0.0), 100.0) for w in words) / 100.0
 
 
 def _date_anchor(row: Row) -> int | None:
