@@ -45,6 +45,7 @@ SCRIPTS = {
     "ops": "bench_ops.py",
     "review": "bench_certificate_review.py",
     "scale": "bench_scale.py",
+    "bounded": "bench_bounded.py",
 }
 
 
