@@ -6,6 +6,7 @@ import json
 import threading
 import time
 from pathlib import Path
+from uuid import UUID
 
 import pytest
 
@@ -209,3 +210,26 @@ def test_documents_built_from_a_batch_of_events_equal_those_of_the_stored_record
         assert tantivy_index.get(ref) == projection.document(ref)
     assert tantivy_index.get(site_id("HN-BM")).public["rank"] == "cấp thành phố"
     assert titles(tantivy_index, "Văn Miếu") == {"Văn Miếu – Quốc Tử Giám"}
+
+
+def test_a_record_folded_from_its_events_makes_the_document_its_aggregate_makes(store, tmp_path):
+    from search.documents import record_document
+    from search.indexer import RecordState, fold_record, replay
+
+    import_rows(store, tmp_path, *ROWS)
+    withdrawn = UUID(site_id("HN-VM"))
+    store.update(withdrawn, lambda r: r.withdraw(reason="under review"))
+    notifications = list(store.notifications())
+    folded = 0
+    for record_id in {n.originator_id for n in notifications}:
+        own = [n for n in notifications if n.originator_id == record_id]
+        state = fold_record(store.mapper, own)
+        if state is None:
+            continue
+        aggregate = replay(store.mapper.to_domain_event(n) for n in own)
+        assert isinstance(state, RecordState)
+        assert record_document(state) == record_document(aggregate)
+        folded += 1
+    assert folded == len(ROWS)
+    history = [n for n in notifications if n.originator_id == withdrawn]
+    assert not fold_record(store.mapper, history).published
