@@ -51,9 +51,16 @@ def run_ingest(
         meta = read_meta_file(meta_file) if meta_file else None
     except InputRejectedError as e:
         raise click.ClickException(str(e)) from None
-    results = ingest_paths(svc, paths, kind, meta, as_json)
-    if wait:
-        wait_for(svc, [UUID(r.capture_id) for r in results if r.capture_id], as_json)
+    # on memory:// the pipeline runs here: started first, it works on the first captures (and
+    # its page pool loads) while the rest are still being ingested
+    runtime = _embedded_runtime(svc) if wait else None
+    try:
+        results = ingest_paths(svc, paths, kind, meta, as_json)
+        if wait:
+            settle(svc, [UUID(r.capture_id) for r in results if r.capture_id], as_json)
+    finally:
+        if runtime:
+            runtime.stop()
     return 1 if any(r.status in ("rejected", "failed") for r in results) else 0
 
 
@@ -84,16 +91,20 @@ def ingest_paths(
 
 def wait_for(svc: Services, capture_ids: list[UUID], as_json: bool) -> dict[UUID, str]:
     """Until every capture's planned stages have finished or failed (runs them here on memory://)."""
-    from workers.runtime import Runtime, wait_until_settled
-
-    embedded = svc.settings.broker_url.startswith("memory")
-    runtime = Runtime(svc, workers=True, follow=True).start() if embedded else None
+    runtime = _embedded_runtime(svc)
     try:
-        with progress_bar(total=len(set(capture_ids)), desc="processing", unit=" captures") as bar:
-            states = wait_until_settled(svc, set(capture_ids), on_progress=lambda *_: bar.update(1))
+        return settle(svc, capture_ids, as_json)
     finally:
         if runtime:
             runtime.stop()
+
+
+def settle(svc: Services, capture_ids: list[UUID], as_json: bool) -> dict[UUID, str]:
+    """Until every capture's planned stages have finished or failed, with a progress bar."""
+    from workers.runtime import wait_until_settled
+
+    with progress_bar(total=len(set(capture_ids)), desc="processing", unit=" captures") as bar:
+        states = wait_until_settled(svc, set(capture_ids), on_progress=lambda *_: bar.update(1))
     if not as_json:
         counts = Counter(states.values())
         click.echo(
