@@ -101,20 +101,35 @@ def to_tantivy(doc: Document) -> tantivy.Document:
     for name, keys in _keys(doc).items():
         for key in keys:
             t.add_text(KEY_FIELDS[name], key)
-    public = {
+    t.add_bytes("public", _json_bytes(_stored_public(doc)))
+    t.add_bytes("restricted", _json_bytes(doc.restricted))
+    return t
+
+
+SHAPE_IS_GEOMETRY = "shape_is_geometry"
+"""Set in a stored document whose public `geometry` is its shape, stored once (a parcel's
+polygon was written twice: half of the stored JSON, and of the time spent encoding it)."""
+
+
+def _stored_public(doc: Document) -> dict[str, Any]:
+    public = doc.public
+    once = doc.shape is not None and public.get("geometry") == doc.shape
+    if once:
+        public = {k: v for k, v in public.items() if k != "geometry"}
+    stored = {
         "id": doc.id,
         "version": doc.version,
         "kind": doc.kind,
         "title": doc.title,
         "published": doc.published,
-        "public": doc.public,
+        "public": public,
         "text": doc.text,
         "point": doc.point,
         "shape": doc.shape,
     }
-    t.add_bytes("public", _json_bytes(public))
-    t.add_bytes("restricted", _json_bytes(doc.restricted))
-    return t
+    if once:
+        stored[SHAPE_IS_GEOMETRY] = True
+    return stored
 
 
 def _add_text(t: tantivy.Document, doc: Document) -> None:
@@ -177,6 +192,8 @@ def _keys(doc: Document) -> dict[str, list[str]]:
 def from_tantivy(t: tantivy.Document, restricted: bool = True) -> Document:
     """The stored document; with `restricted=False` its restricted fields are not even read."""
     public = json.loads(bytes(t.get_first("public")))
+    if public.get(SHAPE_IS_GEOMETRY):
+        public["public"]["geometry"] = public["shape"]
     point = public.get("point")
     return Document(
         id=public["id"],
