@@ -131,9 +131,9 @@ class ReviewTable:
         return found[0]["capture_id"] if found else None
 
     def neighbours(self, query: Any, capture_id: str, n: int = 2) -> list[dict[str, Any]]:
-        """The `n` certificates received just before `capture_id` and the `n` just after,
-        nearest first: the photos of one certificate are usually taken one after the other
-        (page 1, pages 2–3, page 4)."""
+        """The `n` certificates received just before `capture_id` and the `n` just after
+        (`before` says which), nearest first: the photos of one certificate are usually taken
+        one after the other (page 1, pages 2–3, page 4)."""
         mine = query(
             "SELECT received FROM {p}certificate_review WHERE capture_id = ?", [capture_id]
         )
@@ -142,9 +142,10 @@ class ReviewTable:
         at = mine[0]["received"]
         found = []
         for sign, order in (("<", "DESC"), (">", "ASC")):
-            found += query(
+            rows = query(
                 "SELECT capture_id, title, received FROM {p}certificate_review"
                 f" WHERE received {sign} ? ORDER BY received {order} LIMIT ?",
                 [at, n],
             )
+            found += [{**r, "before": sign == "<"} for r in rows]
         return sorted(found, key=lambda r: abs(r["received"] - at))

@@ -51,16 +51,25 @@ def next_in_queue(svc: Services, after: str) -> str | None:
 
 
 def same_certificate(svc: Services, capture_id: str) -> list[dict[str, Any]]:
-    """The certificates received just before and after this one that reached a parcel: the
-    other photos of the same booklet, most likely, offered to a photo that holds no parcel
-    fields (page 1 with the owners, page 4 with the changes) so it can join their parcel.
-    `[{"id", "name", "parcel"}]`, nearest first."""
+    """The other photos of this one's certificate, most likely, for a photo that holds no
+    parcel fields (page 1 with the owners, page 4 with the changes) to join their parcel:
+    the certificates received just before and after it whose own reading named a parcel
+    (never a photo that joined one), those after first for a photo of page 1 (a booklet is
+    photographed page 1, pages 2–3, page 4), those before first otherwise.
+    `[{"id", "name", "parcel"}]`."""
+    from pipeline.presenters import field_status
     from pipeline.usecases.certificates import parcel_status
 
     tables = current(svc)
+    capture = svc.store.capture(UUID(capture_id))
+    first_page = "I" in ((capture.fields or {}).get("result") or {}).get("pages", [])
+    rows = tables.review.neighbours(tables.query, capture_id)
     out = []
-    for row in tables.review.neighbours(tables.query, capture_id):
-        parcel = parcel_status(svc, svc.store.capture(UUID(row["capture_id"])))
+    for row in sorted(rows, key=lambda r: r["before"] == first_page):  # stable: nearest first
+        other = svc.store.capture(UUID(row["capture_id"]))
+        if field_status(other).get("parcel_number", {}).get("machine") is None:
+            continue
+        parcel = parcel_status(svc, other)
         if parcel["id"]:
             out.append({"id": row["capture_id"], "name": row["title"], "parcel": parcel})
     return out

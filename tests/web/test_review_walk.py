@@ -15,9 +15,11 @@ from pipeline.presenters import fields_view
 from pipeline.usecases.certificates import (
     PARCEL_PROBLEMS,
     correct_fields,
+    join_certificate,
     leave_blank,
     parcel_status,
 )
+from pipeline.usecases.review import same_certificate
 from tests.conftest import SHARED_DATA, need
 from tests.helpers import make_services
 from tests.web.conftest import csrf_of
@@ -221,3 +223,24 @@ def test_a_certificate_with_its_parcel_is_offered_no_other_photos_parcel(svc, ar
     lone = certificate(svc, tmp_path, "IMG_0003.png", SECTION_II, 66)
     assert 'id="same"' in archivist.get(f"/staff/review/{other}").text  # its number missing
     assert 'id="same"' not in archivist.get(f"/staff/review/{lone}").text
+
+
+def spread_of(number: str) -> list[str]:
+    return [SECTION_II[0], f"a) Thửa đất số: {number}, tờ bản đồ số: 12", *SECTION_II[2:]]
+
+
+def test_a_page_1_photo_is_offered_the_photo_after_it_first(svc, tmp_path):
+    certificate(svc, tmp_path, "IMG_0001.png", spread_of("45"), 64)  # the previous booklet
+    page_1 = certificate(svc, tmp_path, "IMG_0002.png", SECTION_I, 65)
+    certificate(svc, tmp_path, "IMG_0003.png", spread_of("46"), 66)  # its own pages 2–3
+    offered = same_certificate(svc, str(page_1))
+    assert [o["name"] for o in offered] == ["IMG_0003.png", "IMG_0001.png"]
+    assert offered[0]["parcel"]["key"]["number"] == "46"
+
+
+def test_a_photo_that_joined_a_parcel_is_never_offered_to_another(svc, tmp_path):
+    spread = certificate(svc, tmp_path, "IMG_0001.png", spread_of("45"), 64)
+    first = certificate(svc, tmp_path, "IMG_0002.png", SECTION_I, 65)
+    second = certificate(svc, tmp_path, "IMG_0003.png", SECTION_I, 66)
+    join_certificate(svc, first, spread, "person:lan")
+    assert [o["id"] for o in same_certificate(svc, str(second))] == [str(spread)]
