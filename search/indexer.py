@@ -25,13 +25,14 @@ a rebuilt index carries its own position and can be switched to once it has caug
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import Notification
+from eventsourcing.persistence import JSONTranscoder, Notification
 from eventsourcing.utils import get_topic
 
 from models.application import RecordStore
@@ -233,11 +234,18 @@ def fold_record(mapper: Any, notifications: Sequence[Notification]) -> RecordSta
 
 
 def _state(mapper: Any, data: bytes) -> dict[str, Any]:
-    """A stored event's state, as `Mapper.to_domain_event` decodes it."""
+    """A stored event's state, as `Mapper.to_domain_event` decodes it; but for the event's
+    timestamp (which no document shows), a state with no other transcoded value (the JSON
+    transcoder's `"_type_"` objects) is decoded without the transcoder's per-object hook, which
+    doubled the time of decoding."""
     if mapper.cipher:
         data = mapper.cipher.decrypt(data)
     if mapper.compressor:
         data = mapper.compressor.decompress(data)
+    if type(mapper.transcoder) is JSONTranscoder and data.count(b'"_type_"') == 1:
+        state = json.loads(data)
+        del state["timestamp"]  # the one transcoded value; a KeyError if not (a bug, loud)
+        return state
     return mapper.transcoder.decode(data)
 
 

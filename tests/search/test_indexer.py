@@ -219,6 +219,8 @@ def test_a_record_folded_from_its_events_makes_the_document_its_aggregate_makes(
     import_rows(store, tmp_path, *ROWS)
     withdrawn = UUID(site_id("HN-VM"))
     store.update(withdrawn, lambda r: r.withdraw(reason="under review"))
+    scanned = UUID(site_id("HN-HK"))  # a value the store transcodes, beside the timestamp
+    store.update(scanned, lambda r: r.record_attributes(attributes={"scan": scanned}, source="t"))
     notifications = list(store.notifications())
     folded = 0
     for record_id in {n.originator_id for n in notifications}:
@@ -233,3 +235,5 @@ def test_a_record_folded_from_its_events_makes_the_document_its_aggregate_makes(
     assert folded == len(ROWS)
     history = [n for n in notifications if n.originator_id == withdrawn]
     assert not fold_record(store.mapper, history).published
+    history = [n for n in notifications if n.originator_id == scanned]
+    assert fold_record(store.mapper, history).attributes["scan"] == scanned
