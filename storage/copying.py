@@ -18,6 +18,9 @@ from storage.base import CHUNK, HashingReader, StorageError
 COPY_CHUNK = 4 * 1024 * 1024
 """Buffer of a blob copy: large enough that the per-buffer costs (a thread hand-over, a
 syscall) vanish beside hashing and writing it."""
+SMALL_FILE = 256 * 1024
+"""Below this a file is copied in the calling thread: hashing it takes about as long as starting
+the thread that would overlap the hashing with the copy."""
 _NO_KERNEL_COPY = frozenset({errno.EXDEV, errno.ENOSYS, errno.EOPNOTSUPP, errno.EINVAL})
 
 
@@ -58,7 +61,7 @@ def copy_file_hashing(src: int, out: int, size: int, limit: int | None) -> tuple
 
     A small file is read, hashed and written in this thread: starting a thread cost more than
     copying it (a ZIP of 50,000 small scans starts none)."""
-    if size < COPY_CHUNK:
+    if size < SMALL_FILE:
         return _copy_small(src, out, size, limit)
     failed: list[BaseException] = []
 

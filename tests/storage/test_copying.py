@@ -7,8 +7,8 @@ import os
 
 import pytest
 
-from storage.base import StorageError, key_for
-from storage.copying import COPY_CHUNK, copy_file_hashing
+from storage.base import key_for
+from storage.copying import SMALL_FILE, copy_file_hashing
 from storage.local import LocalBlobStore
 
 
@@ -20,7 +20,7 @@ def test_a_small_file_is_copied_without_a_thread(tmp_path, monkeypatch) -> None:
 
     monkeypatch.setattr("storage.copying.threading.Thread", no_thread)
     store = LocalBlobStore(tmp_path / "blobs")
-    data = os.urandom(200_000)
+    data = os.urandom(SMALL_FILE - 1)
     src = tmp_path / "page.png"
     src.write_bytes(data)
     ref = store.put_file(src)
@@ -28,7 +28,7 @@ def test_a_small_file_is_copied_without_a_thread(tmp_path, monkeypatch) -> None:
     assert store.read_bytes(ref.key) == data
 
 
-@pytest.mark.parametrize("size", [0, 1000, COPY_CHUNK - 1, COPY_CHUNK + 1])
+@pytest.mark.parametrize("size", [0, 1000, SMALL_FILE - 1, SMALL_FILE + 1])
 def test_the_copy_reports_bytes_past_the_size_it_was_given(tmp_path, size) -> None:
     """A file that grew after its size was taken hashes more bytes than that size: the caller
     refuses it rather than storing a blob whose hash is not its bytes'."""
@@ -37,4 +37,3 @@ def test_the_copy_reports_bytes_past_the_size_it_was_given(tmp_path, size) -> No
     with open(src, "rb") as s, open(out, "wb") as o:
         _, hashed = copy_file_hashing(s.fileno(), o.fileno(), size, None)
     assert hashed > size
-
