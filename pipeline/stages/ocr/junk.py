@@ -10,7 +10,10 @@ low confidence. Every region whose words were dropped is recorded (kind, box, wo
 `params["suppressed"]`, so staff can see what was skipped.
 
 Words under a seal that read well (the signer's name a seal overlaps) are kept: a word on a
-mark goes only when it is read below `MARK_CONF` or is not a plausible token.
+mark goes only when it is read below `MARK_CONF` or is not a plausible token. A printed line a
+seal or signature covers whole ("KT. CHỦ TỊCH", the signer's name) stays when two of its words
+read well (`PRINT_UNDER`); a stamp's own lettering ("ĐÃ KÝ") never does, and a stamp's thin
+frame, as sparse as a signature, is told from one by running along all four sides of its box.
 
 Tuned on generated pages with synthetic seals, stamps, signatures and rules
 (tests/degrade.py `stamp`, `add_marks`); bench/bench_ocr.py --split reports word precision
@@ -42,6 +45,12 @@ SYMBOL_CONF = 50.0
 LINE_OUTSIDE = 2
 """A word on a mark belongs to a printed line when at least this many words of its line lie
 off every mark."""
+FRAME_SIDES = 0.9
+"""A shape inked along this share of each side of its box is a frame (a stamp)."""
+PRINT_UNDER = ("seal", "signature")
+"""Marks laid over printed lines: a line they cover whole ("KT. CHỦ TỊCH", the signer's name)
+stays when LINE_OUTSIDE of its words read well on the mark. A stamp's or a logo's own lettering
+("ĐÃ KÝ") reads well too, so a line on those must go on beyond the mark."""
 FRAME_WORDS = 8
 """A shape holding more well-read words than this is a table or a frame, not a mark."""
 SEAL_ROUND = (0.75, 1.33)
@@ -76,8 +85,8 @@ def find_marks(grey: np.ndarray, text_height: int) -> list[Mark]:
     found: dict[Box, Mark] = {}
     for x0, y0, x1, y1 in [(0, 0, w_img, h_img)] if regions is None else regions:
         crop = cv2.morphologyEx(ink[y0:y1, x0:x1], cv2.MORPH_CLOSE, np.ones((gap, gap), np.uint8))
-        n, _, stats, _ = cv2.connectedComponentsWithStats(crop, connectivity=8)
-        for x, y, w, h, area in stats[1:n]:
+        n, labels, stats, _ = cv2.connectedComponentsWithStats(crop, connectivity=8)
+        for label, (x, y, w, h, area) in enumerate(stats[1:n], start=1):
             # a shape cut by the crop's edge belongs to another region (or is no mark)
             if (x == 0 < x0) or (y == 0 < y0) or (x + w == crop.shape[1] and x1 < w_img):
                 continue
@@ -87,6 +96,9 @@ def find_marks(grey: np.ndarray, text_height: int) -> list[Mark]:
                 continue  # a frame round the page
             box = (int(x + x0), int(y + y0), int(x + x0 + w), int(y + y0 + h))
             mark = _mark(box, w, h, int(area), text_height)
+            sparse = mark is not None and mark.kind == "signature"
+            if sparse and _is_frame(labels[y : y + h, x : x + w] == label):
+                mark = Mark("stamp", box)  # a thin frame is as sparse as a signature
             if mark is not None:
                 found[box] = mark
     return sorted(found.values(), key=lambda m: (m.box[1], m.box[0]))
@@ -101,6 +113,19 @@ def _mark(box: Box, w: int, h: int, area: int, text_height: int) -> Mark | None:
         if kind not in ("seal", "logo") or short >= ROUND_SIZE * text_height:
             return Mark(kind, box)
     return None
+
+
+def _is_frame(shape: np.ndarray) -> bool:
+    """Does the shape (a boolean mask, its box) run along all four sides of its box, as a
+    stamp's frame does and a signature's strokes do not?"""
+    edge = max(1, round(0.15 * min(shape.shape)))
+    sides = (
+        shape[:edge].any(axis=0),
+        shape[-edge:].any(axis=0),
+        shape[:, :edge].any(axis=1),
+        shape[:, -edge:].any(axis=1),
+    )
+    return min(float(side.mean()) for side in sides) >= FRAME_SIDES
 
 
 def _candidates(ink: np.ndarray, text_height: int, gap: int) -> list[Box] | None:
@@ -158,6 +183,10 @@ def _plausible(text: str) -> bool:
     return alnum >= 2 and any(c.isdigit() for c in core) and alnum >= 0.6 * len(core)
 
 
+def _read_well(word: Word) -> bool:
+    return word.conf >= MARK_CONF and _plausible(word.text)
+
+
 def _symbols(text: str) -> bool:
     """No letter or digit at all ("=", "—", "|"): a list number "1." is text."""
     return not any(c.isalnum() for c in text)
@@ -186,7 +215,8 @@ def suppress(page: PageText, grey: np.ndarray) -> PageText:
     marks = _not_frames(marks, page.words, on_mark)
     lines_outside: dict[tuple[int, int], int] = {}
     for word, on in zip(page.words, on_mark, strict=True):
-        if on is None or marks[on] is None:
+        mark = None if on is None else marks[on]
+        if mark is None or (mark.kind in PRINT_UNDER and _read_well(word)):
             key = (word.block, word.line)
             lines_outside[key] = lines_outside.get(key, 0) + 1
     kept: list[Word] = []
@@ -196,11 +226,7 @@ def suppress(page: PageText, grey: np.ndarray) -> PageText:
         # A word on a seal, stamp, logo or signature stays only when it reads well and its
         # line goes on beyond the mark (a printed line the seal overlaps), never the mark's
         # own lettering ("ĐÃ KÝ", a seal's ring).
-        sure = (
-            word.conf >= MARK_CONF
-            and _plausible(word.text)
-            and lines_outside.get((word.block, word.line), 0) >= LINE_OUTSIDE
-        )
+        sure = _read_well(word) and lines_outside.get((word.block, word.line), 0) >= LINE_OUTSIDE
         if mark is not None and mark.kind != "rule" and not sure:
             dropped.setdefault(on, []).append(word)
         elif _symbols(word.text) and word.conf < SYMBOL_CONF:

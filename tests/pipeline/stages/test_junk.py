@@ -63,3 +63,33 @@ def test_a_generated_signed_page_loses_its_junk_and_keeps_its_words():
         "rule",
         "symbols",
     }
+
+
+def test_a_signers_line_a_seal_covers_whole_stays_when_it_reads_well():
+    # "KT. CHỦ TỊCH" and the signer's name sit under the seal from end to end: no word of
+    # their lines lies off the mark, but two or more of them read well.
+    grey = np.full((1000, 1000), 255, np.uint8)
+    image = Image.fromarray(grey)
+    ImageDraw.Draw(image).ellipse((500, 500, 900, 900), outline=0, width=6)
+    words = [
+        Word("Trần", (560, 700, 640, 720), 95.0, 0, 0),
+        Word("Văn", (650, 700, 710, 720), 94.0, 0, 0),
+        Word("Nam", (720, 700, 790, 720), 93.0, 0, 0),
+        Word("TTÿT", (650, 510, 720, 530), 41.0, 1, 1),  # the ring read as letters
+        Word("NHÂN", (560, 800, 640, 820), 90.0, 2, 2),  # one ring word read well, alone
+    ]
+    out = suppress(_page(words), np.asarray(image))
+    assert [w.text for w in out.words] == ["Trần", "Văn", "Nam"]
+
+
+def test_a_stamps_own_lettering_goes_however_well_it_reads():
+    grey = np.full((1000, 1000), 255, np.uint8)
+    image = Image.fromarray(grey)
+    ImageDraw.Draw(image).rectangle((100, 600, 500, 760), outline=0, width=5)  # thin: sparse
+    words = [
+        Word("ĐÃ", (150, 640, 250, 680), 95.0, 0, 0),
+        Word("KÝ", (270, 640, 350, 680), 95.0, 0, 0),
+    ]
+    out = suppress(_page(words), np.asarray(image))
+    assert out.words == []
+    assert [(r["kind"], r["words"]) for r in out.params["suppressed"]] == [("stamp", 2)]
