@@ -42,6 +42,10 @@ RECORD_FIELDS = (
     "registry_number",
 )
 
+OWNER_KEYS = ("name", "id_kind", "id_number", "birth_year", "address")
+"""What a parcel keeps of each owner read (not where on the page it was read, nor how surely:
+the certificate's capture keeps that)."""
+
 VN2000_HANOI = "EPSG:5897"
 
 _UNIT = re.compile(r"\b(phường|xã|thị trấn|đặc khu)\s+([^,;\n]+)", re.IGNORECASE)
@@ -61,7 +65,9 @@ def link_certificate(services: Services, capture: Capture, result: dict[str, Any
         return None
     attributes = {k: fields[k] for k in RECORD_FIELDS if fields.get(k) not in (None, "")}
     if result.get("owners"):
-        attributes["owners"] = result["owners"]
+        attributes["owners"] = [
+            {k: o[k] for k in OWNER_KEYS if o.get(k) not in (None, "")} for o in result["owners"]
+        ]
     if result.get("changes"):
         attributes["changes"] = result["changes"]
     corners = result.get("corners") or []
