@@ -134,3 +134,24 @@ def test_a_page_whose_layer_cannot_be_extracted_is_ocred_instead(tmp_path: Path)
     verdict = page.params["text_layer"]
     assert verdict["accepted"] is False and "cannot be extracted" in verdict["reason"]
     assert "chinh so 12" in fold(page.text)
+
+
+def test_an_image_only_page_is_known_to_have_no_layer_without_parsing_the_file_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """PDFium, which drew the page, says it holds no text object: pdfminer is not run."""
+    import pdfplumber
+
+    scan = make_pdf(tmp_path / "scan.pdf", 1)
+    born_digital = write_text_pdf(tmp_path / "born-digital.pdf", TEXT)
+
+    def fails(*args, **kwargs):
+        raise AssertionError("pdfminer parsed the file")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(pdfplumber, "open", fails)
+        assert text_layer(scan, 0, dpi=300) is None
+        with pytest.raises(AssertionError, match="pdfminer parsed"):
+            text_layer(born_digital, 0, dpi=300)
+    layer = text_layer(born_digital, 0, dpi=300)
+    assert layer is not None and "Căn cứ" in layer.text
