@@ -76,6 +76,17 @@ class RecordStore(CaptureCommands, RecordCommands, AccountCommands, Application[
     def construct_env(self, name: str, env: Mapping[str, str] | None = None) -> Environment:
         return Environment(name, dict(env or {}))
 
+    def on_save(self, ring: Callable[[], None]) -> Callable[[], None]:
+        """Call `ring` after each save in this process (the embedded dispatcher wakes then,
+        rather than at its next poll); returns the call that stops it."""
+        rings = self.__dict__.setdefault("_rings", [])
+        rings.append(ring)
+        return lambda: rings.remove(ring) if ring in rings else None
+
+    def _notify(self, recordings: list[Any]) -> None:  # eventsourcing's after-save hook
+        for ring in tuple(self.__dict__.get("_rings", ())):
+            ring()
+
     # -- captures ---------------------------------------------------------
 
     def receive(self, receipt: Receipt, records: list[RecordRef] = ()) -> tuple[UUID, bool]:
