@@ -32,6 +32,9 @@ from workers.metrics import JobMetrics
 
 log = logging.getLogger(__name__)
 
+DISPATCHER_IDLE_S = 0.2
+"""How often an idle dispatcher looks for events saved by other processes (those saved in
+this one wake it at once)."""
 WORKER_TIMEOUT_MS = 40
 """Longest wait between an idle consumer's polls: job latency against Redis load."""
 HEARTBEAT_S = 10.0
@@ -61,6 +64,9 @@ class Runtime:
         self.stats = stats_follower(services) if follow else None
         self.captures = captures_follower(services) if follow else None
         self._stop = threading.Event()
+        self._saved = threading.Event()
+        """Set after each save in this process: the dispatcher enqueues the next jobs at once."""
+        self._unring = services.store.on_save(self._saved.set) if follow else None
         self._threads: list[threading.Thread] = []
         self._worker: dramatiq.Worker | None = None
         self._workers, self._follow, self._queues = workers, follow, queues
@@ -81,7 +87,7 @@ class Runtime:
             self._worker.start()
         if self._follow:
             loops = (
-                ("dispatcher", self.dispatcher.run, ()),
+                ("dispatcher", self.dispatcher.run, (DISPATCHER_IDLE_S, self._saved)),
                 ("indexer", self.indexer.run, (INDEXER_IDLE_S,)),
                 ("stats", self.stats.run, (STATS_IDLE_S,)),
                 ("captures", self.captures.run, (CAPTURES_IDLE_S,)),
@@ -140,6 +146,9 @@ class Runtime:
 
     def stop(self) -> None:
         self._stop.set()
+        self._saved.set()
+        if self._unring:
+            self._unring()
         self.sampler.stop()
         for t in self._threads:
             t.join(timeout=10)

@@ -22,6 +22,9 @@ from models.application import RecordStore, tracking
 
 log = logging.getLogger(__name__)
 
+WAKE_GAP_S = 0.05
+"""The shortest time between two looks of a follower woken by saves (at most 20 a second)."""
+
 Handler = Callable[[Sequence[Notification]], None]
 Progress = Callable[[int, int], None]
 """Called with (position, last notification id) after each batch."""
@@ -88,13 +91,20 @@ class Follower:
                 on_progress(self.position(), self.store.max_notification_id())
         return total
 
-    def run(self, stop: threading.Event, idle_s: float = 0.2) -> None:
+    def run(
+        self, stop: threading.Event, idle_s: float = 0.2, wake: threading.Event | None = None
+    ) -> None:
+        """Handle batches until `stop`; idle, look again every `idle_s`, or as soon as `wake`
+        is set (by whoever sets `stop` too), though not sooner than `WAKE_GAP_S` after the
+        last look, so that under load the saves of many jobs still come in one batch."""
+        bell = wake or stop
         while not stop.is_set():
             try:
                 handled = self.run_once()
                 self.last_poll = time.monotonic()
-                if not handled:
-                    stop.wait(idle_s)
+                if not handled and bell.wait(idle_s) and wake is not None:
+                    stop.wait(self.last_poll + WAKE_GAP_S - time.monotonic())
+                    wake.clear()  # before the next read, so no save goes unseen
             except Exception:  # a broker or database blip: log, back off, carry on
                 log.exception("%s: batch failed; retrying", self.name)
                 stop.wait(2.0)
