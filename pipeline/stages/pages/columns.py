@@ -6,6 +6,13 @@ it joins a left line and a right line into one ("…hiệu lực kể từ phư�
 gutter is found here as whitespace in the binarised page: a vertical band no ink crosses, with
 ink on both sides over many text lines. The words above the columns (a centred title) come
 first, then each column's lines, then what is below (a signature block across the page).
+
+Administrative documents print two columns in their header (the issuer and its number beside
+the national motto and the date) and their footer (the "Nơi nhận:" list beside the signer),
+a few rows each, which Tesseract reads row by row. `band_order` finds such bands as a wide gap
+between the words read and reads each block whole: the order a person reads, and the order of
+the word processor that wrote the born-digital development letters (bench/ocr_sets.py). Both
+searches look at the boxes of the words read, never at raw ink: a seal or a signature is ink.
 """
 
 from __future__ import annotations
