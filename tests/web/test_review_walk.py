@@ -244,3 +244,12 @@ def test_a_photo_that_joined_a_parcel_is_never_offered_to_another(svc, tmp_path)
     second = certificate(svc, tmp_path, "IMG_0003.png", SECTION_I, 66)
     join_certificate(svc, first, spread, "person:lan")
     assert [o["id"] for o in same_certificate(svc, str(second))] == [str(spread)]
+
+
+def test_a_finished_certificate_opened_again_stays_open_after_a_change(svc, archivist, tmp_path):
+    done = certificate(svc, tmp_path, "gcn-1.png", SECTION_II, 64)
+    certificate(svc, tmp_path, "gcn-2.png", GARBLED, 65)
+    post_field(archivist, done, "serial", "BV 999451")  # finished: on to the next
+    assert post_field(archivist, done, "area_m2", "121").headers["location"] == (
+        f"/staff/review/{done}"
+    )

@@ -212,11 +212,16 @@ def review_certificate_page(request: Request, who: Archivist, ident: UUID) -> HT
     )
 
 
-def _onward(svc: Services, ident: UUID) -> RedirectResponse:
+def _waits(svc: Services, ident: UUID) -> bool:
+    return any(f["needs_review"] for f in field_status(svc.store.capture(ident)).values())
+
+
+def _onward(svc: Services, ident: UUID, waited: bool = True) -> RedirectResponse:
     """Where a settled field leads: this certificate while a field still waits (its weakest
-    waiting field has the focus), else the next certificate waiting, else the queue, each
-    saying which certificate was just finished."""
-    if any(f["needs_review"] for f in field_status(svc.store.capture(ident)).values()):
+    waiting field has the focus) or when none waited before (a finished certificate opened
+    again to change a value), else the next certificate waiting, else the queue, each saying
+    which certificate was just finished."""
+    if not waited or _waits(svc, ident):
         return RedirectResponse(f"/staff/review/{ident}", status_code=303)
     following = next_in_queue(svc, str(ident))
     where = f"/staff/review/{following}" if following else "/staff/review"
@@ -233,6 +238,7 @@ async def review_field_form(
     status = field_status(capture).get(name)
     if status is None:
         raise HTTPException(404, f"no field {name!r} on this capture")
+    waited = _waits(svc, ident)
     form = await request.form(max_fields=MAX_FORM_FIELDS)
     text = str(form.get("value") or "")[:10000]
     action, value = review.decide(text, {**status, "name": name})
@@ -243,7 +249,7 @@ async def review_field_form(
     elif value not in ("", None) or status["value"] is not None:
         reason = str(form.get("reason") or "review queue")[:500]
         await run_in_threadpool(correct_fields, svc, ident, {name: value}, reason, by)
-    return _onward(svc, ident)
+    return _onward(svc, ident, waited)
 
 
 @router.post("/staff/review/{ident}/blank", include_in_schema=False)
