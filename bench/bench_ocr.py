@@ -27,6 +27,9 @@ module
    seconds per page (one process per page, 2 at a time), and for the corrector the words it
    turned right→wrong and wrong→right. Development pages are corrected with a model built
    without their own document. Models missing from `--tessdata` are skipped with a note.
+   Development pages also get a CER against their text in reading order (the PDF's content
+   order: header and footer blocks whole), and `--generated N` generated signed decisions
+   (bench/ocr_sets.generated_pages, truth in reading order) are a development set of their own.
 
        nice .venv/bin/python bench/bench_ocr.py --split [--engines vie,vie_best_int,sohoa]
            [--tessdata var/tessdata] [--limit N] [--json]
@@ -311,12 +314,25 @@ def _available(engine: str, tessdata: str | None) -> bool:
 
 
 def bench_split(
-    folder: Path, engines: list[str], tessdata: str | None, limit: int | None, dev_only: bool
+    folder: Path,
+    engines: list[str],
+    tessdata: str | None,
+    limit: int | None,
+    dev_only: bool,
+    generated: int = 6,
 ):
-    from bench.ocr_sets import DEV_LABEL, development_pages, report_only_pages
+    from bench.ocr_sets import (
+        DEV_LABEL,
+        GEN_LABEL,
+        REPORT_LABEL,
+        development_pages,
+        generated_pages,
+        report_only_pages,
+    )
     from pipeline.stages.vietnamese.lexicon import build
 
-    pages = development_pages(folder, limit) + ([] if dev_only else report_only_pages())
+    pages = development_pages(folder, limit) + generated_pages(folder, generated)
+    pages += [] if dev_only else report_only_pages()
     models: dict[str | None, str | None] = {None: None}
     for page in pages:
         if page.exclude not in models:
@@ -335,7 +351,7 @@ def bench_split(
         except Exception as e:  # one engine's failure is reported, the others still run
             log(f"split: {engine} failed: {type(e).__name__}: {e}")
             continue
-        for label in (DEV_LABEL, "report only"):
+        for label in (DEV_LABEL, GEN_LABEL, REPORT_LABEL):
             picks = [i for i, p in enumerate(pages) if p.set == label]
             if picks:
                 rows += _split_rows(
@@ -368,6 +384,10 @@ def _split_rows(engine: str, label: str, pages: list, results: list) -> list[dic
         )
         rows.append(row(f"[{label}] {name}: word precision", "share", mean(word_precision), None))
         rows.append(row(f"[{label}] {name}: CER", "share", c, None))
+        if any(p.reading and p.reading != p.truth for p in pages):
+            readings = [p.reading or p.truth for p in pages]
+            in_order = statistics.mean(cer(t, g) for t, g in zip(texts, readings, strict=True))
+            rows.append(row(f"[{label}] {name}: CER (reading order)", "share", in_order, None))
         rows.append(row(f"[{label}] {name}: CER without diacritics", "share", f, None))
         rows.append(row(f"[{label}] {name}: seconds/page", "s", seconds, None))
     if len(readings) == 2:
@@ -387,6 +407,7 @@ def _split_rows(engine: str, label: str, pages: list, results: list) -> list[dic
         log(
             f"  [{label}] {engine} {p.name}: recall {word_recall(text, p.truth):.3f}, "
             f"precision {word_precision_of(text, p.truth):.3f}, CER {cer(text, p.truth):.3f}"
+            + (f", in reading order {cer(text, p.reading):.3f}" if p.reading else "")
         )
     return rows
 
@@ -452,6 +473,9 @@ def main() -> list[dict]:
     p.add_argument("--limit", type=int, help="for --split: development pages (default all)")
     p.add_argument("--marks", action="store_true", help="only generated pages with seals etc.")
     p.add_argument("--dev-only", action="store_true", help="for --split: ablations, tuning")
+    p.add_argument(
+        "--generated", type=int, default=6, help="for --split: generated signed decisions"
+    )
     p.add_argument("--check-corpus", action="store_true", help="only the corpus hygiene check")
     args = p.parse_args()
     if args.check_corpus:
@@ -468,7 +492,9 @@ def main() -> list[dict]:
         log(f"bench_ocr --split: {load_average()}")
         with scratch("ocr-split") as folder:
             engines = args.engines.split(",")
-            rows = bench_split(folder, engines, args.tessdata, args.limit, args.dev_only)
+            rows = bench_split(
+                folder, engines, args.tessdata, args.limit, args.dev_only, args.generated
+            )
         emit(rows, args.json)
         return rows
     pages = args.pages or (6 if args.quick else 40)

@@ -11,7 +11,17 @@
 - **report only** (`REPORT_ONLY`, ../shared/data/ocr-vie/gov_docs): 3 real scanned government
   pages with human ground truth. Figures on them are printed, labelled "report only", and are
   never used to choose anything. They never feed a corpus or a test.
+- **generated signed** (`generated_pages`): administrative decisions drawn by
+  tests/factories/degrade.admin_page (our own wording: a two-column header, body, the
+  "Nơi nhận:" list beside the signer under a seal and a signature), damaged as above; the truth
+  is in reading order. Development data: the reading order of headers and footers is chosen here.
 - **sealed** (../shared/sealed): never opened by anything in this repository.
+
+Reading order: a development page's `truth` is pdfplumber's text, which orders words by rows
+("ỦY BAN NHÂN DÂN CỘNG HÒA XÃ HỘI…" as one line); its `reading` is the PDF's content order
+(pypdfium2), which for the letters written in a word processor keeps each header and footer
+block whole, as a person reads them (the Công báo pages print by rows either way). Word recall
+and precision are scored on `truth`; CER on both.
 
 `check_corpus` verifies the corrector's corpus holds no 4-word run of the report-only truth
 that the development text does not also print (it reads the evaluation text only to assert
@@ -36,7 +46,7 @@ DATA = REPO.parent / "shared" / "data" / "ocr-vie"
 DEVELOPMENT = DATA / "born_digital"
 REPORT_ONLY = DATA / "gov_docs"
 PROFILES = ("scanner", "phone")
-DEV_LABEL, REPORT_LABEL = "development", "report only"
+DEV_LABEL, GEN_LABEL, REPORT_LABEL = "development", "generated signed", "report only"
 
 
 @dataclass(frozen=True)
@@ -49,6 +59,8 @@ class Page:
     exclude: str | None
     """Corpus glob (under pipeline/stages/vietnamese/lexicon/corpus) the corrector's model is built
     without for this page; None: the shipped model (report-only pages are in no corpus)."""
+    reading: str | None = None
+    """The truth in the order a person reads it, when it differs in kind from `truth`."""
 
 
 def corpus_name(pdf: Path) -> str:
@@ -63,6 +75,17 @@ def _texts(pdf: Path) -> list[str]:
 
     with pdfplumber.open(str(pdf)) as doc:
         return [unicodedata.normalize("NFC", p.extract_text() or "") for p in doc.pages]
+
+
+def _reading_texts(pdf: Path) -> list[str]:
+    """Each page's text in the PDF's content order (pypdfium2), NFC."""
+    import pypdfium2
+
+    doc = pypdfium2.PdfDocument(str(pdf))
+    try:
+        return [unicodedata.normalize("NFC", p.get_textpage().get_text_range()) for p in doc]
+    finally:
+        doc.close()
 
 
 def _render(pdf: Path, index: int, dpi: int) -> Image.Image:
@@ -107,6 +130,7 @@ def development_pages(folder: Path, limit: int | None = None) -> list[Page]:
     page by page (seeded, so every run reads the same pixels)."""
     pages: list[Page] = []
     for pdf in sorted(DEVELOPMENT.glob("*.pdf")):
+        readings = _reading_texts(pdf)
         for index, truth in enumerate(_texts(pdf)):
             if len(truth.split()) < 20:
                 continue  # the back cover of QĐ 1373 has no text layer
@@ -116,9 +140,26 @@ def development_pages(folder: Path, limit: int | None = None) -> list[Page]:
             path = folder / f"dev-{n:02d}-{profile}.png"
             image.save(path, dpi=(dpi, dpi)) if dpi else image.save(path)
             name = f"{corpus_name(pdf)[:24]} p{index + 1} {profile}"
-            pages.append(Page(DEV_LABEL, name, path, truth, f"born_digital/{corpus_name(pdf)}.txt"))
+            exclude = f"born_digital/{corpus_name(pdf)}.txt"
+            pages.append(Page(DEV_LABEL, name, path, truth, exclude, readings[index]))
             if limit and len(pages) >= limit:
                 return pages
+    return pages
+
+
+def generated_pages(folder: Path, count: int) -> list[Page]:
+    """`count` generated signed decisions (tests/factories/degrade.admin_page), profiles
+    alternating, seeded; the truth is in reading order."""
+    from tests.factories.degrade import admin_page
+
+    pages = []
+    for seed in range(count):
+        profile = PROFILES[seed % len(PROFILES)]
+        drawn, truth = admin_page(seed, dpi=300)
+        image, dpi = damage(drawn, profile, seed=500 + seed)
+        path = folder / f"gen-{seed:02d}-{profile}.png"
+        image.save(path, dpi=(dpi, dpi)) if dpi else image.save(path)
+        pages.append(Page(GEN_LABEL, f"admin_page {seed} {profile}", path, truth, None, truth))
     return pages
 
 
