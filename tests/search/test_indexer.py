@@ -237,3 +237,24 @@ def test_a_record_folded_from_its_events_makes_the_document_its_aggregate_makes(
     assert not fold_record(store.mapper, history).published
     history = [n for n in notifications if n.originator_id == scanned]
     assert fold_record(store.mapper, history).attributes["scan"] == scanned
+
+
+def test_a_batch_is_indexed_with_fewer_garbage_collections_and_the_threshold_comes_back(
+    store, tmp_path
+):
+    import gc
+
+    seen = []
+
+    class Watched(TantivyIndex):
+        def upsert(self, documents):
+            seen.append(gc.get_threshold()[0])
+            return super().upsert(documents)
+
+    import_rows(store, tmp_path, *ROWS)
+    index = Watched(tmp_path / "watched")
+    before = gc.get_threshold()
+    Indexer(store, index).catch_up()
+    assert seen and min(seen) >= 100_000
+    assert gc.get_threshold() == before
+    index.close()

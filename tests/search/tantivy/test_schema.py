@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from models.language.text import normalise
 from search.index import Document
 from search.tantivy.index import TantivyIndex
-from search.tantivy.schema import _stored_public
+from search.tantivy.schema import _stored_public, normalise_words
 
 POLYGON = {
     "type": "Polygon",
@@ -48,3 +49,18 @@ def test_a_stored_document_comes_back_as_it_went_in(tmp_path, public_geometry):
 def test_a_shape_that_is_the_public_geometry_is_stored_once():
     stored = _stored_public(parcel(POLYGON))
     assert "geometry" not in stored["public"] and stored["shape"] == POLYGON
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Thửa 12, tờ 7, Phường Giảng Võ",
+        "Văn Miếu – Quốc Tử Giám  (HÒA  bình)",
+        "Ho\u0300a bi\u0300nh, tho\u0309a thuận",  # decomposed tones, old-style placement
+        " leading and trailing spaces ",
+        "ΟΔΥΣΣΕΥΣ ΟΔΥΣΣΕΥΣ",  # final sigma depends on the letters beside it
+        "tab\tand\nnewline ĐÌNH " + "dài " * 30,  # longer than the cached strings
+    ],
+)
+def test_normalising_word_by_word_gives_the_text_normalise_gives(text):
+    assert normalise_words(text) == normalise(text)
