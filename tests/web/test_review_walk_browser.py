@@ -71,3 +71,30 @@ def test_the_keys_take_the_archivist_through_the_queue(browser, server):  # noqa
     assert page.locator("#all-done").count() == 1
     assert page.locator("#done a[href^='/staff/records/']").count() == 1
     page.context.close()
+
+
+@pytest.fixture(scope="module")
+def booklet(tmp_path_factory):
+    """A photo of page 1, then the photo of the same booklet's pages 2–3."""
+    need(SHARED_DATA.is_dir(), f"sample data folder {SHARED_DATA} is absent")
+    tmp = tmp_path_factory.mktemp("review-join")
+    gazetteer = str(SHARED_DATA / "heritage" / "admin_units_vn")
+    svc = make_services(tmp, SOHOA_GAZETTEER_DIR=gazetteer)
+    page_1 = certificate(svc, tmp, "IMG_0001.png", SECTION_I, 64)
+    spread = certificate(svc, tmp, "IMG_0002.png", SECTION_II, 65)
+    svc.close()
+    with serving(tmp / "data", {"SOHOA_GAZETTEER_DIR": gazetteer}) as base:
+        yield {"base": base, "page_1": str(page_1), "spread": str(spread)}
+
+
+def test_alt_l_joins_a_page_1_photo_to_its_booklets_parcel(browser, booklet):  # noqa: F811
+    page = browser.new_context(base_url=booklet["base"], locale="vi-VN").new_page()
+    sign_in(page, "lan")
+    page.wait_for_url("**/staff")
+    page.goto(f"/staff/review/{booklet['page_1']}")
+    assert "IMG_0002.png" in page.locator("#same").inner_text()
+    with page.expect_navigation():
+        page.keyboard.press("Alt+L")
+    assert f"/staff/review/{booklet['spread']}?done={booklet['page_1']}" in page.url
+    assert page.locator("#done a[href^='/staff/records/']").count() == 1
+    page.context.close()
