@@ -4,6 +4,7 @@
     sohoa review accept ID FIELD…              the machine's values confirmed as read
     sohoa review correct ID FIELD=VALUE… [--reason TEXT]
     sohoa review blank ID                      the fields not read left blank (not on the photo)
+    sohoa review join ID OTHER                 a photo of page 1 or 4 joins OTHER's parcel
 
 Accepting and correcting record the same events as the staff review page (`FieldAccepted`,
 `FieldCorrected`), by "person:<operator>"; the fields shown afterwards are a read of the
@@ -191,6 +192,28 @@ def blank(ident: str, as_json: bool) -> None:
     try:
         _known(svc, cid, [])
         leave_blank(svc, cid, _by(svc))
+    except NotFoundError as e:
+        raise click.ClickException(str(e)) from None
+    _show(svc, cid, as_json)
+
+
+@review.command("join")
+@click.argument("ident")
+@click.argument("other")
+@click.option("--json", "as_json", is_flag=True)
+def join(ident: str, other: str, as_json: bool) -> None:
+    """This photo is of the same certificate as OTHER (page 1 beside pages 2–3): it takes
+    OTHER's sheet, number, address and date, its fields not read are left blank, and it joins
+    OTHER's parcel with what it holds (the owners of page 1); as the review page's Alt+L."""
+    from models.errors import NotFoundError
+    from pipeline.usecases.certificates import join_certificate
+
+    svc = services()
+    cid, oid = parse_id(ident), parse_id(other)
+    try:
+        _known(svc, cid, [])
+        _known(svc, oid, [])
+        join_certificate(svc, cid, oid, _by(svc))
     except NotFoundError as e:
         raise click.ClickException(str(e)) from None
     _show(svc, cid, as_json)
