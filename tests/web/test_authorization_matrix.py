@@ -167,6 +167,8 @@ MATRIX: dict[tuple[str, str], Entry] = {
     ("POST", "/staff/review/{ident}/fields/{name}"): e(
         ARCHIVIST, 303, 404, serves=CAPTURES, data={"value": "99"}
     ),
+    ("POST", "/staff/review/{ident}/blank"): e(ARCHIVIST, 303, serves=CAPTURES),
+    ("POST", "/staff/review/{ident}/join/{other}"): e(ARCHIVIST, 303, 409, serves=CAPTURES),
     # staff: records
     ("GET", "/api/records/{ident}"): e(STAFF, 200, serves=RECORDS),
     ("POST", "/api/records/{ident}/attributes"): e(
@@ -293,7 +295,7 @@ def expected(entry: Entry, role: str, kind: str | None, method: str) -> frozense
 def url_for(path: str, ident: UUID | None) -> str:
     values = {"page": "1", "n": "1", "size": "max", "token_id": "x", "upload_id": "0" * 32}
     values["name"] = "area_m2"  # a certificate field
-    values |= {"ident": str(ident), "capture_id": str(ident)}
+    values |= {"ident": str(ident), "capture_id": str(ident), "other": str(ident)}
     for name, value in values.items():
         path = path.replace("{" + name + "}", value)
     return path

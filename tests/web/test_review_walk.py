@@ -215,6 +215,10 @@ def test_a_photo_of_page_1_joins_the_parcel_of_the_same_certificates_spread(
     assert waiting(svc, page_1) == []
     assert parcel_status(svc, capture)["id"] == str(linked)
     assert page_1 in svc.store.record(linked).captures
+    itself = archivist.post(
+        f"/staff/review/{spread}/join/{spread}", data={"csrf_token": csrf_of(page)}
+    )
+    assert itself.status_code == 409
 
 
 def test_a_certificate_with_its_parcel_is_offered_no_other_photos_parcel(svc, archivist, tmp_path):

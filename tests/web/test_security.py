@@ -314,6 +314,7 @@ def concrete(path: str, ident: UUID) -> str:
     values = {
         "ident": str(ident),
         "capture_id": str(ident),
+        "other": str(ident),
         "page": "1",
         "n": "1",
         "size": "max",

@@ -272,6 +272,8 @@ async def review_join_form(
     svc = _svc(request)
     for known in (ident, other):
         svc.store.capture(known)  # 404 for any other id
+    if ident == other:
+        raise HTTPException(409, "a photo cannot be joined to itself")
     await run_in_threadpool(join_certificate, svc, ident, other, f"person:{who.login}")
     return _onward(svc, ident)
 
