@@ -104,3 +104,41 @@ def test_a_page_image_that_is_no_jpeg_is_refused():
 def test_no_pages_is_an_error():
     with pytest.raises(InputRejectedError):
         searchable_pdf([])
+
+
+def test_a_colour_page_keeps_its_colours_and_a_cmyk_jpeg_is_made_rgb():
+    red = Image.new("RGB", (400, 300), (200, 30, 30))
+    buf = io.BytesIO()
+    Image.new("CMYK", (400, 300), (0, 200, 200, 40)).save(buf, "JPEG", quality=90)
+    pdf = searchable_pdf([(red, _page(400, 300)), (buf.getvalue(), _page(400, 300))])
+    with PDFIUM_LOCK:
+        doc = pdfium.PdfDocument(pdf)
+        try:
+            colours = [doc[i].render(scale=200 / 72).to_pil().convert("RGB") for i in (0, 1)]
+        finally:
+            doc.close()
+    r, g, b = colours[0].getpixel((200, 150))
+    assert r > 180 and g < 60 and b < 60
+    r, g, b = colours[1].getpixel((200, 150))
+    assert r > 150 and g < 90 and b < 90
+
+
+CHILD = """
+import sys
+from PIL import Image
+from pipeline.stages.pages.searchable_pdf import searchable_pdf
+from tests.pipeline.stages.test_searchable_pdf import _page
+pdf = searchable_pdf([(Image.new("L", (1000, 1400), 255), _page())])
+assert pdf.startswith(b"%PDF-") and pdf.rstrip().endswith(b"%%EOF")
+print(sorted(m for m in sys.modules if m.split(".")[0] in ("fpdf", "fontTools", "reportlab")))
+"""
+
+
+def test_a_pdf_is_written_without_loading_a_pdf_library():
+    """fpdf2 cost a third of a CPU-second to import in every process that assembled a PDF."""
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", CHILD], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
