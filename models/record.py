@@ -71,6 +71,30 @@ class Record(Aggregate):
     def link_capture(self, *, capture_id: UUID) -> None:
         self.captures.append(capture_id)
 
+    @event("CaptureValuesWithdrawn")
+    def withdraw_capture_values(
+        self, *, capture_id: UUID, names: list[str], unlinked: bool, by: str, reason: str
+    ) -> None:
+        """Values that came only from a capture are taken back (`names`), and with `unlinked`
+        the capture leaves the record's documents: a certificate whose sheet or number was
+        misread, corrected to name another parcel, or a field a person left blank. The values
+        stay in the history; `by` and `reason` say who and why."""
+        for name in names:
+            self.attributes.pop(name, None)
+            self.provenance.pop(name, None)
+        if unlinked:
+            self.captures = [c for c in self.captures if c != capture_id]
+
+    def capture_values(self, capture_id: UUID) -> list[str]:
+        """The attributes whose value came from `capture_id` (read from it, or a person's
+        correction carried through it): their source names it."""
+        mark = f"capture:{capture_id}"
+        return [
+            name
+            for name, source in self.provenance.items()
+            if source == mark or source.startswith(f"{mark}:") or f" via {mark}" in source
+        ]
+
     @event("Published")
     def publish(self) -> None:
         self.published = True
