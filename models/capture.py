@@ -191,13 +191,29 @@ class Capture(Aggregate):
 
     @event("FieldCorrected")
     def correct_field(self, *, field: str, value: Any, by: str, reason: str) -> None:
-        """A person's value for a field; it wins over the machine's in every later run."""
+        """A person's value for a field; it wins over the machine's in every later run (and
+        over the field having been left blank before)."""
         self.corrections[field] = {"value": value, "by": by, "reason": reason}
+        self.blanks = {k: v for k, v in self.blanks.items() if k != field}
 
     @event("FieldAccepted")
     def accept_field(self, *, field: str, value: Any, by: str) -> None:
         """A person confirmed the machine's `value` of a field as read (it needs no review)."""
         self.acceptances[field] = {"value": value, "by": by}
+        self.blanks = {k: v for k, v in self.blanks.items() if k != field}
+
+    blanks: dict[str, dict[str, Any]] = {}  # noqa: RUF012 - replaced, never changed in place
+    """Fields a person said are not on these pages (`FieldsLeftBlank`): name → {by, reason}.
+    A class default, so captures recorded before the event existed load unchanged."""
+
+    @event("FieldsLeftBlank")
+    def leave_blank(self, *, names: list[str], by: str, reason: str) -> None:
+        """A person confirmed these fields are not on the pages captured (a photo of page 1 of
+        a booklet holds no parcel): no value, and nothing to review. Not a correction: it
+        never reaches the parcel, and a later correction or acceptance wins."""
+        self.blanks = {**self.blanks, **{n: {"by": by, "reason": reason} for n in names}}
+        for name in names:
+            self.corrections.pop(name, None)
 
     @event("ReconstructionRequested")
     def request_reconstruction(
@@ -282,10 +298,22 @@ class Capture(Aggregate):
         }
 
     def field_values(self) -> dict[str, Any]:
-        """Extracted field values with people's corrections applied over them."""
+        """Extracted field values with people's corrections applied over them; a field left
+        blank has none."""
         values = dict((self.fields or {}).get("result", {}).get("fields", {}))
         values.update({name: c["value"] for name, c in self.corrections.items()})
+        values.update(dict.fromkeys(self.left_blank(), None))
         return values
+
+    def left_blank(self) -> dict[str, dict[str, Any]]:
+        """The fields a person left blank, by whom and why: those of `FieldsLeftBlank`, and
+        those corrected to "" before that event existed (how a blank was recorded then)."""
+        old = {
+            name: {"by": c["by"], "reason": c["reason"]}
+            for name, c in self.corrections.items()
+            if c["value"] == ""
+        }
+        return {**old, **self.blanks}
 
     def has_outcome(self, job_key: str) -> bool:
         return any(o.get("job_key") == job_key for o in self.outcomes.values())

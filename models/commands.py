@@ -184,6 +184,17 @@ class CaptureCommands(_Commands):
 
         self._change(capture_id, change)
 
+    def leave_blank(self, capture_id: UUID, names: list[str], by: str, reason: str) -> None:
+        """A person said these fields are not on the capture's pages; those already left blank
+        add nothing."""
+
+        def change(c: Capture) -> None:
+            new = [n for n in names if n not in c.blanks]
+            if new:
+                c.leave_blank(names=new, by=by, reason=reason)
+
+        self._change(capture_id, change)
+
     def retry(self, capture_id: UUID, requested_by: str) -> list[str]:
         """Ask for a capture's failed stages to run again; returns their names (none: no-op)."""
         retried: list[str] = []
@@ -308,6 +319,26 @@ class RecordCommands(LineageCommands):
             record = self.record_or_new(ref, source=source)
             change(record)
             self.save(record)
+
+    def withdraw_capture_values(
+        self, record_id: UUID, capture_id: UUID, *, names: list[str] | None, by: str, reason: str
+    ) -> list[str]:
+        """Take back from a record the values that came only from a capture (`names` of them;
+        None: all of them, and the capture leaves the record's documents). Returns the names
+        withdrawn; nothing left to withdraw adds nothing."""
+        withdrawn: list[str] = []
+
+        def change(record: Record) -> None:
+            mine = record.capture_values(capture_id)
+            withdrawn[:] = [n for n in mine if names is None or n in names]
+            unlink = names is None and capture_id in record.captures
+            if withdrawn or unlink:
+                record.withdraw_capture_values(
+                    capture_id=capture_id, names=withdrawn, unlinked=unlink, by=by, reason=reason
+                )
+
+        self._change(record_id, change)
+        return withdrawn
 
 
 class AccountCommands(_Commands):

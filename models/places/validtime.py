@@ -62,6 +62,8 @@ def state_on(entries: Sequence[Entry], day: date) -> ValidState:
             effective = e.data["attributes"].get("valid_from")
         elif name == "GeometrySet":
             effective = dated_sources.get(e.data.get("source", ""))
+        elif name == "CaptureValuesWithdrawn":  # from the capture's own (undated) values on
+            effective = ""
         else:
             continue
         steps.append((effective if isinstance(effective, str) else "", e.version, name, e.data))
@@ -72,10 +74,21 @@ def state_on(entries: Sequence[Entry], day: date) -> ValidState:
         if name == "AttributesRecorded":
             state.attributes.update(data["attributes"])
             state.provenance.update(dict.fromkeys(data["attributes"], data["source"]))
+        elif name == "CaptureValuesWithdrawn":
+            _withdraw(state, str(data["capture_id"]), data["names"])
         else:
             state.geometry = {"geometry": data["geometry"], "crs": data["crs"]}
     state.retired = min((r for r in retired if r <= when), default=None)
     return state
+
+
+def _withdraw(state: ValidState, capture_id: str, names: Sequence[str]) -> None:
+    """Take back the values of `names` that still come from the capture (a dated value that
+    replaced one stays)."""
+    for name in names:
+        if f"capture:{capture_id}" in state.provenance.get(name, ""):
+            state.attributes.pop(name, None)
+            state.provenance.pop(name, None)
 
 
 def _name(entry: Entry) -> str:
