@@ -246,18 +246,32 @@ def _table_rules(grey: np.ndarray) -> np.ndarray | None:
     otsu, _ = cv2.threshold(grey, 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
     # Lenient: a blurred or faint rule is whitened whole, not left as a grey ghost line.
     _, ink = cv2.threshold(grey, min(otsu + RULE_LENIENCY, 230), 255, cv2.THRESH_BINARY_INV)
+    long_side = short * TABLE_RULE_SHARE
     across = cv2.morphologyEx(ink, cv2.MORPH_OPEN, np.ones((1, length), np.uint8))
+    if not _may_hold_rules(across, cv2.CC_STAT_WIDTH, long_side):
+        return None
     down = cv2.morphologyEx(ink, cv2.MORPH_OPEN, np.ones((length, 1), np.uint8))
+    if not _may_hold_rules(down, cv2.CC_STAT_HEIGHT, long_side):
+        return None
     frame = _frames(cv2.bitwise_or(across, down))
     across[frame] = 0
     down[frame] = 0
-    long_side = short * TABLE_RULE_SHARE
     if (
         _count_longer(across, cv2.CC_STAT_WIDTH, long_side) < TABLE_RULES
         or _count_longer(down, cv2.CC_STAT_HEIGHT, long_side) < TABLE_RULES
     ):
         return None
     return cv2.bitwise_or(across, down)
+
+
+def _may_hold_rules(mask: np.ndarray, stat: int, length: float) -> bool:
+    """Whether `mask` has TABLE_RULES rules of `length` before frames are taken out: the
+    answer for most pages (no table), found without labelling the frames. Exact: a frame
+    takes out whole rules (a rule lies inside one piece of the rules' union), so a page short
+    of rules with its frame is short without it; and a rule of `length` pixels has as many."""
+    if cv2.countNonZero(mask) < TABLE_RULES * length:
+        return False
+    return _count_longer(mask, stat, length) >= TABLE_RULES
 
 
 def _frames(rules: np.ndarray) -> np.ndarray:

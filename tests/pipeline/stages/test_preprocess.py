@@ -166,3 +166,44 @@ def test_thin_pen_ink_survives_the_reduced_copy_the_unread_search_runs_on():
     read = [(60, 100, 860, 148), (60, 190, 860, 238)]
     [(x0, y0, x1, y1)] = unread_regions(grey, read, text_height=48)
     assert x0 <= 300 and x1 >= 770 and y0 <= 800 and y1 >= 848
+
+
+def _rules_labelling_every_page(grey: np.ndarray) -> np.ndarray | None:
+    """`_table_rules` as it was before it answered early for pages short of rules: frames
+    labelled and taken out on every page, then the rules counted."""
+    import cv2
+
+    from pipeline.stages.ocr import preprocess as pp
+
+    short = min(grey.shape)
+    length = max(20, round(short * pp.RULE_SHARE))
+    otsu, _ = cv2.threshold(grey, 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
+    _, ink = cv2.threshold(grey, min(otsu + pp.RULE_LENIENCY, 230), 255, cv2.THRESH_BINARY_INV)
+    across = cv2.morphologyEx(ink, cv2.MORPH_OPEN, np.ones((1, length), np.uint8))
+    down = cv2.morphologyEx(ink, cv2.MORPH_OPEN, np.ones((length, 1), np.uint8))
+    frame = pp._frames(cv2.bitwise_or(across, down))
+    across[frame] = 0
+    down[frame] = 0
+    long_side = short * pp.TABLE_RULE_SHARE
+    if (
+        pp._count_longer(across, cv2.CC_STAT_WIDTH, long_side) < pp.TABLE_RULES
+        or pp._count_longer(down, cv2.CC_STAT_HEIGHT, long_side) < pp.TABLE_RULES
+    ):
+        return None
+    return cv2.bitwise_or(across, down)
+
+
+def test_the_early_answer_for_pages_without_a_table_is_the_full_labellings_answer():
+    from pipeline.stages.ocr.preprocess import _table_rules
+
+    grid, no_table, framed_text = _grid_page(), _grid_page(), _grid_page()
+    no_table[560:1010, 90:710] = 255
+    no_table[1100:1103, 500:800] = 0
+    framed_text[560:1010, 90:710] = 255
+    framed_text[600:1000:100, 100:700] = 0  # four rules across, none down: no table
+    text = to_grey(render_page(dpi=150, size="A5", seed=4))
+    for grey in (grid, no_table, framed_text, text, 255 - np.zeros_like(text)):
+        early, full = _table_rules(grey), _rules_labelling_every_page(grey)
+        assert (early is None) == (full is None)
+        assert early is None or (early == full).all()
+    assert _table_rules(grid) is not None
