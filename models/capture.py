@@ -194,24 +194,29 @@ class Capture(Aggregate):
         """A person's value for a field; it wins over the machine's in every later run (and
         over the field having been left blank before)."""
         self.corrections[field] = {"value": value, "by": by, "reason": reason}
-        self.blanks = {k: v for k, v in self.blanks.items() if k != field}
+        self.blanked = {k: v for k, v in self.blanks.items() if k != field}
 
     @event("FieldAccepted")
     def accept_field(self, *, field: str, value: Any, by: str) -> None:
         """A person confirmed the machine's `value` of a field as read (it needs no review)."""
         self.acceptances[field] = {"value": value, "by": by}
-        self.blanks = {k: v for k, v in self.blanks.items() if k != field}
+        self.blanked = {k: v for k, v in self.blanks.items() if k != field}
 
-    blanks: dict[str, dict[str, Any]] = {}  # noqa: RUF012 - replaced, never changed in place
+    blanked: dict[str, dict[str, Any]] | None = None
     """Fields a person said are not on these pages (`FieldsLeftBlank`): name → {by, reason}.
     A class default, so captures recorded before the event existed load unchanged."""
+
+    @property
+    def blanks(self) -> dict[str, dict[str, Any]]:
+        """`blanked`, empty when nothing was left blank."""
+        return dict(self.blanked or {})
 
     @event("FieldsLeftBlank")
     def leave_blank(self, *, names: list[str], by: str, reason: str) -> None:
         """A person confirmed these fields are not on the pages captured (a photo of page 1 of
         a booklet holds no parcel): no value, and nothing to review. Not a correction: it
         never reaches the parcel, and a later correction or acceptance wins."""
-        self.blanks = {**self.blanks, **{n: {"by": by, "reason": reason} for n in names}}
+        self.blanked = {**self.blanks, **{n: {"by": by, "reason": reason} for n in names}}
         for name in names:
             self.corrections.pop(name, None)
 
