@@ -157,3 +157,16 @@ def test_a_repeated_key_is_rejected_naming_its_first_row_within_and_across_batch
         (7, "same parcel as line 1"),
     ]
     store.close()
+
+
+def test_a_batch_is_written_in_the_order_of_the_stores_key(tmp_path):
+    store = RecordStore(env=eventstore_env(f"sqlite:///{tmp_path}/e.sqlite3"))
+    base = {"unit_code": "61", "unit_era": "pre2025", "sheet": 12, "area_m2": 50}
+    path = tmp_path / "p.jsonl"
+    path.write_text("".join(json.dumps({**base, "parcel_number": n}) + "\n" for n in range(20)))
+
+    import_records(store, path)
+
+    logged = [(n.originator_id.int, n.originator_version) for n in store.notifications()]
+    assert len(logged) == 40 and logged == sorted(logged)
+    store.close()
