@@ -1,9 +1,10 @@
 """The ocr job: one page's text.
 
 The page is read in a process of the worker's pool (`page_pool`): loading, preprocessing,
-Tesseract, the second pass, the Vietnamese corrector and the encoding of the page's JSON, hOCR
-and JPEG all run there, so two pages are read on two cores rather than taking turns on one
-interpreter. The worker's thread writes the three blobs (once each) and records the page.
+Tesseract (in the process, its model loaded once), the second pass, the Vietnamese corrector
+and the encoding of the page's JSON, hOCR and JPEG all run there, so two pages are read on two
+cores rather than taking turns on one interpreter. The worker's thread writes the three blobs
+(once each) and records the page.
 """
 
 from __future__ import annotations
@@ -84,11 +85,14 @@ def read_page_blobs(
 
 def warm() -> None:
     """What every page needs, loaded once per pool process: the OCR modules, Tesseract's
-    version and the corrector's language model."""
+    version, its Vietnamese model (in this process: `pipeline.stages.tools.libtesseract`)
+    and the corrector's language model."""
+    from pipeline.stages.tools.libtesseract import engine
     from pipeline.stages.tools.tesseract import tesseract_version
     from pipeline.stages.vietnamese.model import load_model
 
     tesseract_version()
+    engine("vie")
     load_model()
 
 

@@ -89,3 +89,25 @@ def _running(pid: int) -> bool:
             return f.read().split(") ")[1][0] != "Z"  # a zombie has ended
     except FileNotFoundError:
         return False
+
+
+def _models_loaded() -> tuple[bool, bool]:
+    """(Tesseract's Vietnamese model loaded in this process?, the corrector's model?)"""
+    from pipeline.stages.tools import libtesseract
+    from pipeline.stages.vietnamese import model
+
+    engines = libtesseract._local.__dict__.get("engines", {})
+    return ("vie", None) in engines, model.load_model.cache_info().currsize > 0
+
+
+def test_a_page_pool_process_has_its_models_loaded_before_its_first_page():
+    from pipeline.jobs.ocr import PRELOAD, warm
+    from pipeline.stages.tools.libtesseract import engine
+
+    if engine("vie") is None:
+        pytest.skip("libtesseract.so.5 cannot be loaded here")
+    pool = WorkPool(1, warm, PRELOAD)
+    try:
+        assert pool.run(_models_loaded) == (True, True)
+    finally:
+        pool.close()
