@@ -44,7 +44,7 @@ _SIGNATURES: dict[str, tuple[list, object]] = {
     "TessBaseAPIInit3": ([c_void_p, c_char_p, c_char_p], c_int),
     "TessBaseAPISetVariable": ([c_void_p, c_char_p, c_char_p], c_int),
     "TessBaseAPISetPageSegMode": ([c_void_p, c_int], None),
-    "TessBaseAPISetImage": ([c_void_p, c_char_p, c_int, c_int, c_int, c_int], None),
+    "TessBaseAPISetImage": ([c_void_p, c_void_p, c_int, c_int, c_int, c_int], None),
     "TessBaseAPIRecognize": ([c_void_p, c_void_p], c_int),
     "TessBaseAPIGetHOCRText": ([c_void_p, c_int], c_void_p),
     "TessBaseAPIClear": ([c_void_p], None),
@@ -150,7 +150,8 @@ class Engine:
         monitor = lib.TessMonitorCreate()
         try:
             lib.TessMonitorSetDeadlineMSecs(monitor, max(1, round(timeout_s * 1000)))
-            lib.TessBaseAPISetImage(api, pixels.tobytes(), width, height, depth, width * depth)
+            # Tesseract copies the pixels it is given: numpy's buffer is handed over as it is.
+            lib.TessBaseAPISetImage(api, pixels.ctypes.data, width, height, depth, width * depth)
             if lib.TessBaseAPIRecognize(api, monitor) != 0:
                 raise TesseractTimeout(f"stopped at its {timeout_s:g} s deadline")
             text = lib.TessBaseAPIGetHOCRText(api, 0)
