@@ -35,7 +35,7 @@ def synthetic_rows(n: int) -> list[dict]:
         {
             "capture_id": f"00000000-0000-4000-8000-{i:012}", "received": i,
             "title": f"gcn-{i:05}.jpg", "waiting": i % 4, "accepted": i % 3, "corrected": i % 2,
-            "read": 10, "weakest": ((i * 7919) % n) / n,
+            "left_blank": 0, "read": 10, "weakest": ((i * 7919) % n) / n,
         }
         for i in range(n)
     ]  # fmt: skip

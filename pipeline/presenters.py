@@ -129,18 +129,22 @@ def fields_view(capture: Capture) -> dict[str, Any]:
 
 def field_status(capture: Capture) -> dict[str, dict[str, Any]]:
     """Per field: the value shown (a person's correction, else the machine's), the machine's
-    value and raw reading, its confidence, page and box, and its status: "corrected" or
-    "accepted" by a person, "needs_review" (with the reason) or "read"."""
+    value and raw reading, its confidence, page and box, and its status: "corrected",
+    "left_blank" (not on these pages: no value) or "accepted" by a person, "needs_review"
+    (with the reason) or "read"."""
     result = (capture.fields or {}).get("result") or {}
     machine = result.get("fields") or {}
     review = result.get("review") or {}
     provenance = result.get("provenance") or {}
+    blanks = capture.left_blank()
     out = {}
     for name, value in machine.items():
         checked, where = review.get(name) or {}, provenance.get(name) or {}
         correction = capture.corrections.get(name)
         accepted = capture.acceptances.get(name)
-        if correction:
+        if name in blanks:
+            status, by, value = "left_blank", blanks[name]["by"], None
+        elif correction:
             status, by, value = "corrected", correction["by"], correction["value"]
         elif accepted and accepted["value"] == value:
             status, by = "accepted", accepted["by"]
@@ -161,10 +165,13 @@ def field_status(capture: Capture) -> dict[str, dict[str, Any]]:
     return out
 
 
+FIELD_STATUSES = ("needs_review", "accepted", "corrected", "left_blank", "read")
+
+
 def review_summary(status: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    """How many fields need review, were accepted or corrected, and the weakest confidence of
-    those nobody has looked at (what orders the review queue)."""
-    counts = {s: 0 for s in ("needs_review", "accepted", "corrected", "read")}
+    """How many fields need review, were accepted, corrected or left blank, and the weakest
+    confidence of those nobody has looked at (what orders the review queue)."""
+    counts = {s: 0 for s in FIELD_STATUSES}
     for f in status.values():
         counts[f["status"]] += 1
     open_confidences = [

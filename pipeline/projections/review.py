@@ -1,15 +1,16 @@
 """The certificate-review table: one row per land certificate read, so the archivists' queue
 (`/staff/review`, `sohoa review`) is ordered and paged without loading a capture.
 
-A row holds what orders the queue: fields waiting for a person, accepted, corrected and read
-as is, and the weakest confidence among the fields nobody has looked at. The captures
-projection (`pipeline.projections.captures`) writes these rows in the same transaction as its
-own, at the same position: there is no second follower. A capture whose fields stop being a
-certificate's (a later run) loses its row.
+A row holds what orders the queue: fields waiting for a person, accepted, corrected, left
+blank (not on the pages photographed) and read as is, and the weakest confidence among the
+fields nobody has looked at. The captures projection (`pipeline.projections.captures`)
+writes these rows in the same transaction as its own, at the same position: there is no
+second follower. A capture whose fields stop being a certificate's (a later run) loses its
+row.
 
-A database whose captures table predates this one is brought level by replaying the log once
-(the captures position is reset when this table is first created; rows are upserts, so the
-replay changes nothing else).
+A database whose captures table predates this one, or whose table predates a column (the
+fields left blank), is brought level by replaying the log once (the captures position is
+reset when this table is (re)created; rows are upserts, so the replay changes nothing else).
 """
 
 from __future__ import annotations
@@ -28,12 +29,13 @@ COLUMNS = (
     "waiting",
     "accepted",
     "corrected",
+    "left_blank",
     "read",
     "weakest",
 )
 """`waiting`: fields needing review; `weakest`: the lowest confidence of the fields waiting or
 read as is (NULL when a person has settled every field)."""
-FIGURES = ("waiting", "accepted", "corrected", "read")
+FIGURES = ("waiting", "accepted", "corrected", "left_blank", "read")
 ORDER = "(waiting = 0), COALESCE(weakest, 1.0), waiting DESC, capture_id"
 """Weakest first: certificates with fields waiting, then the lowest confidence, then the most
 fields waiting (the index below has the same expressions, so a page is a range of it)."""
@@ -41,7 +43,8 @@ fields waiting (the index below has the same expressions, so a page is a range o
 DDL = (
     "CREATE TABLE IF NOT EXISTS {p}certificate_review (capture_id TEXT PRIMARY KEY,"
     " received BIGINT NOT NULL, title TEXT NOT NULL, waiting INTEGER NOT NULL,"
-    " accepted INTEGER NOT NULL, corrected INTEGER NOT NULL, read INTEGER NOT NULL,"
+    " accepted INTEGER NOT NULL, corrected INTEGER NOT NULL, left_blank INTEGER NOT NULL,"
+    " read INTEGER NOT NULL,"
     " weakest DOUBLE PRECISION)",
     f"CREATE INDEX IF NOT EXISTS certificate_review_order ON {{p}}certificate_review ({ORDER})",
 )
@@ -59,6 +62,7 @@ def review_row(capture: Capture, received: int) -> dict[str, Any] | None:
         "waiting": summary["needs_review"],
         "accepted": summary["accepted"],
         "corrected": summary["corrected"],
+        "left_blank": summary["left_blank"],
         "read": summary["read"],
         "weakest": summary["weakest"],
     }
@@ -72,20 +76,28 @@ class ReviewTable:
         self.base = base  # a StatsTables
 
     def created(self, cursor: Any) -> bool:
-        """Create the table; True when it did not exist before (the caller replays the log)."""
+        """Create the table; True when it did not exist before, or lacked a column and was
+        made again (the caller replays the log)."""
         prefix = self.base.prefix
-        if self.base.postgres:
-            cursor.execute(
-                "SELECT to_regclass(%s) IS NOT NULL AS found", (f"{prefix}certificate_review",)
-            )
-        else:
-            cursor.execute(
-                "SELECT count(*) > 0 AS found FROM sqlite_master WHERE name = 'certificate_review'"
-            )
-        existed = bool(dict(cursor.fetchone())["found"])
+        found = set(self._columns(cursor))
+        existed = set(COLUMNS) <= found
+        if found and not existed:
+            self.drop(cursor)
         for ddl in DDL:
             cursor.execute(ddl.replace("{p}", prefix))
         return not existed
+
+    def _columns(self, cursor: Any) -> list[str]:
+        """The table's columns as it stands (none when there is no table)."""
+        if self.base.postgres:
+            cursor.execute(
+                "SELECT attname AS name FROM pg_attribute WHERE attrelid = to_regclass(%s)"
+                " AND attnum > 0 AND NOT attisdropped",
+                (f"{self.base.prefix}certificate_review",),
+            )
+        else:
+            cursor.execute("SELECT name FROM pragma_table_info('certificate_review')")
+        return [dict(row)["name"] for row in cursor.fetchall()]
 
     def drop(self, cursor: Any) -> None:
         cursor.execute(f"DROP TABLE IF EXISTS {self.base.prefix}certificate_review")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
@@ -58,8 +59,7 @@ def link_certificate(services: Services, capture: Capture, result: dict[str, Any
     pages are not a certificate or the parcel cannot be named."""
     if result.get("kind") != "land_certificate":
         return None
-    corrected = {name: c["value"] for name, c in capture.corrections.items()}
-    fields = {**result.get("fields", {}), **corrected}
+    fields = {**result.get("fields", {}), **_corrected(capture)}
     ref = certificate_parcel(services, capture, result).ref
     if ref is None:
         return None
@@ -79,7 +79,7 @@ def link_certificate(services: Services, capture: Capture, result: dict[str, Any
         ref,
         capture_id=capture.id,
         attributes=attributes,
-        corrected_by={name: c["by"] for name, c in capture.corrections.items()},
+        corrected_by={name: c["by"] for name, c in capture.corrections.items() if c["value"] != ""},
         geometry=geometry,
         crs=VN2000_HANOI,
         source=f"capture:{capture.id}:{Outcome('fields', len(capture.text_runs))}",
@@ -162,7 +162,7 @@ def certificate_parcel(
     values go to the parcel the corrected fields name (or nowhere while they name none),
     never to the parcel a misreading named."""
     machine = result.get("fields", {})
-    fields = {**machine, **{name: c["value"] for name, c in capture.corrections.items()}}
+    fields = {**machine, **_corrected(capture)}
     linked = _linked_parcel(services, capture)
     if linked is None:
         return find_parcel(services, fields)
@@ -171,6 +171,12 @@ def certificate_parcel(
         if misread is not None and misread.id == linked.id:
             return find_parcel(services, fields)
     return ParcelFinding(linked)
+
+
+def _corrected(capture: Capture) -> dict[str, Any]:
+    """People's values for the certificate's fields (a field left blank has none)."""
+    blank = capture.left_blank()
+    return {name: c["value"] for name, c in capture.corrections.items() if name not in blank}
 
 
 def _linked_parcel(services: Services, capture: Capture) -> RecordRef | None:
@@ -187,11 +193,38 @@ def _linked_parcel(services: Services, capture: Capture) -> RecordRef | None:
 def correct_fields(
     svc: Services, capture_id: UUID, values: dict[str, Any], reason: str, by: str
 ) -> None:
-    """Record people's corrections, then carry them to the parcel record."""
-    svc.store.correct_fields(capture_id, values, by=by, reason=reason)
+    """Record people's corrections, then carry them to the parcel record (`_carry`)."""
+    _carry(svc, capture_id, lambda: svc.store.correct_fields(capture_id, values, by, reason), by)
+
+
+MOVED = "the certificate names another parcel"
+"""Why a parcel gives back a certificate's values when a correction moves them elsewhere."""
+
+
+def _carry(svc: Services, capture_id: UUID, record: Callable[[], None], by: str) -> None:
+    """Record a person's decision on a certificate's fields (`record`), then carry the values
+    to the parcel they name; a parcel that had the certificate before (a misread sheet, number
+    or address named it) and is no longer the one named gives back the values that came only
+    from it, and no longer lists it, by `by`."""
+    before = _recorded_parcel(svc, svc.store.capture(capture_id))
+    record()
     capture = svc.store.capture(capture_id)
-    if capture.fields is not None:
-        link_certificate(svc, capture, capture.fields["result"])
+    after = link_certificate(svc, capture, capture.fields["result"]) if capture.fields else None
+    if before is not None and before != after:
+        svc.store.withdraw_capture_values(before, capture_id, names=None, by=by, reason=MOVED)
+
+
+def _recorded_parcel(svc: Services, capture: Capture) -> UUID | None:
+    """The parcel the certificate's values went to, if it lists the certificate."""
+    if capture.fields is None:
+        return None
+    ref = certificate_parcel(svc, capture, capture.fields["result"]).ref
+    if ref is None:
+        return None
+    try:
+        return ref.id if capture.id in svc.store.record(ref.id).captures else None
+    except NotFoundError:
+        return None
 
 
 def accept_fields(svc: Services, capture_id: UUID, names: list[str], by: str) -> list[str]:
@@ -214,15 +247,33 @@ NOT_ON_PAGES = "not on the pages photographed"
 
 def leave_blank(svc: Services, capture_id: UUID, by: str) -> list[str]:
     """Record that the fields still waiting with no value are not on this capture's pages (a
-    photo of page 1 or 4 of a booklet holds no parcel fields): each is corrected to "", which
-    settles it in the queue and never reaches the parcel. Returns the names left blank."""
+    photo of page 1 or 4 of a booklet holds no parcel fields): one `FieldsLeftBlank`, which
+    settles them in the queue (counted as left blank, never as corrected) and never reaches
+    the parcel. Returns the names left blank."""
     from pipeline.presenters import field_status
 
     status = field_status(svc.store.capture(capture_id))
     names = sorted(n for n, f in status.items() if f["needs_review"] and f["value"] is None)
     if names:
-        correct_fields(svc, capture_id, dict.fromkeys(names, ""), NOT_ON_PAGES, by)
+        leave_fields_blank(svc, capture_id, names, by)
     return names
+
+
+def leave_fields_blank(svc: Services, capture_id: UUID, names: list[str], by: str) -> None:
+    """Record that a person found `names` not on this capture's pages (`FieldsLeftBlank`); a
+    value the machine had read for one of them is taken back from the parcel (by `by`, as not
+    on the pages), and a blank key field that leaves the certificate naming no parcel takes
+    its values back from the parcel it named."""
+
+    def record() -> None:
+        svc.store.leave_blank(capture_id, names, by=by, reason=NOT_ON_PAGES)
+
+    _carry(svc, capture_id, record, by)
+    parcel = _recorded_parcel(svc, svc.store.capture(capture_id))
+    if parcel is not None:
+        svc.store.withdraw_capture_values(
+            parcel, capture_id, names=names, by=by, reason=NOT_ON_PAGES
+        )
 
 
 def join_certificate(svc: Services, capture_id: UUID, other_id: UUID, by: str) -> list[str]:
@@ -283,7 +334,7 @@ def _missing(capture: Capture, result: dict[str, Any], finding: ParcelFinding) -
     if finding.problem != "missing":
         return finding.problem
     names = set(finding.args["fields"])
-    blank = {n for n, c in capture.corrections.items() if c["value"] == ""}
+    blank = set(capture.left_blank())
     if names <= blank:
         return "left_blank"
     review = result.get("review") or {}

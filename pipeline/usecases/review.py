@@ -39,6 +39,7 @@ def _queue_row(row: dict[str, Any]) -> dict[str, Any]:
         "needs_review": int(row["waiting"]),
         "accepted": int(row["accepted"]),
         "corrected": int(row["corrected"]),
+        "left_blank": int(row["left_blank"]),
         "read": int(row["read"]),
         "weakest": None if row["weakest"] is None else float(row["weakest"]),
     }

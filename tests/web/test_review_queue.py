@@ -162,7 +162,7 @@ def synthetic(svc, n: int) -> None:
         {
             "capture_id": f"00000000-0000-0000-0000-{i:012}", "received": i,
             "title": f"gcn-{i:05}.jpg", "waiting": i % 4, "accepted": 1, "corrected": 0,
-            "read": 9, "weakest": i / n,
+            "left_blank": 0, "read": 9, "weakest": i / n,
         }
         for i in range(n)
     ]  # fmt: skip

@@ -115,12 +115,23 @@ def test_a_photo_without_the_parcel_page_is_left_blank_in_one_go(svc, archivist,
         f"/staff/review/{cid}/blank", data={"csrf_token": token}, follow_redirects=False
     )
     assert answer.status_code == 303 and answer.headers["location"] == f"/staff/review?done={cid}"
-    view = fields_view(svc.store.capture(cid))
-    assert view["review_summary"]["needs_review"] == 0
-    assert {f["value"] for f in view["status"].values()} == {""}
-    assert {f["by"] for f in view["status"].values()} == {"person:lan"}
-    assert parcel_status(svc, svc.store.capture(cid))["problem"] == "left_blank"
-    assert 'id="blank"' not in archivist.get(f"/staff/review/{cid}").text
+    capture = svc.store.capture(cid)
+    view = fields_view(capture)
+    left = len(view["status"])
+    assert view["review_summary"] | {"weakest": None} == {
+        "needs_review": 0, "accepted": 0, "corrected": 0, "left_blank": left, "read": 0,
+        "weakest": None,
+    }  # fmt: skip
+    assert {f["value"] for f in view["status"].values()} == {None}
+    assert {(f["status"], f["by"]) for f in view["status"].values()} == {
+        ("left_blank", "person:lan")
+    }
+    assert capture.corrections == {}  # not a correction: a blank is no value
+    assert parcel_status(svc, capture)["problem"] == "left_blank"
+    page = archivist.get(f"/staff/review/{cid}").text
+    assert 'id="blank"' not in page and f'<span id="left-blank">{left}</span>' in page
+    queue = archivist.get("/staff/review").text
+    assert f'id="fig-left-blank">{left}<' in queue and 'id="fig-corrected">0<' in queue
 
 
 def test_a_corrected_parcel_number_moves_the_values_to_the_parcel_it_names(svc, tmp_path):
@@ -132,8 +143,48 @@ def test_a_corrected_parcel_number_moves_the_values_to_the_parcel_it_names(svc, 
     assert parcel.attributes["parcel_number"] == "46" and parcel.attributes["area_m2"] == 121.0
     assert parcel.provenance["area_m2"].startswith(f"person:lan via capture:{cid}")
     assert cid in parcel.captures
-    assert svc.store.record(misread).attributes["area_m2"] == 120.5  # never the person's value
     assert parcel_status(svc, svc.store.capture(cid))["id"] == str(right)
+
+
+def test_the_misread_parcel_gives_back_the_certificate_and_its_values(svc, tmp_path):
+    cid = certificate(svc, tmp_path, "gcn-1.png", SECTION_II, 64)
+    misread = parcel_id(YEN_NGHIA, "pre2025", "12", "45")
+    svc.store.correct_attributes(misread, {"note": "kept"}, by="minh")  # not the certificate's
+    read = set(svc.store.record(misread).capture_values(cid))
+    assert {"parcel_number", "area_m2", "address"} <= read
+    correct_fields(svc, cid, {"parcel_number": "46"}, "đọc nhầm", "person:lan")
+    wrong = svc.store.record(misread)
+    assert cid not in wrong.captures and wrong.capture_values(cid) == []
+    assert not read & set(wrong.attributes) and wrong.attributes["note"] == "kept"
+    [withdrawn] = [e for e in svc.store.history(misread) if e.event.endswith("ValuesWithdrawn")]
+    assert withdrawn.data["by"] == "person:lan" and withdrawn.data["unlinked"] is True
+    assert set(withdrawn.data["names"]) == read and withdrawn.data["reason"]
+    recorded = [e for e in svc.store.history(misread) if e.event.endswith("AttributesRecorded")]
+    assert any(e.data["attributes"].get("area_m2") == 120.5 for e in recorded)  # history kept
+    # corrected again, to a third parcel: the second gives the certificate back in turn
+    correct_fields(svc, cid, {"parcel_number": "47"}, "vẫn nhầm", "person:lan")
+    second = svc.store.record(parcel_id(YEN_NGHIA, "pre2025", "12", "46"))
+    assert cid not in second.captures and second.capture_values(cid) == []
+    third = svc.store.record(parcel_id(YEN_NGHIA, "pre2025", "12", "47"))
+    assert cid in third.captures and third.attributes["area_m2"] == 120.5
+
+
+def test_a_value_emptied_on_the_review_page_is_left_blank_and_leaves_the_parcel(
+    svc, archivist, tmp_path
+):
+    cid = certificate(svc, tmp_path, "gcn-1.png", SECTION_II, 64)
+    linked = parcel_id(YEN_NGHIA, "pre2025", "12", "45")
+    assert "origin" in svc.store.record(linked).attributes
+    post_field(archivist, cid, "origin", "")
+    status = fields_view(svc.store.capture(cid))["status"]["origin"]
+    assert (status["status"], status["value"], status["by"]) == ("left_blank", None, "person:lan")
+    parcel = svc.store.record(linked)
+    assert "origin" not in parcel.attributes and cid in parcel.captures
+    # a later correction wins over the blank, and reaches the parcel
+    post_field(archivist, cid, "origin", "Nhà nước giao đất")
+    status = fields_view(svc.store.capture(cid))["status"]["origin"]
+    assert (status["status"], status["value"]) == ("corrected", "Nhà nước giao đất")
+    assert svc.store.record(linked).attributes["origin"] == "Nhà nước giao đất"
 
 
 def test_the_page_says_why_no_parcel_and_the_correction_that_links_it(svc, archivist, tmp_path):

@@ -145,7 +145,7 @@ def field_rows(capture: Capture) -> list[dict[str, Any]]:
 
 def review_rows(capture: Capture) -> list[dict[str, Any]]:
     """`field_rows`, weakest first: needing review, then by confidence (unread fields first)."""
-    order = {"needs_review": 0, "read": 1, "corrected": 2, "accepted": 2}
+    order = {"needs_review": 0, "read": 1, "corrected": 2, "accepted": 2, "left_blank": 2}
     return sorted(field_rows(capture), key=lambda r: (order[r["status"]], r["confidence"] or 0.0))
 
 

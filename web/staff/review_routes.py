@@ -25,6 +25,7 @@ from pipeline.usecases.certificates import (
     correct_fields,
     join_certificate,
     leave_blank,
+    leave_fields_blank,
     parcel_status,
 )
 from pipeline.usecases.retry import retry_failed
@@ -246,9 +247,11 @@ async def review_field_form(
     if action == "accept":
         if status["status"] not in ("accepted", "corrected"):  # already settled: nothing to add
             await run_in_threadpool(accept_fields, svc, ident, [name], by)
-    elif value not in ("", None) or status["value"] is not None:
+    elif value not in ("", None):
         reason = str(form.get("reason") or "review queue")[:500]
         await run_in_threadpool(correct_fields, svc, ident, {name: value}, reason, by)
+    elif status["value"] is not None:  # a value emptied: the field is not on these pages
+        await run_in_threadpool(leave_fields_blank, svc, ident, [name], by)
     return _onward(svc, ident, waited)
 
 
