@@ -126,8 +126,9 @@ def _char_choices(crop: Image.Image) -> list[tuple[str, list[tuple[str, float]]]
     hocr = _tesseract_choices(crop)
     chars = list(_CHAR.finditer(hocr))
     out = []
-    for m, nxt in zip(chars, [*chars[1:], None], strict=True):
-        tail = hocr[m.end() : nxt.start() if nxt else len(hocr)]
+    ends = [m.start() for m in chars[1:]] + [len(hocr)]
+    for m, end in zip(chars, ends, strict=True):
+        tail = hocr[m.end() : end]
         out.append((m.group(1), [(ch, float(p)) for p, ch in _CHOICE.findall(tail) if ch]))
     return out
 

@@ -76,3 +76,8 @@ def test_pages_other_than_a_photo_keep_their_words_as_read():
     im = Image.fromarray(np.full((100, 400), 255, np.uint8))
     page = _page([Word("Lâu", (10, 10, 80, 50), 91.0, 0, 0)], im.size)
     assert doubt_dates(page, im) is page
+
+
+def test_a_crop_tesseract_reads_nothing_on_says_nothing():
+    im = Image.fromarray(np.full((60, 300), 255, np.uint8))
+    assert digit_certainty(im, (10, 10, 290, 50), "25/10/2015") is None
