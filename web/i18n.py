@@ -189,6 +189,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "st_needs_review": ("Cần xem", "Needs review"),
     "st_accepted": ("Đã chấp nhận", "Accepted"),
     "st_corrected": ("Đã sửa", "Corrected"),
+    "st_left_blank": ("Để trống", "Left blank"),
     "st_read": ("Máy đọc", "Read"),
     "raw_reading": ("Máy đọc được", "Raw reading"),
     "crop_of": ("Ảnh cắt của trường", "Crop of field"),
@@ -235,6 +236,21 @@ STRINGS: dict[str, tuple[str, str]] = {
         "mọi phiên đăng nhập và khóa API đã kết thúc.",
         "every session and API token ended.",
     ),
+    # where each value of a parcel came from (parcel.html, web.land.sources)
+    "value_source": ("Nguồn", "Source"),
+    "src_read": ("máy đọc từ {doc}", "read by the machine from {doc}"),
+    "src_accepted": (
+        "máy đọc từ {doc}, {who} đã chấp nhận",
+        "read by the machine from {doc}, accepted by {who}",
+    ),
+    "src_corrected": (
+        "{who} sửa ngày {day}, theo {doc}",
+        "corrected by {who} on {day}, from {doc}",
+    ),
+    "src_person": ("{who} sửa ngày {day}", "corrected by {who} on {day}"),
+    "src_import": ("nhập từ {source} ngày {day}", "imported from {source} on {day}"),
+    "src_staff": ("cán bộ", "a staff member"),
+    "src_document": ("giấy chứng nhận", "the certificate"),
     "role_archivist": ("Lưu trữ viên", "Archivist"),
     "role_officer": ("Cán bộ địa chính", "Land officer"),
 }

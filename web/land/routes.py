@@ -34,6 +34,7 @@ from web.i18n import lang_of, translator
 from web.land.changes import ChangeForm, ChangeProblemError, lines, record_change_of
 from web.land.lineage import lineage_svg, timeline_entries
 from web.land.lookup import LookupProblemError, find_parcels, moment, valid_day
+from web.land.sources import value_sources
 from web.portal.records import capture_data
 from web.searching import run
 from web.staff.reads import audit, audit_record
@@ -144,12 +145,19 @@ def _page(
 ) -> HTMLResponse:
     documents = _documents(request, data)
     record = data["record"]
-    graph = timeline = None
+    graph = timeline = sources = None
     if record is not None:
         t = translator(lang_of(request))
         this = label(ParcelKey.from_record_key(record["key"]))
         graph = lineage_svg(data["id"], this, record["lineage"], on, t)
         timeline = timeline_entries(record["timeline"], {d["id"] for d in documents})
+        sources = value_sources(
+            _svc(request),
+            record["provenance"],
+            _svc(request).store.history(UUID(data["id"])),
+            request.state.principal.role,
+            t,
+        )
     return render(
         request,
         "parcel.html",
@@ -160,6 +168,7 @@ def _page(
         documents=documents,
         graph=graph,
         timeline=timeline,
+        sources=sources,
         problem=problem,
     )
 
