@@ -27,7 +27,8 @@ from models.language.text import fold
 from pipeline.stages.certificate.layout import union
 from pipeline.stages.pages.pagetext import Box, PageText, Word
 
-_DATE_WORD = re.compile(r"\d{1,2}\s?[/.\-]\s?\d{1,2}\s?[/.\-]\s?\d{2,4}|(?:19|20)\d\d")
+_DATE_WORD = re.compile(r"\d{1,2}\s?[/.\-]\s?\d{1,2}\s?[/.\-]\s?\d{2,4}|(?<!\d)(?:19|20)\d\d(?!\d)")
+"""A date or a year standing alone (not four digits inside a registry number, "CH02012")."""
 _DATE_LABELS = frozenset({"ngay", "thang", "nam"})
 _TIMEOUT_S = 20.0
 

@@ -81,3 +81,11 @@ def test_pages_other_than_a_photo_keep_their_words_as_read():
 def test_a_crop_tesseract_reads_nothing_on_says_nothing():
     im = Image.fromarray(np.full((60, 300), 255, np.uint8))
     assert digit_certainty(im, (10, 10, 290, 50), "25/10/2015") is None
+
+
+def test_the_dates_words_are_found_and_a_registry_numbers_digits_are_not():
+    from pipeline.stages.certificate.digits import _date_groups
+
+    texts = ["CH02012", "Hà", "Nội,", "ngày", "12", "tháng", "3", "năm", "2014"]
+    words = [Word(t, (40 * i, 0, 40 * i + 30, 30), 90.0, 0, 0) for i, t in enumerate(texts)]
+    assert _date_groups(words) == [[3, 4, 5, 6, 7, 8]]
