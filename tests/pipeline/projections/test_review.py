@@ -1,11 +1,13 @@
 """The review table of the captures projection over a real event store (SQLite file and
 PostgreSQL): a certificate's row follows its fields (read, accepted, corrected), survives a
-rebuild, and a database older than the table is brought level by one replay."""
+rebuild, and a database older than the table (or than its left-blank column) is brought
+level by one replay."""
 
 from __future__ import annotations
 
 from pipeline.projections.captures import capture_tables, current, rebuild
-from pipeline.usecases.certificates import accept_fields, correct_fields
+from pipeline.projections.review import DDL
+from pipeline.usecases.certificates import accept_fields, correct_fields, leave_blank
 from pipeline.usecases.review import next_in_queue, review_queue
 from tests.helpers import make_services
 from tests.pipeline.projections.test_captures import receive
@@ -40,6 +42,23 @@ def scenario(svc, tmp_path) -> None:
     tables = current(svc)
     with tables.base.transaction(commit=True) as cursor:
         cursor.execute(f"DROP TABLE {tables.base.prefix}certificate_review")
+    svc.__dict__.pop("_capture_tables")
+    assert next(q for q in review_queue(svc)["rows"] if q["id"] == str(garbled)) == row
+    assert capture_tables(svc).counts()["pending"] == 1, "capture counts not doubled"
+
+    # When a person leaves the fields with no value blank: counted apart from corrections
+    left = leave_blank(svc, garbled, "person:lan")
+    row = next(q for q in review_queue(svc)["rows"] if q["id"] == str(garbled))
+    counts = (row["left_blank"], row["corrected"], row["needs_review"])
+    assert counts == (len(left), 1, 2 - len(left))
+    assert left and review_queue(svc)["figures"]["left_blank"] == len(left)
+
+    # Given a review table from before the left-blank column (and its rows)
+    tables = current(svc)
+    with tables.base.transaction(commit=True) as cursor:
+        cursor.execute(f"DROP TABLE {tables.base.prefix}certificate_review")
+        old = DDL[0].replace(" left_blank INTEGER NOT NULL,", "")
+        cursor.execute(old.replace("{p}", tables.base.prefix))
     svc.__dict__.pop("_capture_tables")
     assert next(q for q in review_queue(svc)["rows"] if q["id"] == str(garbled)) == row
     assert capture_tables(svc).counts()["pending"] == 1, "capture counts not doubled"
