@@ -46,7 +46,7 @@ def fields_table(view: dict[str, Any]) -> str:
     s = view["review_summary"]
     lines.append(
         f"needs review {s['needs_review']} · accepted {s['accepted']}"
-        f" · corrected {s['corrected']} · read {s['read']}"
+        f" · corrected {s['corrected']} · left blank {s['left_blank']} · read {s['read']}"
     )
     return "\n".join(lines)
 
@@ -63,8 +63,8 @@ def _confidence(value: float | None) -> str:
 def _status(f: dict[str, Any]) -> str:
     if f["status"] == "needs_review":
         return f"needs review: {f['reason']}" if f.get("reason") else "needs review"
-    if f["status"] in ("accepted", "corrected"):
-        return f"{f['status']} by {f['by']}"
+    if f["status"] in ("accepted", "corrected", "left_blank"):
+        return f"{f['status'].replace('_', ' ')} by {f['by']}"
     return "read"
 
 
@@ -73,7 +73,8 @@ def queue_table(queue: dict[str, Any]) -> str:
     fig = queue["figures"]
     lines = [
         f"{fig['certificates']} certificates · fields needing review {fig['needs_review']}"
-        f" · accepted {fig['accepted']} · corrected {fig['corrected']}",
+        f" · accepted {fig['accepted']} · corrected {fig['corrected']}"
+        f" · left blank {fig['left_blank']}",
         f"{'waiting':>7}  {'weakest':>7}  {'accepted':>8}  {'corrected':>9}  {'id':<36}  title",
     ]
     for q in queue["rows"]:

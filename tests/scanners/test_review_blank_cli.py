@@ -26,10 +26,13 @@ def test_blank_settles_the_fields_not_read_by_the_operator(tmp_path):
     run = sohoa("review", "blank", cid, "--json", env=env)
     assert run.returncode == 0, run.stderr
     view = json.loads(run.stdout)
-    assert {f["status"] for f in view["status"].values()} == {"corrected"}
+    assert {f["status"] for f in view["status"].values()} == {"left_blank"}  # not corrected
     assert {f["by"] for f in view["status"].values()} == {"person:hoa"}
     after = json.loads(sohoa("review", "--json", env=env).stdout)["figures"]
-    assert after["needs_review"] == 0 and after["corrected"] == before["needs_review"]
+    assert after["needs_review"] == after["corrected"] == 0
+    assert after["left_blank"] == before["needs_review"]
+    shown = sohoa("review", env=env).stdout
+    assert f"left blank {before['needs_review']}" in shown
 
 
 def test_join_takes_the_other_photos_parcel_by_the_operator(tmp_path):
