@@ -124,8 +124,12 @@ def test_the_queues_figures_count_what_was_done(pile, worked):
     svc, _, ids, _ = pile
     figures = review_queue(svc)["figures"]
     corrections = sum(len(svc.store.capture(c).corrections) for c in ids.values())
+    blanks = sum(len(svc.store.capture(c).blanks) for c in ids.values())
     assert figures["needs_review"] == 0 and figures["accepted"] == 1
     assert figures["corrected"] == corrections >= 3
+    assert figures["left_blank"] == blanks > 0  # page 1's parcel fields: apart, not corrected
+    page_1 = fields_view(svc.store.capture(ids["IMG_0001.jpg"]))["status"]
+    assert {f["status"] for f in page_1.values()} <= {"corrected", "left_blank", "read"}
 
 
 def test_the_officer_finds_the_parcel_with_the_corrected_values_from_the_certificate(pile, worked):
@@ -143,5 +147,7 @@ def test_the_officer_finds_the_parcel_with_the_corrected_values_from_the_certifi
     assert source["issue_date"].startswith(f"capture:{spread}")
     assert {str(spread), str(ids["IMG_0001.jpg"])} <= set(shown["documents"])
     assert len(attributes["owners"]) == 2  # read on page 1, which joined the parcel
-    html = officer.get(f"/land/parcels/{record_id}").text
+    html = officer.get(f"/land/parcels/{record_id}", params={"lang": "en"}).text
     assert "1 400.5" in html and "IMG_0002.jpg" in html
+    area = html.split('<td data-attribute="area_m2">')[1].split("</tr>")[0]
+    assert "corrected by lan on" in area and "IMG_0002.jpg" in area  # who, on the page too
