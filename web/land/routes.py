@@ -153,10 +153,11 @@ def _page(
         timeline = timeline_entries(record["timeline"], {d["id"] for d in documents})
         sources = value_sources(
             _svc(request),
-            record["provenance"],
+            record,
             _svc(request).store.history(UUID(data["id"])),
             request.state.principal.role,
             t,
+            request.app.state.config.time_zone,
         )
     return render(
         request,
