@@ -19,7 +19,9 @@ them alike:
 
 Each is timed from its command's start to its end (start-up included) and its CPU time is the
 user + system time of the command and of every process it started (`RUSAGE_CHILDREN`, with
-this script the reaper of orphans, so a pool's server that outlives its command counts too).
+this script the reaper of orphans, so a pool's server that outlives its command counts too);
+the CPU note also splits sohoa's between its processes (the CLI, the pool's fork server, the
+processes pages are read in), read from /proc while it runs.
 Pages: generated 300-dpi A4 Vietnamese administrative pages (tests/factories/degrade.py, seeds
 0…N-1), never evaluation pages. Figures: pages/min and CPU-s over all rounds together, sohoa ÷
 peer; the note gives each round's ratio.
@@ -32,6 +34,7 @@ import resource
 import shutil
 import subprocess
 import sys
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -52,6 +55,9 @@ CORES = os.cpu_count() or 1
 class Run:
     wall_s: float
     cpu_s: float
+    by_process: dict[str, float] | None = None
+    """sohoa's CPU seconds by role (the CLI process, the fork server, the page pool's
+    processes), as last seen in /proc while the command ran (a little under the total)."""
 
 
 def setup_ocrmypdf() -> bool:
@@ -136,14 +142,53 @@ def run_sohoa(pdf: Path, data: Path) -> Run:
     env = _env(SOHOA_DATA_DIR=str(data))
     cmd = [str(SOHOA), "ingest", "--wait", "--json", str(pdf)]
 
+    seen: dict[str, float] = {}
+
     def go() -> None:
-        done = subprocess.run(cmd, env=env, capture_output=True, text=True)
-        if done.returncode != 0:
-            raise RuntimeError(f"sohoa ingest --wait failed: {done.stderr[-2000:]}")
+        child = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        watcher = threading.Thread(target=watch_cpu, args=(child, seen), daemon=True)
+        watcher.start()
+        _, err = child.communicate()
+        watcher.join()
+        if child.returncode != 0:
+            raise RuntimeError(f"sohoa ingest --wait failed: {err.decode()[-2000:]}")
 
     run = timed(go)
     check_sohoa(data)
-    return run
+    return Run(run.wall_s, run.cpu_s, by_role(seen))
+
+
+def watch_cpu(child: subprocess.Popen, seen: dict[str, float], every_s: float = 0.2) -> None:
+    """Until `child` ends: the CPU seconds of it and each of its descendants ("pid role" →
+    user + system, own time only), from /proc."""
+    tick = os.sysconf("SC_CLK_TCK")
+    while child.poll() is None:
+        stats = {}
+        for entry in os.scandir("/proc"):
+            try:
+                stat = Path(entry.path, "stat").read_text() if entry.name.isdigit() else ""
+            except OSError:
+                continue
+            if stat:
+                fields = stat[stat.rindex(")") + 2 :].split()
+                stats[int(entry.name)] = (int(fields[1]), (int(fields[11]) + int(fields[12])))
+        family = {child.pid: "cli"}
+        for _ in range(3):  # the CLI → the fork server → the pool's processes
+            for pid, (parent, _) in stats.items():
+                if parent in family and pid not in family:
+                    family[pid] = {"cli": "fork server"}.get(family[parent], "pool")
+        for pid, role in family.items():
+            if pid in stats:
+                seen[f"{pid} {role}"] = max(seen.get(f"{pid} {role}", 0), stats[pid][1] / tick)
+        time.sleep(every_s)
+
+
+def by_role(seen: dict[str, float]) -> dict[str, float]:
+    out: dict[str, float] = {}
+    for key, cpu in seen.items():
+        role = key.split(" ", 1)[1]
+        out[role] = out.get(role, 0.0) + cpu
+    return out
 
 
 def check_sohoa(data: Path) -> None:
@@ -255,11 +300,22 @@ def rows(runs: dict[str, list[Run]], pages: int, as_json: bool) -> list[dict]:
                 cpu(runs["sohoa"]),
                 cpu(theirs),
                 aim=f"ratio ≤ {cpu_aim}",
-                note=f"user+system seconds of every process, per run of the {pages} pages",
+                note=f"user+system seconds of every process, per run of the {pages} pages"
+                + split(runs["sohoa"]),
             )
         )
     emit(out, as_json)
     return out
+
+
+def split(runs: list[Run]) -> str:
+    """ "; sohoa by process: cli 2.1, fork server 0.3, pool 14.9" (means over the rounds)."""
+    roles: dict[str, list[float]] = {}
+    for r in runs:
+        for role, cpu in (r.by_process or {}).items():
+            roles.setdefault(role, []).append(cpu)
+    shown = ", ".join(f"{k} {sum(v) / len(runs):.1f}" for k, v in roles.items())
+    return f"; sohoa by process: {shown}" if shown else ""
 
 
 if __name__ == "__main__":
