@@ -66,6 +66,11 @@ class Record(Aggregate):
     @event("GeometrySet")
     def set_geometry(self, *, geometry: dict[str, Any], crs: str, source: str) -> None:
         self.geometry = {"geometry": geometry, "crs": crs}
+        self.geometry_source = source
+
+    geometry_source: str | None = None
+    """Where the geometry came from (`GeometrySet`'s source); a class default, so records
+    stored before it load unchanged."""
 
     @event("CaptureLinked")
     def link_capture(self, *, capture_id: UUID) -> None:
@@ -77,23 +82,21 @@ class Record(Aggregate):
     ) -> None:
         """Values that came only from a capture are taken back (`names`), and with `unlinked`
         the capture leaves the record's documents: a certificate whose sheet or number was
-        misread, corrected to name another parcel, or a field a person left blank. The values
-        stay in the history; `by` and `reason` say who and why."""
+        misread, corrected to name another parcel, or a field a person left blank; unlinked,
+        the shape drawn from its corner table goes too. The values stay in the history; `by`
+        and `reason` say who and why."""
         for name in names:
             self.attributes.pop(name, None)
             self.provenance.pop(name, None)
         if unlinked:
             self.captures = [c for c in self.captures if c != capture_id]
+            if _names_capture(self.geometry_source or "", capture_id):
+                self.geometry = self.geometry_source = None
 
     def capture_values(self, capture_id: UUID) -> list[str]:
         """The attributes whose value came from `capture_id` (read from it, or a person's
         correction carried through it): their source names it."""
-        mark = f"capture:{capture_id}"
-        return [
-            name
-            for name, source in self.provenance.items()
-            if source == mark or source.startswith(f"{mark}:") or f" via {mark}" in source
-        ]
+        return [n for n, source in self.provenance.items() if _names_capture(source, capture_id)]
 
     @event("Published")
     def publish(self) -> None:
@@ -138,6 +141,12 @@ class Record(Aggregate):
     def changed_attributes(self, attributes: dict[str, Any]) -> dict[str, Any]:
         """What differs from the recorded attributes (so re-imports add nothing)."""
         return {k: v for k, v in attributes.items() if self.attributes.get(k, object()) != v}
+
+
+def _names_capture(source: str, capture_id: UUID) -> bool:
+    """Whether a value's source is this capture (read from it, or corrected through it)."""
+    mark = f"capture:{capture_id}"
+    return source == mark or source.startswith(f"{mark}:") or f" via {mark}" in source
 
 
 def record_id(kind: str, key: dict[str, str]) -> UUID:

@@ -68,6 +68,7 @@ def state_on(entries: Sequence[Entry], day: date) -> ValidState:
             continue
         steps.append((effective if isinstance(effective, str) else "", e.version, name, e.data))
     state = ValidState(day=when, began=min(starts) if starts else None)
+    geometry_source = ""
     for effective, _version, name, data in sorted(steps, key=lambda s: (s[0], s[1])):
         if effective > when:
             continue
@@ -76,8 +77,11 @@ def state_on(entries: Sequence[Entry], day: date) -> ValidState:
             state.provenance.update(dict.fromkeys(data["attributes"], data["source"]))
         elif name == "CaptureValuesWithdrawn":
             _withdraw(state, str(data["capture_id"]), data["names"])
+            if data["unlinked"] and f"capture:{data['capture_id']}" in geometry_source:
+                state.geometry, geometry_source = None, ""
         else:
             state.geometry = {"geometry": data["geometry"], "crs": data["crs"]}
+            geometry_source = data.get("source", "")
     state.retired = min((r for r in retired if r <= when), default=None)
     return state
 

@@ -65,9 +65,10 @@ def test_a_parcel_gives_back_a_captures_values_now_and_as_valid_on_a_day(store):
     ref = RecordRef("parcel", {"unit_code": "09562", "era": "pre2025", "sheet": "12",
                                "number": "45"})  # fmt: skip
     source = f"capture:{cid}:fields/1"
+    shape = {"type": "Polygon", "coordinates": [[[0.0, 0.0], [10.0, 0.0], [0.0, 10.0], [0.0, 0.0]]]}
     store.record_certificate(
         ref, capture_id=cid, attributes={"parcel_number": "45", "area_m2": 120.5},
-        corrected_by={"area_m2": "person:lan"}, geometry=None, crs="EPSG:5897", source=source,
+        corrected_by={"area_m2": "person:lan"}, geometry=shape, crs="EPSG:5897", source=source,
     )  # fmt: skip
     store.correct_attributes(ref.id, {"purpose": "ODT"}, by="minh")
     assert sorted(store.record(ref.id).capture_values(cid)) == ["area_m2", "parcel_number"]
@@ -76,12 +77,15 @@ def test_a_parcel_gives_back_a_captures_values_now_and_as_valid_on_a_day(store):
                                          reason="not on the pages") == ["area_m2"]  # fmt: skip
     record = store.record(ref.id)
     assert "area_m2" not in record.attributes and cid in record.captures
+    assert record.geometry is not None  # the shape stays while the capture does
     # all of it: the capture leaves the parcel, the other values stay
     store.withdraw_capture_values(ref.id, cid, names=None, by="person:lan", reason="misread")
     store.withdraw_capture_values(ref.id, cid, names=None, by="person:lan", reason="misread")
     record = store.record(ref.id)
     assert record.attributes == {"purpose": "ODT"} and cid not in record.captures
+    assert record.geometry is None  # drawn from its corner table: gone with it
     history = store.history(ref.id)
     assert [e.event for e in history].count("Record.CaptureValuesWithdrawn") == 2
     valid = state_on(history, date(2030, 1, 1))
     assert valid.attributes == {"purpose": "ODT"} and set(valid.provenance) == {"purpose"}
+    assert valid.geometry is None
