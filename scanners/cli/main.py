@@ -16,9 +16,6 @@ from uuid import UUID
 
 import click
 
-from pipeline.observability.logs import configure_logging
-from pipeline.settings import Settings
-
 if TYPE_CHECKING:
     from pipeline.bootstrap import Services
 
@@ -71,6 +68,7 @@ class LazyGroup(click.Group):
 
 def services() -> Services:
     from pipeline.bootstrap import bootstrap
+    from pipeline.settings import Settings
 
     return bootstrap(Settings.from_env())
 
@@ -98,7 +96,11 @@ def main(verbose: bool) -> None:
 
 def _configure_logging(verbose: bool) -> None:
     """The one logging set-up (`pipeline.observability.logs`): the terminal and
-    `$SOHOA_DATA_DIR/logs/sohoa.log`, plain lines or JSON (SOHOA_LOG_FORMAT)."""
+    `$SOHOA_DATA_DIR/logs/sohoa.log`, plain lines or JSON (SOHOA_LOG_FORMAT). Imported here,
+    so `--help` and `--version` (answered before this runs) load neither."""
+    from pipeline.observability.logs import configure_logging
+    from pipeline.settings import Settings
+
     settings = Settings.from_env()
     log_file = settings.data_dir / "logs" / "sohoa.log"
     configure_logging(verbose, log_file, settings.log_format)

@@ -110,3 +110,13 @@ def test_ingest_without_wait_loads_neither_image_libraries_nor_the_broker(tmp_pa
     loaded = _modules_of_run(tmp_path, "ingest", str(page))
     assert "pipeline.usecases.ingest" in loaded
     assert not [m for m in loaded if m.startswith(("cv2", "numpy", "dramatiq", "tantivy"))]
+
+
+def test_importing_the_cli_and_asking_for_help_load_nothing_of_the_pipeline():
+    """Settings and logging are set up when a command runs; `--help` is answered before."""
+    code = "import json, sys, scanners.cli; print(json.dumps(sorted(sys.modules)))"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    imported = json.loads(done.stdout)
+    assert not [m for m in imported if m.startswith(("pipeline", "numpy", "cv2", "tantivy"))]
+    for args in (["--help"], ["--version"]):
+        assert not [m for m in _modules_after(*args) if m.startswith("pipeline")], args
