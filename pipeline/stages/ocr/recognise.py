@@ -237,7 +237,7 @@ def ocr_image(
     if params.columns:
         from pipeline.stages.pages.columns import band_order, column_order
 
-        result = column_order(band_order(result))
+        result = column_order(band_order(result), to_grey(cleaned) < 128)
     result.params["dim_lines"] = dim_lines(result)
     if not result.words:
         result.params["blank"] = True

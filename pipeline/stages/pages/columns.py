@@ -11,8 +11,8 @@ Administrative documents print two columns in their header (the issuer and its n
 the national motto and the date) and their footer (the "Nơi nhận:" list beside the signer),
 a few rows each, which Tesseract reads row by row. `band_order` finds such bands as a wide gap
 between the words read and reads each block whole: the order a person reads, and the order of
-the word processor that wrote the born-digital development letters (bench/ocr_sets.py). Both
-searches look at the boxes of the words read, never at raw ink: a seal or a signature is ink.
+the word processor that wrote the born-digital development letters (bench/ocr_sets.py); it
+looks at the boxes of the words read, so a seal or a signature (ink, no words) is no block.
 """
 
 from __future__ import annotations
@@ -49,7 +49,7 @@ def find_gutter(ink: np.ndarray, dpi: int, word_height: float) -> dict[str, int]
         return None
     left_edge, right_edge = int(cols[0]), int(cols[-1])
     span = right_edge - left_edge
-    half = max(0, round(MIN_GUTTER_IN * dpi / CELL / 2 - 0.5))  # 299 dpi as 300
+    half = max(0, int(MIN_GUTTER_IN * dpi / CELL / 2 - 0.5))
     lo, hi = left_edge + round(MIDDLE[0] * span), left_edge + round(MIDDLE[1] * span)
     if hi - lo < 1:
         return None
@@ -78,11 +78,21 @@ def find_gutter(ink: np.ndarray, dpi: int, word_height: float) -> dict[str, int]
     }
 
 
-def word_ink(page: PageText) -> np.ndarray:
-    """The page as a mask that is True inside the box of every word read."""
-    ink = np.zeros((page.height, page.width), dtype=bool)
-    for w in page.words:
-        ink[max(0, w.box[1]) : w.box[3], max(0, w.box[0]) : w.box[2]] = True
+MARKS = ("seal", "stamp", "signature", "logo")
+"""Kinds of the regions `pipeline.stages.ocr.junk` skipped whose ink is no column: a seal and
+a signature beside the "Nơi nhận:" list made a gutter of the space between them, and the body
+lines above were cut in two at it (generated signed decisions)."""
+
+
+def _without_marks(ink: np.ndarray, page: PageText) -> np.ndarray:
+    """`ink` with the boxes of the marks recorded in params["suppressed"] cleared."""
+    regions = [r for r in page.params.get("suppressed", []) if r["kind"] in MARKS]
+    if not regions:
+        return ink
+    ink = ink.copy()
+    for r in regions:
+        x0, y0, x1, y1 = r["box"]
+        ink[y0:y1, x0:x1] = False
     return ink
 
 
@@ -104,17 +114,13 @@ def _longest_runs(blank: np.ndarray, both: np.ndarray) -> tuple[np.ndarray, ...]
     return best, best_top, best_bottom
 
 
-def column_order(page: PageText) -> PageText:
+def column_order(page: PageText, ink: np.ndarray) -> PageText:
     """`page` with its words in column order when the page has two columns (the gutter in
-    params["columns"]); `page` unchanged otherwise.
-
-    The gutter is looked for among the boxes of the words read, not in the page's ink: a seal,
-    a signature or a rule beside a short column is ink, and made a gutter of the space between
-    a list and a seal (generated signed pages: body lines were cut in two)."""
+    params["columns"]); `page` unchanged otherwise."""
     if len(page.words) < 2 * MIN_COLUMN_LINES:
         return page
     height = median(w.box[3] - w.box[1] for w in page.words)
-    gutter = find_gutter(word_ink(page), page.dpi, height)
+    gutter = find_gutter(_without_marks(ink, page), page.dpi, height)
     if gutter is None:
         return page
     x, top, bottom = gutter["x"], gutter["top"], gutter["bottom"]
@@ -167,6 +173,9 @@ MIN_BAND_ROWS = 2
 """Rows with words on both sides of the gutter a band needs (the header has 2–4)."""
 BAND_MIDDLE = (0.2, 0.8)
 """Where across the text's width a band's gutter may lie."""
+NUMERIC_SHARE = 0.3
+"""A band whose words hold digits more often than this is a table (a certificate's corner
+coordinates): its rows are read across, as a table is."""
 HEADER_SHARE, FOOTER_SHARE = 0.35, 0.45
 """A band is read as two columns only when it starts in the top HEADER_SHARE of the text's
 height (the header) or ends in the bottom FOOTER_SHARE (the footer); a form's labels and
@@ -248,17 +257,25 @@ def _bands(
         if j > i:
             a, b = max(free, key=lambda ab: ab[1] - ab[0])
             x = (a + b) / 2
-            both = sum(
-                1
-                for row in rows[i:j]
-                if any(w.box[2] <= x for w in row) and any(w.box[0] >= x for w in row)
-            )
-            if both >= MIN_BAND_ROWS:
-                out.append((i, j - 1, x))
-                i = j
+            sided = [
+                n
+                for n in range(i, j)
+                if any(w.box[2] <= x for w in rows[n]) and any(w.box[0] >= x for w in rows[n])
+            ]
+            if len(sided) >= MIN_BAND_ROWS:
+                if not _numeric([rows[n] for n in sided]):
+                    out.append((sided[0], j - 1, x))  # from its first row with both blocks
+                i = j  # a table's rows stay as they are read
                 continue
         i += 1
     return out
+
+
+def _numeric(rows: list[list[Word]]) -> bool:
+    """Do numbers fill these rows (a table of coordinates, areas), not a header's blocks?"""
+    words = [w for row in rows for w in row]
+    digits = sum(any(c.isdigit() for c in w.text) for w in words)
+    return digits > NUMERIC_SHARE * len(words)
 
 
 def _reordered(

@@ -10,7 +10,7 @@ import pytest
 from bench.textmetrics import cer
 from pipeline.stages.ocr.hocr import words_to_text
 from pipeline.stages.ocr.recognise import OcrParams, ocr_image
-from pipeline.stages.pages.columns import band_order, column_order
+from pipeline.stages.pages.columns import band_order
 from pipeline.stages.pages.pagetext import PageText, Word
 from tests.factories.degrade import admin_page
 
@@ -93,12 +93,3 @@ def test_a_generated_signed_decision_reads_in_the_order_a_person_reads_it(seed):
     header = truth.split("\n")[:6]
     text = " ".join(read.text.split())
     assert text.index(header[2].split()[0]) < text.index(header[3].split()[0])  # Số before CỘNG
-
-
-def test_a_seal_beside_a_short_list_is_no_column_gutter():
-    # The ink of the seal and the signature beside the "Nơi nhận:" list made a gutter of the
-    # space between them, and the body lines above were cut in two at it.
-    image, _ = admin_page(3, dpi=300)
-    read, _ = ocr_image(image, OcrParams(), dpi=300)
-    assert "columns" not in read.params
-    assert column_order(read) is read
