@@ -93,3 +93,14 @@ def test_a_generated_signed_decision_reads_in_the_order_a_person_reads_it(seed):
     header = truth.split("\n")[:6]
     text = " ".join(read.text.split())
     assert text.index(header[2].split()[0]) < text.index(header[3].split()[0])  # Số before CỘNG
+
+
+def test_a_table_of_numbers_at_the_foot_is_left_in_rows():
+    # A certificate's corner coordinates: point, X and Y, far apart, at the foot of the page.
+    body = [row(100 + 60 * n, (200, BODY)) for n in range(20)]
+    table = [row(1400, (200, "Điểm X (m)"), (1300, "Y (m)"))]
+    table += [
+        row(1460 + 60 * n, (200, f"{n} 23336{n}8,67"), (1300, f"58915{n},62")) for n in range(6)
+    ]
+    page = page_of(body + table)
+    assert band_order(page) is page
