@@ -1,13 +1,17 @@
-"""Chunked uploads are hashed as they are written, whoever wrote which chunk."""
+"""Chunked uploads are hashed as they are written, whoever wrote which chunk, and a chunk is
+received while the previous part of it is written."""
 
 from __future__ import annotations
 
 import hashlib
 import os
+import threading
 
+import anyio
 import pytest
 
 from pipeline.usecases.uploads import RUNNING_HASHES, Uploads, UploadTooLargeError
+from web.staff.uploads import receive_into
 
 MiB = 1024 * 1024
 
@@ -76,3 +80,44 @@ def test_running_hashes_are_bounded(tmp_path) -> None:
         uploads.write(upload_id, 0, [upload_id.encode()])
     assert len(uploads._hashes) == RUNNING_HASHES
     assert finish(uploads, ids[0]) == hashlib.sha256(ids[0].encode()).hexdigest()
+
+
+GROUP = 4 * 1024 * 1024
+
+
+async def pieces(n_groups: int, received: threading.Event | None = None):
+    """A request body in 64 KiB network pieces; `received` is set once the second group starts."""
+    for g in range(n_groups):
+        for _ in range(GROUP // 65536):
+            if g == 1 and received is not None:
+                received.set()
+            yield bytes([g]) * 65536
+
+
+def test_the_next_group_is_received_while_the_last_is_written() -> None:
+    received = threading.Event()
+    written: list[int] = []
+
+    def write(group: list[bytes]) -> None:
+        if not written:  # the first group's write waits until the second is arriving
+            assert received.wait(10), "the body was not received while a group was written"
+        written.append(sum(len(p) for p in group))
+
+    anyio.run(receive_into, pieces(3, received), write)
+    assert written == [GROUP] * 3
+
+
+def test_a_failed_write_stops_the_receiving_and_is_raised() -> None:
+    read = []
+
+    async def body():
+        async for piece in pieces(6):
+            read.append(piece)
+            yield piece
+
+    def write(group: list[bytes]) -> None:
+        raise UploadTooLargeError("the upload would pass 4 bytes")
+
+    with pytest.raises(UploadTooLargeError):
+        anyio.run(receive_into, body(), write)
+    assert sum(map(len, read)) < 6 * GROUP

@@ -6,10 +6,11 @@ bytes into files under `<data dir>/uploads` and hands their paths over.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Annotated, Any
 
+import anyio
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, RedirectResponse, Response
@@ -131,8 +132,7 @@ async def put_chunk(
     uploads = request.app.state.uploads
     try:
         with uploads.writer(upload_id, offset) as w:
-            async for pieces in gathered(request.stream()):
-                await run_in_threadpool(w.put_all, pieces)
+            await receive_into(request.stream(), w.put_all)
     except UploadError as e:
         raise _upload_error(e) from None
     except OSError as e:
@@ -164,6 +164,31 @@ def cancel_upload(request: Request, who: Archivist, upload_id: str) -> Response:
     _uploads_call(request.app.state.uploads.info, upload_id)
     request.app.state.uploads.discard(upload_id)
     return Response(status_code=204)
+
+
+async def receive_into(stream: AsyncIterator[bytes], write: Callable[[list[bytes]], None]) -> None:
+    """Receive the body's next group of pieces while a worker thread writes (and hashes) the
+    previous one, so the network and the disk overlap; at most two groups are held.
+
+    A failed write stops the receiving and is raised here; the worker thread has always
+    finished when this returns (a cancelled wait for a thread waits for it), so the caller may
+    close the file."""
+    groups, handed = anyio.create_memory_object_stream[list[bytes]](0)
+
+    async def write_all() -> None:
+        async for pieces in handed:
+            await run_in_threadpool(write, pieces)
+
+    try:
+        # the receiving end outlives the task group: a failed write cancels the sender, rather
+        # than leaving it to fail on a closed stream
+        async with handed, anyio.create_task_group() as tasks:
+            tasks.start_soon(write_all)
+            async with groups:
+                async for pieces in gathered(stream):
+                    await groups.send(pieces)
+    except BaseExceptionGroup as failed:  # the first failure is the answer (a write's, or the
+        raise failed.exceptions[0] from None  # client's going away)
 
 
 async def gathered(stream: AsyncIterator[bytes], size: int = GATHER) -> AsyncIterator[list[bytes]]:
