@@ -208,8 +208,9 @@ def bench_uploads(server: Server, path: Path, rounds: int = 2) -> list[dict]:
     first, last = uploads[0], uploads[-1]
     note = (
         f"{size / MB:,.0f} MB TIFF in 8 MB chunks over loopback, from the first chunk to the "
-        f"end of ingest (sniff, probe, sha256, the finished upload renamed into the blob store "
-        f"with file and folder fsynced, one SQLite commit); rounds ABBA: uploads "
+        f"end of ingest (sha256 as the chunks are written; sniff, probe, the finished upload "
+        f"renamed into the blob store with file and folder fsynced, one SQLite commit); "
+        f"rounds ABBA: uploads "
         f"{' / '.join(f'{s:.2f}' for s in seconds)} s (web process CPU "
         f"{' / '.join(f'{u.server_cpu:.2f}' for u in uploads)} s), cp + fsync "
         f"{' / '.join(f'{s:.2f}' for s in copies)} s"
