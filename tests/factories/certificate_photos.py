@@ -154,13 +154,24 @@ def photograph(
     return _jpeg(photo, quality)
 
 
+def low_resolution(photo: Image.Image, long_side: int = 1024, quality: int = 70) -> Image.Image:
+    """`photo` as a messaging app passes it on: its long side cut down to `long_side` pixels
+    and JPEG-compressed again (pages 2–3 of a booklet in 1024 px: ~500 px a page)."""
+    factor = long_side / max(photo.size)
+    if factor >= 1:
+        return photo
+    size = (round(photo.width * factor), round(photo.height * factor))
+    return _jpeg(photo.resize(size, Image.LANCZOS), quality)
+
+
 def photograph_certificate(
-    form: str, seed: int = 0, *, spread_pages: bool = True
+    form: str, seed: int = 0, *, spread_pages: bool = True, long_side: int | None = None
 ) -> tuple[list[Image.Image], dict[str, Any]]:
     """A generated certificate's pages as phone photos, and its expected reading.
 
     2009–2024 booklet: page 1, pages 2–3 open side by side (with `spread_pages`), page 4
-    upside down. 2025 sheet: both pages, the second upside down."""
+    upside down. 2025 sheet: both pages, the second upside down. With `long_side`, each
+    photo is passed on at that resolution (`low_resolution`)."""
     pages, expected = make_certificate(form, seed=1000 + seed)
     rng = random.Random(seed)
     signing = 1 if form == "2009-2024" else 0  # the page with the signing block
@@ -176,6 +187,8 @@ def photograph_certificate(
                 page, seed * 10 + i, seal=False, upside_down=i == len(groups) - 1, moire=i == 0
             )
         )
+    if long_side:
+        shots = [low_resolution(shot, long_side) for shot in shots]
     return shots, expected
 
 

@@ -27,7 +27,9 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from pipeline.errors import InputRejectedError
 from pipeline.media.limits import Limits
+from pipeline.stages.certificate.digits import doubt_dates
 from pipeline.stages.certificate.photo import Box, find_gutter, prepare_photo
 from pipeline.stages.ocr.hocr import mean_conf, words_to_text
 from pipeline.stages.ocr.preprocess import rotate_right_angle
@@ -63,13 +65,35 @@ def read_certificate_image(
     prepared = prepare_photo(np.asarray(image.convert("RGB")))
     found = dict(prepared.found)
     read_dpi = READING_DPI if found["photo"] else (dpi or params.dpi)
-    grey = Image.fromarray(_on_its_side(prepared.image, read_dpi, found), "L")
-    text, cleaned = ocr_image(grey, params, page=page, dpi=read_dpi)
+    upright = _on_its_side(prepared.image, read_dpi, found)
+    text, cleaned = _read_either_way_up(upright, params, page, read_dpi, found)
     gutter = find_gutter(_line_boxes(text), cleaned.width, cleaned.height)
     if gutter is not None:
         found["parts"] = [[0, gutter], [gutter, cleaned.width]]
         text = _read_halves(text, cleaned, gutter, params, page, read_dpi)
+    text = doubt_dates(text, cleaned)
     text.params["photo"] = found
+    return text, cleaned
+
+
+def _read_either_way_up(
+    grey: np.ndarray, params: OcrParams, page: int, dpi: int, found: dict
+) -> tuple[PageText, Image.Image]:
+    """The OCR stage's reading of a page; a photo it refuses as holding no readable text is
+    read once more upside down before the refusal stands. The stage turns a page over only
+    when Tesseract's orientation check is sure, and on a blurred or low-resolution photo it
+    is not: such a page upside down reads as no text at all."""
+    try:
+        return ocr_image(Image.fromarray(grey, "L"), params, page=page, dpi=dpi)
+    except InputRejectedError as refused:
+        if not found["photo"]:
+            raise
+        turned = Image.fromarray(rotate_right_angle(grey, 180), "L")
+        try:
+            text, cleaned = ocr_image(turned, params, page=page, dpi=dpi)
+        except InputRejectedError:
+            raise refused from None
+    found["turned"] = (found.get("turned", 0) + 180) % 360
     return text, cleaned
 
 
