@@ -385,8 +385,8 @@ def _split_rows(engine: str, label: str, pages: list, results: list) -> list[dic
         rows.append(row(f"[{label}] {name}: word precision", "share", mean(word_precision), None))
         rows.append(row(f"[{label}] {name}: CER", "share", c, None))
         if any(p.reading and p.reading != p.truth for p in pages):
-            readings = [p.reading or p.truth for p in pages]
-            in_order = statistics.mean(cer(t, g) for t, g in zip(texts, readings, strict=True))
+            ordered = [p.reading or p.truth for p in pages]
+            in_order = statistics.mean(cer(t, g) for t, g in zip(texts, ordered, strict=True))
             rows.append(row(f"[{label}] {name}: CER (reading order)", "share", in_order, None))
         rows.append(row(f"[{label}] {name}: CER without diacritics", "share", f, None))
         rows.append(row(f"[{label}] {name}: seconds/page", "s", seconds, None))
