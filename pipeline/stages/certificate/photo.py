@@ -20,8 +20,6 @@ The steps, in order, each recorded in `found` with what it saw:
    roundish one is a seal or the emblem.
 4. **Scale** (`to_reading_scale`): a photographed page is resized so its long side is about
    READING_LONG_SIDE pixels (300 dpi on the 272 mm booklet page), at most ×MAX_UPSCALE.
-   A low-resolution photo (enlarged LOW_RESOLUTION times or more) has what is left of its
-   background whitened (`whiten_background`): its JPEG smeared the pattern's colour away.
 5. **Two pages side by side** (`find_gutter`, after OCR): on a landscape image, a column
    near the middle that (almost) no line of text crosses, with lines on both sides.
 
@@ -93,11 +91,8 @@ def prepare_photo(rgb: np.ndarray) -> Prepared:
     grey, seals = suppress_colour(rgb)
     found["seals_suppressed"] = seals
     if photographed:
-        source_height = grey.shape[0]
         grey = to_reading_scale(grey)
         found["scaled_to"] = list(grey.shape[::-1])
-        if WHITE_MARGIN is not None and grey.shape[0] >= LOW_RESOLUTION * source_height:
-            grey, found["white_point"] = whiten_background(grey)
     found["photo"] = photographed
     return Prepared(grey, found)
 
@@ -261,38 +256,3 @@ def to_reading_scale(grey: np.ndarray) -> np.ndarray:
         return grey
     method = cv2.INTER_AREA if factor < 1 else cv2.INTER_CUBIC
     return cv2.resize(grey, (round(w * factor), round(h * factor)), interpolation=method)
-
-
-# --- 6. the background left after the colour: whitened --------------------------------------
-
-LOW_RESOLUTION = 2.0
-"""A photo enlarged this many times or more to reach the reading scale is a low-resolution
-one (a spread sent at 1024 px): its background is whitened (`whiten_background`). A sharp
-photo is not: there the colour step already paled the pattern, and whitening thins the
-letters (generated photos, seed 1: 17 of 17 checks right without, 15–16 with)."""
-WHITE_MARGIN: float | None = 30.0
-"""Grey levels above the ink/paper threshold (Otsu's, on the page divided by its paper's
-brightness) from which a pixel is paper: white. None: left as it is. Chosen on generated
-low-resolution photos (2009 form, seed 1: 10 of 17 checks right at 30, 2 of 17 at 10 or 50,
-6 without) and checked on seeds 2–3 (8 of 34 at 30, 6 without)."""
-PAPER_KERNEL = 41
-"""Side, pixels of the reading scale, of the window the paper's brightness is taken in (the
-brightest pixel near each: wider than any letter's stroke)."""
-
-
-def whiten_background(grey: np.ndarray) -> tuple[np.ndarray, int]:
-    """(`grey` with the paper and what is printed paler than ink on it, a security pattern
-    whose colour the JPEG smeared out, made white and the ink stretched to black; the white
-    point). A photo passed on at low resolution loses the pattern's pinkness to JPEG's halved
-    colour resolution, so `suppress_colour` cannot see it: it is left as grey blotches that
-    Tesseract reads as letters. Anti-aliased letter edges darker than the white point keep
-    their grey."""
-    paper = cv2.morphologyEx(grey, cv2.MORPH_CLOSE, np.ones((PAPER_KERNEL, PAPER_KERNEL), np.uint8))
-    norm = cv2.divide(grey, np.maximum(paper, 1), scale=255)
-    threshold, _ = cv2.threshold(norm, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
-    white = min(250.0, threshold + WHITE_MARGIN)
-    black = float(np.percentile(norm, 1))
-    if white - black < 20:
-        return grey, round(white)
-    out = (norm.astype(np.float32) - black) * (255.0 / (white - black))
-    return np.clip(out, 0, 255).astype(np.uint8), round(white)

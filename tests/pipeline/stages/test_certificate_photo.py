@@ -142,27 +142,3 @@ def test_a_photographed_spread_keeps_both_pages_in_one_flat_image(pages):
     h, w = prepared.image.shape
     assert prepared.found["photo"] is True
     assert w / h == pytest.approx(2 * pages[1].width / pages[1].height, rel=0.15)
-
-
-def test_a_low_resolution_photos_grey_background_is_whitened_and_a_sharp_ones_is_left(pages):
-    """At 1024 px the JPEG has smeared the pink pattern's colour away: what is left of it is
-    grey blotches between ink and paper, whitened; a sharp photo's pattern was paled by its
-    colour already and is left alone."""
-    from pipeline.stages.certificate import photo as photo_stage
-    from tests.factories.certificate_photos import low_resolution
-
-    sharp = photograph(pages[1], seed=2)
-    low = np.asarray(low_resolution(sharp, 1024).convert("RGB"))
-    assert "white_point" not in prepare_photo(np.asarray(sharp.convert("RGB"))).found
-    whitened = prepare_photo(low)
-    assert "white_point" in whitened.found
-
-    def blotches(grey: np.ndarray) -> float:  # neither ink nor paper
-        return float(((grey > 120) & (grey < 225)).mean())
-
-    margin, photo_stage.WHITE_MARGIN = photo_stage.WHITE_MARGIN, None
-    try:
-        as_it_was = prepare_photo(low)
-    finally:
-        photo_stage.WHITE_MARGIN = margin
-    assert blotches(whitened.image) < 0.5 * blotches(as_it_was.image)
