@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 
 from fastapi import FastAPI, Request
 from fastapi.middleware.gzip import GZipMiddleware
-from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
 from models.errors import NotFoundError
@@ -116,16 +116,39 @@ def content_policy(tiles_url: str) -> str:
 
 def _middleware(app: FastAPI, config: WebSettings) -> None:
     csp = content_policy(app.state.services.settings.map_tiles_url)
+    app.add_middleware(SecurityHeaders, csp=csp, max_query_bytes=config.max_query_bytes)
 
-    @app.middleware("http")
-    async def guard(request: Request, call_next) -> Response:
-        if len(request.scope.get("query_string", b"")) > config.max_query_bytes:
-            return JSONResponse(
-                {"detail": f"query string longer than {config.max_query_bytes} bytes"},
-                status_code=414,
-            )
-        response = await call_next(request)
-        response.headers.setdefault("Content-Security-Policy", csp)
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        return response
+
+class SecurityHeaders:
+    """ASGI middleware: 414 for an over-long query string; the CSP, `nosniff` and the referrer
+    policy on every response that does not set its own. Plain ASGI rather than
+    `@app.middleware("http")`, which passed every chunk of an upload's body through a task
+    and a stream of its own."""
+
+    def __init__(self, app, csp: str, max_query_bytes: int) -> None:
+        self.app = app
+        self.max_query_bytes = max_query_bytes
+        self.defaults = [
+            (b"content-security-policy", csp.encode()),
+            (b"x-content-type-options", b"nosniff"),
+            (b"referrer-policy", b"same-origin"),
+        ]
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        if len(scope.get("query_string", b"")) > self.max_query_bytes:
+            detail = f"query string longer than {self.max_query_bytes} bytes"
+            await JSONResponse({"detail": detail}, status_code=414)(scope, receive, send)
+            return
+
+        async def send_with_headers(message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", ()))
+                present = {name.lower() for name, _ in headers}
+                headers += [(n, v) for n, v in self.defaults if n not in present]
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)

@@ -229,19 +229,40 @@ def install(app: FastAPI, services: Services) -> None:
     state.sampler_started = sampler_started
     app.include_router(router)
 
-    @app.middleware("http")
-    async def timed(request: Request, call_next) -> Response:
+    app.add_middleware(RequestTiming)
+
+
+class RequestTiming:
+    """ASGI middleware: every request's duration by method, route template and status class,
+    and failed sign-ins. Plain ASGI so an upload's body passes straight through."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
         start = time.perf_counter()
-        response = await call_next(request)
-        route = request.scope.get("route")
-        template = getattr(route, "path", None) or "unmatched"
-        status = f"{response.status_code // 100}xx"
-        metrics.HTTP_SECONDS.labels(request.method, template, status).observe(
-            time.perf_counter() - start
-        )
-        if template == "/login" and request.method == "POST" and response.status_code >= 400:
-            metrics.LOGIN_FAILURES.inc()
-        return response
+        status = 500  # what the server answers when the app raises before answering
+
+        async def send_noting_status(message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_noting_status)
+        finally:
+            route = scope.get("route")
+            template = getattr(route, "path", None) or "unmatched"
+            method = scope["method"]
+            metrics.HTTP_SECONDS.labels(method, template, f"{status // 100}xx").observe(
+                time.perf_counter() - start
+            )
+            if template == "/login" and method == "POST" and status >= 400:
+                metrics.LOGIN_FAILURES.inc()
 
 
 def _probes(services: Services) -> list:
