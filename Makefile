@@ -51,10 +51,11 @@ fuzz: setup
 	$(VENV)/bin/python tests/fuzz/run.py --seconds $(SECONDS) --jobs 2
 
 # Peers the benches compare against (OCRmyPDF in its own venv under var/bench/; ogr2ogr from
-# Debian's gdal-bin): not in `demo`.
+# Debian's gdal-bin; Tesseract's best_int Vietnamese model in var/tessdata): not in `demo`.
 bench-setup: setup
 	$(PY) bench/bench_text_pipeline.py --setup
 	$(PY) bench/bench_import.py --setup
+	$(PY) bench/bench_ocr.py --setup
 
 # One table: every figure beside its baseline, ratio and aim; bench-quick within 5 minutes.
 bench: setup bench-setup

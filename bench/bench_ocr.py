@@ -461,6 +461,43 @@ def bench_marks(seeds: int) -> list[dict]:
     ]
 
 
+BEST_INT_URL = "https://registry.npmjs.org/@tesseract.js-data/vie/-/vie-1.0.0.tgz"
+BEST_INT_TGZ_SHA256 = "4f0a17b39722269c1c5e5f10d7aa3acd9a74fe46b109621973450caa4d9fe19f"
+BEST_INT_SHA256 = "112f6fd1d04ab4cb0208cad9cada8de214ae33a1e4db3750ffcda69262aef0a8"
+
+
+def install_best_int(tessdata: Path) -> Path:
+    """`vie_best_int.traineddata` (Tesseract's 4.0.0_best_int Vietnamese model, as npm's
+    @tesseract.js-data/vie 1.0.0 ships it, Apache-2.0) in `tessdata`, both the package and the
+    model checked by sha256; nothing is fetched when it is already there."""
+    import gzip
+    import hashlib
+    import io
+    import tarfile
+    import urllib.request
+
+    target = tessdata / "vie_best_int.traineddata"
+    if target.exists() and hashlib.sha256(target.read_bytes()).hexdigest() == BEST_INT_SHA256:
+        log(f"{target} is installed")
+        return target
+    log(f"fetching {BEST_INT_URL}")
+    with urllib.request.urlopen(BEST_INT_URL, timeout=120) as answer:
+        package = answer.read()
+    if hashlib.sha256(package).hexdigest() != BEST_INT_TGZ_SHA256:
+        raise SystemExit(f"{BEST_INT_URL}: sha256 is not the pinned {BEST_INT_TGZ_SHA256}")
+    with tarfile.open(fileobj=io.BytesIO(package)) as tar:
+        member = tar.extractfile("package/4.0.0_best_int/vie.traineddata.gz")
+        model = gzip.decompress(member.read())
+    if hashlib.sha256(model).hexdigest() != BEST_INT_SHA256:
+        raise SystemExit(f"vie_best_int.traineddata: sha256 is not the pinned {BEST_INT_SHA256}")
+    tessdata.mkdir(parents=True, exist_ok=True)
+    partial = target.with_suffix(".partial")
+    partial.write_bytes(model)
+    partial.replace(target)
+    log(f"installed {target}")
+    return target
+
+
 def main() -> list[dict]:
     p = parser(__doc__.split("\n\n")[0])
     p.add_argument("--pages", type=int, help="pages for the throughput figure (default 40)")
@@ -477,7 +514,11 @@ def main() -> list[dict]:
         "--generated", type=int, default=6, help="for --split: generated signed decisions"
     )
     p.add_argument("--check-corpus", action="store_true", help="only the corpus hygiene check")
+    p.add_argument("--setup", action="store_true", help="install vie_best_int into var/tessdata")
     args = p.parse_args()
+    if args.setup:
+        install_best_int(REPO / "var" / "tessdata")
+        return []
     if args.check_corpus:
         from bench.ocr_sets import check_corpus
 
