@@ -468,7 +468,7 @@ BEST_INT_SHA256 = "112f6fd1d04ab4cb0208cad9cada8de214ae33a1e4db3750ffcda69262aef
 
 def install_best_int(tessdata: Path) -> Path:
     """`vie_best_int.traineddata` (Tesseract's 4.0.0_best_int Vietnamese model, as npm's
-    @tesseract.js-data/vie 1.0.0 ships it, Apache-2.0) in `tessdata`, both the package and the
+    @tesseract.js-data/vie 1.0.0 ships it: package MIT, model Apache-2.0) in `tessdata`, package and
     model checked by sha256; nothing is fetched when it is already there."""
     import gzip
     import hashlib
