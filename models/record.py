@@ -26,6 +26,9 @@ RESTRICTED_ATTRIBUTES = frozenset(
 )
 """Personal data (DOMAIN.md §6): stored, visible to land officers, never public."""
 
+SUPERSEDED_KEPT = 8
+"""Earlier values kept per attribute for a withdrawn capture to give way to."""
+
 
 class Record(Aggregate):
     """A searchable record whose attributes each keep where they came from."""
@@ -55,7 +58,14 @@ class Record(Aggregate):
 
     @event("AttributesRecorded")
     def record_attributes(self, *, attributes: dict[str, Any], source: str) -> None:
-        """Attributes from an import row or a capture; `source` says which one."""
+        """Attributes from an import row or a capture; `source` says which one. A value from
+        another source that this replaces is kept aside (`superseded`), so taking this one
+        back later restores it."""
+        for name in attributes:
+            if name in self.attributes and self.provenance.get(name) != source:
+                earlier = (self.superseded or {}).get(name, [])
+                kept = [*earlier, [self.attributes[name], self.provenance.get(name, "")]]
+                self.superseded = {**(self.superseded or {}), name: kept[-SUPERSEDED_KEPT:]}
         self.attributes.update(attributes)
         for name in attributes:
             self.provenance[name] = source
@@ -67,6 +77,10 @@ class Record(Aggregate):
     def set_geometry(self, *, geometry: dict[str, Any], crs: str, source: str) -> None:
         self.geometry = {"geometry": geometry, "crs": crs}
         self.geometry_source = source
+
+    superseded: dict[str, list[list[Any]]] | None = None
+    """Per attribute, the earlier `[value, source]` pairs values from other sources replaced
+    (the last `SUPERSEDED_KEPT`); a class default, so records stored before it load unchanged."""
 
     geometry_source: str | None = None
     """Where the geometry came from (`GeometrySet`'s source); a class default, so records
@@ -86,8 +100,19 @@ class Record(Aggregate):
         the shape drawn from its corner table goes too. The values stay in the history; `by`
         and `reason` say who and why."""
         for name in names:
-            self.attributes.pop(name, None)
-            self.provenance.pop(name, None)
+            earlier = [
+                pair
+                for pair in (self.superseded or {}).get(name, [])
+                if not _names_capture(pair[1], capture_id)
+            ]
+            if earlier:  # the value the capture's replaced comes back
+                value, source = earlier.pop()
+                self.attributes[name], self.provenance[name] = value, source
+            else:
+                self.attributes.pop(name, None)
+                self.provenance.pop(name, None)
+            if self.superseded and name in self.superseded:
+                self.superseded = {**self.superseded, name: earlier}
         if unlinked:
             self.captures = [c for c in self.captures if c != capture_id]
             if _names_capture(self.geometry_source or "", capture_id):

@@ -68,6 +68,7 @@ def state_on(entries: Sequence[Entry], day: date) -> ValidState:
             continue
         steps.append((effective if isinstance(effective, str) else "", e.version, name, e.data))
     state = ValidState(day=when, began=min(starts) if starts else None)
+    history: dict[str, list[tuple[Any, str]]] = {}  # per attribute, the values applied so far
     geometry_source = ""
     for effective, _version, name, data in sorted(steps, key=lambda s: (s[0], s[1])):
         if effective > when:
@@ -75,8 +76,10 @@ def state_on(entries: Sequence[Entry], day: date) -> ValidState:
         if name == "AttributesRecorded":
             state.attributes.update(data["attributes"])
             state.provenance.update(dict.fromkeys(data["attributes"], data["source"]))
+            for attribute, value in data["attributes"].items():
+                history.setdefault(attribute, []).append((value, data["source"]))
         elif name == "CaptureValuesWithdrawn":
-            _withdraw(state, str(data["capture_id"]), data["names"])
+            _withdraw(state, history, str(data["capture_id"]), data["names"])
             if data["unlinked"] and f"capture:{data['capture_id']}" in geometry_source:
                 state.geometry, geometry_source = None, ""
         else:
@@ -86,11 +89,22 @@ def state_on(entries: Sequence[Entry], day: date) -> ValidState:
     return state
 
 
-def _withdraw(state: ValidState, capture_id: str, names: Sequence[str]) -> None:
+def _withdraw(
+    state: ValidState,
+    history: dict[str, list[tuple[Any, str]]],
+    capture_id: str,
+    names: Sequence[str],
+) -> None:
     """Take back the values of `names` that still come from the capture (a dated value that
-    replaced one stays)."""
+    replaced one stays); the value the capture's replaced, if any, comes back."""
+    mark = f"capture:{capture_id}"
     for name in names:
-        if f"capture:{capture_id}" in state.provenance.get(name, ""):
+        history[name] = [h for h in history.get(name, []) if mark not in h[1]]
+        if mark not in state.provenance.get(name, ""):
+            continue
+        if history[name]:
+            state.attributes[name], state.provenance[name] = history[name][-1]
+        else:
             state.attributes.pop(name, None)
             state.provenance.pop(name, None)
 

@@ -89,3 +89,30 @@ def test_a_parcel_gives_back_a_captures_values_now_and_as_valid_on_a_day(store):
     valid = state_on(history, date(2030, 1, 1))
     assert valid.attributes == {"purpose": "ODT"} and set(valid.provenance) == {"purpose"}
     assert valid.geometry is None
+
+
+def test_a_withdrawn_captures_value_gives_way_to_the_one_it_replaced(store):
+    """A misread certificate overwrote a parcel's area; moved to its right parcel, it gives
+    the area back as it was (from the register, or a person), now and as valid on a day."""
+    ref = RecordRef("parcel", {"unit_code": "09562", "era": "pre2025", "sheet": "12",
+                               "number": "45"})  # fmt: skip
+    right = read_certificate(store, "45")
+    store.record_certificate(
+        ref, capture_id=right, attributes={"area_m2": 100.0, "purpose": "ODT"},
+        corrected_by={}, geometry=None, crs="EPSG:5897", source=f"capture:{right}:fields/1",
+    )  # fmt: skip
+    store.correct_attributes(ref.id, {"purpose": "ONT"}, by="minh")
+    misread = read_certificate(store, "46")
+    store.record_certificate(
+        ref, capture_id=misread, attributes={"area_m2": 120.5, "purpose": "CLN"},
+        corrected_by={}, geometry=None, crs="EPSG:5897", source=f"capture:{misread}:fields/1",
+    )  # fmt: skip
+    assert store.record(ref.id).attributes == {"area_m2": 120.5, "purpose": "CLN"}
+    store.withdraw_capture_values(ref.id, misread, names=None, by="person:lan", reason="misread")
+    record = store.record(ref.id)
+    assert record.attributes == {"area_m2": 100.0, "purpose": "ONT"}
+    assert record.provenance["area_m2"] == f"capture:{right}:fields/1"
+    assert misread not in record.captures and right in record.captures
+    valid = state_on(store.history(ref.id), date(2030, 1, 1))
+    assert valid.attributes == {"area_m2": 100.0, "purpose": "ONT"}
+    assert valid.provenance["area_m2"] == f"capture:{right}:fields/1"
