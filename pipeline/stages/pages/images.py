@@ -202,6 +202,7 @@ def _pdf_page(path: Path, index: int, dpi: int, limits: Limits) -> PageImage:
         except errors as e:
             raise InputRejectedError(f"{what} cannot be loaded: {_reason(e)}") from e
         try:
+            _reject_broken(page, what)
             embedded = _embedded_scan(page, dpi, limits, what, errors)
             return embedded or _rendered(page, dpi, limits, what)
         except errors as e:
@@ -218,6 +219,70 @@ def _embedded_scan(page, dpi: int, limits: Limits, what: str, errors: tuple) -> 
         return None if scan is None else _embedded(scan, page, dpi, limits, what)
     except errors:
         return None
+
+
+def _reject_broken(page, what: str) -> None:
+    """Reject a page PDFium would draw blank or partly grey without a word: one that draws
+    nothing (its content stream missing, or a reference to an object that does not exist),
+    or whose image data is not a readable JPEG or is cut short. Such a page is recorded as
+    failed with this reason instead of being read as a blank page."""
+    import pypdfium2.raw as pdfium_c
+
+    drawn = 0
+    for obj in page.get_objects():
+        drawn += 1
+        if obj.type == pdfium_c.FPDF_PAGEOBJ_IMAGE:
+            _reject_broken_image(obj, what)
+    if not drawn:
+        raise InputRejectedError(
+            f"{what} draws nothing: its content is missing (a reference to an object the file "
+            f"does not hold) or empty; check the page in the source and scan it again"
+        )
+
+
+_SIMPLE_FILTERS = {"FlateDecode", "LZWDecode", "RunLengthDecode", "ASCIIHexDecode"}
+_SIMPLE_FILTERS |= {"ASCII85Decode"}
+
+
+def _reject_broken_image(image, what: str) -> None:
+    """An image whose JPEG does not decode, or whose plain (Flate, LZW ...) data holds fewer
+    bytes than its size needs: PDFium would fill the rest grey."""
+    filters = image.get_filters()
+    if filters and filters[-1] == "DCTDecode":
+        jpeg = bytes(image.get_data(decode_simple=True))
+        try:
+            _decode_jpeg(jpeg)
+        except _DECODE_ERRORS as e:
+            raise InputRejectedError(
+                f"{what}: its scan is not a readable JPEG ({e})"
+            ) from e
+    elif set(filters) <= _SIMPLE_FILTERS:
+        width, height = image.get_px_size()
+        bits = image.get_metadata().bits_per_pixel
+        needed = (width * bits + 7) // 8 * height
+        got = len(image.get_data(decode_simple=True))
+        if bits and got < needed:
+            raise InputRejectedError(
+                f"{what}: its image data is cut short ({got:,} of {needed:,} bytes)"
+            )
+
+
+def _decode_jpeg(data: bytes) -> None:
+    """Decode a JPEG whole at an eighth of its size (libjpeg still reads every coded block,
+    so a stream cut short or corrupt fails; the pixels are not kept)."""
+    import io
+
+    from PIL import UnidentifiedImageError
+
+    try:
+        opened = Image.open(io.BytesIO(data))
+    except UnidentifiedImageError:
+        raise SyntaxError("its data is not an image") from None
+    with opened as im:
+        if im.format != "JPEG":
+            raise SyntaxError(f"its data is {im.format}, not JPEG")
+        im.draft(im.mode, (max(1, im.width // 8), max(1, im.height // 8)))
+        im.load()
 
 
 def _reason(error: BaseException) -> str:
