@@ -43,7 +43,7 @@ def find_gutter(ink: np.ndarray, dpi: int, word_height: float) -> dict[str, int]
     h, w = ink.shape[0] // CELL, ink.shape[1] // CELL
     if h < 8 or w < 8:
         return None
-    grid = ink[: h * CELL, : w * CELL].reshape(h, CELL, w, CELL).any(axis=(1, 3))
+    grid = _cells(ink[: h * CELL, : w * CELL])
     cols = np.flatnonzero(grid.any(axis=0))
     if cols.size == 0:
         return None
@@ -96,22 +96,37 @@ def _without_marks(ink: np.ndarray, page: PageText) -> np.ndarray:
     return ink
 
 
+def _cells(ink: np.ndarray) -> np.ndarray:
+    """Which CELL × CELL cells of `ink` (a whole number of cells each way) hold ink.
+
+    The same as `ink.reshape(h, CELL, w, CELL).any(axis=(1, 3))`, in a tenth of its time: an
+    A4 page at 300 dpi took 40 ms a page that way (issue 15)."""
+    rows = ink[0::CELL].copy()
+    for k in range(1, CELL):
+        rows |= ink[k::CELL]
+    cells = rows[:, 0::CELL].copy()
+    for k in range(1, CELL):
+        cells |= rows[:, k::CELL]
+    return cells
+
+
 def _longest_runs(blank: np.ndarray, both: np.ndarray) -> tuple[np.ndarray, ...]:
     """For each column of `blank` (rows × columns): the most rows of `both` within one run of
-    blank rows, and that run's first and last row."""
-    n = blank.shape[1]
-    best, best_top, best_bottom = np.zeros(n), np.zeros(n, int), np.zeros(n, int)
-    count, top, in_run = np.zeros(n), np.zeros(n, int), np.zeros(n, bool)
-    for y in range(blank.shape[0]):
-        row = blank[y]
-        top = np.where(row & ~in_run, y, top)
-        in_run = row
-        count = np.where(row, count + both[y], 0)
-        better = count > best
-        best = np.where(better, count, best)
-        best_top = np.where(better, top, best_top)
-        best_bottom = np.where(better, y, best_bottom)
-    return best, best_top, best_bottom
+    blank rows, and that run's first and last row (the first such run; 0, 0, 0 when `both`
+    holds in no blank row). `both` implies `blank`.
+
+    Whole-array work instead of a loop over the rows (issue 15: a page's 900 rows took 8 ms)."""
+    height, n = blank.shape
+    ys = np.arange(height)[:, None]
+    starts = blank & ~np.vstack([np.zeros((1, n), bool), blank[:-1]])
+    top = np.maximum.accumulate(np.where(starts, ys, 0), axis=0)
+    sums = np.vstack([np.zeros((1, n), int), np.cumsum(both, axis=0)])
+    count = np.where(blank, sums[1:] - np.take_along_axis(sums, top, axis=0), 0)
+    bottom = np.argmax(count, axis=0)
+    cols = np.arange(n)
+    best = count[bottom, cols].astype(float)
+    found = best > 0
+    return best, np.where(found, top[bottom, cols], 0), np.where(found, bottom, 0)
 
 
 def column_order(page: PageText, ink: np.ndarray) -> PageText:
