@@ -129,13 +129,38 @@ def test_an_id_card_or_a_bank_statement_ingested_as_a_certificate_invents_nothin
     assert not any(got["fields"].values())
 
 
-def test_a_low_resolution_page_upside_down_is_read_turned_over_not_refused():
-    """Page 4 sent at 1024 px, upside down: Tesseract's orientation check is not sure of such
-    a blurred page, so the OCR stage reads it as it lies, finds no text and refuses it; read
-    turned over, it is section IV."""
-    os.environ.setdefault("OMP_THREAD_LIMIT", "1")
-    shots, _ = photos.photograph_certificate("2009-2024", seed=1, long_side=1024)
-    text = _read(shots[-1])
+def test_a_photo_the_ocr_stage_refuses_as_it_lies_is_read_turned_over(monkeypatch):
+    """A page upside down that Tesseract's orientation check is not sure of (a blurred or
+    low-resolution photo) is read as it lies, and the OCR stage refuses it as holding no
+    readable text (that refusal injected here, on a sharp photo of page 4). Read once more
+    turned over, it is section IV, not lost."""
+    import pipeline.stages.certificate.photoread as photoread
+
+    real, calls = photoread.ocr_image, []
+
+    def refuses_first(image, *args, **kwargs):
+        calls.append(image.size)
+        if len(calls) == 1:
+            raise InputRejectedError("page 1 does not look like a document: no readable text")
+        return real(image, *args, **kwargs)
+
+    monkeypatch.setattr(photoread, "ocr_image", refuses_first)
+    monkeypatch.setenv("OMP_THREAD_LIMIT", "1")
+    pages, _ = make_certificate("2009-2024", seed=1001)
+    text = _read(photos.photograph(pages[3], seed=5, upside_down=True))
     assert not isinstance(text, str), text
     assert text.params["photo"]["turned"] == 180
     assert extract_certificate([text]).to_json()["pages"] == ["IV"]
+
+
+def test_a_photo_refused_both_ways_up_keeps_the_first_refusal(monkeypatch):
+    import pipeline.stages.certificate.photoread as photoread
+
+    def refuses(image, *args, **kwargs):
+        raise InputRejectedError(f"page 1: no readable text ({image.size[0]} px wide)")
+
+    monkeypatch.setattr(photoread, "ocr_image", refuses)
+    pages, _ = make_certificate("2009-2024", seed=1001)
+    photo = photos.photograph(pages[3], seed=5)
+    with pytest.raises(InputRejectedError, match="no readable text"):
+        read_certificate_image(photo, OcrParams(), page=0, dpi=300)
