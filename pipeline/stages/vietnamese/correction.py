@@ -80,6 +80,8 @@ _BREVE, _CIRCUMFLEX, _HORN, _TILDE = "\u0306", "\u0302", "\u031b", "\u0303"
 _TONES = frozenset("\u0300\u0301\u0303\u0309\u0323")
 _QUALITIES = frozenset((_BREVE, _CIRCUMFLEX, _HORN))
 _LETTERS = "abcdefghijklmnopqrstuvwxyzđ"
+_CHUNKS = re.compile(r"\S+")
+_SPACE = re.compile(r"\s")
 
 
 # --------------------------------------------------------------------------------------------
@@ -362,8 +364,7 @@ def correct_page(page: PageText, model: Model | None = None) -> PageText:
     `raw_text` is set only when something changed.
     """
     model = model or load_model()
-    text, changed = _correct(page.text, model)
-    new_texts = correct_words([w.text for w in page.words], model)
+    text, new_texts, changed = _correct_once(page, model) or _correct_twice(page, model)
     words = [
         w if t == w.text else dataclasses.replace(w, text=t)
         for w, t in zip(page.words, new_texts, strict=True)
@@ -377,3 +378,35 @@ def correct_page(page: PageText, model: Model | None = None) -> PageText:
         params=params,
         raw_text=raw if text != page.text or words != page.words else page.raw_text,
     )
+
+
+def _correct_twice(page: PageText, model: Model) -> tuple[str, list[str], int]:
+    """The text and the word list corrected each on its own (any page)."""
+    text, changed = _correct(page.text, model)
+    return text, correct_words([w.text for w in page.words], model), changed
+
+
+def _correct_once(page: PageText, model: Model) -> tuple[str, list[str], int] | None:
+    """The text and the word list from one decoding, when the text is the words in order with
+    white space between them (as OCR and the column order write it); None otherwise.
+
+    The decoder sees the same tokens either way: white space is no token, and neither the glue
+    rules nor the context breaks look at which white space separates two words. So the words
+    corrected on their own are spelled as in the corrected text, and the text is the corrected
+    words in the page's own spacing (issue 15: the second decoding cost 0.05 s a page).
+    """
+    words = [nfc(w.text) for w in page.words]
+    text = nfc(page.text)
+    chunks = list(_CHUNKS.finditer(text))
+    if [m.group() for m in chunks] != words or any(_SPACE.search(w) for w in words):
+        return None
+    joined, changed = _correct("\n".join(words), model)
+    fixed = joined.split("\n")
+    if len(fixed) != len(words):
+        return None
+    parts, pos = [], 0
+    for m, new in zip(chunks, fixed, strict=True):
+        parts += [text[pos : m.start()], new]
+        pos = m.end()
+    parts.append(text[pos:])
+    return "".join(parts), fixed, changed
