@@ -143,6 +143,16 @@ def test_the_indexer_catches_up_after_the_search_backend_was_gone(tmp_path):
     assert svc.index.search(Query(text="van mieu")).total == 1
 
 
+def _cmdline(process) -> str:
+    """A process's command line, or "" when it ended between being listed and being read."""
+    import psutil
+
+    try:
+        return " ".join(process.cmdline())
+    except (psutil.NoSuchProcess, psutil.ZombieProcess):
+        return ""
+
+
 def test_worker_killed_mid_reconstruction_then_the_model_is_made_once(tmp_path, redis_url):
     import psutil
     import redis
@@ -167,7 +177,7 @@ def test_worker_killed_mid_reconstruction_then_the_model_is_made_once(tmp_path, 
         child = None
         while child is None and time.monotonic() < deadline:  # the isolated stage has started
             kids = psutil.Process(worker.pid).children(recursive=True)
-            child = next((k for k in kids if "spawn_main" in " ".join(k.cmdline())), None)
+            child = next((k for k in kids if "spawn_main" in _cmdline(k)), None)
             time.sleep(0.05)
         assert child is not None, "the reconstruction never started"
         os.kill(worker.pid, signal.SIGKILL)
