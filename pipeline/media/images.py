@@ -222,18 +222,34 @@ def _tiff_page(number: int, tags: dict[int, tuple[int, ...]], name: str) -> Tiff
 
 
 def _probe_tiff(r: BoundedReader, limits: Limits, path: Path) -> dict:
+    """A TIFF is accepted when page 1 is sound. A later page cut short (its data beyond the end
+    of the file, its directory unreadable) is listed in "bad_pages" with the reason, and fails
+    alone when its page is read; a broken directory ends the chain, so it is the last page."""
     page_1: TiffPage | None = None
-    pages = 0
-    for page in tiff_pages(r, r.size, limits.max_pages):
+    pages, bad = 0, []
+    chain = tiff_pages(r, r.size, limits.max_pages)
+    while True:
+        try:
+            page = next(chain, None)
+        except InputRejectedError as e:
+            if page_1 is None or pages >= limits.max_pages:
+                raise  # page 1 unreadable, or past the page limit: the file is rejected
+            pages += 1
+            bad.append({"page": pages, "reason": str(e)})
+            break  # the chain of directories is broken: no page follows this one
+        if page is None:
+            break
         _reject_pixels(f"TIFF page {page.number}", page.width, page.height, limits)
-        if max(o + c for o, c in zip(page.offsets, page.byte_counts, strict=True)) > r.size:
-            raise InputRejectedError(
-                f"truncated TIFF: page {page.number}'s data lies beyond the end of the file"
-            )
-        page_1 = page_1 or page
         pages = page.number
+        if max(o + c for o, c in zip(page.offsets, page.byte_counts, strict=True)) > r.size:
+            reason = f"truncated TIFF: page {page.number}'s data lies beyond the end of the file"
+            if page_1 is None:
+                raise InputRejectedError(reason)
+            bad.append({"page": page.number, "reason": reason})
+        page_1 = page_1 or page
     if page_1 is None:
         raise InputRejectedError("corrupt TIFF: it has no pages")
     with open_image(r.f, "TIFF"):
         pass  # Pillow must understand page 1's directory (compression, photometric, …).
-    return {"pages": pages, "width": page_1.width, "height": page_1.height}
+    facts = {"pages": pages, "width": page_1.width, "height": page_1.height}
+    return {**facts, "bad_pages": bad} if bad else facts

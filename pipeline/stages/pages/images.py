@@ -45,6 +45,8 @@ FULL_PAGE = 0.9
 
 _KIND = {"image/png": "PNG", "image/jpeg": "JPEG", "image/jp2": "JPEG 2000", "image/tiff": "TIFF"}
 _DECODE_ERRORS = (OSError, ValueError, SyntaxError, EOFError, struct.error, zlib.error)
+_SEEK_ERRORS = (KeyError, IndexError, TypeError)
+"""What Pillow raises on moving to a TIFF page whose directory is cut short or lacks a tag."""
 
 
 @dataclass(frozen=True)
@@ -117,8 +119,11 @@ def _raster_page(path: Path, media_type: str, index: int, dpi: int, limits: Limi
             im.seek(index)
         except EOFError:
             raise InputRejectedError(f"{kind} has no page {index + 1}") from None
-        except _DECODE_ERRORS as e:
-            raise InputRejectedError(f"{kind} page {index + 1} cannot be read: {e}") from e
+        except (*_DECODE_ERRORS, *_SEEK_ERRORS) as e:
+            raise InputRejectedError(
+                f"{kind} page {index + 1} cannot be read (its directory is cut short or "
+                f"corrupt): {_reason(e)}"
+            ) from e
         what = f"{kind} page {index + 1}"
         _reject_pixels(what, im.width, im.height, limits)
         declared = _declared_dpi(im.info.get("dpi"))
@@ -253,9 +258,7 @@ def _reject_broken_image(image, what: str) -> None:
         try:
             _decode_jpeg(jpeg)
         except _DECODE_ERRORS as e:
-            raise InputRejectedError(
-                f"{what}: its scan is not a readable JPEG ({e})"
-            ) from e
+            raise InputRejectedError(f"{what}: its scan is not a readable JPEG ({e})") from e
     elif set(filters) <= _SIMPLE_FILTERS:
         width, height = image.get_px_size()
         bits = image.get_metadata().bits_per_pixel

@@ -203,11 +203,23 @@ def test_pillow_decompression_bomb_error_becomes_a_rejection(tmp_path, monkeypat
 @pytest.mark.parametrize(
     ("compression", "what"), [("tiff_lzw", "directory"), ("raw", "data")], ids=["ifd", "strips"]
 )
-def test_truncated_tiff(tmp_path, compression, what):
+def test_a_tiff_cut_short_in_a_later_page_is_accepted_with_that_page_listed(
+    tmp_path, compression, what
+):
     path = s.make_tiff(tmp_path / "a.tif", 3, compression=compression)
-    reason = rejection(s.truncated_copy(path, tmp_path / "cut.tif", 0.8), "image/tiff")
-    assert reason.startswith(("truncated TIFF: page 3's", "truncated TIFF page 3's"))
-    assert what in reason and "beyond the end of the file" in reason
+    facts = probe(s.truncated_copy(path, tmp_path / "cut.tif", 0.8), "image/tiff", LIMITS)
+    assert facts["pages"] == 3 and facts["width"] == 160
+    [bad] = facts["bad_pages"]
+    assert bad["page"] == 3
+    assert bad["reason"].startswith(("truncated TIFF: page 3's", "truncated TIFF page 3's"))
+    assert what in bad["reason"] and "beyond the end of the file" in bad["reason"]
+
+
+@pytest.mark.parametrize("compression", ["tiff_lzw", "raw"])
+def test_a_tiff_cut_short_in_its_first_page_is_rejected(tmp_path, compression):
+    path = s.make_tiff(tmp_path / "a.tif", 3, compression=compression)
+    reason = rejection(s.truncated_copy(path, tmp_path / "cut.tif", 0.2), "image/tiff")
+    assert reason.startswith(("truncated TIFF: page 1's", "truncated TIFF page 1's"))
 
 
 def test_tiff_with_too_many_pages(tmp_path):

@@ -18,7 +18,13 @@ from tests.factories.degrade import (
     write_text_pdf,
     write_tiff_with_corrupt_frame,
 )
-from tests.factories.samples import LIMITS, make_encrypted_pdf, make_jpeg
+from tests.factories.samples import (
+    LIMITS,
+    make_encrypted_pdf,
+    make_jpeg,
+    make_tiff,
+    truncated_copy,
+)
 
 
 def _dev_scan(shared_data: Path) -> Image.Image:
@@ -81,6 +87,19 @@ def test_one_corrupt_tiff_frame_rejects_that_page_only(tmp_path: Path):
     with pytest.raises(InputRejectedError, match="page 2"):
         load_page(tiff, "image/tiff", 1, dpi=100, limits=LIMITS)
     assert load_page(tiff, "image/tiff", 2, dpi=100, limits=LIMITS).image.size == frames[2].size
+
+
+@pytest.mark.parametrize("compression", ["tiff_lzw", "raw"])
+def test_a_tiff_cut_short_gives_its_good_pages_and_a_reason_for_the_last(
+    tmp_path: Path, compression: str
+):
+    whole = make_tiff(tmp_path / "three.tif", 3, compression=compression)
+    cut = truncated_copy(whole, tmp_path / "cut.tif", 0.8)
+    assert page_count(cut, "image/tiff", LIMITS) == 3
+    for index in (0, 1):
+        assert load_page(cut, "image/tiff", index, dpi=100, limits=LIMITS).how == "raster"
+    with pytest.raises(InputRejectedError, match=r"TIFF page 3 cannot be (read|decoded)"):
+        load_page(cut, "image/tiff", 2, dpi=100, limits=LIMITS)
 
 
 def test_a_one_pixel_image_is_rejected_as_too_small(tmp_path: Path):

@@ -61,7 +61,9 @@ def test_bad_inputs_are_rejected_with_reasons_and_the_rest_goes_through(svc, tmp
     d.mkdir()
     good = samples.make_png(d / "good.png", 30, 30)
     samples.make_empty(d / "empty.tif")
-    samples.truncated_copy(samples.make_tiff(tmp_path / "t.tif", 3, 400, 300), d / "cut.tif")
+    tiff = samples.make_tiff(tmp_path / "t.tif", 3, 400, 300)
+    samples.truncated_copy(tiff, d / "cut.tif", 0.2)  # within page 1: nothing to read
+    samples.truncated_copy(tiff, d / "last-page-cut.tif", 0.8)  # pages 1 and 2 are whole
     samples.truncated_copy(samples.make_jpeg(tmp_path / "j.jpg", 400, 300), d / "cut.jpg")
     samples.truncated_copy(samples.make_pdf(tmp_path / "p.pdf", 3), d / "cut.pdf")
     samples.make_random(d / "random.pdf")
@@ -76,6 +78,7 @@ def test_bad_inputs_are_rejected_with_reasons_and_the_rest_goes_through(svc, tmp
     reasons = {n: (r.error or "") for n, r in results.items() if r.status == "rejected"}
     assert "empty" in reasons["empty.tif"]
     assert "truncated" in reasons["cut.tif"].lower()
+    assert results["last-page-cut.tif"].status == "ingested"  # page 3 fails alone
     assert "truncated" in reasons["cut.jpg"].lower()
     assert "truncated" in reasons["cut.pdf"].lower() or "PDF" in reasons["cut.pdf"]
     assert "unsupported content" in reasons["random.pdf"]
