@@ -222,9 +222,10 @@ def _tiff_page(number: int, tags: dict[int, tuple[int, ...]], name: str) -> Tiff
 
 
 def _probe_tiff(r: BoundedReader, limits: Limits, path: Path) -> dict:
-    """A TIFF is accepted when page 1 is sound. A later page cut short (its data beyond the end
-    of the file, its directory unreadable) is listed in "bad_pages" with the reason, and fails
-    alone when its page is read; a broken directory ends the chain, so it is the last page."""
+    """A TIFF is accepted when page 1 is sound. A later page cut short (its data or its
+    directory beyond the end of the file) is listed in "bad_pages" with the reason, and fails
+    alone when its page is read; a directory cut short ends the chain, so it is the last page.
+    A directory that loops back or breaks a limit still rejects the file whole."""
     page_1: TiffPage | None = None
     pages, bad = 0, []
     chain = tiff_pages(r, r.size, limits.max_pages)
@@ -232,8 +233,8 @@ def _probe_tiff(r: BoundedReader, limits: Limits, path: Path) -> dict:
         try:
             page = next(chain, None)
         except InputRejectedError as e:
-            if page_1 is None or pages >= limits.max_pages:
-                raise  # page 1 unreadable, or past the page limit: the file is rejected
+            if page_1 is None or not str(e).startswith("truncated"):
+                raise  # page 1 unreadable, a loop, a limit: the file is rejected
             pages += 1
             bad.append({"page": pages, "reason": str(e)})
             break  # the chain of directories is broken: no page follows this one

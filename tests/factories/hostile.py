@@ -791,6 +791,10 @@ _CASES: list[tuple[Case, Maker]] = [
     ),
     (
         _C("truncated.tif", "truncated", REJECTED, "truncated"),
+        _truncated(lambda p: samples.make_tiff(p, 3, compression="raw"), keep=0.2),
+    ),
+    (  # cut in page 2: page 1 is read, pages 2 and 3 are recorded as failed pages
+        _C("truncated-in-page-2.tif", "truncated", FAILS_STAGE, "page 2"),
         _truncated(lambda p: samples.make_tiff(p, 3, compression="raw")),
     ),
     (
