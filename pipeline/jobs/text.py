@@ -9,6 +9,10 @@ from __future__ import annotations
 
 import io
 import json
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from uuid import UUID
 
@@ -31,21 +35,15 @@ def run_text(services: Services, capture_id: UUID, run: int, attempt: Attempt) -
     """The capture's full text and a searchable PDF, from the pages that were read."""
 
     def work(capture: Capture) -> Apply:
-        from pipeline.stages.pages.searchable_pdf import searchable_pdf
-
         outcomes = capture.page_outcomes(run)
         done = sorted(p for p, o in outcomes.items() if o["status"] == "done")
         failed = sorted(p for p, o in outcomes.items() if o["status"] != "done")
         if not done:
             raise InputRejectedError(f"none of the {len(outcomes)} pages could be read")
-        pages = [page_text(services, outcomes[p]) for p in done]
-        full = PAGE_SEPARATOR.join(p.text for p in pages)
-        text_key = services.blobs.put_bytes(full.encode("utf-8")).key
-        jpegs = [(services.blobs.read_bytes(outcomes[p.page]["image_key"]), p) for p in pages]
-        pdf = searchable_pdf(jpegs)  # the pages' JPEGs as they are, not encoded again
-        pdf_key = services.blobs.put_bytes(pdf).key
-        confs = [p.mean_conf for p in pages if p.text]
-        mean_conf = round(sum(confs) / len(confs), 2) if confs else 0.0
+        with tempfile.TemporaryDirectory(prefix="sohoa-text-") as folder:
+            made = assemble(services, [outcomes[p] for p in done], Path(folder))
+            text_key = services.blobs.put_file(made.text).key
+            pdf_key = services.blobs.put_file(made.pdf).key
 
         def apply(store: RecordStore, key: str) -> None:
             store.assemble_text(
@@ -56,8 +54,8 @@ def run_text(services: Services, capture_id: UUID, run: int, attempt: Attempt) -
                 pdf_key=pdf_key,
                 pages=len(outcomes),
                 pages_failed=failed,
-                chars=len(full),
-                mean_conf=mean_conf,
+                chars=made.chars,
+                mean_conf=made.mean_conf,
             )
 
         return apply
@@ -65,6 +63,49 @@ def run_text(services: Services, capture_id: UUID, run: int, attempt: Attempt) -
     return execute(
         services, capture_id, TEXT, str(Outcome(TEXT.name, run)), {"run": run}, attempt, work
     )
+
+
+@dataclass
+class Assembled:
+    """A capture's full text and searchable PDF, as files in a work folder."""
+
+    text: Path
+    pdf: Path
+    chars: int = 0
+    conf_sum: float = 0.0
+    conf_pages: int = 0
+
+    @property
+    def mean_conf(self) -> float:
+        return round(self.conf_sum / self.conf_pages, 2) if self.conf_pages else 0.0
+
+
+def assemble(services: Services, outcomes: list[dict[str, Any]], folder: Path) -> Assembled:
+    """Write the full text and the searchable PDF of the pages read, one page at a time: each
+    page's text and JPEG are read, written to both files and let go, so memory stays at one
+    page whatever the page count (a 2,000-page register)."""
+    from pipeline.stages.pages.searchable_pdf import write_searchable_pdf
+
+    made = Assembled(folder / "text.txt", folder / "searchable.pdf")
+    with (
+        made.text.open("w", encoding="utf-8", newline="") as text,
+        made.pdf.open("wb") as pdf,
+    ):
+
+        def pages() -> Iterator[tuple[bytes, PageText]]:
+            for number, outcome in enumerate(outcomes):
+                page = page_text(services, outcome)
+                chunk = (PAGE_SEPARATOR if number else "") + page.text
+                text.write(chunk)
+                made.chars += len(chunk)
+                if page.text:
+                    made.conf_sum += page.mean_conf
+                    made.conf_pages += 1
+                # the page's JPEG as it is, not encoded again
+                yield services.blobs.read_bytes(outcome["image_key"]), page
+
+        write_searchable_pdf(pages(), pdf)
+    return made
 
 
 def page_text(services: Services, outcome: dict[str, Any]) -> PageText:

@@ -19,9 +19,9 @@ from __future__ import annotations
 import functools
 import io
 import zlib
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import TypeAlias
+from typing import BinaryIO, TypeAlias
 
 from PIL import Image
 
@@ -59,21 +59,33 @@ end
 
 
 def searchable_pdf(pages: Sequence[tuple[PageImage, PageText]]) -> bytes:
-    """The PDF bytes: one page per (image, text), sized by the text's dpi.
+    """The PDF bytes: one page per (image, text), sized by the text's dpi (for a few pages;
+    a document's PDF is written to a file with `write_searchable_pdf`)."""
+    out = io.BytesIO()
+    write_searchable_pdf(pages, out)
+    return out.getvalue()
 
-    Word boxes are pixels of the image (PageText's convention); an image whose size differs
-    from the PageText's width/height has its boxes scaled to it.
+
+def write_searchable_pdf(pages: Iterable[tuple[PageImage, PageText]], out: BinaryIO) -> int:
+    """Write the PDF to `out` page by page; returns the number of pages.
+
+    Each page's objects are written as soon as the page is drawn and only their offsets kept,
+    so memory holds one page whatever the page count (a 2,000-page register), as long as
+    `pages` is a generator that reads them one at a time. Word boxes are pixels of the image
+    (PageText's convention); an image whose size differs from the PageText's width/height has
+    its boxes scaled to it.
     """
-    if not pages:
-        raise InputRejectedError("a searchable PDF needs at least one page")
-    pdf = _Writer()
+    pdf = _Writer(out)
     catalog, tree, font = pdf.reserve(), pdf.reserve(), _font(pdf)
     kids = [_page(pdf, tree, font, image, text) for image, text in pages]
+    if not kids:
+        raise InputRejectedError("a searchable PDF needs at least one page")
     refs = " ".join(f"{k} 0 R" for k in kids)
     pdf.put(tree, f"<< /Type /Pages /Kids [{refs}] /Count {len(kids)} >>".encode())
     pdf.put(catalog, f"<< /Type /Catalog /Pages {tree} 0 R >>".encode())
     info = pdf.add(b"<< /Creator (sohoa) /Producer (sohoa) >>")
-    return pdf.finish(catalog, info)
+    pdf.finish(catalog, info)
+    return len(kids)
 
 
 def _page(pdf: _Writer, tree: int, font: int, image: PageImage, text: PageText) -> int:
@@ -152,19 +164,23 @@ def _glyphless_program() -> bytes | None:
 
 
 class _Writer:
-    """PDF objects numbered in the order they are reserved or added, then the cross-reference
-    table that finds them."""
+    """PDF objects written to a stream as they are added (a reserved one when it is put), in
+    any order; only their offsets are kept, for the cross-reference table that finds them."""
 
-    def __init__(self) -> None:
-        self._objects: dict[int, bytes] = {}
+    def __init__(self, out: BinaryIO) -> None:
+        self._out = out
+        self._start = out.tell()
+        self._offsets: dict[int, int] = {}
         self._next = 1
+        out.write(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
 
     def reserve(self) -> int:
         number, self._next = self._next, self._next + 1
         return number
 
     def put(self, number: int, body: bytes) -> None:
-        self._objects[number] = body
+        self._offsets[number] = self._out.tell() - self._start
+        self._out.write(b"%d 0 obj\n" % number + body + b"\nendobj\n")
 
     def add(self, body: bytes) -> int:
         number = self.reserve()
@@ -173,23 +189,22 @@ class _Writer:
 
     def add_stream(self, head: bytes, data: bytes) -> int:
         """A stream object; `head` is its dictionary without the closing >> or /Length."""
-        return self.add(head + b" /Length %d >>\nstream\n" % len(data) + data + b"\nendstream")
+        number = self.reserve()
+        self._offsets[number] = self._out.tell() - self._start
+        self._out.write(b"%d 0 obj\n" % number + head + b" /Length %d >>\nstream\n" % len(data))
+        self._out.write(data)  # a page's JPEG is not copied into a second buffer
+        self._out.write(b"\nendstream\nendobj\n")
+        return number
 
-    def finish(self, root: int, info: int) -> bytes:
-        out = io.BytesIO()
-        out.write(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
-        offsets = []
-        for number in range(1, self._next):
-            offsets.append(out.tell())
-            out.write(b"%d 0 obj\n" % number + self._objects[number] + b"\nendobj\n")
-        xref = out.tell()
+    def finish(self, root: int, info: int) -> None:
+        out = self._out
+        xref = out.tell() - self._start
         out.write(b"xref\n0 %d\n0000000000 65535 f \n" % self._next)
-        out.write(b"".join(b"%010d 00000 n \n" % offset for offset in offsets))
+        out.write(b"".join(b"%010d 00000 n \n" % self._offsets[n] for n in range(1, self._next)))
         out.write(
             b"trailer\n<< /Size %d /Root %d 0 R /Info %d 0 R >>\nstartxref\n%d\n%%%%EOF\n"
             % (self._next, root, info, xref)
         )
-        return out.getvalue()
 
 
 def _jpeg(image: PageImage) -> tuple[bytes, tuple[int, int], bool]:
