@@ -207,7 +207,7 @@ def _pdf_page(path: Path, index: int, dpi: int, limits: Limits) -> PageImage:
         except errors as e:
             raise InputRejectedError(f"{what} cannot be loaded: {_reason(e)}") from e
         try:
-            _reject_broken(page, what)
+            _reject_broken(page, what, limits)
             embedded = _embedded_scan(page, dpi, limits, what, errors)
             return embedded or _rendered(page, dpi, limits, what)
         except errors as e:
@@ -226,7 +226,7 @@ def _embedded_scan(page, dpi: int, limits: Limits, what: str, errors: tuple) -> 
         return None
 
 
-def _reject_broken(page, what: str) -> None:
+def _reject_broken(page, what: str, limits: Limits) -> None:
     """Reject a page PDFium would draw blank or partly grey without a word: one that draws
     nothing (its content stream missing, or a reference to an object that does not exist),
     or whose image data is not a readable JPEG or is cut short. Such a page is recorded as
@@ -237,7 +237,7 @@ def _reject_broken(page, what: str) -> None:
     for obj in page.get_objects():
         drawn += 1
         if obj.type == pdfium_c.FPDF_PAGEOBJ_IMAGE:
-            _reject_broken_image(obj, what)
+            _reject_broken_image(obj, what, limits)
     if not drawn:
         raise InputRejectedError(
             f"{what} draws nothing: its content is missing (a reference to an object the file "
@@ -245,29 +245,42 @@ def _reject_broken(page, what: str) -> None:
         )
 
 
-_SIMPLE_FILTERS = {"FlateDecode", "LZWDecode", "RunLengthDecode", "ASCIIHexDecode"}
-_SIMPLE_FILTERS |= {"ASCII85Decode"}
-
-
-def _reject_broken_image(image, what: str) -> None:
-    """An image whose JPEG does not decode, or whose plain (Flate, LZW ...) data holds fewer
-    bytes than its size needs: PDFium would fill the rest grey."""
+def _reject_broken_image(image, what: str, limits: Limits) -> None:
+    """An image whose JPEG does not decode, or whose Flate or uncompressed data holds fewer
+    bytes than its size needs: PDFium would fill the rest grey. An image over the pixel limit
+    is left to the drawing, which refuses it when it would be drawn over the limit."""
+    width, height = image.get_px_size()
+    if width * height > limits.max_pixels:
+        return
     filters = image.get_filters()
     if filters and filters[-1] == "DCTDecode":
         jpeg = bytes(image.get_data(decode_simple=True))
         try:
             _decode_jpeg(jpeg)
-        except _DECODE_ERRORS as e:
+        except (*_DECODE_ERRORS, *_SEEK_ERRORS, Image.DecompressionBombError) as e:
             raise InputRejectedError(f"{what}: its scan is not a readable JPEG ({e})") from e
-    elif set(filters) <= _SIMPLE_FILTERS:
-        width, height = image.get_px_size()
+    elif filters in ([], ["FlateDecode"]):
         bits = image.get_metadata().bits_per_pixel
         needed = (width * bits + 7) // 8 * height
-        got = len(image.get_data(decode_simple=True))
+        raw = image.get_data(decode_simple=False)
+        got = _inflated_size(bytes(raw), needed) if filters else len(raw)
         if bits and got < needed:
             raise InputRejectedError(
                 f"{what}: its image data is cut short ({got:,} of {needed:,} bytes)"
             )
+
+
+def _inflated_size(data: bytes, enough: int) -> int:
+    """Bytes a Flate stream inflates to, counted in chunks up to `enough` (never held whole);
+    a corrupt stream counts what inflated before the damage, as PDFium draws it."""
+    inflater, size, pending = zlib.decompressobj(), 0, data
+    try:
+        while pending and size < enough:
+            size += len(inflater.decompress(pending, 1 << 20))
+            pending = inflater.unconsumed_tail
+    except zlib.error:
+        pass
+    return size
 
 
 def _decode_jpeg(data: bytes) -> None:

@@ -3,6 +3,7 @@ page by page: the other pages of the file read as before."""
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -46,3 +47,10 @@ def test_a_whole_flate_compressed_scan_is_read(tmp_path: Path):
     pdf = write_book(tmp_path / "flate.pdf", ["flate"])
     page = load_page(pdf, "application/pdf", 0, dpi=300, limits=LIMITS)
     assert page.image.size == SIZE and page.image.getextrema()[0] < 100
+
+
+def test_a_scan_over_the_pixel_limit_is_not_decoded_to_be_checked(tmp_path: Path):
+    pdf = write_book(tmp_path / "big.pdf", ["cut short"])
+    few_pixels = dataclasses.replace(LIMITS, max_pixels=SIZE[0] * SIZE[1] - 1)
+    with pytest.raises(InputRejectedError, match="SOHOA_MAX_PIXELS"):
+        load_page(pdf, "application/pdf", 0, dpi=300, limits=few_pixels)
