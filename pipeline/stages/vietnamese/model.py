@@ -10,7 +10,7 @@ from __future__ import annotations
 import gzip
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
@@ -29,6 +29,7 @@ MODEL_FILE = Path(__file__).parent / "lexicon" / "model.tsv.gz"
 BOS, NUM, UNK, OOV = "<s>", "<num>", "<unk>", "<oov>"
 DISCOUNT = 0.75  # absolute discount of every bigram count
 UNIGRAM_PRIOR = 0.05  # pseudo-count of every syllable (the generated ones have none)
+LOGP_MEMO = 100_000  # pairs `Model.logp` remembers (about 15 MB) before it starts afresh
 _TOKEN = re.compile(r"[^\W_]+")
 _CHUNK = re.compile(r"\S+")
 _INNER_JOIN = re.compile(r"[^\W_][/\\\-.&+=#][^\W_]")
@@ -57,9 +58,20 @@ class Model:
     log_floor: float
     """log P of a key the model has never seen."""
 
+    _seen: dict[tuple[str, str], float] = field(default_factory=dict, compare=False, repr=False)
+    """`logp` already worked out: a page asks for the same pairs again and again (issue 15)."""
+
     def logp(self, prev: str, key: str) -> float:
         """log P(key | prev): interpolated absolute discounting (Kneser-Ney without the
         continuation counts), so a context seen with many different followers backs off more."""
+        seen = self._seen.get((prev, key))
+        if seen is None:
+            if len(self._seen) >= LOGP_MEMO:
+                self._seen.clear()
+            seen = self._seen[(prev, key)] = self._logp(prev, key)
+        return seen
+
+    def _logp(self, prev: str, key: str) -> float:
         log_uni = self.log_unigram.get(key, self.log_floor)
         seen = self.context.get(prev)
         if seen is None:

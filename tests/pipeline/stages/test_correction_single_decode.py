@@ -76,3 +76,14 @@ def test_a_page_whose_text_is_not_its_words_is_still_corrected_both_ways():
 def test_words_with_spaces_or_empty_words_are_corrected_both_ways():
     assert_same_as_apart(_page("THONG TU", ["THONG TU"]))
     assert_same_as_apart(dataclasses.replace(_page("THONG TU"), words=[]))
+
+
+def test_the_remembered_bigram_scores_are_the_scores_worked_out(monkeypatch):
+    model = dataclasses.replace(load_model(), _seen={})
+    monkeypatch.setattr("pipeline.stages.vietnamese.model.LOGP_MEMO", 50)
+    keys = ["<s>", "<num>", "<unk>", "quyết", "định", "của", "thành", "phố", "zzz"]
+    for _ in range(2):
+        for a in keys:
+            for b in keys:
+                assert model.logp(a, b) == model._logp(a, b)
+    assert 0 < len(model._seen) <= 50
