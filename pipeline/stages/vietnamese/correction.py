@@ -81,6 +81,7 @@ _TONES = frozenset("\u0300\u0301\u0303\u0309\u0323")
 _QUALITIES = frozenset((_BREVE, _CIRCUMFLEX, _HORN))
 _LETTERS = "abcdefghijklmnopqrstuvwxyzđ"
 _CHUNKS = re.compile(r"\S+")
+_NO_DIGITS = str.maketrans("", "", "0123456789")
 _SPACE = re.compile(r"\s")
 
 
@@ -107,12 +108,15 @@ def _is_plain(word: str) -> bool:
     return word.isascii()
 
 
+@lru_cache(maxsize=65536)
 def _channel_cost(raw: str, cand: str, strip_run: bool) -> float:
-    """How unlikely it is that OCR read `raw` (lower case) where the page says `cand`."""
+    """How unlikely it is that OCR read `raw` (lower case) where the page says `cand`.
+
+    Remembered: a page's common words come back with the same candidates (issue 15)."""
     if raw == cand:
         return 0.0
     digits = sum(c.isdigit() for c in raw)
-    if _is_plain(raw.translate(str.maketrans("", "", "0123456789"))) and digits == 0:
+    if _is_plain(raw.translate(_NO_DIGITS)) and digits == 0:
         return COST_STRIP_RUN if strip_run else COST_STRIP_WORD
     cost = COST_DIGIT * digits
     for r, c in zip(_marks(raw), _marks(cand), strict=True):
