@@ -10,6 +10,7 @@ import numpy as np
 
 from models.language.text import nfc
 from pipeline.stages.pages.pagetext import Word
+from pipeline.stages.tools.libtesseract import HOCR_HEAD
 from pipeline.stages.tools.tesseract import tesseract_version
 
 # --- hOCR ----------------------------------------------------------------------------------------
@@ -58,20 +59,6 @@ def mean_conf(words: list[Word]) -> float:
     return round(float(np.mean([w.conf for w in words])), 2) if words else 0.0
 
 
-_HOCR_HEAD = """<?xml version="1.0" encoding="UTF-8"?>
-<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 Transitional//EN"
-    "http://www.w3.org/TR/xhtml1/DTD/xhtml1-transitional.dtd">
-<html xmlns="http://www.w3.org/1999/xhtml" xml:lang="en" lang="en">
- <head>
-  <title></title>
-  <meta http-equiv="Content-Type" content="text/html;charset=utf-8"/>
-  <meta name='ocr-system' content='{engine} (sohoa second pass)' />
-  <meta name='ocr-capabilities' content='ocr_page ocr_carea ocr_par ocr_line ocrx_word ocrp_wconf'/>
- </head>
- <body>
-"""
-
-
 def words_to_hocr(words: list[Word], width: int, height: int) -> bytes:
     """An hOCR page of `words`: a block (ocr_carea with one ocr_par) per block, a line per
     line, boxes and confidences as `parse_hocr` reads them back."""
@@ -84,7 +71,7 @@ def words_to_hocr(words: list[Word], width: int, height: int) -> bytes:
     blocks: dict[int, dict[int, list[Word]]] = {}
     for w in words:
         blocks.setdefault(w.block, {}).setdefault(w.line, []).append(w)
-    out = [_HOCR_HEAD.format(engine=tesseract_version())]
+    out = [HOCR_HEAD.format(system=f"{tesseract_version()} (sohoa second pass)")]
     out.append(f"  <div class='ocr_page' id='page_1' title='bbox 0 0 {width} {height}'>")
     n = 0
     for b, lines in blocks.items():

@@ -55,21 +55,21 @@ _SIGNATURES: dict[str, tuple[list, object]] = {
     "TessVersion": ([], c_char_p),
 }
 
-_HEAD = """<?xml version="1.0" encoding="UTF-8"?>
+HOCR_HEAD = """<?xml version="1.0" encoding="UTF-8"?>
 <!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 Transitional//EN"
     "http://www.w3.org/TR/xhtml1/DTD/xhtml1-transitional.dtd">
 <html xmlns="http://www.w3.org/1999/xhtml" xml:lang="en" lang="en">
  <head>
   <title></title>
   <meta http-equiv="Content-Type" content="text/html;charset=utf-8"/>
-  <meta name='ocr-system' content='tesseract %s' />
+  <meta name='ocr-system' content='{system}' />
   <meta name='ocr-capabilities' content='ocr_page ocr_carea ocr_par ocr_line ocrx_word ocrp_wconf'/>
  </head>
  <body>
 """
 _TAIL = b" </body>\n</html>\n"
 """Tesseract's hOCR renderer's document around the page (TessHOcrRenderer), as the program
-writes it."""
+writes it; `{system}` is "tesseract VERSION" (the second pass names itself there too)."""
 
 _lib: ctypes.CDLL | None = None
 _lib_tried = False
@@ -124,7 +124,7 @@ class Engine:
 
     def __init__(self, lib: ctypes.CDLL, lang: str, tessdata: str | None) -> None:
         self._lib = lib
-        self._head = (_HEAD % lib.TessVersion().decode()).encode()
+        self._head = HOCR_HEAD.format(system=f"tesseract {lib.TessVersion().decode()}").encode()
         self._api = lib.TessBaseAPICreate()
         # Its messages ("Estimating resolution as …") would go to the worker's stderr.
         lib.TessBaseAPISetVariable(self._api, b"debug_file", b"/dev/null")
