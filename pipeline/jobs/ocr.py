@@ -101,8 +101,10 @@ PRELOAD = (
     "pipeline.jobs.text",
     "pipeline.stages.ocr.recognise",
     "pipeline.stages.vietnamese.correction",
+    "pipeline.jobs.preload_ocr",
 )
-"""Modules the pool's server imports once for all its processes."""
+"""Modules the pool's server imports once for all its processes; the last runs `warm` there,
+so its processes are forked with the models loaded (`warm` in each then finds them)."""
 
 
 def page_pool(services: Services) -> WorkPool:

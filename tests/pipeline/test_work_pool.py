@@ -111,3 +111,40 @@ def test_a_page_pool_process_has_its_models_loaded_before_its_first_page():
         assert pool.run(_models_loaded) == (True, True)
     finally:
         pool.close()
+
+
+_PRELOADED = """
+import os
+from pipeline.jobs.isolation import WorkPool
+from pipeline.jobs.ocr import PRELOAD, warm
+from tests.pipeline.test_work_pool import _loaded_where
+pool = WorkPool(2, warm, PRELOAD)
+print(*pool.run(_loaded_where), pool.run(_loaded_where)[0], flush=True)
+pool.close()
+"""
+
+
+def _loaded_where() -> tuple[int | None, int, int]:
+    """(the process that loaded the OCR models this pool process has, this one, its parent)"""
+    from pipeline.jobs import preload_ocr
+
+    return preload_ocr.loaded_in, os.getpid(), os.getppid()
+
+
+def test_the_fork_server_loads_the_models_once_for_every_page_pool_process():
+    import subprocess
+    import sys
+
+    from pipeline.stages.tools.libtesseract import engine
+    from tests.helpers import REPO
+
+    if engine("vie") is None:
+        pytest.skip("libtesseract.so.5 cannot be loaded here")
+    # its own process: a process has one fork server, started with the first pool's preload
+    done = subprocess.run(
+        [sys.executable, "-c", _PRELOADED], cwd=REPO, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    loaded_in, pid, server, loaded_in_other = map(int, done.stdout.split())
+    assert loaded_in == server != pid  # loaded before the fork, not in the pool process
+    assert loaded_in_other == server
