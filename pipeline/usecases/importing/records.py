@@ -31,8 +31,9 @@ from pipeline.usecases.importing.geometry import _geometry
 from pipeline.usecases.importing.lineage import Parents, row_change
 from pipeline.usecases.importing.readers import detect_format, read_rows
 from pipeline.usecases.importing.rows import ImportReport, ImportRow, ParsedRow, RawRow, RowRejected
-from pipeline.usecases.importing.saving import BATCH_ROWS, Context, Pending, save_batch
+from pipeline.usecases.importing.saving import BATCH_ROWS, Context, Pending
 from pipeline.usecases.importing.values import _nfc, _parse
+from pipeline.usecases.importing.writer import BatchWriter
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +57,7 @@ def import_records(
     recorded_by: str = "import",
     split_area_tolerance: float = 0.02,
     batch_rows: int = BATCH_ROWS,
+    overlap: bool = True,
 ) -> ImportReport:
     """Import every row of `path`; a bad row is reported and skipped, the rest imports.
 
@@ -63,8 +65,9 @@ def import_records(
     (e.g. `{"unit_code": "10354", "unit_era": "pre2025"}` for a register without unit codes).
     A file that cannot be read at all raises `InputRejectedError`. Rows naming parents
     (`split_from` …) are recorded as changes of lineage by `recorded_by`. Rows are saved
-    `batch_rows` at a time, one transaction each (`saving`); `on_row` hears of each row, in
-    file order, once its batch is saved.
+    `batch_rows` at a time, one transaction each (`saving`), each written by a thread while
+    the next is read (`writer`; `overlap=False`: all in the caller's thread); `on_row` hears of
+    each row, in file order, in the caller's thread, once its batch is saved.
     """
     path = Path(path)
     fmt = detect_format(path)
@@ -74,18 +77,33 @@ def import_records(
     started = time.perf_counter()
     waiting: list[ImportRow | Pending] = []
 
+    def report_rows(rows: list[ImportRow | Pending]) -> Callable[[list[ImportRow]], None]:
+        def done(verdicts: list[ImportRow]) -> None:
+            saved = iter(verdicts)
+            for w in rows:
+                result = next(saved) if isinstance(w, Pending) else w
+                report.add(result)
+                if on_row:
+                    on_row(result)
+
+        return done
+
     def flush() -> None:
         _reject_repeats(seen, waiting)
-        pending = [w for w in waiting if isinstance(w, Pending)]
-        saved = iter(save_batch(context, pending) if pending else [])
-        for w in waiting:
-            result = next(saved) if isinstance(w, Pending) else w
-            report.add(result)
-            if on_row:
-                on_row(result)
+        rows = waiting.copy()
         waiting.clear()
+        pending = [w for w in rows if isinstance(w, Pending)]
+        if pending:
+            writer.save(pending, report_rows(rows))
+        else:
+            writer.drain()  # the rows before these are reported first
+            report_rows(rows)([])
 
-    with fewer_collections(), closing(FirstRows()) as seen:
+    with (
+        fewer_collections(),
+        closing(FirstRows()) as seen,
+        BatchWriter(context, overlap=overlap) as writer,
+    ):
         for raw in _guarded(read_rows(path, fmt), path):
             waiting.append(_prepare(raw, base, path.name))
             if len(waiting) >= batch_rows:

@@ -246,23 +246,26 @@ def _count(aggregate: Record) -> int:
     return len(aggregate.pending_events)
 
 
-def save_batch(context: Context, batch: list[Pending]) -> list[ImportRow]:
-    """Each row's verdict; the rows that land are saved in one transaction (or, if the batch
-    fails, each in its own)."""
+def build_batch(context: Context, batch: list[Pending]) -> tuple[WorkingSet, list[ImportRow]]:
+    """Each row's verdict, its events added to the batch's working set (not yet written).
+    Raises `Tainted` when the batch must be redone row by row."""
     ids = {p.id for p in batch}
     ids.update(k.id for p in batch if p.row.change for k in p.row.change.parents)
-    try:
-        working = WorkingSet(context, ids)
-        verdicts = [working.apply(context, p) for p in batch]
-        stored = working.events()
-        if stored:
-            context.store.recorder.insert_events(stored)  # one transaction
-            context.parents.remember(*working.changed.values())
-        return verdicts
-    except Tainted as e:
-        log.info("import: %s changed a shared record and was rejected; batch row by row", e)
-    except Exception:  # a conflict or a refused save: every row on its own, as alone
-        log.warning("import: a batch of %d rows failed; saving row by row", len(batch))
+    working = WorkingSet(context, ids)
+    return working, [working.apply(context, p) for p in batch]
+
+
+def write_batch(context: Context, working: WorkingSet) -> None:
+    """Encode a built batch's events and insert them in one transaction. Touches nothing the
+    next batch's building reads (`BatchWriter` runs it in its own thread)."""
+    stored = working.events()
+    if stored:
+        context.store.recorder.insert_events(stored)
+
+
+def row_by_row(context: Context, batch: list[Pending]) -> list[ImportRow]:
+    """Each row read, changed and saved on its own, as a lone import would: after a batch
+    failed (a conflict, a refused save) or was tainted."""
     context.parents.forget()
     return [_alone(context, p) for p in batch]
 
