@@ -12,12 +12,14 @@ A row that changes a recorded record, or names parents, still goes through the a
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
+from json import encoder as json_encoder
 from typing import Any
 from uuid import UUID
 
 from eventsourcing.domain import datetime_now_with_tzinfo
-from eventsourcing.persistence import Mapper, StoredEvent
+from eventsourcing.persistence import JSONTranscoder, Mapper, StoredEvent
 from eventsourcing.utils import get_topic
 
 from models.record import Record
@@ -71,11 +73,16 @@ def registration_states(
 
 
 def registration_events(
-    mapper: Mapper[UUID], record_id: UUID, row: ParsedRow, source: str
+    mapper: Mapper[UUID],
+    record_id: UUID,
+    row: ParsedRow,
+    source: str,
+    encode: Callable[[Any], bytes] | None = None,
 ) -> list[StoredEvent]:
     """The stored events registering `row`'s record `record_id` (new to the store, no parents),
-    encoded as `mapper.to_stored_event` encodes the aggregate's."""
-    encode = mapper.transcoder.encode
+    encoded as `mapper.to_stored_event` encodes the aggregate's; `encode` is the transcoder's
+    `encode`, or `batch_encoder(mapper)` for a batch of rows."""
+    encode = encode or mapper.transcoder.encode
     now = _encoded(mapper, datetime_now_with_tzinfo())
     stored = []
     for version, (topic, state) in enumerate(registration_states(row, source, now), start=1):
@@ -86,6 +93,34 @@ def registration_events(
             data = mapper.cipher.encrypt(data)
         stored.append(StoredEvent(record_id, version, topic, data))
     return stored
+
+
+def batch_encoder(mapper: Mapper[UUID]) -> Callable[[Any], bytes]:
+    """The mapper's transcoder's `encode`, for one thread's batch of events: with the library's
+    JSON transcoder, its own encoder's C loop built once rather than once per event (a fifth
+    of the encoding time of a parcel's events), writing the same bytes. Not thread-safe."""
+    transcoder = mapper.transcoder
+    make = json_encoder.c_make_encoder
+    if type(transcoder) is not JSONTranscoder or make is None:
+        return transcoder.encode
+    e = transcoder.encoder
+    if e.indent is not None:
+        return transcoder.encode
+    strings = (
+        json_encoder.encode_basestring_ascii if e.ensure_ascii else json_encoder.encode_basestring
+    )
+    markers: dict[int, Any] | None = {} if e.check_circular else None
+    loop = make(
+        markers, e.default, strings, None, e.key_separator, e.item_separator, e.sort_keys,
+        e.skipkeys, e.allow_nan,
+    )  # fmt: skip
+
+    def encode(obj: Any) -> bytes:
+        if isinstance(obj, str):  # as JSONEncoder.encode: a lone string is not looped over
+            return transcoder.encode(obj)
+        return "".join(loop(obj, 0)).encode("utf8")
+
+    return encode
 
 
 def _encoded(mapper: Mapper[UUID], when: datetime) -> Any:

@@ -6,16 +6,17 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
+from eventsourcing.persistence import JSONTranscoder, Mapper
 
 from models.application import RecordRef, RecordStore
 from models.ids import ParcelKey
 from models.record import Record
 from pipeline.settings import eventstore_env
-from pipeline.usecases.importing.events import registration_events
+from pipeline.usecases.importing.events import batch_encoder, registration_events
 from pipeline.usecases.importing.geometry import _positions, check_geometry
 from pipeline.usecases.importing.lineage import Parents
 from pipeline.usecases.importing.records import import_records
@@ -170,3 +171,27 @@ def test_a_batch_is_written_in_the_order_of_the_stores_key(tmp_path):
     logged = [(n.originator_id.int, n.originator_version) for n in store.notifications()]
     assert len(logged) == 40 and logged == sorted(logged)
     store.close()
+
+
+@pytest.mark.parametrize(
+    "state",
+    [
+        {"timestamp": datetime(2026, 1, 2, 3, 4, 5, 6, tzinfo=UTC), "kind": "parcel"},
+        {"owner": "Nguyễn Văn A", "area_m2": 0.1 + 0.2, "n": [1, -2.5e-9, None, True]},
+        {"geometry": GEOMETRY, "extra": {"OBJECTID": 7, "ghi chú": 'a "b"\n'}},
+        "a lone string",
+    ],
+    ids=["datetime", "text-and-numbers", "nested", "string"],
+)
+def test_a_batch_encoder_writes_the_bytes_the_transcoder_writes(store, state):
+    encode = batch_encoder(store.mapper)
+    assert encode is not store.mapper.transcoder.encode  # the library's JSON transcoder
+    assert [encode(state), encode(state)] == [store.mapper.transcoder.encode(state)] * 2
+
+
+def test_a_batch_encoder_of_another_transcoder_is_its_own_encode(store):
+    class Other(JSONTranscoder):
+        pass
+
+    mapper = Mapper(transcoder=Other())
+    assert batch_encoder(mapper) == mapper.transcoder.encode
