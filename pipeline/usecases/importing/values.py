@@ -180,6 +180,8 @@ PARSERS: dict[str, Callable[[Any], Any]] = {
 def _nfc(value: Any) -> Any:
     """NFC, and legacy TCVN3/VNI text (8-bit fonts read as Latin-1) converted to Unicode."""
     if isinstance(value, str):
+        if value.isascii():  # NFC already, and legacy font text is never ASCII (most values)
+            return value
         text = unicodedata.normalize("NFC", value)
         encoding = is_vietnamese_legacy(text, min_units=1)
         return unicodedata.normalize("NFC", to_unicode(text, encoding)) if encoding else text
