@@ -11,6 +11,7 @@ from pathlib import Path
 from uuid import UUID
 
 import dramatiq
+from dramatiq.brokers.stub import StubBroker
 
 from models.plan import plan
 from pipeline.bootstrap import Services
@@ -35,6 +36,11 @@ log = logging.getLogger(__name__)
 DISPATCHER_IDLE_S = 0.2
 """How often an idle dispatcher looks for events saved by other processes (those saved in
 this one wake it at once)."""
+ALONE_IDLE_S = 2.0
+"""How often an idle follower, or `wait_until_settled`, looks for events saved by other
+processes when the jobs all run in this one (an in-process broker, memory://): this process's
+saves wake them at once, so polling faster only spent CPU (0.03 CPU-s a second, a fifth of the
+embedded `ingest --wait`'s own process)."""
 WORKER_TIMEOUT_MS = 40
 """Longest wait between an idle consumer's polls: job latency against Redis load."""
 HEARTBEAT_S = 10.0
@@ -66,7 +72,13 @@ class Runtime:
         self._stop = threading.Event()
         self._saved = threading.Event()
         """Set after each save in this process: the dispatcher enqueues the next jobs at once."""
-        self._unring = services.store.on_save(self._saved.set) if follow else None
+        self._bells = {"dispatcher": self._saved}
+        """Each follower's: set after each save in this process, it looks at once."""
+        if follow:
+            self._bells |= {name: threading.Event() for name in ("indexer", "stats", "captures")}
+        self._unrings = (
+            [services.store.on_save(b.set) for b in self._bells.values()] if follow else []
+        )
         self._threads: list[threading.Thread] = []
         self._worker: dramatiq.Worker | None = None
         self._workers, self._follow, self._queues = workers, follow, queues
@@ -86,13 +98,28 @@ class Runtime:
             )
             self._worker.start()
         if self._follow:
-            loops = (
-                ("dispatcher", self.dispatcher.run, (DISPATCHER_IDLE_S, self._saved)),
-                ("indexer", self.indexer.run, (INDEXER_IDLE_S,)),
-                ("stats", self.stats.run, (STATS_IDLE_S,)),
-                ("captures", self.captures.run, (CAPTURES_IDLE_S,)),
-                ("sweeper", self._sweep, ()),
-            )
+            # Each follower looks when this process saves, and every IDLE_S for other
+            # processes' saves; with an in-process broker every job saves here.
+            alone = self._workers and isinstance(self.broker, StubBroker)
+            idle = {
+                "dispatcher": DISPATCHER_IDLE_S,
+                "indexer": INDEXER_IDLE_S,
+                "stats": STATS_IDLE_S,
+                "captures": CAPTURES_IDLE_S,
+            }
+            followers = (self.dispatcher, self.indexer, self.stats, self.captures)
+            loops = [
+                (
+                    f.name,
+                    f.run,
+                    (
+                        max(idle[f.name], ALONE_IDLE_S) if alone else idle[f.name],
+                        self._bells[f.name],
+                    ),
+                )
+                for f in followers
+            ]
+            loops.append(("sweeper", self._sweep, ()))
             for name, loop, extra in loops:
                 t = threading.Thread(target=loop, args=(self._stop, *extra), name=name, daemon=True)
                 t.start()
@@ -146,9 +173,10 @@ class Runtime:
 
     def stop(self) -> None:
         self._stop.set()
-        self._saved.set()
-        if self._unring:
-            self._unring()
+        for bell in self._bells.values():
+            bell.set()
+        for unring in self._unrings:
+            unring()
         self.sampler.stop()
         for t in self._threads:
             t.join(timeout=10)
@@ -182,12 +210,24 @@ def wait_until_settled(
 
     The captures are loaded again only when the event log has grown (one cheap query a poll):
     rebuilding each from its events ten times a second cost the embedded `ingest --wait` more
-    CPU than recording its pages."""
-    pending = set(capture_ids)
+    CPU than recording its pages. A save in this process wakes it at once; it polls for other
+    processes' every 0.1 s, or every `ALONE_IDLE_S` when the jobs all run here (memory://)."""
+    saved = threading.Event()
+    unring = services.store.on_save(saved.set)
+    try:
+        return _settle(services, set(capture_ids), timeout_s, on_progress, saved)
+    finally:
+        unring()
+
+
+def _settle(services, pending, timeout_s, on_progress, saved) -> dict[UUID, str]:
+    idle_s = ALONE_IDLE_S if services.settings.broker_url.startswith("memory") else 0.1
     states: dict[UUID, str] = {}
     deadline = None if timeout_s is None else time.monotonic() + timeout_s
     seen = -1
     while pending:
+        saved.clear()  # before the look: a save after it wakes the next wait
+        looked = time.monotonic()
         head = services.store.max_notification_id()
         for cid in list(pending) if head != seen else ():
             capture = services.store.capture(cid)
@@ -201,5 +241,7 @@ def wait_until_settled(
         if pending:
             if deadline is not None and time.monotonic() > deadline:
                 raise TimeoutError(f"{len(pending)} captures still pending")
-            time.sleep(0.1)
+            wait = idle_s if deadline is None else min(idle_s, deadline - time.monotonic())
+            if saved.wait(max(0.0, wait)):  # at most 10 looks a second, as when it polled
+                time.sleep(max(0.0, looked + 0.1 - time.monotonic()))
     return states

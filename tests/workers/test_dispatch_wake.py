@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from uuid import UUID
 
 import pytest
 
@@ -44,3 +45,31 @@ def test_a_capture_saved_here_is_dispatched_at_once_and_stop_is_prompt(tmp_path:
         stop_s = time.monotonic() - started
         svc.close()
     assert stop_s < 5.0  # the waiting dispatcher is woken by stop too
+
+
+def test_every_follower_and_the_wait_wake_on_a_save_here_not_at_their_next_poll(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    for name in ("DISPATCHER_IDLE_S", "INDEXER_IDLE_S", "STATS_IDLE_S", "CAPTURES_IDLE_S"):
+        monkeypatch.setattr(runtime_module, name, 60.0)
+    monkeypatch.setattr(runtime_module, "ALONE_IDLE_S", 60.0)
+    svc = make_services(tmp_path, SOHOA_AUTO_RUNS="")
+    page = samples.make_png(tmp_path / "trang.png", 120, 80)
+    rt = Runtime(svc, workers=True, follow=True).start()
+    try:
+        time.sleep(0.3)  # every follower has read the empty log and is waiting
+        [result] = ingestor(svc).ingest_item(Item(display=page.name, source=page), None)
+        started = time.monotonic()
+        states = rt.wait_until_settled([UUID(result.capture_id)], timeout_s=20)
+        assert time.monotonic() - started < 10
+        assert set(states.values()) <= {"done", "partial"}
+        head = svc.store.max_notification_id()
+        deadline = time.monotonic() + 5.0
+        followers = (rt.dispatcher, rt.indexer, rt.stats, rt.captures)
+        while any(f.position() < head for f in followers):
+            late = [f.name for f in followers if f.position() < head]
+            assert time.monotonic() < deadline, f"{late} did not follow the saves"
+            time.sleep(0.05)
+    finally:
+        rt.stop()
+        svc.close()
