@@ -8,7 +8,6 @@ import struct
 import zlib
 from pathlib import Path
 
-import numpy as np
 from PIL import Image
 
 from pipeline.errors import InputRejectedError
@@ -212,6 +211,8 @@ def _shrink(im: Image.Image, px: int) -> Image.Image:
 
 def _displayable_rgb(im: Image.Image) -> Image.Image:
     if im.mode in ("I", "F"):
+        import numpy as np  # here only: the worker's process seldom needs numpy (0.3 s to load)
+
         a = np.asarray(im, dtype=np.float64)
         lo, hi = float(a.min()), float(a.max())
         a = (a - lo) * (255.0 / (hi - lo)) if hi > lo else np.zeros_like(a)
