@@ -256,10 +256,9 @@ def build_batch(context: Context, batch: list[Pending]) -> tuple[WorkingSet, lis
     return working, [working.apply(context, p) for p in batch]
 
 
-def write_batch(context: Context, working: WorkingSet) -> None:
-    """Encode a built batch's events and insert them in one transaction. Touches nothing the
-    next batch's building reads (`BatchWriter` runs it in its own thread)."""
-    stored = working.events()
+def write_batch(context: Context, stored: list[StoredEvent]) -> None:
+    """Insert a built batch's encoded events in one transaction. Touches nothing the next
+    batch's building reads (`BatchWriter` runs it in its own thread)."""
     if stored:
         context.store.recorder.insert_events(stored)
 

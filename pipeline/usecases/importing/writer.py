@@ -1,9 +1,11 @@
-"""Saving an import's batches one behind its reading: while a thread writes batch N (encodes
-its events and inserts them in one transaction), the caller reads, parses and builds batch N+1.
+"""Saving an import's batches one behind its reading: while a thread writes batch N (inserts
+its events in one transaction), the caller reads, parses, builds and encodes batch N+1.
 
-SQLite and PostgreSQL do their part of a write without the GIL, so on two cores the reading
-and the writing overlap (ogr2ogr, the peer of `bench/bench_import.py`, is single-threaded). At
-most one batch is being written and one built, so memory stays bounded as before. What the
+SQLite and PostgreSQL insert and commit (fsync) without the GIL, so on two cores that part of
+the writing overlaps the reading (ogr2ogr, the peer of `bench/bench_import.py`, is
+single-threaded). The events are encoded in the caller: the JSON encoder holds the GIL, and in
+the writer it only made the two threads take turns more often (measured: no faster, more CPU).
+At most one batch is being written and one built, so memory stays bounded as before. What the
 import records and reports is what the sequential path (`overlap=False`) records and reports:
 
 - batches are written in file order, one transaction each, so a crash leaves whole batches;
@@ -101,16 +103,17 @@ class BatchWriter:
             self.drain()
         try:
             working, verdicts = build_batch(self.context, batch)
+            stored = working.events()
         except Tainted as e:
             log.info("import: %s changed a shared record and was rejected; batch row by row", e)
             self._alone(batch, done)
             return
-        except Exception as e:  # the store refused a read: every row on its own, as alone
-            log.warning("import: reading a batch of %d rows failed (%s); row by row", len(batch), e)
+        except Exception as e:  # a refused read, an event not encoded: every row on its own
+            log.warning("import: building %d rows failed (%r); row by row", len(batch), e)
             self._alone(batch, done)
             return
         self.drain()
-        written = self.executor.submit(write_batch, self.context, working)
+        written = self.executor.submit(write_batch, self.context, stored)
         self.in_flight = InFlight(batch, working, verdicts, done, written)
 
     def drain(self) -> None:
