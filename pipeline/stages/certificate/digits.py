@@ -5,11 +5,13 @@
 A word's confidence from a page reading is that of the word as a whole: a blurred "2015" read
 "2013" can come out at 93. The date is the one field nothing else on the page can check, so
 each word that holds a date's digits is read again alone (its crop, one line, `--psm 7`) with
-Tesseract's per-character alternatives (`lstm_choice_mode=2`). A digit whose runner-up is
-another digit read with nearly as much confidence, or a reading that gives other digits than
-the page's, is a doubtful date: the word's confidence becomes the margin between the two (for
-a disagreement, 0), so the field check (`validate.py`, below REVIEW_BELOW) sends it to a
-person with the reason "read with low confidence".
+Tesseract's per-character alternatives (`lstm_choice_mode=2`). A reading that gives other
+digits than the page's is a wrong date or a doubtful one: the words' confidence becomes 0. One
+that bears them out (a lone short word's reading may drop a digit: the rest must agree) with a
+digit whose runner-up digit comes nearly as close (a margin under SURE_MARGIN) gives the words
+that margin as confidence; otherwise the page's reading stands. The field check
+(`validate.py`, below REVIEW_BELOW) then sends a doubtful date to a person with the reason
+"read with low confidence".
 """
 
 from __future__ import annotations
@@ -34,22 +36,57 @@ _TIMEOUT_S = 20.0
 
 
 def doubt_dates(text: PageText, image: Image.Image) -> PageText:
-    """`text` with each date's digit words at most as confident as the date's digits (see the
-    module docstring); the number of dates found doubtful recorded in params["date_doubts"]."""
+    """`text` with each doubtful date's digit words at most as confident as its second reading
+    (see the module docstring); the number of dates found doubtful recorded in
+    params["date_doubts"], each date's signals in params["date_checks"]."""
     words = list(text.words)
     doubts = 0
+    checks = []
     for group in _date_groups(words):
         digit_words = [i for i in group if any(c.isdigit() for c in words[i].text)]
         expected = "".join(words[i].text for i in digit_words)
-        sure = digit_certainty(image, union(words[i].box for i in group), expected)
+        look = second_look(image, union(words[i].box for i in group))
+        sure = date_sureness(expected, look)
+        checks.append({"read": expected, "page_conf": min(words[i].conf for i in digit_words),
+                       "second": look and look[0], "margin": look and look[1]})  # fmt: skip
         if sure is None or all(words[i].conf <= sure for i in digit_words):
             continue
         doubts += 1
         for i in digit_words:
             words[i] = replace(words[i], conf=min(words[i].conf, sure))
-    if not doubts:
+    if not checks:
         return text
-    return replace(text, words=words, params={**text.params, "date_doubts": doubts})
+    params = {**text.params, "date_checks": checks, **({"date_doubts": doubts} if doubts else {})}
+    return replace(text, words=words, params=params)
+
+
+SURE_MARGIN = 40.0
+"""A second reading that bears the page's digits out with every digit at least this far ahead
+of its runner-up leaves the date as the page read it; below, the date's words get the margin
+as their confidence (under REVIEW_BELOW: a person looks). Chosen on generated photos
+(bench/bench_certificate_dates.py, seeds 4000–4009): the one wrong date the second reading
+agreed with had a margin of 36; right dates' margins on photos of screens and low-resolution
+photos were 45–93, a few 18–38."""
+
+
+def date_sureness(expected: str, look: tuple[str, float] | None) -> float | None:
+    """0–100, how far a second reading (`second_look`) bears out a date read as `expected`:
+    0 when it reads other digits (a digit changed, added, or in another order); its least
+    margin when that is under SURE_MARGIN; 100 (nothing to doubt) above; None without a second
+    reading. A second reading that drops digits and reads the rest alike ("1072018" for
+    "11072018", a lone short word being its weak point) agrees on what it read."""
+    if look is None:
+        return None
+    digits, margin = look
+    if not _within(digits, re.sub(r"\D", "", expected)):
+        return 0.0
+    return 100.0 if margin >= SURE_MARGIN else margin
+
+
+def _within(part: str, whole: str) -> bool:
+    """`part`'s digits are `whole`'s in order, some left out."""
+    rest = iter(whole)
+    return all(c in rest for c in part)
 
 
 def _date_groups(words: list[Word]) -> list[list[int]]:
@@ -90,7 +127,17 @@ lone short word poorly at the page's own 20–30 px."""
 def digit_certainty(image: Image.Image, box: Box, expected: str) -> float | None:
     """0–100: how sure a reading of the words at `box` alone is of their digits (the lowest
     margin between a digit and its runner-up digit; 0 when the digits read differ from those
-    of `expected`); None when the crop reads no digits at all (nothing to say)."""
+    of `expected`, beyond leaving some out); None when the crop reads no digits at all."""
+    look = second_look(image, box)
+    if look is None:
+        return None
+    digits, margin = look
+    return margin if _within(digits, re.sub(r"\D", "", expected)) else 0.0
+
+
+def second_look(image: Image.Image, box: Box) -> tuple[str, float] | None:
+    """The digits a reading of the words at `box` alone gives and its least margin between a
+    digit and its runner-up digit (0–100); None when it reads no digits."""
     x0, y0, x1, y1 = box
     pad = max(4, (y1 - y0) // 2)
     w, h = image.size
@@ -98,13 +145,10 @@ def digit_certainty(image: Image.Image, box: Box, expected: str) -> float | None
     scale = min(3.0, max(1.0, READ_HEIGHT / max(1, y1 - y0)))
     if scale > 1.05:
         crop = crop.resize((round(crop.width * scale), round(crop.height * scale)), Image.LANCZOS)
-    chars = _char_choices(crop)
-    digits = [(c, alts) for c, alts in chars if c.isdigit()]
+    digits = [(c, alts) for c, alts in _char_choices(crop) if c.isdigit()]
     if not digits:
         return None
-    if "".join(c for c, _ in digits) != re.sub(r"\D", "", expected):
-        return 0.0
-    return max(0.0, min(_margin(c, alts) for c, alts in digits))
+    return "".join(c for c, _ in digits), max(0.0, min(_margin(c, alts) for c, alts in digits))
 
 
 def _margin(char: str, choices: list[tuple[str, float]]) -> float:

@@ -9,7 +9,12 @@ import os
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
-from pipeline.stages.certificate.digits import digit_certainty, doubt_dates
+from pipeline.stages.certificate.digits import (
+    SURE_MARGIN,
+    date_sureness,
+    digit_certainty,
+    doubt_dates,
+)
 from pipeline.stages.certificate.sections import extract_certificate
 from pipeline.stages.pages.pagetext import PageText, Word
 from tests.factories.certificates import FONTS
@@ -89,3 +94,40 @@ def test_the_dates_words_are_found_and_a_registry_numbers_digits_are_not():
     texts = ["CH02012", "Hà", "Nội,", "ngày", "12", "tháng", "3", "năm", "2014"]
     words = [Word(t, (40 * i, 0, 40 * i + 30, 30), 90.0, 0, 0) for i, t in enumerate(texts)]
     assert _date_groups(words) == [[3, 4, 5, 6, 7, 8]]
+
+
+def test_a_second_reading_that_reads_other_digits_makes_the_date_doubtful():
+    assert date_sureness("25/10/2015", ("25102013", 90.0)) == 0.0  # a digit changed
+    assert date_sureness("11072018", ("111072018", 90.0)) == 0.0  # a digit added
+    assert date_sureness("04052025", ("04502025", 90.0)) == 0.0  # digits in another order
+
+
+def test_a_second_reading_that_drops_a_digit_and_agrees_on_the_rest_is_no_contradiction():
+    """A lone short word is Tesseract's weak point ("11" read "1"): the digits it did read
+    agree, so its margin is what counts."""
+    assert date_sureness("ngày 11 tháng 07 năm 2018", ("1072018", 85.0)) == 100.0
+    assert date_sureness("ngày 11 tháng 07 năm 2018", ("1072018", 20.0)) == 20.0
+
+
+def test_only_a_narrow_margin_between_a_digit_and_its_runner_up_lowers_the_confidence():
+    assert date_sureness("06022015", ("06022015", SURE_MARGIN + 5)) == 100.0
+    assert date_sureness("06022015", ("06022015", SURE_MARGIN - 5)) == SURE_MARGIN - 5
+    assert date_sureness("06022015", None) is None
+
+
+def test_a_right_date_on_a_low_resolution_photo_is_not_sent_to_review():
+    """Generated page II passed on at 1024 px: its date reads right, the second reading bears
+    it out with a margin of ~50 (every digit clearly ahead), so no one is asked to check it
+    (the margin as confidence, 0.51, sent it to review)."""
+    from pipeline.stages.certificate.photoread import read_certificate_image
+    from pipeline.stages.ocr.recognise import OcrParams
+    from pipeline.stages.vietnamese.correction import correct_page
+    from tests.factories.certificate_photos import low_resolution, photograph
+    from tests.factories.certificates import make_certificate
+
+    pages, expected = make_certificate("2009-2024", seed=4000)
+    page = pages[1].resize((pages[1].width * 2 // 3, pages[1].height * 2 // 3))
+    text, _ = read_certificate_image(low_resolution(photograph(page, 4000)), OcrParams(), dpi=300)
+    got = extract_certificate([correct_page(text)]).to_json()
+    assert got["fields"]["issue_date"] == expected["fields"]["issue_date"]
+    assert got["review"]["issue_date"]["needs_review"] is False, got["review"]["issue_date"]
