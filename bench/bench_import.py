@@ -238,7 +238,8 @@ def main() -> None:
                 aim="ratio ≥ 0.5",
                 note=(
                     f"import_records (sohoa import) into SQLite, every row its events, batches "
-                    f"of 1000 rows per transaction, {len(bad)} bad rows reported with feature "
+                    f"of 1000 rows per transaction (each written by a thread while the next is "
+                    f"read), {len(bad)} bad rows reported with feature "
                     f"and reason; baseline: ogr2ogr -f GPKG of the same file, ABBA, mean of 2"
                     if have_peer
                     else "peer not installed: run make bench-setup"

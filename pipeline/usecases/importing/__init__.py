@@ -6,7 +6,8 @@ so importing a file twice, or a corrected file, only records what changed. Per r
 `Registered` (if new), `AttributesRecorded` (the changed attributes, with
 `source="import:FILE:LINE"`), `GeometrySet` (if the geometry differs), `Published` (if the
 row says so). A bad row is reported with its line and reason; the rest imports. Rows are saved
-in batches, one transaction each, and row by row when a batch fails (`saving`).
+in batches, one transaction each, and row by row when a batch fails (`saving`); a thread
+writes each batch while the next is read (`writer`).
 
 Formats are decided by content, then by extension:
 
