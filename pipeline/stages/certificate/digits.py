@@ -64,9 +64,11 @@ SURE_MARGIN = 40.0
 """A second reading that bears the page's digits out with every digit at least this far ahead
 of its runner-up leaves the date as the page read it; below, the date's words get the margin
 as their confidence (under REVIEW_BELOW: a person looks). Chosen on generated photos
-(bench/bench_certificate_dates.py, seeds 4000–4009): the one wrong date the second reading
-agreed with had a margin of 36; right dates' margins on photos of screens and low-resolution
-photos were 45–93, a few 18–38."""
+(bench/bench_certificate_dates.py, seeds 4000–4009, 100 photos): the one wrong date whose
+second reading agreed had a margin of 36; of 52 right dates whose second reading agreed, 48
+had margins of 45–93 and 4 of 18–38. The margin alone (the rule before) sent 27 of 57 right
+dates to review, this rule 16, all wrong dates (2 of 2) and 435 of 442 one-digit slips of the
+right dates being flagged either way."""
 
 
 def date_sureness(expected: str, look: tuple[str, float] | None) -> float | None:
