@@ -67,8 +67,9 @@ as their confidence (under REVIEW_BELOW: a person looks). Chosen on generated ph
 (bench/bench_certificate_dates.py, seeds 4000–4009, 100 photos): the one wrong date whose
 second reading agreed had a margin of 36; of 52 right dates whose second reading agreed, 48
 had margins of 45–93 and 4 of 18–38. The margin alone (the rule before) sent 27 of 57 right
-dates to review, this rule 16, all wrong dates (2 of 2) and 435 of 442 one-digit slips of the
-right dates being flagged either way."""
+dates to review, this rule 16; both flag the 2 wrong dates, and of 442 one-digit slips of the
+right dates the second reading flags 442 before, 435 now (a reading that drops the slipped
+digit agrees)."""
 
 
 def date_sureness(expected: str, look: tuple[str, float] | None) -> float | None:
