@@ -46,6 +46,7 @@ SCRIPTS = {
     "review": "bench_certificate_review.py",
     "scale": "bench_scale.py",
     "bounded": "bench_bounded.py",
+    "dates": "bench_certificate_dates.py",
 }
 
 
