@@ -167,7 +167,16 @@ class Engine:
 
 
 def engine(lang: str, tessdata: str | None = None) -> Engine | None:
-    """This thread's engine for the model, created on first use; None without the library."""
+    """This thread's engine for the model, created on first use; None without the library,
+    and None in any thread but the process's main one.
+
+    Why only the main thread: some of Tesseract's parameters are global to the library
+    (`debug_file`, which every engine sets, among them), so engines working in several
+    threads of one process share state; an embedded runtime's job threads reading
+    certificates that way ended the test suite once with a segmentation fault. The page
+    pool's processes read pages in their main thread; job threads run the program."""
+    if threading.current_thread() is not threading.main_thread():
+        return None
     lib = _library()
     if lib is None:
         return None

@@ -110,3 +110,18 @@ def test_the_library_runs_one_thread_and_writes_nothing_on_stderr():
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "1" and done.stderr == ""
+
+
+def test_only_the_main_thread_uses_the_library_and_a_job_thread_runs_the_program():
+    """Engines in several threads of one process share Tesseract's global parameters: a job
+    thread gets no engine (and reads through the program), the main thread one."""
+    import threading
+
+    from pipeline.stages.tools.libtesseract import engine
+
+    assert engine("vie") is not None
+    found: list = []
+    worker = threading.Thread(target=lambda: found.append(engine("vie")))
+    worker.start()
+    worker.join()
+    assert found == [None]
