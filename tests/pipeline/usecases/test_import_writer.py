@@ -4,19 +4,17 @@ events and report are the sequential path's, and a failing writer is reported, n
 
 from __future__ import annotations
 
-import json
 import logging
 import sqlite3
 import threading
-from pathlib import Path
 
 import pytest
 
 from models.application import RecordStore
-from models.ids import ParcelKey
 from pipeline.settings import eventstore_env
 from pipeline.usecases.importing import records
 from pipeline.usecases.importing.records import import_records
+from tests.pipeline.usecases.test_import_batches import jsonl, key, row
 
 
 @pytest.fixture
@@ -24,20 +22,6 @@ def store(tmp_path):
     s = RecordStore(env=eventstore_env(f"sqlite:///{tmp_path}/e.sqlite3"))
     yield s
     s.close()
-
-
-def jsonl(path: Path, *rows: dict) -> Path:
-    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
-    return path
-
-
-def row(number: int | str, **values) -> dict:
-    base = {"unit_code": "61", "unit_era": "pre2025", "sheet": 12, "parcel_number": number}
-    return {**base, **values}
-
-
-def key(number: int | str) -> ParcelKey:
-    return ParcelKey.of("61", "pre2025", "12", str(number))
 
 
 def mixed_rows() -> list[dict]:
